@@ -1,0 +1,125 @@
+# nightshift — one non-recursive GNU Makefile.
+#
+# Sources are found by wildcard so a new module needs no edit here:
+#   queue/*.c runner/*.c runner/*/*.c  -> linked into ./nightshift and every unit test
+#   runner/main.c                      -> the CLI entry point (nightshift only)
+#   tests/unit/test_*.c                -> one cmocka binary each
+#   tests/mock/*.c                     -> the mock provider (libmicrohttpd)
+#   tests/e2e/*.sh                     -> end-to-end scripts run against the binary
+# SANITIZE=address,undefined or SANITIZE=thread builds into its own directory so
+# flags never mix.
+
+PKGS      = sqlite3 libcurl libcjson libzstd
+TEST_PKGS = cmocka libmicrohttpd
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+SANITIZE ?=
+
+comma := ,
+ifeq ($(SANITIZE),)
+BUILD   := build/default
+BIN     := nightshift
+SANFLAGS :=
+else
+BUILD   := build/san-$(subst $(comma),-,$(SANITIZE))
+BIN     := $(BUILD)/nightshift
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+BASEFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -I. -I$(BUILD)/gen -MMD -MP $(SANFLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+LIB_SRC  := $(sort $(wildcard queue/*.c runner/*.c runner/*/*.c))
+LIB_SRC  := $(filter-out runner/main.c,$(LIB_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
+MAIN_OBJ := $(BUILD)/runner/main.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MOCK_SRC := $(sort $(wildcard tests/mock/*.c))
+MOCK_BIN := $(BUILD)/mock-provider
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+SCHEMA_SQL := schema/queue.sql $(sort $(wildcard schema/migrations/*.sql))
+
+.PHONY: all check check-unit check-e2e check-crash bench demo deps install clean tools
+all: $(BIN)
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The DDL is compiled into the binary: each .sql file becomes a C string.
+$(BUILD)/gen/schema_sql.c: $(SCHEMA_SQL) tests/embed_sql.sh
+	@mkdir -p $(dir $@)
+	sh tests/embed_sql.sh $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/mock/%.o: tests/mock/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(MOCK_BIN): $(MOCK_SRC:tests/mock/%.c=$(BUILD)/mock/%.o)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/bench/%.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tools: $(BIN) $(MOCK_BIN) $(UNIT_BIN)
+
+# Every test, offline, no API keys. Ends with one line "N passed, N failed".
+check: tools
+	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+	  sh tests/run.sh $(UNIT_BIN) -- $(sort $(wildcard tests/e2e/*.sh tests/crash/*.sh))
+
+check-unit: $(UNIT_BIN)
+	@sh tests/run.sh $(UNIT_BIN) --
+
+check-e2e: $(BIN) $(MOCK_BIN)
+	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+	  sh tests/run.sh -- $(sort $(wildcard tests/e2e/*.sh))
+
+check-crash: $(BIN) $(MOCK_BIN)
+	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+	  sh tests/run.sh -- $(sort $(wildcard tests/crash/*.sh))
+
+bench: $(BIN) $(MOCK_BIN) $(BENCH_BIN)
+	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+	  BENCHBIN=$(abspath $(BUILD)/bench) sh tests/bench/run.sh
+
+demo:
+	@sh jobs-examples/demo.sh
+
+deps:
+	sh tests/deps.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nightshift
+
+clean:
+	rm -rf build nightshift
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

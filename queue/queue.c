@@ -1,0 +1,376 @@
+/* queue.c — opening, migrating and closing the queue database.
+ *
+ * DESIGN: one SQLite file in WAL mode holds jobs, results, the attempts
+ * ledger and the zstd dictionaries. WAL lets `status` and `export` read
+ * while a run writes; synchronous=NORMAL means commits do not fsync (only
+ * checkpoints do), which is what keeps group commits cheap. A crash can lose
+ * the last few commits but never corrupts the file, and the run loop's lease
+ * recovery makes lost commits mean "sent again", never "lost". */
+#include "queue/queue_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue/xalloc.h"
+
+/* 'NSFT': marks a file as ours, so we refuse to migrate someone else's. */
+#define APPLICATION_ID 0x4E534654
+
+/* Page cache per connection. RSS must stay flat on huge ingests, so this
+ * is a cap, not a hint: 16 MiB. */
+#define CACHE_KIB 16384
+
+long long qnow_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int translate(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return QUEUE_OK;
+	case SQLITE_FULL:
+		return QUEUE_EFULL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return QUEUE_EBUSY;
+	case SQLITE_CORRUPT:
+		return QUEUE_ECORRUPT;
+	case SQLITE_NOTADB:
+		return QUEUE_ENOTDB;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return QUEUE_EPERM;
+	case SQLITE_CANTOPEN:
+		return QUEUE_ENOENT;
+	default:
+		return QUEUE_EIO;
+	}
+}
+
+int qfail(struct queue *q, int rc, const char *what)
+{
+	int code = translate(rc);
+
+	if (code == QUEUE_OK)
+		code = QUEUE_EIO;
+	if (code == QUEUE_EFULL)
+		snprintf(q->err, sizeof(q->err), "%s: disk full (%s)", what,
+			 q->path);
+	else
+		snprintf(q->err, sizeof(q->err), "%s: %s (%s)", what,
+			 sqlite3_errmsg(q->db), q->path);
+	return code;
+}
+
+int qexec(struct queue *q, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, what);
+}
+
+int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    st, NULL);
+
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "preparing a query");
+}
+
+const char *queue_errmsg(const struct queue *q)
+{
+	return q->err;
+}
+
+const char *queue_strerror(int rc)
+{
+	switch (rc) {
+	case QUEUE_OK:
+		return "ok";
+	case QUEUE_EFULL:
+		return "disk full";
+	case QUEUE_EBUSY:
+		return "database is locked by another process";
+	case QUEUE_ECORRUPT:
+		return "database file is damaged";
+	case QUEUE_ENOTDB:
+		return "not a nightshift database";
+	case QUEUE_EVERSION:
+		return "database was written by a newer nightshift";
+	case QUEUE_ENOENT:
+		return "no such database";
+	case QUEUE_EPERM:
+		return "database is read-only";
+	case QUEUE_EINVAL:
+		return "invalid argument or stored data";
+	default:
+		return "I/O error";
+	}
+}
+
+const char *job_state_name(int state)
+{
+	static const char *const names[JOB_NSTATES] = {"queued", "running",
+						       "done", "dead"};
+
+	return state >= 0 && state < JOB_NSTATES ? names[state] : "unknown";
+}
+
+int queue_schema_version(void)
+{
+	return (int)schema_sql_count;
+}
+
+static int pragma_int(struct queue *q, const char *sql, long long *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*v = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading the schema");
+}
+
+/* migrate: bring the file to schema_sql_count. Every step and the version
+ * bump happen in one IMMEDIATE transaction, so two processes opening a new
+ * file at once cannot both create it and a crash leaves the old version. */
+static int migrate(struct queue *q)
+{
+	long long ver = 0, app = 0, tables = 0;
+	long long want = (long long)schema_sql_count;
+	char sql[96];
+	int rc;
+
+	if ((rc = pragma_int(q, "PRAGMA application_id", &app)))
+		return rc;
+	if (app != 0 && app != APPLICATION_ID) {
+		snprintf(q->err, sizeof(q->err),
+			 "%s: not a nightshift database", q->path);
+		return QUEUE_ENOTDB;
+	}
+	if ((rc = pragma_int(q, "PRAGMA user_version", &ver)))
+		return rc;
+	if (ver > want) {
+		snprintf(q->err, sizeof(q->err),
+			 "%s: schema version %lld is newer than this "
+			 "nightshift's (%lld); upgrade nightshift",
+			 q->path, ver, want);
+		return QUEUE_EVERSION;
+	}
+	if (ver == want)
+		return QUEUE_OK;
+	if ((rc = qexec(q, "BEGIN IMMEDIATE", "migrating the schema")))
+		return rc;
+	/* Re-read under the write lock: another process may have won. */
+	if ((rc = pragma_int(q, "PRAGMA user_version", &ver)))
+		goto fail;
+	if (ver == 0) {
+		rc = pragma_int(q, "SELECT count(*) FROM sqlite_schema",
+				&tables);
+		if (rc)
+			goto fail;
+		if (tables != 0) {
+			snprintf(q->err, sizeof(q->err),
+				 "%s: not a nightshift database (it has "
+				 "tables of its own)",
+				 q->path);
+			rc = QUEUE_ENOTDB;
+			goto fail;
+		}
+	}
+	for (long long v = ver; v < want; v++)
+		if ((rc = qexec(q, schema_sql[v], "migrating the schema")))
+			goto fail;
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = %lld; PRAGMA application_id = %d", want,
+		 APPLICATION_ID);
+	if ((rc = qexec(q, sql, "migrating the schema")))
+		goto fail;
+	if ((rc = qexec(q, "COMMIT", "migrating the schema")))
+		goto fail;
+	return QUEUE_OK;
+fail:
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void set_current(struct queue *q, const char *kind,
+			struct blob_dict *d)
+{
+	if (strcmp(kind, "body") == 0)
+		q->body_dict = d;
+	else
+		q->result_dict = d;
+}
+
+static int load_dicts(struct queue *q)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(
+		q->db, "SELECT kind, data FROM dicts ORDER BY created_at, rowid",
+		-1, &st, NULL);
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		struct blob_dict *d =
+			blob_dict_load(sqlite3_column_blob(st, 1),
+				       (size_t)sqlite3_column_bytes(st, 1));
+
+		if (!d || !kind)
+			continue; /* an unreadable dictionary: its rows say so */
+		q->dicts = xrealloc(q->dicts,
+				    (q->ndicts + 1) * sizeof(*q->dicts));
+		q->dicts[q->ndicts++] = d;
+		set_current(q, kind, d);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QUEUE_OK
+				 : qfail(q, rc, "loading dictionaries");
+}
+
+struct blob_dict *qdict_find(const struct queue *q, unsigned id)
+{
+	for (size_t i = 0; i < q->ndicts; i++)
+		if (blob_dict_id(q->dicts[i]) == id)
+			return q->dicts[i];
+	return NULL;
+}
+
+int qdict_add(struct queue *q, const char *kind, struct blob_dict *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t len;
+	const void *data = blob_dict_data(d, &len);
+	int rc = sqlite3_prepare_v2(q->db,
+				    "INSERT OR IGNORE INTO dicts (id, kind, "
+				    "data, created_at) VALUES (?, ?, ?, ?)",
+				    -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, blob_dict_id(d));
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, qnow_ms());
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = qfail(q, rc, "storing a dictionary");
+		blob_dict_free(&d);
+		return rc;
+	}
+	q->dicts = xrealloc(q->dicts, (q->ndicts + 1) * sizeof(*q->dicts));
+	q->dicts[q->ndicts++] = d;
+	set_current(q, kind, d);
+	return QUEUE_OK;
+}
+
+/* create_private: make the file 0600 before SQLite sees it; SQLite gives
+ * the -wal and -shm files the same mode as the database. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create: %s", path,
+			 strerror(errno));
+		return errno == ENOSPC ? QUEUE_EFULL
+		       : errno == EACCES || errno == EROFS ? QUEUE_EPERM
+							   : QUEUE_EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	return QUEUE_OK;
+}
+
+int queue_open(const char *path, unsigned flags, struct queue **out,
+	       char *err, size_t errlen)
+{
+	struct queue *q;
+	struct stat sb;
+	char scratch[8];
+	int rc;
+
+	*out = NULL;
+	if (!err) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (stat(path, &sb) != 0) {
+		if (!(flags & QUEUE_OPEN_CREATE)) {
+			snprintf(err, errlen,
+				 "%s: no such database (ingest some jobs "
+				 "first, or pass --db)",
+				 path);
+			return QUEUE_ENOENT;
+		}
+		if ((rc = create_private(path, err, errlen)))
+			return rc;
+	} else if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return QUEUE_ENOTDB;
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &q->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = qfail(q, rc, "opening");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, 15000);
+	/* journal_mode is the first statement that reads the file, so a file
+	 * that is not SQLite at all fails here with NOTADB. */
+	rc = qexec(q,
+		   "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+		   "PRAGMA cache_size = -" QUEUE_STR(CACHE_KIB) ";"
+		   "PRAGMA foreign_keys = OFF",
+		   "opening");
+	if (rc == QUEUE_ENOTDB)
+		snprintf(q->err, sizeof(q->err),
+			 "%s: not a nightshift database", path);
+	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)))
+		goto fail;
+	*out = q;
+	return QUEUE_OK;
+fail:
+	snprintf(err, errlen, "%s", q->err);
+	queue_close(&q);
+	return rc;
+}
+
+void queue_close(struct queue **qp)
+{
+	struct queue *q = *qp;
+
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->ndicts; i++)
+		blob_dict_free(&q->dicts[i]);
+	free(q->dicts);
+	sqlite3_close_v2(q->db);
+	free(q->path);
+	free(q);
+	*qp = NULL;
+}

@@ -1,0 +1,43 @@
+/* queue_int.h — what the queue/ files share and nobody else sees: the
+ * connection struct, SQLite error translation and the generated DDL. */
+#ifndef NIGHTSHIFT_QUEUE_INT_H
+#define NIGHTSHIFT_QUEUE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "queue/blob.h"
+#include "queue/queue.h"
+
+extern const char *const schema_sql[];
+extern const size_t schema_sql_count;
+
+#define QUEUE_STR_(x) #x
+#define QUEUE_STR(x) QUEUE_STR_(x)
+
+struct queue {
+	sqlite3 *db;
+	char *path;
+	char err[512];
+	struct blob_dict **dicts; /* every dictionary in the file */
+	size_t ndicts;
+	struct blob_dict *body_dict;   /* newest of kind 'body', borrowed */
+	struct blob_dict *result_dict; /* newest of kind 'result', borrowed */
+};
+
+/* qfail: record "what: sqlite's message" on q and return the QUEUE_* code
+ * for SQLite result rc. */
+int qfail(struct queue *q, int rc, const char *what);
+/* qexec: run SQL without results; QUEUE_* code. */
+int qexec(struct queue *q, const char *sql, const char *what);
+/* qprepare: prepare once; QUEUE_* code. */
+int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st);
+/* qdict_add: store a new dictionary of kind ("body"/"result"), take
+ * ownership of d and make it the current one of its kind. */
+int qdict_add(struct queue *q, const char *kind, struct blob_dict *d);
+/* qdict_find: the loaded dictionary with zstd id, or NULL (borrowed). */
+struct blob_dict *qdict_find(const struct queue *q, unsigned id);
+/* qnow_ms: wall clock, epoch milliseconds. */
+long long qnow_ms(void);
+
+#endif

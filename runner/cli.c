@@ -1,0 +1,62 @@
+/* cli.c — helpers shared by the commands. */
+#include "runner/cli.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *cli_db_path(const char *opt)
+{
+	const char *env = getenv("NIGHTSHIFT_DB");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return "nightshift.db";
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nightshift %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'nightshift %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+long long cli_parse_size(const char *s)
+{
+	static const struct {
+		const char *suffix;
+		long long mult;
+	} units[] = {{"", 1},
+		     {"b", 1},
+		     {"k", 1024},
+		     {"kb", 1024},
+		     {"kib", 1024},
+		     {"m", 1024 * 1024},
+		     {"mb", 1024 * 1024},
+		     {"mib", 1024 * 1024},
+		     {"g", 1024LL * 1024 * 1024},
+		     {"gb", 1024LL * 1024 * 1024},
+		     {"gib", 1024LL * 1024 * 1024}};
+	char *end;
+	long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (v < 0 || v > (1LL << 40))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(end, units[i].suffix) == 0)
+			return v * units[i].mult;
+	return -1;
+}

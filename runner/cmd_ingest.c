@@ -1,0 +1,115 @@
+/* cmd_ingest.c — `nightshift ingest`: stream a JSONL file into the queue.
+ *
+ * Lines are read, validated and inserted one at a time, so memory is the
+ * same for ten lines or ten million; the queue batches them into large
+ * transactions. A bad line is reported where it is and the rest still go
+ * in, unless --strict, where the whole file is one transaction that any
+ * bad line rolls back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue/ingest.h"
+#include "queue/queue.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+#include "runner/ingest_file.h"
+#include "runner/jobline.h"
+
+static const char USAGE[] =
+	"usage: nightshift ingest [--db FILE] [--strict] [--max-line-bytes N]\n"
+	"                         [--max-errors N] FILE.jsonl|-\n"
+	"\n"
+	"Queue the jobs of a JSONL file (OpenAI Batch API lines; '-' reads\n"
+	"standard input). Idempotent: jobs already queued with the same\n"
+	"content are skipped; the same custom_id with a different body is\n"
+	"reported and the queued job kept.\n"
+	"\n"
+	"  --db FILE            queue database (default $NIGHTSHIFT_DB, else\n"
+	"                       ./nightshift.db); created 0600 if missing\n"
+	"  --strict             queue nothing if any line is bad\n"
+	"  --max-line-bytes N   longest accepted line (default 4MiB; k/M/G)\n"
+	"  --max-errors N       report at most N bad lines in full (default\n"
+	"                       100, 0 = all); the count is always exact\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"Exit: 0 all lines queued or already queued, 3 some lines rejected,\n"
+	"2 usage error, 1 I/O or database error.\n";
+
+int cmd_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"strict", no_argument, NULL, 's'},
+		{"max-line-bytes", required_argument, NULL, 'm'},
+		{"max-errors", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct ingest_opts io = {.max_line = 4u << 20, .max_errors = 100};
+	struct ingest_counts counts;
+	const char *db = NULL;
+	char err[600];
+	struct queue *q = NULL;
+	long long v;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 's':
+			io.strict = 1;
+			break;
+		case 'm':
+			v = cli_parse_size(optarg);
+			if (v < 16)
+				return cli_usage_error(
+					"ingest",
+					"--max-line-bytes: \"%s\" is not a "
+					"size of at least 16 bytes",
+					optarg);
+			io.max_line = (size_t)v;
+			break;
+		case 'e':
+			v = cli_parse_size(optarg);
+			if (v < 0)
+				return cli_usage_error(
+					"ingest",
+					"--max-errors: \"%s\" is not a count",
+					optarg);
+			io.max_errors = v;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("ingest", "%s needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("ingest", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(
+			"ingest", optind == argc ? "which file? (give FILE.jsonl "
+						   "or - for standard input)"
+						 : "one file at a time");
+	db = cli_db_path(db);
+	rc = queue_open(db, QUEUE_OPEN_CREATE, &q, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "nightshift ingest: %s\n", err);
+		return rc == QUEUE_ENOTDB || rc == QUEUE_EVERSION ? EXIT_USAGE
+								  : EXIT_RUNTIME;
+	}
+	rc = ingest_path(q, argv[optind], &io, &counts);
+	queue_close(&q);
+	return rc;
+}
