@@ -37,6 +37,10 @@ int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st);
 int qdict_add(struct queue *q, const char *kind, struct blob_dict *d);
 /* qdict_find: the loaded dictionary with zstd id, or NULL (borrowed). */
 struct blob_dict *qdict_find(const struct queue *q, unsigned id);
+/* qdecode: decode a stored frame with the dictionary it names; *out new
+ * (free()), NUL-terminated. QUEUE_EINVAL with q's message if it cannot. */
+int qdecode(struct queue *q, struct blob_codec *c, const void *z, size_t zlen,
+	    char **out, size_t *len);
 /* qnow_ms: wall clock, epoch milliseconds. */
 long long qnow_ms(void);
 

@@ -1,0 +1,108 @@
+# ingest.sh — `nightshift ingest` and `status` as a user runs them.
+EX=$(cd "$(dirname "$0")/../../jobs-examples" && pwd)
+. "$(dirname "$0")/lib.sh"
+
+# --- the examples go in, and again adds nothing
+for f in "$EX"/*.jsonl; do
+  n=$(grep -c . "$f")
+  run ingest --db ex.db "$f"
+  expect "example $(basename "$f") ingests" 0 "enqueued $n, already queued 0, rejected 0"
+done
+total=$(cat "$EX"/*.jsonl | grep -c .)
+check "status shows every example job" test "$(jobs_in ex.db)" = "$total"
+run ingest --db ex.db "$EX/summarize.jsonl"
+expect "re-ingest adds nothing and says so" 0 "enqueued 0" "nothing new"
+check "re-ingest leaves the count" test "$(jobs_in ex.db)" = "$total"
+check "database is created 0600" test "$(stat -c %a ex.db)" = 600
+run status --db ex.db
+expect "status lists states" 0 "queued  $total" "done    0" "dead    0" "spend"
+
+# --- bad lines: located errors, the good lines still go in
+{
+  line 1
+  echo 'not json at all'
+  line 2
+  echo '{"custom_id":"x","body":{"model":"m","messages":[{"role":"user"}]}}'
+  echo '{"custom_id":"y","method":"GET","body":{"model":"m","messages":[{"role":"user","content":"a"}]}}'
+  printf '{"custom_id":"z\377","body":{}}\n'
+  echo '{"custom_id":"job-1","body":{"model":"cheap","messages":[{"role":"user","content":"changed"}]}}'
+  echo '[1]'
+  line 3
+} > bad.jsonl
+run ingest --db bad.db bad.jsonl
+expect "bad lines are located and the rest go in" 3 \
+  "bad.jsonl:2: not valid JSON" \
+  "bad.jsonl:4: body.messages[0].content: missing" \
+  "bad.jsonl:5: method: must be \"POST\"" \
+  "bad.jsonl:6: not valid UTF-8" \
+  "bad.jsonl:7: custom_id \"job-1\": already queued with a different body" \
+  "bad.jsonl:8: not a JSON object" \
+  "enqueued 3, already queued 0, rejected 6"
+check "only the good lines are queued" test "$(jobs_in bad.db)" = 3
+
+# --- --strict: nothing goes in when any line is bad
+{ line 10; line 11; echo '{"custom_id":"q"}'; line 12; } > strict.jsonl
+run ingest --db strict.db --strict strict.jsonl
+expect "--strict reports and queues nothing" 3 "strict.jsonl:3: body: missing" "nothing queued (--strict)"
+check "--strict left the queue empty" test "$(jobs_in strict.db)" = 0
+{ line 10; line 11; } > strict-ok.jsonl
+run ingest --db strict.db --strict strict-ok.jsonl
+expect "--strict with a clean file queues it" 0 "enqueued 2"
+
+# --- CRLF, BOM, blank lines, no final newline, stdin
+printf '\357\273\277%s\r\n\r\n%s' "$(line 20)" "$(line 21)" > crlf.jsonl
+run ingest --db crlf.db crlf.jsonl
+expect "CRLF, BOM and a missing final newline are accepted" 0 "enqueued 2, already queued 0, rejected 0"
+line 30 | "$NIGHTSHIFT" ingest --db stdin.db - >"$T/out" 2>"$T/err"; rc=$?
+expect "reads standard input with -" 0 "stdin: enqueued 1"
+
+# --- line length cap
+{ line 40; printf '{"custom_id":"long","body":{"model":"m","messages":[{"role":"user","content":"%0600d"}]}}\n' 0; line 41; } > long.jsonl
+run ingest --db long.db --max-line-bytes 300 long.jsonl
+expect "an over-long line is rejected with its number" 3 "long.jsonl:2: line longer than 300 bytes" "enqueued 2"
+
+# --- NIGHTSHIFT_DB and the default path
+line 50 > one.jsonl
+NIGHTSHIFT_DB="$T/env.db" "$NIGHTSHIFT" ingest one.jsonl >/dev/null 2>&1
+check "NIGHTSHIFT_DB chooses the database" test -f "$T/env.db"
+"$NIGHTSHIFT" ingest one.jsonl >/dev/null 2>&1
+check "default database is ./nightshift.db" test -f "$T/nightshift.db"
+
+# --- usage and errors
+run ingest --help;                 expect "ingest --help" 0 "usage: nightshift ingest"
+run status --help;                 expect "status --help" 0 "usage: nightshift status"
+run --help;                        expect "nightshift --help" 0 "ingest" "status"
+run --version;                     expect "nightshift --version" 0 "nightshift "
+run ingest --db x.db;              expect "ingest without a file" 2 "which file?" "Try 'nightshift ingest --help'"
+run ingest --bogus one.jsonl;      expect "unknown option" 2 "unknown option '--bogus'" "--help"
+run ingest --db x.db nosuch.jsonl; expect "missing input file" 2 "nosuch.jsonl: No such file"
+run frobnicate;                    expect "unknown command" 2 "unknown command 'frobnicate'"
+run status --db nosuch.db;         expect "status on a missing database" 2 "nosuch.db: no such database"
+check "status did not create it" test ! -e nosuch.db
+echo "hello" > notadb.db
+run ingest --db notadb.db one.jsonl; expect "a file that is not a database" 2 "not a nightshift database"
+run status --db ex.db --json
+expect "status --json" 0 "\"total\":$total" "\"queued\":$total" "\"spend_usd\":0"
+
+# --- a full disk: ingest stops with "disk full", what was committed stays,
+# the database stays intact and a later ingest adds the rest.
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=600k tmpfs "$T/small" 2>/dev/null; then
+  cleanup_hooks="umount '$T/small' 2>/dev/null;"
+  i=0; while [ $i -lt 3000 ]; do
+    printf '{"custom_id":"f-%s","body":{"model":"m","messages":[{"role":"user","content":"%s %s"}]}}\n' $i "$(head -c 200 /dev/urandom | od -An -tx1 | tr -d ' \n')" $i
+    i=$((i + 1))
+  done > full.jsonl
+  head -n 50 full.jsonl > first.jsonl
+  run ingest --db "$T/small/q.db" first.jsonl
+  expect "ingest on the small disk" 0 "enqueued 50"
+  run ingest --db "$T/small/q.db" full.jsonl
+  expect "disk full is reported as such" 1 "disk full"
+  check "the database is intact after disk full" test "$(sqlite3 "$T/small/q.db" 'PRAGMA integrity_check')" = ok
+  check "what was committed before the full disk is kept" test "$(jobs_in "$T/small/q.db")" = 50
+  mount -o remount,size=16m "$T/small"
+  run ingest --db "$T/small/q.db" full.jsonl
+  expect "with room again, ingest adds the rest" 0 "enqueued 2950, already queued 50"
+  umount "$T/small"; cleanup_hooks=""
+else
+  ok "disk-full e2e needs root and tmpfs; the unit test full_disk_is_reported_and_committed_rows_survive covers the queue path"
+fi

@@ -1,0 +1,290 @@
+/* test_jobline.c — one case per validation rule of a job line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/jobline.h"
+
+#define MSGS "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
+#define BODY "\"body\":{\"model\":\"cheap\"," MSGS "}"
+
+struct row {
+	const char *name;
+	const char *line;
+	const char *want_err; /* NULL: must be accepted */
+};
+
+static const struct row ROWS[] = {
+	/* accepted */
+	{"accepts_minimal_line", "{\"custom_id\":\"a\"," BODY "}", NULL},
+	{"accepts_openai_batch_line",
+	 "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/"
+	 "completions\"," BODY "}",
+	 NULL},
+	{"accepts_prefixed_chat_path",
+	 "{\"custom_id\":\"a\",\"url\":\"/compatible-mode/v1/chat/"
+	 "completions\"," BODY "}",
+	 NULL},
+	{"accepts_extensions",
+	 "{\"custom_id\":\"a\",\"priority\":-3,\"providers\":[\"qwen\"],"
+	 "\"max_cost_usd\":0.5," BODY "}",
+	 NULL},
+	{"accepts_content_parts",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}"
+	 "]}}",
+	 NULL},
+	{"accepts_assistant_null_content",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\","
+	 "\"content\":null}]}}",
+	 NULL},
+	{"accepts_trailing_whitespace", "{\"custom_id\":\"a\"," BODY "}  \t",
+	 NULL},
+	{"accepts_utf8_text",
+	 "{\"custom_id\":\"\xc3\xa9t\xc3\xa9\",\"body\":{\"model\":\"m\","
+	 "\"messages\":[{\"role\":\"user\",\"content\":\"\xe6\x97\xa5\xf0\x9f"
+	 "\x98\x80\"}]}}",
+	 NULL},
+	/* the line itself */
+	{"rejects_invalid_json", "{\"custom_id\":\"a\",", "not valid JSON"},
+	{"rejects_text_after_object", "{\"custom_id\":\"a\"," BODY "} x",
+	 "text after the object"},
+	{"rejects_array_line", "[1,2]", "not a JSON object"},
+	{"rejects_string_line", "\"job\"", "not a JSON object"},
+	{"rejects_invalid_utf8", "{\"custom_id\":\"a\xff\"," BODY "}",
+	 "not valid UTF-8 (byte 16)"},
+	{"rejects_overlong_utf8", "{\"custom_id\":\"\xc0\xaf\"," BODY "}",
+	 "not valid UTF-8"},
+	{"rejects_utf16_surrogate",
+	 "{\"custom_id\":\"\xed\xa0\x80\"," BODY "}", "not valid UTF-8"},
+	{"rejects_truncated_utf8", "{\"custom_id\":\"a\"," BODY "}\xe6\x97",
+	 "not valid UTF-8"},
+	{"rejects_unknown_field",
+	 "{\"custom_id\":\"a\",\"priorty\":1," BODY "}",
+	 "unknown field \"priorty\""},
+	/* custom_id */
+	{"rejects_missing_custom_id", "{" BODY "}", "custom_id: missing"},
+	{"rejects_numeric_custom_id", "{\"custom_id\":7," BODY "}",
+	 "custom_id: must be a string, not a number"},
+	{"rejects_empty_custom_id", "{\"custom_id\":\"\"," BODY "}",
+	 "custom_id: must not be empty"},
+	{"rejects_control_char_custom_id",
+	 "{\"custom_id\":\"a\\nb\"," BODY "}", "control character"},
+	/* method / url */
+	{"rejects_get_method", "{\"custom_id\":\"a\",\"method\":\"GET\"," BODY
+			       "}",
+	 "method: must be \"POST\""},
+	{"rejects_embeddings_url",
+	 "{\"custom_id\":\"a\",\"url\":\"/v1/embeddings\"," BODY "}",
+	 "url: must be a chat-completions path"},
+	{"rejects_numeric_url", "{\"custom_id\":\"a\",\"url\":3," BODY "}",
+	 "url: must be"},
+	/* body */
+	{"rejects_missing_body", "{\"custom_id\":\"a\"}", "body: missing"},
+	{"rejects_body_not_object", "{\"custom_id\":\"a\",\"body\":[]}",
+	 "body: must be an object, not an array"},
+	{"rejects_missing_model",
+	 "{\"custom_id\":\"a\",\"body\":{" MSGS "}}", "body.model: missing"},
+	{"rejects_empty_model",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\"," MSGS "}}",
+	 "body.model: must be a non-empty string"},
+	{"rejects_numeric_model",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":4," MSGS "}}",
+	 "body.model: must be a non-empty string"},
+	{"rejects_zero_max_tokens",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":0,"
+	 MSGS "}}",
+	 "body.max_tokens: must be a positive integer"},
+	{"rejects_fractional_max_tokens",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
+	 "\"max_completion_tokens\":1.5," MSGS "}}",
+	 "body.max_completion_tokens: must be a positive integer"},
+	/* messages */
+	{"rejects_missing_messages",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\"}}",
+	 "body.messages: missing"},
+	{"rejects_messages_not_array",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":{}}}",
+	 "body.messages: must be an array, not an object"},
+	{"rejects_empty_messages",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[]}}",
+	 "body.messages: must not be empty"},
+	{"rejects_message_not_object",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[\"hi\"]"
+	 "}}",
+	 "body.messages[0]: must be an object, not a string"},
+	{"rejects_missing_role",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":\"a\"},{\"content\":\"b\"}]}}",
+	 "body.messages[1].role: missing"},
+	{"rejects_numeric_role",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":1,\"content\":\"b\"}]}}",
+	 "body.messages[0].role: must be a string"},
+	{"rejects_unknown_role",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"robot\",\"content\":\"b\"}]}}",
+	 "body.messages[0].role: \"robot\" is not one of"},
+	{"rejects_missing_content",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\"}]}}",
+	 "body.messages[0].content: missing"},
+	{"rejects_numeric_content",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":5}]}}",
+	 "body.messages[0].content: must be a string or an array"},
+	{"rejects_user_null_content",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":null}]}}",
+	 "body.messages[0].content: must be a string or an array"},
+	/* extensions */
+	{"rejects_fractional_priority",
+	 "{\"custom_id\":\"a\",\"priority\":1.5," BODY "}",
+	 "priority: must be an integer, not a number"},
+	{"rejects_string_priority",
+	 "{\"custom_id\":\"a\",\"priority\":\"high\"," BODY "}",
+	 "priority: must be an integer, not a string"},
+	{"rejects_providers_not_array",
+	 "{\"custom_id\":\"a\",\"providers\":\"qwen\"," BODY "}",
+	 "providers: must be a non-empty array"},
+	{"rejects_empty_providers",
+	 "{\"custom_id\":\"a\",\"providers\":[]," BODY "}",
+	 "providers: must be a non-empty array"},
+	{"rejects_non_string_provider",
+	 "{\"custom_id\":\"a\",\"providers\":[\"qwen\",2]," BODY "}",
+	 "providers[1]: must be a non-empty string"},
+	{"rejects_negative_max_cost",
+	 "{\"custom_id\":\"a\",\"max_cost_usd\":-1," BODY "}",
+	 "max_cost_usd: must be a number >= 0"},
+	{"rejects_string_max_cost",
+	 "{\"custom_id\":\"a\",\"max_cost_usd\":\"1\"," BODY "}",
+	 "max_cost_usd: must be a number >= 0"},
+};
+
+static void check_row(void **state)
+{
+	const struct row *r = *state;
+	struct jobline j;
+	char err[400] = "";
+	int rc = jobline_parse(r->line, strlen(r->line), &j, err, sizeof(err));
+
+	if (!r->want_err) {
+		if (rc != 0)
+			fail_msg("rejected: %s", err);
+		assert_non_null(j.custom_id);
+		assert_non_null(j.body);
+		assert_int_equal(strlen(j.body), j.body_len);
+	} else {
+		assert_int_equal(rc, -1);
+		if (!strstr(err, r->want_err))
+			fail_msg("error \"%s\" lacks \"%s\"", err, r->want_err);
+		assert_null(j.custom_id);
+		assert_null(j.body);
+	}
+	jobline_clear(&j);
+}
+
+static void body_is_normalized_and_fields_extracted(void **state)
+{
+	const char *line =
+		"{ \"custom_id\" : \"doc-1\", \"priority\": 7, \"providers\": "
+		"[ \"qwen\", \"deepseek\" ], \"max_cost_usd\": 0.25, \"body\": "
+		"{ \"model\": \"cheap\", \"max_tokens\": 300, \"messages\": [ "
+		"{\"role\": \"system\", \"content\": \"12345678\"}, {\"role\": "
+		"\"user\", \"content\": \"1234567890123456\"} ] } }";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_string_equal(j.custom_id, "doc-1");
+	assert_string_equal(j.body,
+			    "{\"model\":\"cheap\",\"max_tokens\":300,"
+			    "\"messages\":[{\"role\":\"system\",\"content\":"
+			    "\"12345678\"},{\"role\":\"user\",\"content\":"
+			    "\"1234567890123456\"}]}");
+	assert_int_equal(j.priority, 7);
+	assert_string_equal(j.providers, "[\"qwen\",\"deepseek\"]");
+	assert_true(j.max_cost_usd == 0.25);
+	assert_int_equal(j.max_output_tokens, 300);
+	/* 24 content bytes / 4 + 4 per message */
+	assert_int_equal(j.est_input_tokens, 6 + 8);
+	jobline_clear(&j);
+}
+
+static void absent_options_have_defaults(void **state)
+{
+	const char *line = "{\"custom_id\":\"a\"," BODY "}";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(j.priority, 0);
+	assert_null(j.providers);
+	assert_true(j.max_cost_usd < 0);
+	assert_int_equal(j.max_output_tokens, 0);
+	jobline_clear(&j);
+}
+
+static void line_need_not_be_nul_terminated(void **state)
+{
+	const char *line = "{\"custom_id\":\"a\"," BODY "}GARBAGE";
+	size_t n = strlen(line) - strlen("GARBAGE");
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, n, &j, err, sizeof(err)), 0);
+	jobline_clear(&j);
+}
+
+static void custom_id_length_is_capped(void **state)
+{
+	char line[JOBLINE_MAX_ID + 200];
+	struct jobline j;
+	char err[200];
+	int n = snprintf(line, sizeof(line), "{\"custom_id\":\"");
+
+	(void)state;
+	memset(line + n, 'x', JOBLINE_MAX_ID + 1);
+	n += JOBLINE_MAX_ID + 1;
+	snprintf(line + n, sizeof(line) - (size_t)n, "\"," BODY "}");
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "custom_id: longer than"));
+}
+
+int main(void)
+{
+	size_t n = sizeof(ROWS) / sizeof(ROWS[0]);
+	struct CMUnitTest *t = calloc(n + 4, sizeof(*t));
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].name = ROWS[i].name;
+		t[i].test_func = check_row;
+		t[i].initial_state = (void *)&ROWS[i];
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		body_is_normalized_and_fields_extracted);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		absent_options_have_defaults);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		line_need_not_be_nul_terminated);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(custom_id_length_is_capped);
+	rc = _cmocka_run_group_tests("jobline", t, n, NULL, NULL);
+	free(t);
+	return rc;
+}
