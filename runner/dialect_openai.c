@@ -1,0 +1,798 @@
+/* dialect_openai.c — Chat Completions requests and responses for every
+ * provider that speaks the OpenAI wire format, with each one's quirks.
+ *
+ * The request side edits the queued body as a JSON tree: the model is
+ * replaced by the candidate's, streaming is turned off, and per-provider
+ * quirks are applied (unknown fields dropped for Mistral, Qwen3 thinking
+ * off, JSON mode emulated by instruction where the provider lacks it).
+ *
+ * The response side is the error taxonomy in practice. "OpenAI
+ * compatible" providers agree on the success shape but not on errors:
+ * DashScope's compatible mode reports a per-minute token throttle as a
+ * 429 "insufficient_quota" that OpenAI uses for an empty account
+ * (oh-my-pi#8476), Gemini sends errors as a JSON array and puts the pause
+ * in the message text, Mistral uses a flat {"object":"error"} body,
+ * DeepSeek signals moderation with "Content Exists Risk", and a 200 can
+ * carry an error instead of choices. Classification therefore looks at
+ * the provider's code/type/status strings first and the HTTP status last,
+ * and reads ambiguous codes by flavor. See PROVIDERS.md 1, 3.3, 3.6-3.8. */
+#include "runner/dialect_openai.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "queue/xalloc.h"
+#include "runner/httphdr.h"
+#include "runner/retry_after.h"
+
+/* Longest request id kept; ids are short, a longer one is garbage. */
+#define REQUEST_ID_MAX 128
+
+static const struct {
+	const char *name;
+	enum dialect_flavor flavor;
+} flavor_names[] = {
+    {"generic", DIALECT_GENERIC},     {"openai", DIALECT_OPENAI},
+    {"dashscope", DIALECT_DASHSCOPE}, {"qwen", DIALECT_DASHSCOPE},
+    {"deepseek", DIALECT_DEEPSEEK},   {"mistral", DIALECT_MISTRAL},
+    {"gemini", DIALECT_GEMINI},	      {"google", DIALECT_GEMINI},
+    {"anthropic", DIALECT_ANTHROPIC}, {"claude", DIALECT_ANTHROPIC},
+};
+
+enum dialect_flavor dialect_flavor_from_name(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return DIALECT_GENERIC;
+	for (i = 0; i < sizeof(flavor_names) / sizeof(flavor_names[0]); i++)
+		if (strcasecmp(name, flavor_names[i].name) == 0)
+			return flavor_names[i].flavor;
+	return DIALECT_GENERIC;
+}
+
+const char *dialect_flavor_name(enum dialect_flavor f)
+{
+	size_t i;
+
+	/* The first name listed for a flavor is its canonical one. */
+	for (i = 0; i < sizeof(flavor_names) / sizeof(flavor_names[0]); i++)
+		if (flavor_names[i].flavor == f)
+			return flavor_names[i].name;
+	return "generic";
+}
+
+int dialect_json_mode_from_name(const char *name, enum dialect_json_mode *m)
+{
+	if (name == NULL)
+		return -1;
+	if (strcasecmp(name, "native") == 0)
+		*m = DIALECT_JSON_NATIVE;
+	else if (strcasecmp(name, "ensure_word") == 0)
+		*m = DIALECT_JSON_ENSURE_WORD;
+	else if (strcasecmp(name, "prompt") == 0)
+		*m = DIALECT_JSON_PROMPT;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Parses exactly buf[0..len): trailing bytes other than whitespace make it
+ * invalid (a truncated or concatenated body is not a response). */
+static cJSON *parse_exact(const char *buf, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	if (buf == NULL || len == 0)
+		return NULL;
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root == NULL)
+		return NULL;
+	while (end != NULL && end < buf + len &&
+	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != buf + len) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static const char *str_item(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* A token count, or -1 when absent or not a sane count. */
+static int64_t count_item(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
+	    it->valuedouble > 1e15)
+		return -1;
+	return (int64_t)it->valuedouble;
+}
+
+static int ci_contains(const char *hay, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	if (hay == NULL)
+		return 0;
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, nl) == 0)
+			return 1;
+	return 0;
+}
+
+/* Bounded search in a buffer that need not be NUL-terminated. */
+static int mem_contains(const char *hay, size_t n, const char *needle)
+{
+	size_t nl = strlen(needle), i;
+
+	if (hay == NULL || n < nl)
+		return 0;
+	for (i = 0; i + nl <= n; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, nl) == 0)
+			return 1;
+	return 0;
+}
+
+/* A copy of an id with anything but printable ASCII dropped. */
+static char *dup_token(const char *s, size_t n)
+{
+	char *out;
+	size_t i, k = 0;
+
+	if (s == NULL || n == 0)
+		return NULL;
+	if (n > REQUEST_ID_MAX)
+		n = REQUEST_ID_MAX;
+	out = xmalloc(n + 1);
+	for (i = 0; i < n; i++)
+		if (s[i] > 0x20 && s[i] < 0x7f)
+			out[k++] = s[i];
+	out[k] = '\0';
+	if (k == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void set_error(struct outcome *o, enum outcome_class cls,
+		      const char *code, const char *msg)
+{
+	o->cls = cls;
+	free(o->error_code);
+	o->error_code = code ? outcome_message_dup(code, strlen(code)) : NULL;
+	free(o->error_message);
+	o->error_message = msg ? outcome_message_dup(msg, strlen(msg)) : NULL;
+}
+
+/* ---- request ---------------------------------------------------------- */
+
+/* Whether any message's text mentions "json", in any case. */
+static int mentions_json(const cJSON *messages)
+{
+	const cJSON *m, *part;
+
+	cJSON_ArrayForEach(m, messages)
+	{
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
+
+		if (cJSON_IsString(c) && ci_contains(c->valuestring, "json"))
+			return 1;
+		if (!cJSON_IsArray(c))
+			continue;
+		cJSON_ArrayForEach(part, c)
+		{
+			if (ci_contains(str_item(part, "text"), "json"))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+char *dialect_json_instruction(const char *schema_json)
+{
+	static const char plain[] =
+	    "Respond with a single valid JSON object and nothing else: "
+	    "no prose, no code fences.";
+	char *out;
+	size_t n;
+
+	if (schema_json == NULL || schema_json[0] == '\0')
+		return xstrdup(plain);
+	n = sizeof(plain) + strlen(schema_json) + 64;
+	out = xmalloc(n);
+	snprintf(out, n, "%s It must conform to this JSON Schema: %s", plain,
+		 schema_json);
+	return out;
+}
+
+/* The instruction for a response_format object. Returns a new string. */
+static char *json_instruction(const cJSON *rf)
+{
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(rf, "json_schema");
+	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(js, "schema");
+	char *text =
+	    cJSON_IsObject(schema) ? cJSON_PrintUnformatted(schema) : NULL;
+	char *out = dialect_json_instruction(text);
+
+	free(text);
+	return out;
+}
+
+/* Adds the instruction to the leading system message, or inserts one:
+ * some providers refuse a second system message. */
+static void add_instruction(cJSON *messages, const char *text)
+{
+	cJSON *first = cJSON_GetArrayItem(messages, 0);
+	const char *role = str_item(first, "role");
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(first, "content");
+
+	if (role &&
+	    (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)) {
+		if (cJSON_IsString(content)) {
+			size_t n =
+			    strlen(content->valuestring) + strlen(text) + 3;
+			char *joined = xmalloc(n);
+
+			snprintf(joined, n, "%s\n\n%s", content->valuestring,
+				 text);
+			cJSON_ReplaceItemInObjectCaseSensitive(
+			    first, "content", cJSON_CreateString(joined));
+			free(joined);
+			return;
+		}
+		if (cJSON_IsArray(content)) {
+			cJSON *part = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(part, "type", "text");
+			cJSON_AddStringToObject(part, "text", text);
+			cJSON_AddItemToArray(content, part);
+			return;
+		}
+	}
+	{
+		cJSON *sys = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(sys, "role", "system");
+		cJSON_AddStringToObject(sys, "content", text);
+		cJSON_InsertItemInArray(messages, 0, sys);
+	}
+}
+
+/* Applies the JSON-mode quirk; returns DIALECT_EXPECT_JSON when the job
+ * asked for JSON output. */
+static unsigned apply_json_mode(cJSON *root, enum dialect_json_mode mode)
+{
+	cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "response_format");
+	cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
+	const char *type = str_item(rf, "type");
+	char *instr;
+
+	if (type == NULL || (strcmp(type, "json_object") != 0 &&
+			     strcmp(type, "json_schema") != 0))
+		return 0;
+	if (!cJSON_IsArray(messages) || mode == DIALECT_JSON_NATIVE)
+		return DIALECT_EXPECT_JSON;
+	if (mode == DIALECT_JSON_ENSURE_WORD && mentions_json(messages))
+		return DIALECT_EXPECT_JSON;
+	instr = json_instruction(rf);
+	add_instruction(messages, instr);
+	free(instr);
+	if (mode == DIALECT_JSON_PROMPT)
+		cJSON_DeleteItemFromObjectCaseSensitive(root,
+							"response_format");
+	return DIALECT_EXPECT_JSON;
+}
+
+char *dialect_openai_request(const char *body, size_t len, const char *model,
+			     const struct dialect_openai_quirks *q,
+			     unsigned *resp_flags)
+{
+	cJSON *root = parse_exact(body, len);
+	unsigned flags = 0;
+	char *out = NULL;
+	size_t i;
+
+	if (resp_flags)
+		*resp_flags = 0;
+	if (!cJSON_IsObject(root))
+		goto out;
+	if (model) {
+		cJSON_DeleteItemFromObjectCaseSensitive(root, "model");
+		cJSON_AddStringToObject(root, "model", model);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "stream");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "stream_options");
+	for (i = 0; q && q->drop_params && i < q->ndrop; i++) {
+		const char *k = q->drop_params[i];
+
+		if (k && strcmp(k, "model") != 0 && strcmp(k, "messages") != 0)
+			cJSON_DeleteItemFromObjectCaseSensitive(root, k);
+	}
+	if (q && q->thinking_off) {
+		cJSON_DeleteItemFromObjectCaseSensitive(root,
+							"enable_thinking");
+		cJSON_AddFalseToObject(root, "enable_thinking");
+	}
+	flags = apply_json_mode(root, q ? q->json_mode : DIALECT_JSON_NATIVE);
+	out = cJSON_PrintUnformatted(root);
+	if (resp_flags && out)
+		*resp_flags = flags;
+out:
+	cJSON_Delete(root);
+	return out;
+}
+
+/* ---- response: errors ------------------------------------------------- */
+
+/* The fields of a provider error, borrowed from the parsed tree. */
+struct err_fields {
+	const char *code;    /* string code ("insufficient_quota", "1300") */
+	const char *type;    /* OpenAI/Anthropic type */
+	const char *status;  /* Google status ("RESOURCE_EXHAUSTED") */
+	const char *param;   /* OpenAI param */
+	const char *message; /* message text */
+	char *message_owned; /* message printed from a non-string */
+	int num_code;	     /* numeric code (Gemini: HTTP status), or 0 */
+	int top_request_id;  /* body has a top-level request_id */
+	char num_buf[16];
+};
+
+/* Finds the error object in any known shape: {"error":{...}}, Gemini's
+ * [{"error":{...}}], a flat {"object":"error",...} or DashScope native
+ * {"code":...,"message":...}. Returns 1 when the body holds an error. */
+static int error_fields(const cJSON *root, struct err_fields *e)
+{
+	const cJSON *obj = root, *err, *code, *msg;
+
+	memset(e, 0, sizeof(*e));
+	if (cJSON_IsArray(root))
+		obj = cJSON_GetArrayItem(root, 0);
+	if (!cJSON_IsObject(obj))
+		return 0;
+	e->top_request_id = str_item(obj, "request_id") != NULL;
+	err = cJSON_GetObjectItemCaseSensitive(obj, "error");
+	if (cJSON_IsString(err)) {
+		e->message = err->valuestring;
+		err = obj;
+	} else if (!cJSON_IsObject(err)) {
+		err = obj;
+	}
+	code = cJSON_GetObjectItemCaseSensitive(err, "code");
+	if (cJSON_IsString(code) && code->valuestring[0]) {
+		e->code = code->valuestring;
+	} else if (cJSON_IsNumber(code) && code->valuedouble >= 0 &&
+		   code->valuedouble < 1e6) {
+		e->num_code = (int)code->valuedouble;
+		snprintf(e->num_buf, sizeof(e->num_buf), "%d", e->num_code);
+	}
+	e->type = str_item(err, "type");
+	e->status = str_item(err, "status");
+	e->param = str_item(err, "param");
+	msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+	if (cJSON_IsString(msg)) {
+		e->message = msg->valuestring;
+	} else if (cJSON_IsObject(msg) || cJSON_IsArray(msg)) {
+		/* Mistral's 422 carries the pydantic detail list here. */
+		e->message_owned = cJSON_PrintUnformatted(msg);
+		e->message = e->message_owned;
+	}
+	/* A flat {"object":"error"} with a "detail" (FastAPI-style, vLLM). */
+	if (e->message == NULL) {
+		const cJSON *d =
+		    cJSON_GetObjectItemCaseSensitive(err, "detail");
+
+		if (cJSON_IsString(d))
+			e->message = d->valuestring;
+	}
+	if (err != obj)
+		return 1;
+	/* No "error" member: an error only if it looks like one. */
+	return (e->code || e->num_code || e->message) &&
+	       !cJSON_GetObjectItemCaseSensitive(obj, "choices");
+}
+
+static int is_code(const struct err_fields *e, const char *name)
+{
+	return (e->code && strcmp(e->code, name) == 0) ||
+	       (e->type && strcmp(e->type, name) == 0) ||
+	       (e->status && strcmp(e->status, name) == 0);
+}
+
+static int code_prefix(const struct err_fields *e, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (e->code && strncmp(e->code, prefix, n) == 0) ||
+	       (e->type && strncmp(e->type, prefix, n) == 0);
+}
+
+/* insufficient_quota means an empty account at OpenAI but a per-minute
+ * token throttle at DashScope (PROVIDERS.md 3.3, the trap). For a generic
+ * provider, DashScope's marks decide: it sets param to the same string
+ * and adds a top-level request_id; OpenAI's param is null. */
+static enum outcome_class insufficient_quota(enum dialect_flavor f,
+					     const struct err_fields *e)
+{
+	if (f == DIALECT_DASHSCOPE)
+		return OUTCOME_RATE_LIMITED;
+	if (f == DIALECT_GENERIC &&
+	    ((e->param && strcmp(e->param, "insufficient_quota") == 0) ||
+	     e->top_request_id))
+		return OUTCOME_RATE_LIMITED;
+	return OUTCOME_BILLING;
+}
+
+static int says_context_overflow(const struct err_fields *e)
+{
+	static const char *const phrases[] = {
+	    "range of input length",  /* DashScope */
+	    "maximum context length", /* OpenAI, DeepSeek */
+	    "context length",	      /* vLLM, Mistral */
+	    "context window",
+	    "prompt is too long",		    /* Anthropic */
+	    "exceed context limit",		    /* Anthropic */
+	    "exceeds the maximum number of tokens", /* Gemini */
+	};
+	size_t i;
+
+	if (is_code(e, "context_length_exceeded"))
+		return 1;
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (ci_contains(e->message, phrases[i]))
+			return 1;
+	return 0;
+}
+
+/* The class of an error response. status is the HTTP status, or 0 for an
+ * error carried by a 2xx. */
+static enum outcome_class classify(int status, enum dialect_flavor f,
+				   const struct err_fields *e, const char *body,
+				   size_t blen)
+{
+	/* Moderation first: DashScope sends it as a 400 that would
+	 * otherwise read as a bad request. */
+	if (is_code(e, "data_inspection_failed") ||
+	    is_code(e, "DataInspectionFailed") ||
+	    is_code(e, "InvalidParameter.DataInspection") ||
+	    is_code(e, "content_filter") ||
+	    is_code(e, "content_policy_violation") ||
+	    ci_contains(e->message, "Content Exists Risk"))
+		return OUTCOME_CONTENT_FILTER;
+	if (is_code(e, "insufficient_quota"))
+		return insufficient_quota(f, e);
+	if (code_prefix(e, "Throttling"))
+		return OUTCOME_RATE_LIMITED;
+	if (status == 402 || is_code(e, "Arrearage") ||
+	    is_code(e, "billing_error") || is_code(e, "insufficient_balance") ||
+	    ci_contains(e->message, "credit balance is too low"))
+		return OUTCOME_BILLING;
+	/* Gemini answers a bad key with 400 INVALID_ARGUMENT. */
+	if (status == 401 || status == 403 || is_code(e, "InvalidApiKey") ||
+	    is_code(e, "invalid_api_key") ||
+	    is_code(e, "authentication_error") ||
+	    is_code(e, "permission_error") || is_code(e, "AccessDenied") ||
+	    is_code(e, "access_denied") || is_code(e, "UNAUTHENTICATED") ||
+	    is_code(e, "PERMISSION_DENIED") ||
+	    mem_contains(body, blen, "API_KEY_INVALID"))
+		return OUTCOME_AUTH;
+	if (status == 404 || is_code(e, "ModelNotFound") ||
+	    is_code(e, "model_not_found") || is_code(e, "not_found_error") ||
+	    is_code(e, "NOT_FOUND"))
+		return OUTCOME_NOT_FOUND;
+	if ((status == 0 || status == 400 || status == 422) &&
+	    says_context_overflow(e))
+		return OUTCOME_CONTEXT_OVERFLOW;
+	if (status == 413 || is_code(e, "request_too_large"))
+		return OUTCOME_TOO_LARGE;
+	if (status == 429 || is_code(e, "RESOURCE_EXHAUSTED") ||
+	    is_code(e, "rate_limit_exceeded") ||
+	    is_code(e, "rate_limit_error") || is_code(e, "rate_limited"))
+		return OUTCOME_RATE_LIMITED;
+	/* 503 is "overloaded" at DeepSeek, OpenAI ("engine overloaded") and
+	 * Gemini (UNAVAILABLE) alike, so it is OVERLOADED for every flavor;
+	 * policy retries it like a server error either way. */
+	if (status == 503 || status == 529 || is_code(e, "overloaded_error") ||
+	    is_code(e, "UNAVAILABLE"))
+		return OUTCOME_OVERLOADED;
+	if (status == 408)
+		return OUTCOME_TIMEOUT;
+	if (status >= 500)
+		return OUTCOME_SERVER_ERROR;
+	/* 409 Conflict and 425 Too Early are worth another try. */
+	if (status == 409 || status == 425)
+		return OUTCOME_SERVER_ERROR;
+	if (status >= 400)
+		return OUTCOME_BAD_REQUEST;
+	return OUTCOME_SERVER_ERROR;
+}
+
+/* The provider code to keep: a word beats a number ("rate_limited" over
+ * Mistral's "1300"), then the type, the Google status, the number. */
+static const char *best_code(const struct err_fields *e)
+{
+	const char *c = e->code;
+
+	if (c && strspn(c, "0123456789") != strlen(c))
+		return c;
+	if (e->type)
+		return e->type;
+	if (e->status)
+		return e->status;
+	if (c)
+		return c;
+	return e->num_code ? e->num_buf : NULL;
+}
+
+static void error_outcome(int status, const char *h, size_t hlen,
+			  const char *body, size_t blen, const cJSON *root,
+			  enum dialect_flavor f, int64_t now_ms,
+			  struct outcome *o)
+{
+	struct err_fields e;
+	int eff = status;
+	char fallback[32];
+
+	/* Whatever fields are there help, even in a shape not recognized. */
+	error_fields(root, &e);
+	/* A 2xx carrying an error: Gemini-style numeric codes are statuses. */
+	if (status >= 200 && status < 300)
+		eff = (e.num_code >= 400 && e.num_code < 600) ? e.num_code : 0;
+	o->cls = classify(eff, f, &e, body, blen);
+	set_error(o, o->cls, best_code(&e), e.message);
+	if (o->error_message == NULL && root == NULL && body && blen) {
+		/* Not JSON (a proxy's HTML page): its text still helps. */
+		o->error_message = outcome_message_dup(body, blen);
+	}
+	if (o->error_message == NULL) {
+		snprintf(fallback, sizeof(fallback), "HTTP %d", status);
+		o->error_message = xstrdup(fallback);
+	}
+	if (eff == 429 || o->cls == OUTCOME_RATE_LIMITED)
+		o->retry_after_ms =
+		    retry_after_parse_429(h, hlen, body, blen, now_ms);
+	else
+		o->retry_after_ms =
+		    retry_after_parse(h, hlen, body, blen, now_ms);
+	free(e.message_owned);
+}
+
+/* ---- response: success ------------------------------------------------ */
+
+/* Maps the usage object to the token kinds priced separately. DeepSeek's
+ * prompt_cache_hit/miss_tokens win over cached_tokens when present. */
+static void map_usage(const cJSON *root, struct outcome_usage *u)
+{
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	const cJSON *pd, *cd;
+	int64_t prompt, completion, cached, reasoning, hit, miss;
+
+	memset(u, 0, sizeof(*u));
+	if (!cJSON_IsObject(usage))
+		return;
+	pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+	cd = cJSON_GetObjectItemCaseSensitive(usage,
+					      "completion_tokens_details");
+	prompt = count_item(usage, "prompt_tokens");
+	if (prompt < 0)
+		prompt = count_item(usage, "input_tokens");
+	completion = count_item(usage, "completion_tokens");
+	if (completion < 0)
+		completion = count_item(usage, "output_tokens");
+	cached = count_item(pd, "cached_tokens");
+	reasoning = count_item(cd, "reasoning_tokens");
+	hit = count_item(usage, "prompt_cache_hit_tokens");
+	miss = count_item(usage, "prompt_cache_miss_tokens");
+
+	prompt = prompt < 0 ? 0 : prompt;
+	completion = completion < 0 ? 0 : completion;
+	reasoning = reasoning < 0 ? 0 : reasoning;
+	if (hit >= 0 || miss >= 0) {
+		u->in_cached = hit < 0 ? 0 : hit;
+		u->in = miss >= 0 ? miss : prompt - u->in_cached;
+	} else {
+		u->in_cached = cached < 0 ? 0 : cached;
+		u->in = prompt - u->in_cached;
+	}
+	if (u->in < 0)
+		u->in = 0;
+	if (reasoning > completion)
+		reasoning = completion;
+	u->out = completion - reasoning;
+	u->out_reasoning = reasoning;
+}
+
+/* If s is a ``` fenced block, sets [*b, *e) to its inside. */
+static int unfence(const char *s, const char **b, const char **e)
+{
+	const char *start = s, *end = s + strlen(s), *nl;
+
+	while (*start == ' ' || *start == '\t' || *start == '\r' ||
+	       *start == '\n')
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
+			       end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	if (end - start < 6 || strncmp(start, "```", 3) != 0 ||
+	    strncmp(end - 3, "```", 3) != 0)
+		return 0;
+	nl = memchr(start, '\n', (size_t)(end - start));
+	if (nl == NULL || nl >= end - 3)
+		return 0;
+	*b = nl + 1;
+	*e = end - 3;
+	return 1;
+}
+
+int dialect_json_text_ok(const char *text, char **unwrapped)
+{
+	cJSON *doc;
+	const char *b, *e;
+	int ok;
+
+	*unwrapped = NULL;
+	if (text == NULL)
+		return 0;
+	doc = parse_exact(text, strlen(text));
+	ok = cJSON_IsObject(doc);
+	cJSON_Delete(doc);
+	if (ok)
+		return 1;
+	if (!unfence(text, &b, &e))
+		return 0;
+	doc = parse_exact(b, (size_t)(e - b));
+	ok = cJSON_IsObject(doc);
+	cJSON_Delete(doc);
+	if (ok)
+		*unwrapped = xstrndup(b, (size_t)(e - b));
+	return ok;
+}
+
+/* Checks the message content is a JSON object, unwrapping a ``` fence in
+ * place (models asked by prompt often add one); sets *changed then.
+ * Returns 1 when the content is acceptable. */
+static int check_json_content(cJSON *message, int *changed)
+{
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(message, "content");
+	char *inner;
+
+	*changed = 0;
+	if (!cJSON_IsString(content) ||
+	    !dialect_json_text_ok(content->valuestring, &inner))
+		return 0;
+	if (inner) {
+		cJSON_ReplaceItemInObjectCaseSensitive(
+		    message, "content", cJSON_CreateString(inner));
+		free(inner);
+		*changed = 1;
+	}
+	return 1;
+}
+
+static void success_outcome(const char *body, size_t blen, cJSON *root,
+			    unsigned flags, struct outcome *o)
+{
+	cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+	cJSON *c0 = cJSON_GetArrayItem(choices, 0);
+	cJSON *msg = cJSON_GetObjectItemCaseSensitive(c0, "message");
+	const char *finish = str_item(c0, "finish_reason");
+	const cJSON *content, *tools;
+	int changed = 0;
+
+	map_usage(root, &o->usage);
+	if (!cJSON_IsArray(choices) || !cJSON_IsObject(msg)) {
+		set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+			  "response has no choices[0].message");
+		return;
+	}
+	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	tools = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+	if (finish && strcmp(finish, "content_filter") == 0 &&
+	    (!cJSON_IsString(content) || content->valuestring[0] == '\0') &&
+	    cJSON_GetArraySize(tools) == 0) {
+		set_error(o, OUTCOME_CONTENT_FILTER, "content_filter",
+			  "output withheld by the provider's content filter");
+		return;
+	}
+	if ((flags & DIALECT_EXPECT_JSON) &&
+	    !check_json_content(msg, &changed)) {
+		set_error(o, OUTCOME_INVALID_OUTPUT, "invalid_json",
+			  (finish && strcmp(finish, "length") == 0)
+			      ? "content is not a JSON object (cut by "
+				"max_tokens)"
+			      : "content is not a JSON object");
+		return;
+	}
+	o->cls = OUTCOME_OK;
+	if (changed) {
+		o->body = cJSON_PrintUnformatted(root);
+		if (o->body == NULL) {
+			set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+				  "could not re-encode the response");
+			return;
+		}
+		o->body_len = strlen(o->body);
+	} else {
+		o->body = xmalloc(blen + 1);
+		memcpy(o->body, body, blen);
+		o->body[blen] = '\0';
+		o->body_len = blen;
+	}
+}
+
+static char *request_id(const char *h, size_t hlen, const cJSON *root)
+{
+	static const char *const headers[] = {"x-request-id", "request-id"};
+	const cJSON *obj =
+	    cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : root;
+	const char *v;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		v = httphdr_get(h, hlen, headers[i], &n);
+		if (v && n)
+			return dup_token(v, n);
+	}
+	v = str_item(obj, "request_id");
+	if (v == NULL)
+		v = str_item(obj, "id");
+	return v ? dup_token(v, strlen(v)) : NULL;
+}
+
+void dialect_openai_response(int http_status, const char *headers, size_t hlen,
+			     const char *body, size_t blen,
+			     enum dialect_flavor flavor, unsigned flags,
+			     int64_t now_ms, struct outcome *o)
+{
+	cJSON *root;
+	struct err_fields e;
+	int is_error;
+
+	outcome_clear(o);
+	o->http_status = http_status;
+	if (http_status <= 0) {
+		set_error(o, OUTCOME_CONNECTION, NULL, "no HTTP response");
+		return;
+	}
+	root = parse_exact(body, blen);
+	o->request_id = request_id(headers, hlen, root);
+	if (http_status < 200 || http_status >= 300) {
+		error_outcome(http_status, headers, hlen, body, blen, root,
+			      flavor, now_ms, o);
+		goto out;
+	}
+	if (root == NULL) {
+		set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+			  blen ? "response body is not valid JSON "
+				 "(truncated?)"
+			       : "empty response body");
+		goto out;
+	}
+	is_error = error_fields(root, &e);
+	free(e.message_owned);
+	if (cJSON_IsArray(root) || is_error) {
+		error_outcome(http_status, headers, hlen, body, blen, root,
+			      flavor, now_ms, o);
+		/* Tokens a provider reports alongside an error are billed. */
+		map_usage(root, &o->usage);
+		goto out;
+	}
+	success_outcome(body, blen, root, flags, o);
+out:
+	cJSON_Delete(root);
+}
