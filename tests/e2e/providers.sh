@@ -1,0 +1,147 @@
+#!/bin/sh
+# providers.sh — end-to-end checks of `nightshift providers`: the built-in
+# catalogue, --providers FILE, $NIGHTSHIFT_PROVIDERS (and which one wins), a
+# broken file (exit 2, message naming the file and the field), usage errors,
+# and that a key is shown as SET but its value never appears anywhere.
+# Needs NIGHTSHIFT (path of the binary). Prints "ok - NAME" / "not ok - NAME".
+
+: "${NIGHTSHIFT:?set NIGHTSHIFT to the nightshift binary}"
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+# Whatever keys the caller has must neither leak into nor change the test.
+unset DASHSCOPE_API_KEY DEEPSEEK_API_KEY MISTRAL_API_KEY OPENAI_API_KEY \
+	ANTHROPIC_API_KEY GEMINI_API_KEY NIGHTSHIFT_PROVIDERS REMOTE_TEST_KEY
+FAKE_KEY=sk-test-123
+
+report() { # NAME STATUS
+	if [ "$2" -eq 0 ]; then echo "ok - $1"; else echo "not ok - $1"; fi
+}
+run() { # ARGS... -> $tmp/out, $tmp/err, $rc
+	"$NIGHTSHIFT" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+runenv() { # VAR=VALUE ARGS... (env, not a prefix: sh functions differ)
+	_e=$1
+	shift
+	env "$_e" "$NIGHTSHIFT" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+has() { grep -q -- "$2" "$tmp/$1"; }       # out|err PATTERN (basic regex)
+has_fixed() { grep -q -F -- "$2" "$tmp/$1"; }
+lacks_key() { ! grep -q -F -- "$FAKE_KEY" "$tmp/out" "$tmp/err"; }
+
+cat >"$tmp/good.json" <<'EOF'
+{"providers": {
+  "local": {"dialect": "openai", "base_url": "http://127.0.0.1:9/v1",
+            "models": {"tiny": {"input_per_mtok": 0, "output_per_mtok": 0}}},
+  "remote": {"dialect": "anthropic", "base_url": "https://llm.example.com",
+             "api_key_env": "REMOTE_TEST_KEY",
+             "models": {"big": {"input_per_mtok": 1.5, "output_per_mtok": 7}}}},
+ "routes": {"r": ["local:tiny", "remote:big"]}}
+EOF
+cat >"$tmp/bad.json" <<'EOF'
+{"providers": {
+  "local": {"dialect": "openai", "base_url": "http://127.0.0.1:9/v1",
+            "max_inflight": 0,
+            "models": {"tiny": {"input_per_mtok": 0, "output_per_mtok": 0}}}}}
+EOF
+printf '{"providers": {"local": ' >"$tmp/broken.json"
+sed "s/\"api_key_env\": \"REMOTE_TEST_KEY\"/\"api_key\": \"$FAKE_KEY\"/" \
+	"$tmp/good.json" >"$tmp/haskey.json"
+
+# help
+run providers --help
+report "help exits 0 and prints usage" \
+	"$([ $rc -eq 0 ] && has out 'usage: nightshift providers'; echo $?)"
+
+# built-in catalogue
+run providers
+report "built-in catalogue exits 0" "$([ $rc -eq 0 ]; echo $?)"
+report "built-in catalogue names its source" \
+	"$(has out 'providers config: built-in'; echo $?)"
+report "built-in lists qwen with its key variable unset" \
+	"$(has out 'DASHSCOPE_API_KEY: not set'; echo $?)"
+report "built-in shows dated prices" \
+	"$(has out 'as of 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]'; echo $?)"
+report "built-in cheap route starts with qwen" \
+	"$(has out '^  cheap  *qwen:'; echo $?)"
+
+run providers --json
+report "--json exits 0 with the source" \
+	"$([ $rc -eq 0 ] && has out '"source":[[:space:]]*"built-in"'; echo $?)"
+report "--json reports key state" \
+	"$(has out '"key":[[:space:]]*"unset"'; echo $?)"
+
+# a key that is set: shown as SET, its value nowhere
+runenv DASHSCOPE_API_KEY=$FAKE_KEY providers
+report "key set shows SET" \
+	"$([ $rc -eq 0 ] && has out 'DASHSCOPE_API_KEY: SET'; echo $?)"
+report "key value never printed (text)" "$(lacks_key; echo $?)"
+runenv DASHSCOPE_API_KEY=$FAKE_KEY providers --json
+report "key set shows \"set\" in JSON" \
+	"$(has out '"key":[[:space:]]*"set"'; echo $?)"
+report "key value never printed (json)" "$(lacks_key; echo $?)"
+
+# --providers FILE
+run providers --providers "$tmp/good.json"
+report "--providers FILE exits 0" "$([ $rc -eq 0 ]; echo $?)"
+report "--providers FILE is the source" \
+	"$(has_fixed out "providers config: $tmp/good.json"; echo $?)"
+report "--providers FILE replaces the catalogue" \
+	"$(has out '^local ' && has out '^remote ' && ! has out '^qwen '
+	echo $?)"
+report "keyless local server needs no key" \
+	"$(has out 'none needed'; echo $?)"
+report "file route is listed" \
+	"$(has out '^  r  *local:tiny remote:big'; echo $?)"
+run providers --providers="$tmp/good.json" --json
+report "--providers=FILE --json" \
+	"$([ $rc -eq 0 ] && has out '"name":[[:space:]]*"remote"'; echo $?)"
+
+# $NIGHTSHIFT_PROVIDERS, and --providers wins over it
+runenv NIGHTSHIFT_PROVIDERS=$tmp/good.json providers
+report "NIGHTSHIFT_PROVIDERS is used" \
+	"$([ $rc -eq 0 ] && has_fixed out "providers config: $tmp/good.json"
+	echo $?)"
+runenv NIGHTSHIFT_PROVIDERS=$tmp/bad.json providers --providers "$tmp/good.json"
+report "--providers wins over NIGHTSHIFT_PROVIDERS" \
+	"$([ $rc -eq 0 ] && has out '^remote '; echo $?)"
+
+# broken configs: exit 2, the file and the field named, nothing on stdout
+run providers --providers "$tmp/bad.json"
+report "bad field exits 2" "$([ $rc -eq 2 ]; echo $?)"
+want="$tmp/bad.json: providers.local.max_inflight: must be a positive integer"
+report "bad field message names file and field" \
+	"$(has_fixed err "$want"; echo $?)"
+report "bad config prints nothing on stdout" "$([ ! -s "$tmp/out" ]; echo $?)"
+runenv NIGHTSHIFT_PROVIDERS=$tmp/bad.json providers
+report "bad NIGHTSHIFT_PROVIDERS file exits 2 naming it" \
+	"$([ $rc -eq 2 ] && has_fixed err "$tmp/bad.json: providers.local"
+	echo $?)"
+run providers --providers "$tmp/broken.json"
+report "invalid JSON exits 2 naming the file" \
+	"$([ $rc -eq 2 ] && has_fixed err "$tmp/broken.json: invalid JSON"
+	echo $?)"
+run providers --providers "$tmp/missing.json"
+report "missing file exits 2 naming it" \
+	"$([ $rc -eq 2 ] && has_fixed err "$tmp/missing.json"; echo $?)"
+run providers --providers "$tmp/haskey.json"
+report "api_key in the file is refused" \
+	"$([ $rc -eq 2 ] && has err 'providers.remote.api_key: .*api_key_env'
+	echo $?)"
+report "refused key is not echoed" "$(lacks_key; echo $?)"
+
+# usage errors
+run providers --bogus
+report "unknown option exits 2 with a hint" \
+	"$([ $rc -eq 2 ] && has_fixed err "Try 'nightshift providers --help'."
+	echo $?)"
+run providers extra
+report "extra argument exits 2" \
+	"$([ $rc -eq 2 ] && has err 'unexpected argument'; echo $?)"
+run providers --providers
+report "--providers without a value exits 2" "$([ $rc -eq 2 ]; echo $?)"
+exit 0
