@@ -14,11 +14,8 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
+#include "queue/sampler.h"
 #include "queue/xalloc.h"
-
-/* Cap on the bytes sampled for training: lines may be megabytes long and
- * the sample must not make memory grow with them. */
-#define SAMPLE_CAP (4u << 20)
 
 struct ingest {
 	struct queue *q;
@@ -27,12 +24,7 @@ struct ingest {
 	unsigned pending;
 	sqlite3_stmt *ins, *sel, *upd;
 	struct blob_codec *codec;
-	int sampling; /* no body dictionary yet: collect a training sample */
-	char *sbuf;
-	size_t slen, scap;
-	size_t *ssizes;
-	sqlite3_int64 *srowids;
-	unsigned sn;
+	struct sampler sample; /* while there is no body dictionary */
 };
 
 static const char INSERT_SQL[] =
@@ -77,7 +69,7 @@ int ingest_begin(struct queue *q, int atomic, struct ingest **out)
 	in->q = q;
 	in->atomic = atomic;
 	in->codec = blob_codec_new();
-	in->sampling = q->body_dict == NULL;
+	sampler_init(&in->sample, q->body_dict == NULL);
 	if ((rc = qprepare(q, INSERT_SQL, &in->ins)) ||
 	    (rc = qprepare(q, SELECT_SQL, &in->sel)) ||
 	    (rc = qprepare(q, UPDATE_SQL, &in->upd))) {
@@ -88,38 +80,6 @@ int ingest_begin(struct queue *q, int atomic, struct ingest **out)
 	return QUEUE_OK;
 }
 
-static void free_sample(struct ingest *in)
-{
-	free(in->sbuf);
-	free(in->ssizes);
-	free(in->srowids);
-	in->sbuf = NULL;
-	in->ssizes = NULL;
-	in->srowids = NULL;
-	in->sn = 0;
-	in->slen = in->scap = 0;
-	in->sampling = 0;
-}
-
-static void keep_sample(struct ingest *in, const struct ingest_job *j,
-			sqlite3_int64 rowid)
-{
-	if (in->slen + j->body_len > in->scap) {
-		in->scap = (in->slen + j->body_len) * 2;
-		in->sbuf = xrealloc(in->sbuf, in->scap);
-	}
-	if (in->sn % 256 == 0) {
-		in->ssizes = xrealloc(in->ssizes,
-				      (in->sn + 256) * sizeof(*in->ssizes));
-		in->srowids = xrealloc(in->srowids,
-				       (in->sn + 256) * sizeof(*in->srowids));
-	}
-	memcpy(in->sbuf + in->slen, j->body, j->body_len);
-	in->slen += j->body_len;
-	in->ssizes[in->sn] = j->body_len;
-	in->srowids[in->sn++] = rowid;
-}
-
 static int step_done(struct ingest *in, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -128,35 +88,9 @@ static int step_done(struct ingest *in, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? QUEUE_OK : qfail(in->q, rc, what);
 }
 
-/* train: make the body dictionary from the sample and rewrite the sampled
- * rows with it. Must run inside the open transaction. */
 static int train(struct ingest *in)
 {
-	struct blob_dict *d = blob_dict_train(in->sbuf, in->ssizes, in->sn);
-	size_t off = 0;
-	int rc;
-
-	if (!d) {
-		free_sample(in); /* too little or too uniform: no dictionary */
-		return QUEUE_OK;
-	}
-	if ((rc = qdict_add(in->q, "body", d)))
-		return rc;
-	for (unsigned i = 0; i < in->sn; i++) {
-		const void *z;
-		size_t zlen;
-
-		if (blob_compress(in->codec, in->q->body_dict, in->sbuf + off,
-				  in->ssizes[i], &z, &zlen))
-			return QUEUE_EINVAL;
-		off += in->ssizes[i];
-		sqlite3_bind_blob(in->upd, 1, z, (int)zlen, SQLITE_STATIC);
-		sqlite3_bind_int64(in->upd, 2, in->srowids[i]);
-		if ((rc = step_done(in, in->upd, "compressing queued jobs")))
-			return rc;
-	}
-	free_sample(in);
-	return QUEUE_OK;
+	return sampler_train(&in->sample, in->q, in->codec, "body", in->upd);
 }
 
 static int begin(struct ingest *in)
@@ -194,7 +128,7 @@ static void rollback(struct ingest *in)
 	in->pending = 0;
 	/* The sampled rows are gone with the transaction (or committed
 	 * without a dictionary, which is still correct): stop sampling. */
-	free_sample(in);
+	sampler_free(&in->sample);
 }
 
 static int verdict_of(struct ingest *in, const struct ingest_job *j,
@@ -220,7 +154,8 @@ int ingest_add(struct ingest *in, const struct ingest_job *j,
 	       enum ingest_verdict *v)
 {
 	sqlite3_int64 hash = job_hash(j);
-	const struct blob_dict *d = in->sampling ? NULL : in->q->body_dict;
+	const struct blob_dict *d =
+		in->sample.active ? NULL : in->q->body_dict;
 	const void *z;
 	size_t zlen;
 	int rc;
@@ -252,17 +187,15 @@ int ingest_add(struct ingest *in, const struct ingest_job *j,
 		goto fail;
 	if (sqlite3_changes(in->q->db) == 1) {
 		*v = INGEST_ADDED;
-		if (in->sampling) {
-			keep_sample(in, j, sqlite3_last_insert_rowid(in->q->db));
-			if (in->sn >= BLOB_TRAIN_ROWS || in->slen >= SAMPLE_CAP)
-				if ((rc = train(in)))
-					goto fail;
-		}
+		if (sampler_add(&in->sample, j->body, j->body_len,
+				sqlite3_last_insert_rowid(in->q->db)) &&
+		    (rc = train(in)))
+			goto fail;
 	} else if ((rc = verdict_of(in, j, hash, v))) {
 		goto fail;
 	}
 	if (!in->atomic && ++in->pending >= INGEST_BATCH_ROWS &&
-	    !in->sampling && (rc = commit(in)))
+	    !in->sample.active && (rc = commit(in)))
 		goto fail;
 	return QUEUE_OK;
 fail:
@@ -278,7 +211,7 @@ static void release(struct ingest **inp)
 	sqlite3_finalize(in->sel);
 	sqlite3_finalize(in->upd);
 	blob_codec_free(&in->codec);
-	free_sample(in);
+	sampler_free(&in->sample);
 	free(in);
 	*inp = NULL;
 }
@@ -288,7 +221,7 @@ int ingest_commit(struct ingest **inp)
 	struct ingest *in = *inp;
 	int rc = QUEUE_OK;
 
-	if (in->sampling && in->sn >= BLOB_TRAIN_MIN &&
+	if (in->sample.active && in->sample.n >= BLOB_TRAIN_MIN &&
 	    ((rc = begin(in)) || (rc = train(in))))
 		goto out;
 	rc = commit(in);

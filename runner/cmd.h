@@ -6,5 +6,6 @@
 int cmd_ingest(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_providers(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -16,7 +16,8 @@ static const struct {
 } CMDS[] = {
 	{"ingest", cmd_ingest, "queue the jobs of a JSONL file"},
 	{"status", cmd_status, "jobs by state and spend so far"},
-	/* PROVIDERS */ //{"providers", cmd_providers, "the provider catalogue, prices, keys set"},
+	{"run", cmd_run, "send queued jobs to providers, resumably"},
+	{"providers", cmd_providers, "the provider catalogue, prices, keys set"},
 };
 #define NCMDS (sizeof(CMDS) / sizeof(CMDS[0]))
 

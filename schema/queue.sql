@@ -13,7 +13,9 @@ CREATE TABLE jobs (
   custom_id         TEXT    NOT NULL UNIQUE,
   state             INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 3),
   priority          INTEGER NOT NULL DEFAULT 0,
-  attempts          INTEGER NOT NULL DEFAULT 0,
+  attempts          INTEGER NOT NULL DEFAULT 0,     -- requests sent, all candidates
+  candidate         INTEGER NOT NULL DEFAULT 0,     -- index into the job's candidates
+  cand_attempts     INTEGER NOT NULL DEFAULT 0,     -- requests sent to that candidate
   not_before        INTEGER NOT NULL DEFAULT 0,   -- backoff: not claimable before
   lease_owner       TEXT,                          -- "host:pid:run" while running
   lease_expires     INTEGER,

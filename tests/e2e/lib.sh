@@ -40,3 +40,48 @@ jobs_in() { "$NIGHTSHIFT" status --db "$1" --json | sed -n 's/.*"total":\([0-9]*
 line() {
   printf '{"custom_id":"job-%s","body":{"model":"cheap","messages":[{"role":"user","content":"Summarize item %s"}],"max_tokens":50}}\n' "$1" "$1"
 }
+
+# start_mock ARGS...: run the mock provider on a free loopback port with a
+# request log at $T/mock.log; sets MOCK_PORT and MOCK_PID.
+start_mock() {
+  : "${MOCK:?set MOCK to the mock provider binary}"
+  : >"$T/mock.out"
+  "$MOCK" --port 0 --log "$T/mock.log" "$@" >"$T/mock.out" 2>"$T/mock.err" &
+  MOCK_PID=$!
+  cleanup_hooks="$cleanup_hooks kill $MOCK_PID 2>/dev/null;"
+  MOCK_PORT=""; i=0
+  while [ $i -lt 100 ] && [ -z "$MOCK_PORT" ]; do
+    MOCK_PORT=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$T/mock.out")
+    [ -n "$MOCK_PORT" ] || sleep 0.05
+    i=$((i + 1))
+  done
+  [ -n "$MOCK_PORT" ] || { notok "mock provider starts" "$(cat "$T/mock.err")"; exit 1; }
+}
+
+stop_mock() { kill -TERM "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; }
+
+# providers_file FILE [TIMEOUT_S] [MAX_RETRIES]: one provider "mock" (the
+# openai dialect) at the running mock, key from MOCK_KEY_ENV, models m1
+# ($0.50/$1.50 per Mtok) and route "cheap" -> mock:m1.
+providers_file() {
+  cat >"$1" <<JSON
+{"providers": {"mock": {"dialect": "openai", "flavor": "dashscope",
+  "base_url": "http://127.0.0.1:$MOCK_PORT/v1", "api_key_env": "MOCK_KEY_ENV",
+  "max_inflight": 64, "timeout_s": ${2:-20}, "connect_timeout_s": 1,
+  "max_retries": ${3:-4},
+  "models": {"m1": {"input_per_mtok": 0.50, "output_per_mtok": 1.50}}}},
+ "routes": {"cheap": ["mock:m1"]}}
+JSON
+}
+
+# jobs_file FILE N: N valid jobs with model "cheap".
+jobs_file() {
+  i=1; while [ "$i" -le "$2" ]; do line "$i"; i=$((i + 1)); done >"$1"
+}
+
+# q DB SQL: one value from the database (the sqlite3 shell reads it as a
+# test's independent witness).
+q() { sqlite3 "$1" "$2"; }
+
+# requests_for ID: how many requests the mock logged for job custom_id ID.
+requests_for() { grep -c "\"client_request_id\":\"$1\"" "$T/mock.log"; }

@@ -1,0 +1,498 @@
+/* run.c — leases, claims, ledger rows and job fates (see run.h). */
+#include "queue/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/queue_int.h"
+#include "queue/sampler.h"
+#include "queue/xalloc.h"
+
+enum {
+	S_CLAIM,
+	S_RENEW,
+	S_ATTEMPT,
+	S_RETRY,
+	S_FINISH,
+	S_RESULT,
+	S_RELEASE,
+	S_RELEASE_ALL,
+	S_RESULT_BODY,
+	S_COUNT
+};
+
+static const char *const SQL[S_COUNT] = {
+	[S_CLAIM] =
+		"UPDATE jobs SET state = 1, lease_owner = ?1, "
+		"lease_expires = ?2, updated_at = ?3 WHERE id IN (SELECT id "
+		"FROM jobs WHERE state = 0 AND not_before <= ?3 ORDER BY "
+		"priority DESC, not_before, id LIMIT ?4) RETURNING id, "
+		"custom_id, request, attempts, candidate, cand_attempts, "
+		"est_input_tokens, max_output_tokens, max_cost_usd, providers",
+	[S_RENEW] = "UPDATE jobs SET lease_expires = ?2 WHERE state = 1 AND "
+		    "lease_owner = ?1",
+	[S_ATTEMPT] =
+		"INSERT INTO attempts (job_id, run_id, provider, model, "
+		"sent_at, http_status, error_class, latency_ms, tokens_in, "
+		"tokens_cached, tokens_cache_write, tokens_out, "
+		"tokens_reasoning, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	/* Only while we hold the lease: a job whose lease we lost belongs
+	 * to whoever took it. */
+	[S_RETRY] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
+		    "lease_expires = NULL, attempts = attempts + ?3, "
+		    "candidate = ?4, cand_attempts = ?5, not_before = ?6, "
+		    "last_error = ?7, updated_at = ?8 WHERE id = ?1 AND "
+		    "state = 1 AND lease_owner = ?2",
+	/* A finished job is finished even if our lease lapsed: the work
+	 * was paid for, and results.job_id keeps it to one result. */
+	[S_FINISH] = "UPDATE jobs SET state = ?2, lease_owner = NULL, "
+		     "lease_expires = NULL, attempts = attempts + ?3, "
+		     "last_error = ?4, updated_at = ?5 WHERE id = ?1 AND "
+		     "state IN (0, 1)",
+	[S_RESULT] =
+		"INSERT OR IGNORE INTO results (job_id, provider, model, "
+		"status_code, request_id, body, error_code, error_message, "
+		"attempts, cost_usd, latency_ms, finished_at) SELECT ?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?8, j.attempts, (SELECT total(cost_usd) "
+		"FROM attempts WHERE job_id = ?1), ?9, ?10 FROM jobs j WHERE "
+		"j.id = ?1",
+	[S_RELEASE] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
+		      "lease_expires = NULL, updated_at = ?3 WHERE id = ?1 "
+		      "AND state = 1 AND lease_owner = ?2",
+	[S_RELEASE_ALL] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
+			  "lease_expires = NULL WHERE state = 1 AND "
+			  "lease_owner = ?1",
+	[S_RESULT_BODY] = "UPDATE results SET body = ?1 WHERE job_id = ?2",
+};
+
+struct qrun {
+	struct queue *q;
+	char *owner;
+	sqlite3_stmt *st[S_COUNT];
+	struct blob_codec *codec;
+	struct sampler sample; /* results, while there is no dictionary */
+	int in_txn;
+};
+
+int qrun_open(struct queue *q, const char *owner, struct qrun **out)
+{
+	struct qrun *r = xcalloc(1, sizeof(*r));
+	int rc = QUEUE_OK;
+
+	r->q = q;
+	r->owner = xstrdup(owner);
+	r->codec = blob_codec_new();
+	sampler_init(&r->sample, q->result_dict == NULL);
+	for (int i = 0; i < S_COUNT && rc == QUEUE_OK; i++)
+		rc = qprepare(q, SQL[i], &r->st[i]);
+	if (rc) {
+		qrun_close(&r);
+		return rc;
+	}
+	*out = r;
+	return QUEUE_OK;
+}
+
+void qrun_close(struct qrun **rp)
+{
+	struct qrun *r = *rp;
+
+	if (!r)
+		return;
+	if (r->in_txn)
+		qrun_rollback(r);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(r->st[i]);
+	blob_codec_free(&r->codec);
+	sampler_free(&r->sample);
+	free(r->owner);
+	free(r);
+	*rp = NULL;
+}
+
+void qrun_job_clear(struct qrun_job *j)
+{
+	free(j->custom_id);
+	free(j->body);
+	free(j->providers);
+	memset(j, 0, sizeof(*j));
+}
+
+static int done(struct qrun *r, int i, const char *what)
+{
+	int rc = sqlite3_step(r->st[i]);
+
+	sqlite3_reset(r->st[i]);
+	sqlite3_clear_bindings(r->st[i]);
+	return rc == SQLITE_DONE ? QUEUE_OK : qfail(r->q, rc, what);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int qrun_begin(struct qrun *r)
+{
+	int rc;
+
+	if (r->in_txn)
+		return QUEUE_OK;
+	if ((rc = qexec(r->q, "BEGIN IMMEDIATE", "starting a commit")))
+		return rc;
+	r->in_txn = 1;
+	return QUEUE_OK;
+}
+
+int qrun_commit(struct qrun *r)
+{
+	int rc;
+
+	if (!r->in_txn)
+		return QUEUE_OK;
+	if ((rc = qexec(r->q, "COMMIT", "committing results"))) {
+		qrun_rollback(r);
+		return rc;
+	}
+	r->in_txn = 0;
+	return QUEUE_OK;
+}
+
+void qrun_rollback(struct qrun *r)
+{
+	if (r->in_txn)
+		sqlite3_exec(r->q->db, "ROLLBACK", NULL, NULL, NULL);
+	r->in_txn = 0;
+	/* sampled result rows went with the transaction */
+	sampler_free(&r->sample);
+}
+
+int qrun_recover(struct qrun *r, int64_t now_ms,
+		 int (*alive)(const char *owner, void *arg), void *arg,
+		 long long *recovered)
+{
+	sqlite3_stmt *st = NULL;
+	char **dead = NULL;
+	size_t ndead = 0;
+	int rc;
+
+	*recovered = 0;
+	rc = sqlite3_prepare_v2(r->q->db,
+				"SELECT DISTINCT lease_owner FROM jobs WHERE "
+				"state = 1",
+				-1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+
+		if (o && !alive(o, arg)) {
+			dead = xrealloc(dead, (ndead + 1) * sizeof(*dead));
+			dead[ndead++] = xstrdup(o);
+		}
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = qfail(r->q, rc, "recovering leases");
+		goto out;
+	}
+	if ((rc = qrun_begin(r)))
+		goto out;
+	for (size_t i = 0; i < ndead; i++) {
+		sqlite3_bind_text(r->st[S_RELEASE_ALL], 1, dead[i], -1,
+				  SQLITE_STATIC);
+		if ((rc = done(r, S_RELEASE_ALL, "recovering leases")))
+			goto fail;
+		*recovered += sqlite3_changes(r->q->db);
+	}
+	rc = sqlite3_prepare_v2(r->q->db,
+				"UPDATE jobs SET state = 0, lease_owner = NULL, "
+				"lease_expires = NULL WHERE state = 1 AND "
+				"lease_expires < ?1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, now_ms);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = qfail(r->q, rc, "recovering leases");
+		goto fail;
+	}
+	*recovered += sqlite3_changes(r->q->db);
+	rc = qrun_commit(r);
+	goto out;
+fail:
+	qrun_rollback(r);
+out:
+	for (size_t i = 0; i < ndead; i++)
+		free(dead[i]);
+	free(dead);
+	return rc;
+}
+
+int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
+	       int limit, struct qrun_job *out, int *n)
+{
+	sqlite3_stmt *st = r->st[S_CLAIM];
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lease_until_ms);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+		struct qrun_job *j = &out[*n];
+		const char *prov;
+
+		memset(j, 0, sizeof(*j));
+		j->id = sqlite3_column_int64(st, 0);
+		j->custom_id = xstrdup((const char *)sqlite3_column_text(st, 1));
+		if (qdecode(r->q, r->codec, sqlite3_column_blob(st, 2),
+			    (size_t)sqlite3_column_bytes(st, 2), &j->body,
+			    &j->body_len)) {
+			free(j->custom_id);
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		j->attempts = sqlite3_column_int(st, 3);
+		j->candidate = sqlite3_column_int(st, 4);
+		j->cand_attempts = sqlite3_column_int(st, 5);
+		j->est_input_tokens = sqlite3_column_int64(st, 6);
+		j->max_output_tokens = sqlite3_column_int64(st, 7);
+		j->max_cost_usd = sqlite3_column_type(st, 8) == SQLITE_NULL
+					  ? -1
+					  : sqlite3_column_double(st, 8);
+		prov = (const char *)sqlite3_column_text(st, 9);
+		j->providers = prov ? xstrdup(prov) : NULL;
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return QUEUE_OK;
+	for (int i = 0; i < *n; i++)
+		qrun_job_clear(&out[i]);
+	*n = 0;
+	if (rc == SQLITE_CORRUPT)
+		return QUEUE_EINVAL; /* message set by qdecode */
+	return qfail(r->q, rc, "claiming jobs");
+}
+
+int qrun_renew(struct qrun *r, int64_t lease_until_ms)
+{
+	sqlite3_bind_text(r->st[S_RENEW], 1, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->st[S_RENEW], 2, lease_until_ms);
+	return done(r, S_RENEW, "renewing leases");
+}
+
+int qrun_attempt(struct qrun *r, const struct qrun_attempt *a)
+{
+	sqlite3_stmt *st = r->st[S_ATTEMPT];
+
+	sqlite3_bind_int64(st, 1, a->job_id);
+	sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, a->sent_at_ms);
+	if (a->http_status)
+		sqlite3_bind_int(st, 6, a->http_status);
+	sqlite3_bind_text(st, 7, a->error_class, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, a->latency_ms);
+	sqlite3_bind_int64(st, 9, a->tok_in);
+	sqlite3_bind_int64(st, 10, a->tok_cached);
+	sqlite3_bind_int64(st, 11, a->tok_cache_write);
+	sqlite3_bind_int64(st, 12, a->tok_out);
+	sqlite3_bind_int64(st, 13, a->tok_reasoning);
+	sqlite3_bind_double(st, 14, a->cost_usd);
+	return done(r, S_ATTEMPT, "recording a request");
+}
+
+static int store_result(struct qrun *r, const struct qrun_fate *f)
+{
+	sqlite3_stmt *st = r->st[S_RESULT];
+	const struct blob_dict *d =
+		r->sample.active ? NULL : r->q->result_dict;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, f->job_id);
+	bind_text(st, 2, f->provider);
+	bind_text(st, 3, f->model);
+	if (f->status_code)
+		sqlite3_bind_int(st, 4, f->status_code);
+	bind_text(st, 5, f->request_id);
+	if (f->body) {
+		const void *z;
+		size_t zlen;
+
+		if (blob_compress(r->codec, d, f->body, f->body_len, &z,
+				  &zlen)) {
+			snprintf(r->q->err, sizeof(r->q->err),
+				 "a result is too large to store");
+			return QUEUE_EINVAL;
+		}
+		sqlite3_bind_blob(st, 6, z, (int)zlen, SQLITE_STATIC);
+	}
+	bind_text(st, 7, f->error_code);
+	bind_text(st, 8, f->error_message);
+	sqlite3_bind_int64(st, 9, f->latency_ms);
+	sqlite3_bind_int64(st, 10, qnow_ms());
+	if ((rc = done(r, S_RESULT, "storing a result")))
+		return rc;
+	if (f->body && sqlite3_changes(r->q->db) == 1 &&
+	    sampler_add(&r->sample, f->body, f->body_len, f->job_id))
+		return sampler_train(&r->sample, r->q, r->codec, "result",
+				     r->st[S_RESULT_BODY]);
+	return QUEUE_OK;
+}
+
+int qrun_fate(struct qrun *r, const struct qrun_fate *f)
+{
+	sqlite3_stmt *st;
+	int64_t now = qnow_ms();
+
+	switch (f->verb) {
+	case QRUN_RETRY:
+		st = r->st[S_RETRY];
+		sqlite3_bind_int64(st, 1, f->job_id);
+		sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, f->attempts_add);
+		sqlite3_bind_int(st, 4, f->candidate);
+		sqlite3_bind_int(st, 5, f->cand_attempts);
+		sqlite3_bind_int64(st, 6, f->not_before_ms);
+		bind_text(st, 7, f->last_error);
+		sqlite3_bind_int64(st, 8, now);
+		return done(r, S_RETRY, "requeueing a job");
+	case QRUN_RELEASE:
+		st = r->st[S_RELEASE];
+		sqlite3_bind_int64(st, 1, f->job_id);
+		sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		return done(r, S_RELEASE, "releasing a job");
+	case QRUN_DONE:
+	case QRUN_DEAD:
+		st = r->st[S_FINISH];
+		sqlite3_bind_int64(st, 1, f->job_id);
+		sqlite3_bind_int(st, 2,
+				 f->verb == QRUN_DONE ? JOB_DONE : JOB_DEAD);
+		sqlite3_bind_int(st, 3, f->attempts_add);
+		bind_text(st, 4, f->verb == QRUN_DEAD ? f->last_error : NULL);
+		sqlite3_bind_int64(st, 5, now);
+		{
+			int rc = done(r, S_FINISH, "finishing a job");
+
+			return rc ? rc : store_result(r, f);
+		}
+	}
+	return QUEUE_EINVAL;
+}
+
+int qrun_release_all(struct qrun *r)
+{
+	sqlite3_bind_text(r->st[S_RELEASE_ALL], 1, r->owner, -1,
+			  SQLITE_STATIC);
+	return done(r, S_RELEASE_ALL, "releasing jobs");
+}
+
+static int one_row(struct qrun *r, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(r->q->db, sql, -1, st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return QUEUE_OK;
+	rc = qfail(r->q, rc, "reading the queue");
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return rc;
+}
+
+int qrun_unpark(struct qrun *r, long long *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->q->db,
+				    "UPDATE jobs SET not_before = 0 WHERE "
+				    "state = 0 AND not_before >= ?1",
+				    -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, QRUN_PARKED);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return qfail(r->q, rc, "unparking jobs");
+	*n = sqlite3_changes(r->q->db);
+	return QUEUE_OK;
+}
+
+int qrun_backlog(struct qrun *r, long long *queued, int64_t *next_due_ms,
+		 long long *parked, long long *others_running)
+{
+	sqlite3_stmt *st = NULL;
+	/* 4611686018427387904 is QRUN_PARKED */
+	int rc = one_row(r,
+			 "SELECT count(*) FILTER (WHERE not_before < "
+			 "4611686018427387904), coalesce(min(not_before) "
+			 "FILTER (WHERE not_before < 4611686018427387904), 0), "
+			 "count(*) FILTER (WHERE not_before >= "
+			 "4611686018427387904) FROM jobs WHERE state = 0",
+			 &st);
+
+	if (rc)
+		return rc;
+	*queued = sqlite3_column_int64(st, 0);
+	*next_due_ms = sqlite3_column_int64(st, 1);
+	*parked = sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+	*others_running = 0;
+	rc = sqlite3_prepare_v2(r->q->db,
+				"SELECT count(*) FROM jobs WHERE state = 1 AND "
+				"lease_owner IS NOT ?1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			*others_running = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(r->q, rc, "reading the queue");
+}
+
+int qrun_counts(struct qrun *r, long long *by_state)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->q->db,
+				    "SELECT state, count(*) FROM jobs GROUP BY "
+				    "state",
+				    -1, &st, NULL);
+
+	for (int i = 0; i < JOB_NSTATES; i++)
+		by_state[i] = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int s = sqlite3_column_int(st, 0);
+
+		if (s >= 0 && s < JOB_NSTATES)
+			by_state[s] = sqlite3_column_int64(st, 1);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QUEUE_OK : qfail(r->q, rc, "counting jobs");
+}
+
+int qrun_spend(struct qrun *r, double *usd)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = one_row(r, "SELECT total(cost_usd) FROM attempts", &st);
+
+	if (rc)
+		return rc;
+	*usd = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return QUEUE_OK;
+}

@@ -1,0 +1,548 @@
+/* cmd_run.c — `nightshift run`: drain the queue through the providers.
+ *
+ * The main thread parses options, loads the providers config, recovers
+ * leases left by dead runs, starts the store and worker threads, then
+ * only watches: signals, the progress line, and the end. SIGINT/SIGTERM
+ * stop claiming and let in-flight requests finish within a grace period;
+ * a second signal (or the end of the grace period) gives them up. Either
+ * way every job not finished goes back to the queue and the exit code is
+ * 4: run again to resume. */
+#define _DEFAULT_SOURCE /* gethostname, kill */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue/queue.h"
+#include "queue/run.h"
+#include "queue/xalloc.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+#include "runner/config.h"
+#include "runner/ingest_file.h"
+#include "runner/runctx.h"
+#include "runner/store.h"
+#include "runner/worker.h"
+
+static const char USAGE[] =
+	"usage: nightshift run [--db FILE] [--providers FILE] [--workers N]\n"
+	"                      [--max-inflight N] [--grace DUR] [FILE.jsonl]\n"
+	"\n"
+	"Send every queued job to its provider, retrying and backing off as\n"
+	"providers throttle or fail, and store each result once. With a\n"
+	"FILE, ingest it first. Safe to stop and run again: a run resumes\n"
+	"where the last one stopped, even after kill -9.\n"
+	"\n"
+	"  --db FILE          queue database (default $NIGHTSHIFT_DB, else\n"
+	"                     ./nightshift.db)\n"
+	"  --providers FILE   providers config (default $NIGHTSHIFT_PROVIDERS,\n"
+	"                     else the built-in catalogue)\n"
+	"  --workers N        worker threads (default: the number of cores)\n"
+	"  --max-inflight N   requests in flight at once, all providers\n"
+	"                     (default: the sum of the providers' max_inflight,\n"
+	"                     at most 1024)\n"
+	"  --grace DUR        on SIGINT/SIGTERM, how long in-flight requests\n"
+	"                     may finish (default 30s; e.g. 90s, 2m)\n"
+	"  --strict           with FILE: queue nothing if any line is bad\n"
+	"  --progress / --no-progress\n"
+	"                     force the progress line on or off (default: on\n"
+	"                     when stderr is a terminal, else a log line every\n"
+	"                     10 s)\n"
+	"  -h, --help         this help\n"
+	"\n"
+	"Exit: 0 every job succeeded, 3 some jobs dead (see `nightshift\n"
+	"export --failed`), 4 stopped with work left (run again), 2 usage or\n"
+	"config error, 1 runtime error (e.g. disk full).\n";
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_seen++;
+}
+
+/* parse_duration: "30", "30s", "2m", "1h", "500ms" -> ms; -1 if bad. */
+static long long parse_duration(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return (long long)(v * 1000);
+	if (strcmp(end, "ms") == 0)
+		return (long long)v;
+	if (strcmp(end, "m") == 0)
+		return (long long)(v * 60000);
+	if (strcmp(end, "h") == 0)
+		return (long long)(v * 3600000);
+	return -1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* owner_alive: a lease owner "host:pid:run" still runs? On this host we
+ * can ask the kernel; elsewhere we cannot tell and wait for the lease to
+ * expire. */
+static int owner_alive(const char *owner, void *arg)
+{
+	const char *host = arg, *colon = strchr(owner, ':');
+	long pid;
+	char *end;
+
+	if (!colon || (size_t)(colon - owner) != strlen(host) ||
+	    strncmp(owner, host, strlen(host)) != 0)
+		return 1;
+	pid = strtol(colon + 1, &end, 10);
+	if (pid <= 0 || *end != ':')
+		return 1;
+	if (pid == (long)getpid())
+		return 0; /* an earlier run of ours in this process: gone */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* raise_nofile: every transfer holds a socket; lift the soft limit to the
+ * hard one and cap in-flight requests to what fits. */
+static int raise_nofile(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)want + 64 > rl.rlim_cur) {
+		int cap = (int)rl.rlim_cur - 64;
+
+		fprintf(stderr,
+			"nightshift run: the open-files limit (%llu) caps "
+			"requests in flight at %d (asked %d); raise it with "
+			"ulimit -n\n",
+			(unsigned long long)rl.rlim_cur, cap, want);
+		return cap > 1 ? cap : 1;
+	}
+	return want;
+}
+
+static void fmt_eta(char *buf, size_t n, double secs)
+{
+	long s = (long)secs;
+
+	if (secs < 0 || secs > 99 * 3600)
+		snprintf(buf, n, "--:--");
+	else if (s >= 3600)
+		snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60,
+			 s % 60);
+	else
+		snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void progress(struct runctx *rc, int64_t t0, int tty, int final)
+{
+	long long done = atomic_load(&rc->n_done);
+	long long dead = atomic_load(&rc->n_dead);
+	long long fin = done + dead;
+	double secs = (double)(mono_ms() - t0) / 1000.0;
+	double rate = secs > 0 ? (double)fin / secs : 0;
+	long long left = rc->total_at_start - fin;
+	char eta[32];
+
+	fmt_eta(eta, sizeof(eta), rate > 0 ? (double)left / rate : -1);
+	fprintf(stderr,
+		"%s%lld/%lld done, %lld dead, %.1f jobs/s, ETA %s, "
+		"%lld requests, %lld retries, $%.6f%s",
+		tty ? "\r\033[K" : "nightshift run: ", done, rc->total_at_start,
+		dead, rate, eta, atomic_load(&rc->n_requests),
+		atomic_load(&rc->n_retries),
+		(double)atomic_load(&rc->spend_nusd) / 1e9,
+		tty && !final ? "" : "\n");
+}
+
+struct opts {
+	const char *db, *providers, *file;
+	int workers, max_inflight, strict, progress;
+	long long grace_ms;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"providers", required_argument, NULL, 'p'},
+		{"workers", required_argument, NULL, 'w'},
+		{"max-inflight", required_argument, NULL, 'i'},
+		{"grace", required_argument, NULL, 'g'},
+		{"strict", no_argument, NULL, 's'},
+		{"progress", no_argument, NULL, 'P'},
+		{"no-progress", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int c;
+	char *end;
+	long v;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'p':
+			o->providers = optarg;
+			break;
+		case 'w':
+		case 'i':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > (c == 'w' ? 256 : 100000))
+				return cli_usage_error(
+					"run", "%s: \"%s\" is not a number "
+					       "in range",
+					c == 'w' ? "--workers"
+						 : "--max-inflight",
+					optarg);
+			if (c == 'w')
+				o->workers = (int)v;
+			else
+				o->max_inflight = (int)v;
+			break;
+		case 'g':
+			o->grace_ms = parse_duration(optarg);
+			if (o->grace_ms < 0)
+				return cli_usage_error(
+					"run", "--grace: \"%s\" is not a "
+					       "duration (e.g. 30s, 2m)",
+					optarg);
+			break;
+		case 's':
+			o->strict = 1;
+			break;
+		case 'P':
+			o->progress = 1;
+			break;
+		case 'N':
+			o->progress = 0;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			return -1;
+		case ':':
+			return cli_usage_error("run", "%s needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("run", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("run", "one jobs file at a time");
+	if (optind < argc)
+		o->file = argv[optind];
+	return 0;
+}
+
+/* drain: free tasks left on the lists after every thread has stopped. */
+static void drain(struct runctx *rc)
+{
+	struct task *lists[2] = {rc->work_head, rc->done_head};
+
+	for (int i = 0; i < 2; i++)
+		while (lists[i]) {
+			struct task *t = lists[i];
+
+			lists[i] = t->next;
+			task_free(t);
+		}
+	rc->work_head = rc->work_tail = rc->done_head = rc->done_tail = NULL;
+}
+
+/* why_parked: say what the user must fix for parked jobs to run. */
+static void why_parked(const struct runctx *rc)
+{
+	const struct config *cfg = rc->cfg;
+	int unset = 0;
+
+	for (size_t i = 0; i < cfg->nprovs; i++) {
+		const struct prov *p = &cfg->provs[i];
+
+		if (atomic_load(&rc->prov_disabled[i]))
+			fprintf(stderr,
+				"nightshift run: provider %s refused this "
+				"account (auth or billing); check %s and "
+				"the account, then run again\n",
+				p->name,
+				p->api_key_env ? p->api_key_env : "its key");
+		else if (!rc->keys[i] && p->api_key_env)
+			unset++;
+	}
+	if (!unset)
+		return;
+	fprintf(stderr, "nightshift run: jobs wait for a provider key; set");
+	for (size_t i = 0; i < cfg->nprovs; i++)
+		if (!rc->keys[i] && cfg->provs[i].api_key_env)
+			fprintf(stderr, " %s", cfg->provs[i].api_key_env);
+	fprintf(stderr, " and run again\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct opts o = {.progress = -1, .grace_ms = 30000};
+	struct config *cfg = NULL;
+	struct queue *q = NULL;
+	struct qrun *qr = NULL;
+	struct runctx rc;
+	struct store st = {0};
+	char err[700], host[256], owner[400];
+	long long recovered = 0, unparked = 0, by_state[JOB_NSTATES];
+	long long queued = 0, parked = 0, others = 0;
+	int64_t next_due, t0, stop_at = 0, last_print = 0;
+	int code, exit_code = EXIT_OK, tty, started = 0;
+	sigset_t block, old;
+	struct sigaction sa;
+
+	memset(&rc, 0, sizeof(rc));
+	if ((code = parse(argc, argv, &o)))
+		return code < 0 ? EXIT_OK : code;
+	if (config_load(o.providers, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "nightshift run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	o.db = cli_db_path(o.db);
+	code = queue_open(o.db, o.file ? QUEUE_OPEN_CREATE : 0, &q, err,
+			  sizeof(err));
+	if (code) {
+		fprintf(stderr, "nightshift run: %s\n", err);
+		config_free(&cfg);
+		return code == QUEUE_ENOENT || code == QUEUE_ENOTDB ||
+			       code == QUEUE_EVERSION
+		       ? EXIT_USAGE
+		       : EXIT_RUNTIME;
+	}
+	if (o.file) {
+		struct ingest_opts io = {.max_line = 4u << 20,
+					 .max_errors = 100,
+					 .strict = o.strict};
+		struct ingest_counts n;
+		int r = ingest_path(q, o.file, &io, &n);
+
+		if (r == EXIT_RUNTIME || r == EXIT_USAGE ||
+		    (o.strict && r == EXIT_PARTIAL)) {
+			exit_code = r;
+			goto out;
+		}
+		if (r == EXIT_PARTIAL)
+			exit_code = EXIT_PARTIAL; /* remembered for the end */
+	}
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(owner, sizeof(owner), "%s:%ld:%lx", host, (long)getpid(),
+		 (unsigned long)time(NULL));
+	if ((code = qrun_open(q, owner, &qr)) ||
+	    (code = qrun_begin(qr)) || (code = qrun_unpark(qr, &unparked)) ||
+	    (code = qrun_commit(qr)) ||
+	    (code = qrun_recover(qr, (int64_t)time(NULL) * 1000, owner_alive,
+				 host, &recovered)) ||
+	    (code = qrun_backlog(qr, &queued, &next_due, &parked, &others))) {
+		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
+		exit_code = EXIT_RUNTIME;
+		goto out;
+	}
+	if (recovered)
+		fprintf(stderr,
+			"nightshift run: took back %lld jobs left running by a "
+			"stopped run\n",
+			recovered);
+
+	rc.cfg = cfg;
+	rc.policy = (struct policy_cfg){.max_attempts = 5,
+					.base_ms = 1000,
+					.cap_ms = 60000,
+					.quality_retries = 2};
+	rc.total_at_start = queued;
+	rc.keys = xcalloc(cfg->nprovs, sizeof(*rc.keys));
+	rc.prov_inflight = xcalloc(cfg->nprovs, sizeof(*rc.prov_inflight));
+	rc.prov_disabled = xcalloc(cfg->nprovs, sizeof(*rc.prov_disabled));
+	for (size_t i = 0; i < cfg->nprovs; i++) {
+		const char *env = cfg->provs[i].api_key_env;
+		const char *k = env ? getenv(env) : "";
+
+		rc.keys[i] = k && (*k || !env) ? xstrdup(k) : NULL;
+		atomic_init(&rc.prov_inflight[i], 0);
+		atomic_init(&rc.prov_disabled[i], 0);
+		rc.max_inflight += cfg->provs[i].max_inflight;
+	}
+	if (rc.max_inflight > 1024)
+		rc.max_inflight = 1024;
+	if (o.max_inflight)
+		rc.max_inflight = o.max_inflight;
+	rc.max_inflight = raise_nofile(rc.max_inflight);
+	rc.nworkers = o.workers ? o.workers
+				: (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (rc.nworkers < 1)
+		rc.nworkers = 1;
+	if (rc.nworkers > rc.max_inflight)
+		rc.nworkers = rc.max_inflight;
+	pthread_mutex_init(&rc.mu, NULL);
+	pthread_cond_init(&rc.store_cv, NULL);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "nightshift run: libcurl failed to start\n");
+		exit_code = EXIT_RUNTIME;
+		goto out;
+	}
+	rc.workers = xcalloc((size_t)rc.nworkers, sizeof(*rc.workers));
+	for (int i = 0; i < rc.nworkers; i++)
+		if (!(rc.workers[i] = worker_new(&rc, i))) {
+			fprintf(stderr, "nightshift run: libcurl failed to "
+					"start\n");
+			exit_code = EXIT_RUNTIME;
+			goto out_curl;
+		}
+
+	/* Threads inherit this mask: only the main thread takes signals. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	st.rc = &rc;
+	st.qr = qr;
+	for (int i = 0; i < rc.nworkers; i++)
+		if (worker_start(rc.workers[i]) == 0)
+			started++;
+	if (started != rc.nworkers || store_start(&st) != 0) {
+		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc.finished, 1);
+		for (int i = 0; i < started; i++)
+			worker_join(rc.workers[i]);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		exit_code = EXIT_RUNTIME;
+		goto out_curl;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigdelset(&block, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+
+	tty = o.progress >= 0 ? o.progress : isatty(2);
+	t0 = mono_ms();
+	if (!tty)
+		fprintf(stderr,
+			"nightshift run: %lld jobs to do, %d workers, %d in "
+			"flight at most\n",
+			queued, rc.nworkers, rc.max_inflight);
+	while (!atomic_load(&rc.finished)) {
+		struct timespec ts = {0, 100 * 1000000L};
+		int64_t now;
+
+		nanosleep(&ts, NULL);
+		now = mono_ms();
+		if (signals_seen == 1 && !atomic_load(&rc.stopping)) {
+			atomic_store(&rc.stopping, 1);
+			stop_at = now + o.grace_ms;
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr,
+				"nightshift run: stopping: no new requests; "
+				"waiting up to %.0f s for those in flight "
+				"(signal again to stop now)\n",
+				(double)o.grace_ms / 1000);
+		}
+		if ((signals_seen > 1 || (stop_at && now >= stop_at)) &&
+		    !atomic_load(&rc.abort_now)) {
+			atomic_store(&rc.stopping, 1);
+			atomic_store(&rc.abort_now, 1);
+			for (int i = 0; i < rc.nworkers; i++)
+				worker_wake(rc.workers[i]);
+		}
+		if (now - last_print >= (tty ? 500 : 10000)) {
+			if (last_print)
+				progress(&rc, t0, tty, 0);
+			last_print = now;
+		}
+	}
+	store_join(&st);
+	for (int i = 0; i < rc.nworkers; i++)
+		worker_join(rc.workers[i]);
+	progress(&rc, t0, tty, 1);
+
+	if (rc.fatal) {
+		fprintf(stderr,
+			"nightshift run: %s while %s; what was committed is "
+			"kept and the database is intact; run again to "
+			"resume\n",
+			rc.fatal == QUEUE_EFULL ? "disk full"
+						: queue_errmsg(q),
+			rc.fatal_msg);
+		exit_code = EXIT_RUNTIME;
+		goto out_curl;
+	}
+	if (qrun_counts(qr, by_state) ||
+	    qrun_backlog(qr, &queued, &next_due, &parked, &others)) {
+		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
+		exit_code = EXIT_RUNTIME;
+		goto out_curl;
+	}
+	if (parked)
+		why_parked(&rc);
+	if (atomic_load(&rc.stopping) || parked || queued || others) {
+		fprintf(stderr,
+			"nightshift run: stopped with %lld jobs left; run "
+			"again to resume\n",
+			queued + parked + others);
+		exit_code = EXIT_STOPPED;
+	} else if (by_state[JOB_DEAD]) {
+		fprintf(stderr,
+			"nightshift run: %lld jobs dead (nightshift export "
+			"--failed shows why; nightshift retry requeues them)\n",
+			by_state[JOB_DEAD]);
+		exit_code = EXIT_PARTIAL;
+	} else if (exit_code != EXIT_PARTIAL) {
+		exit_code = EXIT_OK;
+	}
+out_curl:
+	drain(&rc);
+	for (int i = 0; rc.workers && i < rc.nworkers; i++)
+		worker_free(&rc.workers[i]);
+	free(rc.workers);
+	curl_global_cleanup();
+	pthread_mutex_destroy(&rc.mu);
+	pthread_cond_destroy(&rc.store_cv);
+out:
+	for (size_t i = 0; rc.keys && i < cfg->nprovs; i++)
+		if (rc.keys[i]) {
+			explicit_bzero(rc.keys[i], strlen(rc.keys[i]));
+			free(rc.keys[i]);
+		}
+	free(rc.keys);
+	free(rc.prov_inflight);
+	free(rc.prov_disabled);
+	qrun_close(&qr);
+	queue_close(&q);
+	config_free(&cfg);
+	return exit_code;
+}

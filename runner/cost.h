@@ -1,0 +1,21 @@
+/* cost.h — what a request cost, from its usage and the config's prices.
+ * Pure; thread-safe. */
+#ifndef NIGHTSHIFT_COST_H
+#define NIGHTSHIFT_COST_H
+
+#include <stdint.h>
+
+#include "runner/config.h"
+#include "runner/outcome.h"
+
+/* cost_usd: each token kind at its own price (per million tokens), the
+ * input/output prices being those in force at epoch second t (off-peak
+ * windows); reasoning tokens bill as output. */
+double cost_usd(const struct prov_model *m, const struct outcome_usage *u,
+		int64_t t);
+/* cost_estimate: the worst case of a request before it is sent: est_in
+ * input tokens and max_out output tokens at the prices in force at t. */
+double cost_estimate(const struct prov_model *m, int64_t est_in,
+		     int64_t max_out, int64_t t);
+
+#endif

@@ -1,0 +1,94 @@
+/* runctx.h — the state `nightshift run` shares between its threads.
+ *
+ * DESIGN: one store thread owns the database (claims, ledger rows, fates,
+ * group commits); worker threads each drive many HTTP transfers with a
+ * libcurl multi handle. Claimed jobs travel store -> workers as tasks on
+ * the work list; finished tasks travel back on the done list. Both lists
+ * are guarded by one mutex, held only to move pointers (never across
+ * HTTP, SQL or JSON work). A task belongs to exactly one thread at a time:
+ * whoever took it off a list.
+ *
+ * Counters read by the progress line and by admission (in-flight per
+ * provider, disabled providers) are C11 atomics. */
+#ifndef NIGHTSHIFT_RUNCTX_H
+#define NIGHTSHIFT_RUNCTX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "queue/run.h"
+#include "runner/config.h"
+#include "runner/outcome.h"
+#include "runner/policy.h"
+
+/* Most candidates a job keeps (a route longer than this is cut). */
+#define TASK_MAX_CANDS 8
+
+enum task_kind {
+	TASK_SENT,       /* a request was sent: ledger row + fate */
+	TASK_RELEASE,    /* not sent (stopping): back to queued */
+	TASK_PARK,       /* no usable candidate now (missing key) */
+	TASK_UNROUTABLE, /* no provider serves its model: dead */
+};
+
+struct task {
+	struct task *next;
+	struct qrun_job job;
+	/* filled by the worker */
+	struct route_cand cands[TASK_MAX_CANDS];
+	int ncands; /* -1 until routed */
+	enum task_kind kind;
+	int prov, model;   /* the candidate used (indexes into config) */
+	int next_cand;     /* FAILOVER: index of the next candidate */
+	int64_t sent_at_ms;
+	int64_t latency_ms;
+	double cost_usd;
+	struct outcome out;
+	struct policy_action act;
+	char *detail; /* PARK/UNROUTABLE: why (new) */
+};
+
+struct worker;
+
+struct runctx {
+	const struct config *cfg;
+	struct policy_cfg policy;
+	char **keys; /* per provider: the key from the environment or NULL */
+	int max_inflight;
+	int nworkers;
+	struct worker **workers;
+
+	pthread_mutex_t mu;
+	pthread_cond_t store_cv; /* store waits for done tasks */
+	struct task *work_head, *work_tail;
+	struct task *done_head, *done_tail;
+
+	atomic_int *prov_inflight; /* per provider */
+	atomic_int *prov_disabled; /* per provider: auth/billing failure */
+	atomic_int stopping;       /* stop claiming; finish in flight */
+	atomic_int abort_now;      /* give up in-flight requests now */
+	atomic_int finished;       /* store is done: workers exit */
+	atomic_int outstanding;    /* claimed and not yet back */
+
+	/* progress, written by the store */
+	atomic_llong n_done, n_dead, n_requests, n_retries, n_parked;
+	atomic_llong spend_nusd; /* spend this run, nano-dollars */
+	long long total_at_start;
+
+	int fatal;           /* store failed: QUEUE_* code */
+	char fatal_msg[600]; /* what, for the user */
+};
+
+/* runctx_push_done: hand a finished task to the store (thread-safe). */
+void runctx_push_done(struct runctx *rc, struct task *t);
+/* runctx_push_dones: hand a chain of tasks (linked by next, ending NULL). */
+void runctx_push_dones(struct runctx *rc, struct task *head,
+		       struct task *tail);
+/* runctx_take_work: up to max tasks from the work list (thread-safe);
+ * returns the chain, NULL when empty. */
+struct task *runctx_take_work(struct runctx *rc, int max);
+/* task_free: free a task and what it holds. */
+void task_free(struct task *t);
+
+#endif

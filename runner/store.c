@@ -1,0 +1,382 @@
+/* store.c — claims and group commits on the store thread.
+ *
+ * Each turn takes every finished task the workers handed back, writes
+ * their ledger rows and fates, claims new jobs for the free slots and
+ * renews leases, all in one transaction: one commit per turn, however
+ * many jobs it carries (no fsync per job; WAL with synchronous=NORMAL).
+ * A database failure (disk full, I/O error) stops the run: what was
+ * committed stays, the rest is still leased and comes back next run. */
+#include "runner/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "queue/queue.h"
+#include "queue/run.h"
+#include "queue/xalloc.h"
+#include "runner/runctx.h"
+#include "runner/worker.h"
+
+/* Most jobs claimed in one turn: keeps transactions short. */
+#define CLAIM_MAX 512
+/* Lease: long enough to outlive a slow request; renewed while we run, so
+ * only a dead or hung run lets its leases expire. */
+#define LEASE_MS (15 * 60 * 1000)
+#define RENEW_EVERY_MS (60 * 1000)
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wake_workers(struct runctx *rc)
+{
+	for (int i = 0; i < rc->nworkers; i++)
+		worker_wake(rc->workers[i]);
+}
+
+static void add_spend(struct runctx *rc, double usd)
+{
+	atomic_fetch_add(&rc->spend_nusd, (long long)(usd * 1e9 + 0.5));
+}
+
+/* apply: the ledger row and the fate of one returned task. */
+static int apply(struct store *s, struct task *t)
+{
+	struct runctx *rc = s->rc;
+	const struct config *c = rc->cfg;
+	struct qrun_fate f = {.job_id = t->job.id};
+	char last[400];
+	int rc_;
+
+	if (t->kind == TASK_RELEASE) {
+		f.verb = QRUN_RELEASE;
+		return qrun_fate(s->qr, &f);
+	}
+	if (t->kind == TASK_PARK) {
+		f.verb = QRUN_RETRY;
+		f.candidate = t->job.candidate;
+		f.cand_attempts = t->job.cand_attempts;
+		f.not_before_ms = QRUN_PARKED;
+		f.last_error = t->detail;
+		atomic_fetch_add(&rc->n_parked, 1);
+		return qrun_fate(s->qr, &f);
+	}
+	if (t->kind == TASK_UNROUTABLE) {
+		f.verb = QRUN_DEAD;
+		f.error_code = "unroutable";
+		f.error_message = t->detail;
+		f.last_error = t->detail;
+		atomic_fetch_add(&rc->n_dead, 1);
+		return qrun_fate(s->qr, &f);
+	}
+	{
+		const struct prov *p = &c->provs[t->prov];
+		const struct outcome_usage *u = &t->out.usage;
+		struct qrun_attempt a = {
+			.job_id = t->job.id,
+			.provider = p->name,
+			.model = p->models[t->model].name,
+			.sent_at_ms = t->sent_at_ms,
+			.http_status = t->out.http_status,
+			.error_class = outcome_class_name(t->out.cls),
+			.latency_ms = t->latency_ms,
+			.tok_in = u->in,
+			.tok_cached = u->in_cached,
+			.tok_cache_write = u->cache_write,
+			.tok_out = u->out,
+			.tok_reasoning = u->out_reasoning,
+			.cost_usd = t->cost_usd,
+		};
+
+		if ((rc_ = qrun_attempt(s->qr, &a)))
+			return rc_;
+		atomic_fetch_add(&rc->n_requests, 1);
+		add_spend(rc, t->cost_usd);
+		f.provider = a.provider;
+		f.model = a.model;
+	}
+	f.attempts_add = 1;
+	if (t->out.http_status)
+		snprintf(last, sizeof(last), "%s (HTTP %d): %s",
+			 outcome_class_name(t->out.cls), t->out.http_status,
+			 t->out.error_message ? t->out.error_message : "");
+	else
+		snprintf(last, sizeof(last), "%s: %s",
+			 outcome_class_name(t->out.cls),
+			 t->out.error_message ? t->out.error_message : "");
+	switch (t->act.verb) {
+	case POLICY_DONE:
+		f.verb = QRUN_DONE;
+		f.status_code = t->out.http_status;
+		f.request_id = t->out.request_id;
+		f.body = t->out.body;
+		f.body_len = t->out.body_len;
+		f.latency_ms = t->latency_ms;
+		atomic_fetch_add(&rc->n_done, 1);
+		break;
+	case POLICY_DEAD:
+		if (t->act.disable_provider) {
+			/* The account, not the job, is at fault (bad key,
+			 * no credit): the job waits for the next run. */
+			f.verb = QRUN_RETRY;
+			f.candidate = t->job.candidate;
+			f.cand_attempts = t->job.cand_attempts + 1;
+			f.not_before_ms = QRUN_PARKED;
+			f.last_error = last;
+			atomic_fetch_add(&rc->n_parked, 1);
+			break;
+		}
+		f.verb = QRUN_DEAD;
+		f.status_code = t->out.http_status;
+		f.request_id = t->out.request_id;
+		f.error_code = t->out.error_code
+				       ? t->out.error_code
+				       : outcome_class_name(t->out.cls);
+		f.error_message = last;
+		f.last_error = last;
+		f.latency_ms = t->latency_ms;
+		atomic_fetch_add(&rc->n_dead, 1);
+		break;
+	case POLICY_RETRY:
+		f.verb = QRUN_RETRY;
+		f.candidate = t->job.candidate;
+		f.cand_attempts = t->job.cand_attempts + 1;
+		f.not_before_ms = t->act.at_ms;
+		f.last_error = last;
+		atomic_fetch_add(&rc->n_retries, 1);
+		break;
+	case POLICY_FAILOVER:
+		f.verb = QRUN_RETRY;
+		f.candidate = t->next_cand;
+		f.cand_attempts = 0;
+		f.not_before_ms = t->act.at_ms;
+		f.last_error = last;
+		atomic_fetch_add(&rc->n_retries, 1);
+		break;
+	}
+	return qrun_fate(s->qr, &f);
+}
+
+static void fail(struct store *s, int code, const char *what)
+{
+	struct runctx *rc = s->rc;
+
+	rc->fatal = code;
+	snprintf(rc->fatal_msg, sizeof(rc->fatal_msg), "%s", what);
+	atomic_store(&rc->stopping, 1);
+	atomic_store(&rc->abort_now, 1);
+}
+
+/* take_done: everything the workers handed back; waits up to wait_ms
+ * when there is nothing yet. */
+static struct task *take_done(struct runctx *rc, int64_t wait_ms)
+{
+	struct task *head;
+
+	pthread_mutex_lock(&rc->mu);
+	if (!rc->done_head && wait_ms > 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+		ts.tv_sec += wait_ms / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&rc->store_cv, &rc->mu, &ts);
+	}
+	head = rc->done_head;
+	rc->done_head = rc->done_tail = NULL;
+	pthread_mutex_unlock(&rc->mu);
+	return head;
+}
+
+/* unclaimed: when stopping, jobs no worker took yet go back as released,
+ * prepended to the done chain. */
+static struct task *unclaimed(struct runctx *rc, struct task *done)
+{
+	struct task *head, *t;
+
+	pthread_mutex_lock(&rc->mu);
+	head = rc->work_head;
+	rc->work_head = rc->work_tail = NULL;
+	pthread_mutex_unlock(&rc->mu);
+	if (!head)
+		return done;
+	for (t = head; t->next; t = t->next)
+		t->kind = TASK_RELEASE;
+	t->kind = TASK_RELEASE;
+	t->next = done;
+	return head;
+}
+
+static void give_work(struct runctx *rc, struct task *head, struct task *tail)
+{
+	pthread_mutex_lock(&rc->mu);
+	if (rc->work_tail)
+		rc->work_tail->next = head;
+	else
+		rc->work_head = head;
+	rc->work_tail = tail;
+	pthread_mutex_unlock(&rc->mu);
+	wake_workers(rc);
+}
+
+/* claim: lease jobs for the free in-flight slots; they go to the workers
+ * once the transaction commits. */
+static int claim(struct store *s, struct task **head, struct task **tail,
+		 int *n)
+{
+	struct runctx *rc = s->rc;
+	int room = rc->max_inflight - atomic_load(&rc->outstanding);
+	struct qrun_job jobs[64];
+	int got, rc_;
+
+	*n = 0;
+	/* Claim in batches, not one slot at a time, so a fast provider does
+	 * not cost a transaction per job. */
+	if (room < 1 || (room < rc->max_inflight / 4 && room < 64 &&
+			 atomic_load(&rc->outstanding) > 0))
+		return 0;
+	if (room > CLAIM_MAX)
+		room = CLAIM_MAX;
+	while (room > 0) {
+		int64_t now = wall_ms();
+		int want = room < 64 ? room : 64;
+
+		rc_ = qrun_claim(s->qr, now, now + LEASE_MS, want, jobs, &got);
+		if (rc_)
+			return rc_;
+		for (int i = 0; i < got; i++) {
+			struct task *t = xcalloc(1, sizeof(*t));
+
+			t->job = jobs[i];
+			outcome_init(&t->out);
+			if (*tail)
+				(*tail)->next = t;
+			else
+				*head = t;
+			*tail = t;
+		}
+		*n += got;
+		room -= got;
+		if (got < want)
+			break;
+	}
+	atomic_fetch_add(&rc->outstanding, *n);
+	return 0;
+}
+
+static void *store_main(void *arg)
+{
+	struct store *s = arg;
+	struct runctx *rc = s->rc;
+	int64_t last_renew = wall_ms(), next_due = 0;
+	int idle_check = 1;
+
+	for (;;) {
+		struct task *done, *t, *head = NULL, *tail = NULL;
+		int nclaimed = 0, ndone = 0, code;
+		int64_t now = wall_ms();
+		int64_t wait = 50;
+
+		if (next_due > now && next_due - now < wait)
+			wait = next_due - now;
+		done = take_done(rc, atomic_load(&rc->outstanding) ? wait
+				 : idle_check			   ? 0
+								   : wait);
+		if ((code = qrun_begin(s->qr))) {
+			fail(s, code, "starting a commit");
+			goto out_free;
+		}
+		if (atomic_load(&rc->stopping))
+			done = unclaimed(rc, done);
+		for (t = done; t; t = t->next, ndone++)
+			if ((code = apply(s, t))) {
+				fail(s, code, "recording results");
+				goto out_rollback;
+			}
+		if (!atomic_load(&rc->stopping) &&
+		    (code = claim(s, &head, &tail, &nclaimed))) {
+			fail(s, code, "claiming jobs");
+			goto out_rollback;
+		}
+		if (now - last_renew > RENEW_EVERY_MS) {
+			if ((code = qrun_renew(s->qr, now + LEASE_MS))) {
+				fail(s, code, "renewing leases");
+				goto out_rollback;
+			}
+			last_renew = now;
+		}
+		if ((code = qrun_commit(s->qr))) {
+			fail(s, code, "committing results");
+			goto out_drop;
+		}
+		while (done) {
+			t = done;
+			done = t->next;
+			task_free(t);
+		}
+		atomic_fetch_sub(&rc->outstanding, ndone);
+		if (head)
+			give_work(rc, head, tail);
+		idle_check = 0;
+		if (atomic_load(&rc->outstanding) == 0) {
+			long long queued, parked, others;
+
+			if (atomic_load(&rc->stopping))
+				break;
+			if (nclaimed)
+				continue;
+			if ((code = qrun_backlog(s->qr, &queued, &next_due,
+						 &parked, &others))) {
+				fail(s, code, "reading the queue");
+				break;
+			}
+			if (queued == 0)
+				break; /* nothing left that this run can do */
+			idle_check = next_due <= wall_ms();
+		}
+		continue;
+out_rollback:
+		qrun_rollback(s->qr);
+out_drop:
+		/* The jobs in this turn stay leased in the file and come
+		 * back on the next run; their requests may be repeated. */
+		atomic_fetch_sub(&rc->outstanding, ndone);
+out_free:
+		while (done) {
+			t = done;
+			done = t->next;
+			task_free(t);
+		}
+		while (head) {
+			t = head;
+			head = t->next;
+			task_free(t);
+		}
+		break;
+	}
+	/* Everything still leased by this run goes back to the queue. */
+	if (!rc->fatal && (qrun_begin(s->qr) || qrun_release_all(s->qr) ||
+			   qrun_commit(s->qr)))
+		fail(s, QUEUE_EIO, "releasing leases");
+	atomic_store(&rc->finished, 1);
+	wake_workers(rc);
+	return NULL;
+}
+
+int store_start(struct store *s)
+{
+	return pthread_create(&s->th, NULL, store_main, s) ? -1 : 0;
+}
+
+void store_join(struct store *s)
+{
+	pthread_join(s->th, NULL);
+}

@@ -1,0 +1,672 @@
+/* worker.c — HTTP transfers for claimed jobs.
+ *
+ * Each worker owns a libcurl multi handle and drives up to its share of
+ * --max-inflight transfers at once, so thousands of slow requests cost a
+ * socket each, not a thread each; connections are kept and reused by the
+ * multi handle. A task is routed (its model resolved to candidates) and
+ * admitted (provider enabled, key set, provider's in-flight cap) before a
+ * request is built; when the response is complete it becomes an outcome
+ * (dialect), a cost (usage x prices) and an action (policy), and goes
+ * back to the store. */
+#define _DEFAULT_SOURCE /* strcasecmp, strncasecmp */
+#include "runner/worker.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "queue/xalloc.h"
+#include "runner/cost.h"
+#include "runner/dialect_openai.h"
+#include "runner/runctx.h"
+
+/* Caps on what the network may make us hold (STYLE: buffers that grow
+ * from network data have a hard cap). */
+#define BODY_CAP (64u << 20)
+#define HEADER_CAP (64u << 10)
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int over; /* the cap was hit: transfer aborted */
+};
+
+struct xfer {
+	CURL *easy;
+	struct task *t;
+	struct curl_slist *hdrs;
+	char *req;
+	struct buf body, head;
+	unsigned resp_flags;
+	int64_t t0_ms; /* monotonic start */
+	char errbuf[CURL_ERROR_SIZE];
+	struct xfer *next;  /* free list */
+	struct xfer *aprev, *anext; /* active list */
+};
+
+struct worker {
+	struct runctx *rc;
+	int index;
+	pthread_t th;
+	CURLM *multi;
+	int active;
+	struct xfer *act_head; /* transfers in flight */
+	struct task *pend_head, *pend_tail; /* admitted later */
+	int npend;
+	struct xfer *free_xfers;
+	uint64_t rng;
+	/* per provider, built once: URL, quirks for the dialect */
+	char **urls;
+	struct dialect_openai_quirks *quirks;
+	struct task *done_head, *done_tail;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static size_t buf_add(struct buf *b, const char *p, size_t n, size_t cap)
+{
+	if (b->len + n > cap) {
+		b->over = 1;
+		return 0; /* makes curl fail the transfer: CURLE_WRITE_ERROR */
+	}
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		if (b->cap > cap + 1)
+			b->cap = cap + 1;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	return buf_add(&x->body, p, size * n, BODY_CAP);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	/* A new status line starts a new block (1xx, redirects): keep only
+	 * the final response's headers. */
+	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		x->head.len = 0;
+	buf_add(&x->head, p, size * n, HEADER_CAP);
+	return size * n; /* never fail a transfer over headers */
+}
+
+struct worker *worker_new(struct runctx *rc, int index)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	const struct config *c = rc->cfg;
+
+	w->rc = rc;
+	w->index = index;
+	w->multi = curl_multi_init();
+	if (!w->multi) {
+		free(w);
+		return NULL;
+	}
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+			  (long)(rc->max_inflight / rc->nworkers + 16));
+	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
+	w->urls = xcalloc(c->nprovs, sizeof(*w->urls));
+	w->quirks = xcalloc(c->nprovs, sizeof(*w->quirks));
+	for (size_t i = 0; i < c->nprovs; i++) {
+		const struct prov *p = &c->provs[i];
+		const char *path = p->dialect == PROV_ANTHROPIC
+					   ? "/v1/messages"
+					   : "/chat/completions";
+		size_t n = strlen(p->base_url) + strlen(path) + 1;
+
+		w->urls[i] = xmalloc(n);
+		snprintf(w->urls[i], n, "%s%s", p->base_url, path);
+		w->quirks[i].drop_params = p->quirks.drop_params;
+		w->quirks[i].ndrop = p->quirks.ndrop;
+		w->quirks[i].thinking_off = p->quirks.disable_thinking;
+		w->quirks[i].json_mode =
+			p->quirks.json_mode_prompt ? DIALECT_JSON_PROMPT
+			: p->quirks.needs_json_word ? DIALECT_JSON_ENSURE_WORD
+						    : DIALECT_JSON_NATIVE;
+	}
+	return w;
+}
+
+static void xfer_free(struct xfer *x)
+{
+	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->hdrs);
+	free(x->req);
+	free(x->body.p);
+	free(x->head.p);
+	free(x);
+}
+
+void worker_free(struct worker **wp)
+{
+	struct worker *w = *wp;
+	const struct config *c;
+
+	if (!w)
+		return;
+	c = w->rc->cfg;
+	while (w->free_xfers) {
+		struct xfer *x = w->free_xfers;
+
+		w->free_xfers = x->next;
+		xfer_free(x);
+	}
+	for (size_t i = 0; i < c->nprovs; i++)
+		free(w->urls[i]);
+	free(w->urls);
+	free(w->quirks);
+	curl_multi_cleanup(w->multi);
+	free(w);
+	*wp = NULL;
+}
+
+void worker_wake(struct worker *w)
+{
+	curl_multi_wakeup(w->multi);
+}
+
+/* finish: the task is done with here; queue it for the store. */
+static void finish(struct worker *w, struct task *t, enum task_kind kind)
+{
+	t->kind = kind;
+	t->next = NULL;
+	if (w->done_tail)
+		w->done_tail->next = t;
+	else
+		w->done_head = t;
+	w->done_tail = t;
+}
+
+static void flush_done(struct worker *w)
+{
+	if (!w->done_head)
+		return;
+	runctx_push_dones(w->rc, w->done_head, w->done_tail);
+	w->done_head = w->done_tail = NULL;
+}
+
+/* route: resolve the job's model to candidates, honouring its providers
+ * allow-list. Parses only what it needs of the body. */
+static void route(struct worker *w, struct task *t)
+{
+	const struct config *c = w->rc->cfg;
+	struct route_cand all[TASK_MAX_CANDS];
+	cJSON *body = cJSON_ParseWithLength(t->job.body, t->job.body_len);
+	cJSON *allow = t->job.providers ? cJSON_Parse(t->job.providers)
+					: NULL;
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
+	size_t n = 0;
+
+	t->ncands = 0;
+	if (cJSON_IsString(model))
+		n = config_candidates(c, model->valuestring, all,
+				      TASK_MAX_CANDS);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *a;
+		int ok = allow == NULL;
+
+		cJSON_ArrayForEach(a, allow)
+		{
+			if (cJSON_IsString(a) &&
+			    strcmp(a->valuestring,
+				   c->provs[all[i].prov].name) == 0)
+				ok = 1;
+		}
+		if (ok)
+			t->cands[t->ncands++] = all[i];
+	}
+	if (t->ncands == 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg),
+			 n ? "body.model \"%.80s\": no candidate is in the "
+			     "job's providers list"
+			   : "body.model \"%.80s\": no route, provider:model "
+			     "or provider in the config serves it",
+			 cJSON_IsString(model) ? model->valuestring : "?");
+		t->detail = xstrdup(msg);
+	}
+	cJSON_Delete(body);
+	cJSON_Delete(allow);
+}
+
+static int usable(struct worker *w, int prov)
+{
+	return w->rc->keys[prov] != NULL &&
+	       !atomic_load(&w->rc->prov_disabled[prov]);
+}
+
+/* pick: the first usable candidate from the job's current one on; -1 if
+ * none (the job is parked until a key is set or the next run). */
+static int pick(struct worker *w, struct task *t, int from)
+{
+	for (int i = from; i < t->ncands; i++)
+		if (usable(w, t->cands[i].prov))
+			return i;
+	return -1;
+}
+
+static void park(struct worker *w, struct task *t)
+{
+	const struct config *c = w->rc->cfg;
+	char msg[400];
+	size_t off = 0;
+
+	off += (size_t)snprintf(msg, sizeof(msg),
+				"no usable provider now; set ");
+	for (int i = t->job.candidate; i < t->ncands && off < sizeof(msg);
+	     i++) {
+		const struct prov *p = &c->provs[t->cands[i].prov];
+
+		if (!w->rc->keys[t->cands[i].prov] && p->api_key_env)
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+						"%s ", p->api_key_env);
+	}
+	if (off < sizeof(msg))
+		snprintf(msg + off, sizeof(msg) - off,
+			 "(or wait for the next run if a provider was "
+			 "disabled)");
+	t->detail = xstrdup(msg);
+	finish(w, t, TASK_PARK);
+}
+
+static struct xfer *xfer_get(struct worker *w)
+{
+	struct xfer *x = w->free_xfers;
+
+	if (x) {
+		w->free_xfers = x->next;
+		curl_easy_reset(x->easy);
+	} else {
+		x = xcalloc(1, sizeof(*x));
+		x->easy = curl_easy_init();
+		if (!x->easy)
+			abort(); /* only fails on OOM; see xalloc.h */
+	}
+	x->body.len = x->head.len = 0;
+	x->body.over = x->head.over = 0;
+	return x;
+}
+
+static void unlink_active(struct worker *w, struct xfer *x)
+{
+	if (x->aprev)
+		x->aprev->anext = x->anext;
+	else
+		w->act_head = x->anext;
+	if (x->anext)
+		x->anext->aprev = x->aprev;
+	x->aprev = x->anext = NULL;
+	curl_multi_remove_handle(w->multi, x->easy);
+	w->active--;
+	atomic_fetch_sub(&w->rc->prov_inflight[x->t->prov], 1);
+}
+
+static void xfer_put(struct worker *w, struct xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	free(x->req);
+	x->req = NULL;
+	x->t = NULL;
+	/* Big buffers are not kept: memory stays flat. */
+	if (x->body.cap > (1u << 20)) {
+		free(x->body.p);
+		x->body.p = NULL;
+		x->body.cap = 0;
+	}
+	x->next = w->free_xfers;
+	w->free_xfers = x;
+}
+
+static struct curl_slist *headers_for(const struct prov *p, const char *key,
+				      const char *custom_id)
+{
+	struct curl_slist *h = NULL;
+	char line[600];
+	size_t n = strlen(custom_id);
+	int printable = n <= 200;
+
+	for (size_t i = 0; i < n && printable; i++)
+		printable = custom_id[i] > 0x20 && custom_id[i] < 0x7f;
+	if (p->dialect == PROV_ANTHROPIC) {
+		if (key) {
+			snprintf(line, sizeof(line), "x-api-key: %s", key);
+			h = curl_slist_append(h, line);
+		}
+		h = curl_slist_append(h, "anthropic-version: 2023-06-01");
+	} else if (key && *key) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", key);
+		h = curl_slist_append(h, line);
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+	if (printable) {
+		snprintf(line, sizeof(line), "X-Client-Request-Id: %s",
+			 custom_id);
+		h = curl_slist_append(h, line);
+	}
+	explicit_bzero(line, sizeof(line));
+	return h;
+}
+
+/* start: build the request for the task's candidate and add it to the
+ * multi handle. */
+static void start(struct worker *w, struct task *t)
+{
+	const struct config *c = w->rc->cfg;
+	const struct route_cand *rc_ = &t->cands[t->job.candidate];
+	const struct prov *p = &c->provs[rc_->prov];
+	const struct prov_model *m = &p->models[rc_->model];
+	struct xfer *x;
+	long timeout_ms;
+
+	t->prov = rc_->prov;
+	t->model = rc_->model;
+	if (p->dialect != PROV_OPENAI) {
+		t->detail = xstrdup("the anthropic dialect is not available "
+				    "in this build");
+		finish(w, t, TASK_UNROUTABLE);
+		return;
+	}
+	x = xfer_get(w);
+	x->t = t;
+	x->req = dialect_openai_request(t->job.body, t->job.body_len, m->name,
+					&w->quirks[rc_->prov], &x->resp_flags);
+	if (!x->req) {
+		xfer_put(w, x);
+		t->detail = xstrdup("body is not a JSON object");
+		finish(w, t, TASK_UNROUTABLE);
+		return;
+	}
+	x->hdrs = headers_for(p, w->rc->keys[rc_->prov], t->job.custom_id);
+	/* Long prompts are the ones that time out: the total time allowed
+	 * grows with the request, 1 s per 1,000 estimated input tokens and
+	 * 1 s per 100 requested output tokens, up to 4x the base. */
+	timeout_ms = (long)p->timeout_s * 1000 +
+		     (long)(t->job.est_input_tokens +
+			    t->job.max_output_tokens * 10);
+	if (timeout_ms > (long)p->timeout_s * 4000)
+		timeout_ms = (long)p->timeout_s * 4000;
+	curl_easy_setopt(x->easy, CURLOPT_URL, w->urls[rc_->prov]);
+	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->req);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)strlen(x->req));
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)p->connect_timeout_s * 1000);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	x->errbuf[0] = '\0';
+	t->sent_at_ms = wall_ms();
+	x->t0_ms = mono_ms();
+	atomic_fetch_add(&w->rc->prov_inflight[rc_->prov], 1);
+	curl_multi_add_handle(w->multi, x->easy);
+	x->aprev = NULL;
+	x->anext = w->act_head;
+	if (w->act_head)
+		w->act_head->aprev = x;
+	w->act_head = x;
+	w->active++;
+}
+
+/* admit: start what the caps allow, in arrival order; a task whose
+ * provider is at its cap waits without blocking the others. */
+static void admit(struct worker *w)
+{
+	const struct config *c = w->rc->cfg;
+	struct task **pp = &w->pend_head, *t;
+
+	w->pend_tail = NULL;
+	while ((t = *pp) != NULL) {
+		int i;
+
+		if (t->ncands < 0)
+			route(w, t);
+		if (t->ncands == 0) {
+			*pp = t->next;
+			w->npend--;
+			finish(w, t, TASK_UNROUTABLE);
+			continue;
+		}
+		i = pick(w, t, t->job.candidate);
+		if (i < 0) {
+			*pp = t->next;
+			w->npend--;
+			park(w, t);
+			continue;
+		}
+		if (i != t->job.candidate) {
+			t->job.candidate = i;
+			t->job.cand_attempts = 0;
+		}
+		if (atomic_load(&w->rc->prov_inflight[t->cands[i].prov]) >=
+		    c->provs[t->cands[i].prov].max_inflight) {
+			w->pend_tail = t;
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		w->npend--;
+		start(w, t);
+	}
+}
+
+static void classify_transport(CURLcode cc, const struct xfer *x,
+			       struct outcome *o)
+{
+	const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
+
+	outcome_clear(o);
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		o->cls = OUTCOME_TIMEOUT;
+		break;
+	case CURLE_WRITE_ERROR:
+		o->cls = OUTCOME_INVALID_OUTPUT;
+		msg = "response larger than the 64 MiB cap";
+		break;
+	default:
+		/* refused, reset, nothing received, cut off mid-body, TLS and
+		 * DNS trouble: a connection problem, worth retrying */
+		o->cls = OUTCOME_CONNECTION;
+		break;
+	}
+	o->error_code = xstrdup(cc == CURLE_OPERATION_TIMEDOUT ? "timeout"
+							       : "transport");
+	o->error_message = outcome_message_dup(msg, strlen(msg));
+}
+
+/* next_usable: the candidate after cur to fail over to, or -1. */
+static int next_usable(struct worker *w, const struct task *t, int cur)
+{
+	for (int i = cur + 1; i < t->ncands; i++)
+		if (usable(w, t->cands[i].prov))
+			return i;
+	return -1;
+}
+
+static void completed(struct worker *w, CURLMsg *msg)
+{
+	struct xfer *x = NULL;
+	struct task *t;
+	const struct config *c = w->rc->cfg;
+	const struct prov *p;
+	struct policy_cfg pc = w->rc->policy;
+	struct policy_job pj;
+	long status = 0;
+	int64_t now = wall_ms();
+
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+	t = x->t;
+	p = &c->provs[t->prov];
+	unlink_active(w, x);
+	t->latency_ms = mono_ms() - x->t0_ms;
+	outcome_init(&t->out);
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (msg->data.result == CURLE_OK)
+		dialect_openai_response(
+			(int)status, x->head.p, x->head.len, x->body.p,
+			x->body.len, dialect_flavor_from_name(p->flavor),
+			x->resp_flags, now, &t->out);
+	else
+		classify_transport(msg->data.result, x, &t->out);
+	t->out.http_status = (int)status;
+	outcome_scrub(&t->out, w->rc->keys[t->prov]);
+	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
+			       t->sent_at_ms / 1000);
+	xfer_put(w, x);
+
+	pc.max_attempts = p->max_retries + 1;
+	pj = (struct policy_job){
+		.attempts = t->job.cand_attempts + 1,
+		.invalid_outputs = t->out.cls == OUTCOME_INVALID_OUTPUT
+					   ? t->job.cand_attempts + 1
+					   : 0,
+		.candidate = t->job.candidate,
+		.ncandidates = t->ncands,
+		.now_ms = now,
+	};
+	t->act = policy_next(&pc, &pj, &t->out, next_rand(&w->rng));
+	if (t->act.disable_provider)
+		atomic_store(&w->rc->prov_disabled[t->prov], 1);
+	if (t->act.verb == POLICY_FAILOVER) {
+		t->next_cand = next_usable(w, t, t->job.candidate);
+		if (t->next_cand < 0)
+			t->act.verb = POLICY_DEAD;
+	}
+	finish(w, t, TASK_SENT);
+}
+
+static void release_pending(struct worker *w)
+{
+	while (w->pend_head) {
+		struct task *t = w->pend_head;
+
+		w->pend_head = t->next;
+		finish(w, t, TASK_RELEASE);
+	}
+	w->pend_tail = NULL;
+	w->npend = 0;
+}
+
+static void abort_active(struct worker *w)
+{
+	while (w->act_head) {
+		struct xfer *x = w->act_head;
+		struct task *t = x->t;
+
+		unlink_active(w, x);
+		finish(w, t, TASK_RELEASE);
+		xfer_put(w, x);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct runctx *rc = w->rc;
+	int share = (rc->max_inflight + rc->nworkers - 1) / rc->nworkers;
+
+	while (!atomic_load(&rc->finished)) {
+		int running = 0, left;
+		CURLMsg *msg;
+
+		if (atomic_load(&rc->abort_now)) {
+			abort_active(w);
+			release_pending(w);
+		} else if (atomic_load(&rc->stopping)) {
+			release_pending(w);
+		}
+		if (!atomic_load(&rc->stopping) &&
+		    w->active + w->npend < share) {
+			struct task *got = runctx_take_work(
+				rc, share - w->active - w->npend);
+
+			while (got) {
+				struct task *t = got;
+
+				got = t->next;
+				t->next = NULL;
+				t->ncands = -1;
+				if (w->pend_tail)
+					w->pend_tail->next = t;
+				else
+					w->pend_head = t;
+				w->pend_tail = t;
+				w->npend++;
+			}
+		}
+		if (w->pend_head)
+			admit(w);
+		curl_multi_perform(w->multi, &running);
+		while ((msg = curl_multi_info_read(w->multi, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				completed(w, msg);
+		flush_done(w);
+		/* Wake at least every 50 ms: pending tasks may be admitted
+		 * once another worker frees a provider slot. */
+		curl_multi_poll(w->multi, NULL, 0, w->npend ? 5 : 50, NULL);
+	}
+	abort_active(w);
+	release_pending(w);
+	flush_done(w);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	return pthread_create(&w->th, NULL, worker_main, w) ? -1 : 0;
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->th, NULL);
+}

@@ -1,0 +1,122 @@
+# run.sh — `nightshift run` against the mock provider: the happy path,
+# faults survived, Retry-After honoured, keys, unknown models.
+. "$(dirname "$0")/lib.sh"
+export MOCK_KEY_ENV=sk-test-e2e-0123456789
+
+# --- happy path: every job one result, content as served, cost = usage x price
+start_mock
+providers_file p.json
+jobs_file jobs.jsonl 200
+run run --db a.db --providers p.json jobs.jsonl
+expect "happy path exits 0" 0 "200/200 done"
+check "every job has exactly one result" test "$(q a.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "200|200"
+check "every job is done" test "$(q a.db 'SELECT count(*) FROM jobs WHERE state = 2')" = 200
+check "the mock saw one request per job" test "$(grep -c . mock.log)" = 200
+check "the ledger has one row per request" test "$(q a.db 'SELECT count(*) FROM attempts')" = 200
+check "cost equals usage x price" test "$(q a.db "SELECT count(*) FROM attempts WHERE abs(cost_usd - (tokens_in * 0.5 + tokens_out * 1.5) / 1e6) > 1e-12 OR tokens_in = 0 OR tokens_out = 0")" = 0
+check "results cost sums the ledger" test "$(q a.db 'SELECT abs((SELECT total(cost_usd) FROM results) - (SELECT total(cost_usd) FROM attempts)) < 1e-12')" = 1
+# the stored reply is what the mock served: its content carries the request hash
+h=$(grep '"client_request_id":"job-7"' mock.log | sed -n 's/.*"hash":"\([0-9a-f]*\)".*/\1/p')
+check "stored content is the mock's reply for that request" sh -c "sqlite3 a.db \"SELECT 1 FROM jobs WHERE custom_id='job-7'\" | grep -q 1 && test -n '$h'"
+check "the key never reaches the database" sh -c "! grep -a -q '$MOCK_KEY_ENV' a.db"
+check "the key never reaches the output" sh -c "! cat '$T/out' '$T/err' | grep -q '$MOCK_KEY_ENV'"
+check "the key never reaches the mock's log" sh -c "! grep -q '$MOCK_KEY_ENV' mock.log"
+run run --db a.db --providers p.json
+expect "a second run has nothing to do" 0 "0/0 done"
+check "and sends nothing" test "$(grep -c . mock.log)" = 200
+stop_mock; rm -f mock.log
+
+# --- 429 storm with Retry-After: honoured from the mock's own timestamps
+start_mock --fail-first 2=429 --retry-after 1
+providers_file p.json
+jobs_file jobs.jsonl 30
+run run --db b.db --providers p.json jobs.jsonl
+expect "429 storm: every job succeeds" 0 "30/30 done"
+check "429 storm: three requests per job" test "$(grep -c . mock.log)" = 90
+# for each job, the gap between its consecutive requests is >= Retry-After
+gaps=$(sed -n 's/.*"t_ms":\([0-9]*\).*"client_request_id":"\([^"]*\)".*/\2 \1/p' mock.log | sort -k1,1 -k2,2n |
+  awk '$1 == prev && $2 - last < 1000 { bad++ } { prev = $1; last = $2 } END { print bad + 0 }')
+check "429 storm: no retry before Retry-After" test "$gaps" = 0
+check "429 storm: ledger classes" test "$(q b.db "SELECT count(*) FROM attempts WHERE error_class = 'rate_limited'")" = 60
+stop_mock; rm -f mock.log
+
+# --- server errors, resets, truncated and invalid bodies, errors in a 200
+for kind in 500 502 503 reset truncated badjson error200 emptychoices; do
+  start_mock --fail-first 1=$kind
+  providers_file p.json
+  jobs_file jobs.jsonl 20
+  run run --db "f-$kind.db" --providers p.json jobs.jsonl
+  expect "fault $kind: every job succeeds after a retry" 0 "20/20 done"
+  check "fault $kind: two requests per job, one result each" test "$(grep -c . mock.log):$(q "f-$kind.db" 'SELECT count(DISTINCT job_id) FROM results')" = "40:20"
+  stop_mock; rm -f mock.log
+done
+
+# --- hangs: the client's timeout fires and the retry succeeds
+start_mock --fail-first 1=hang --hang-ms 8000
+providers_file p.json 1
+jobs_file jobs.jsonl 10
+run run --db h.db --providers p.json jobs.jsonl
+expect "hang: timed out and retried" 0 "10/10 done"
+check "hang: timeouts are in the ledger" test "$(q h.db "SELECT count(*) FROM attempts WHERE error_class = 'timeout'")" = 10
+stop_mock; rm -f mock.log
+
+# --- retries exhausted: the job is dead with its last error kept
+start_mock --fault-match 'item 3"=500'
+providers_file p.json 20 2
+jobs_file jobs.jsonl 5
+run run --db d.db --providers p.json jobs.jsonl
+expect "a job that always fails ends dead, exit 3" 3 "4/5 done, 1 dead"
+check "dead job: 3 requests (1 + 2 retries)" test "$(requests_for job-3)" = 3
+check "dead job: its error is kept" test "$(q d.db "SELECT r.error_code FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id = 'job-3'")" = server_error
+stop_mock; rm -f mock.log
+
+# --- content moderation with one provider: dead at once, not retried
+start_mock --fault-match 'item 2"=moderation'
+providers_file p.json
+jobs_file jobs.jsonl 4
+run run --db m.db --providers p.json jobs.jsonl
+expect "moderation with no other provider: dead" 3 "1 dead"
+check "moderation is not retried" test "$(requests_for job-2)" = 1
+check "moderation is classed" test "$(q m.db "SELECT error_class FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.custom_id = 'job-2'")" = content_filter
+stop_mock; rm -f mock.log
+
+# --- a wrong key: auth, the provider is dropped, jobs wait for a good key
+start_mock --key right-key
+providers_file p.json
+jobs_file jobs.jsonl 10
+run run --db k.db --providers p.json jobs.jsonl
+expect "wrong key: exit 4, the provider and variable named" 4 "provider mock refused this account" "MOCK_KEY_ENV"
+check "wrong key: no retries of a refused key" test "$(grep -c . mock.log)" -le 10
+check "wrong key: jobs kept queued, not dead" test "$(q k.db 'SELECT count(*) FROM jobs WHERE state = 0')" = 10
+MOCK_KEY_ENV=right-key "$NIGHTSHIFT" run --db k.db --providers p.json >"$T/out" 2>"$T/err"; rc=$?
+expect "with the right key the same jobs run" 0 "10/10 done"
+check "wrong key: never in the mock's log or our output" sh -c "! grep -q '$MOCK_KEY_ENV' mock.log && ! cat '$T/out' '$T/err' | grep -q '$MOCK_KEY_ENV'"
+stop_mock; rm -f mock.log
+
+# --- no key set: jobs wait, the variable is named, exit 4; then it runs
+start_mock
+providers_file p.json
+jobs_file jobs.jsonl 5
+MOCK_KEY_ENV= "$NIGHTSHIFT" run --db n.db --providers p.json jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "missing key: exit 4 naming the variable" 4 "set MOCK_KEY_ENV"
+check "missing key: nothing sent" test "$(grep -c . mock.log)" = 0
+check "missing key: jobs still queued" test "$(q n.db 'SELECT count(*) FROM jobs WHERE state = 0')" = 5
+run run --db n.db --providers p.json
+expect "with the key set the same jobs run" 0 "5/5 done"
+stop_mock; rm -f mock.log
+
+# --- a model nobody serves: dead with a located reason
+start_mock
+providers_file p.json
+printf '{"custom_id":"u1","body":{"model":"no-such-model","messages":[{"role":"user","content":"x"}]}}\n' > u.jsonl
+run run --db u.db --providers p.json u.jsonl
+expect "unknown model: dead, exit 3" 3 "1 dead"
+check "unknown model: reason kept" sh -c "sqlite3 u.db 'SELECT error_message FROM results' | grep -q 'no-such-model'"
+stop_mock; rm -f mock.log
+
+# --- usage
+run run --help; expect "run --help" 0 "usage: nightshift run"
+run run --bogus; expect "run: unknown option" 2 "unknown option '--bogus'"
+run run --db nosuch.db --providers p.json; expect "run: missing database" 2 "no such database"
+echo '{"providers": {"x": {}}}' > bad.json
+run run --db a.db --providers bad.json; expect "run: broken providers config" 2 "bad.json"
