@@ -21,6 +21,7 @@
 
 #include "queue/xalloc.h"
 #include "runner/cost.h"
+#include "runner/dialect_anthropic.h"
 #include "runner/dialect_openai.h"
 #include "runner/runctx.h"
 
@@ -371,7 +372,8 @@ static struct curl_slist *headers_for(const struct prov *p, const char *key,
 			snprintf(line, sizeof(line), "x-api-key: %s", key);
 			h = curl_slist_append(h, line);
 		}
-		h = curl_slist_append(h, "anthropic-version: 2023-06-01");
+		h = curl_slist_append(h, "anthropic-version: "
+					   DIALECT_ANTHROPIC_VERSION);
 	} else if (key && *key) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", key);
 		h = curl_slist_append(h, line);
@@ -400,19 +402,25 @@ static void start(struct worker *w, struct task *t)
 
 	t->prov = rc_->prov;
 	t->model = rc_->model;
-	if (p->dialect != PROV_OPENAI) {
-		t->detail = xstrdup("the anthropic dialect is not available "
-				    "in this build");
-		finish(w, t, TASK_UNROUTABLE);
-		return;
-	}
 	x = xfer_get(w);
 	x->t = t;
-	x->req = dialect_openai_request(t->job.body, t->job.body_len, m->name,
-					&w->quirks[rc_->prov], &x->resp_flags);
+	if (p->dialect == PROV_ANTHROPIC)
+		x->req = dialect_anthropic_request(
+			t->job.body, t->job.body_len, m->name,
+			m->max_output_tokens ? m->max_output_tokens
+					     : DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS,
+			&x->resp_flags);
+	else
+		x->req = dialect_openai_request(t->job.body, t->job.body_len,
+						m->name, &w->quirks[rc_->prov],
+						&x->resp_flags);
 	if (!x->req) {
 		xfer_put(w, x);
-		t->detail = xstrdup("body is not a JSON object");
+		t->detail = xstrdup(p->dialect == PROV_ANTHROPIC
+					    ? "the job cannot be expressed in "
+					      "the Messages API (tools, n > 1 "
+					      "or audio)"
+					    : "body is not a JSON object");
 		finish(w, t, TASK_UNROUTABLE);
 		return;
 	}
@@ -551,7 +559,11 @@ static void completed(struct worker *w, CURLMsg *msg)
 	t->latency_ms = mono_ms() - x->t0_ms;
 	outcome_init(&t->out);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (msg->data.result == CURLE_OK)
+	if (msg->data.result == CURLE_OK && p->dialect == PROV_ANTHROPIC)
+		dialect_anthropic_response((int)status, x->head.p, x->head.len,
+					   x->body.p, x->body.len,
+					   x->resp_flags, now, &t->out);
+	else if (msg->data.result == CURLE_OK)
 		dialect_openai_response(
 			(int)status, x->head.p, x->head.len, x->body.p,
 			x->body.len, dialect_flavor_from_name(p->flavor),

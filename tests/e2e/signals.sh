@@ -1,0 +1,65 @@
+# signals.sh — SIGTERM/SIGINT stop a run cleanly (exit 4, resumable), a
+# second signal stops it at once, and a full disk stops it with "disk full"
+# and nothing lost.
+. "$(dirname "$0")/lib.sh"
+export MOCK_KEY_ENV=sk-test-signal-0123456789
+
+start_mock --latency 400
+providers_file p.json
+jobs_file jobs.jsonl 150
+run ingest --db s.db jobs.jsonl
+"$NIGHTSHIFT" run --db s.db --providers p.json --max-inflight 20 >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1.2
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid; rc=$?
+t1=$(date +%s)
+expect "SIGTERM: exit 4 with work left" 4 "stopping" "run again to resume"
+check "SIGTERM: in-flight requests finished quickly" test $((t1 - t0)) -le 5
+check "SIGTERM: nothing left running" test "$(q s.db 'SELECT count(*) FROM jobs WHERE state = 1')" = 0
+check "SIGTERM: some done, the rest queued" test "$(q s.db 'SELECT (SELECT count(*) FROM jobs WHERE state = 2) > 0 AND (SELECT count(*) FROM jobs WHERE state = 0) > 0')" = 1
+check "SIGTERM: every answered request has its result" test "$(q s.db 'SELECT count(*) FROM results')" = "$(q s.db 'SELECT count(*) FROM jobs WHERE state = 2')"
+run run --db s.db --providers p.json --max-inflight 50
+expect "after SIGTERM the next run finishes" 0 "done"
+check "after SIGTERM: one result per job" test "$(q s.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "150|150"
+stop_mock; rm -f mock.log
+
+# a second signal: requests that would hang are given up at once
+start_mock --fault hang=1 --hang-ms 30000
+providers_file p.json 60
+jobs_file jobs.jsonl 10
+run ingest --db h.db jobs.jsonl
+"$NIGHTSHIFT" run --db h.db --providers p.json >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT $pid; sleep 0.5; kill -INT $pid
+t0=$(date +%s); wait $pid; rc=$?; t1=$(date +%s)
+expect "second signal: exit 4 at once" 4 "run again to resume"
+check "second signal: did not wait for the hung requests" test $((t1 - t0)) -le 3
+check "second signal: leases released" test "$(q h.db 'SELECT count(*) FROM jobs WHERE state = 0 AND lease_owner IS NULL')" = 10
+stop_mock; rm -f mock.log
+
+# a full disk during a run: "disk full", exit 1, intact, resumable
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=8m tmpfs "$T/small" 2>/dev/null; then
+  cleanup_hooks="$cleanup_hooks umount '$T/small' 2>/dev/null;"
+  start_mock
+  providers_file p.json
+  jobs_file jobs.jsonl 400
+  run ingest --db "$T/small/f.db" jobs.jsonl
+  expect "disk-full run: ingest fits" 0 "enqueued 400"
+  # fill most of what is left so results cannot all fit
+  avail=$(df -k "$T/small" | awk 'NR == 2 { print $4 }')
+  dd if=/dev/zero of="$T/small/filler" bs=1k count=$((avail - 150)) 2>/dev/null
+  run run --db "$T/small/f.db" --providers p.json
+  expect "disk-full run: stops with disk full, exit 1" 1 "disk full" "run again to resume"
+  check "disk-full run: database intact" test "$(q "$T/small/f.db" 'PRAGMA integrity_check')" = ok
+  rm -f "$T/small/filler"
+  run run --db "$T/small/f.db" --providers p.json
+  expect "disk-full run: with room again the run finishes" 0 "done"
+  check "disk-full run: one result per job" test "$(q "$T/small/f.db" 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "400|400"
+  stop_mock
+  umount "$T/small"
+else
+  ok "disk-full run needs root and tmpfs; not run here"
+fi
