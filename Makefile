@@ -125,8 +125,11 @@ bench: $(BIN) $(MOCK_BIN) $(BENCH_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
 	  BENCHBIN=$(abspath $(BUILD)/bench) sh tests/bench/run.sh
 
-demo:
-	@sh jobs-examples/demo.sh
+# The README's first command: install what is missing, build, and run the
+# examples against the local mock provider.
+demo: deps
+	@$(MAKE) --no-print-directory all $(MOCK_BIN)
+	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) sh jobs-examples/demo.sh
 
 deps:
 	sh tests/deps.sh
