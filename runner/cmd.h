@@ -7,5 +7,8 @@ int cmd_ingest(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_providers(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 
 #endif

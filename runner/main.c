@@ -18,6 +18,9 @@ static const struct {
 	{"status", cmd_status, "jobs by state and spend so far"},
 	{"run", cmd_run, "send queued jobs to providers, resumably"},
 	{"providers", cmd_providers, "the provider catalogue, prices, keys set"},
+	{"report", cmd_report, "requests, failures, tokens, cost per provider"},
+	{"export", cmd_export, "finished jobs as OpenAI Batch API output lines"},
+	{"retry", cmd_retry, "requeue dead jobs"},
 };
 #define NCMDS (sizeof(CMDS) / sizeof(CMDS[0]))
 

@@ -1,0 +1,381 @@
+/* export.c — finished jobs out of the queue, and the export file.
+ *
+ * The cursor is one SELECT over results joined to jobs in job id order:
+ * both tables are keyed by the job id, so SQLite walks them in step and
+ * never sorts, and the statement's snapshot keeps the export consistent
+ * while a run keeps writing. Result bodies decode into the codec's buffer,
+ * reused row after row.
+ *
+ * The writer stages bytes in a fixed buffer and, for .zst, feeds them to
+ * one streaming zstd frame, so memory does not grow with the export. */
+#include "queue/export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "queue/queue_int.h"
+#include "queue/xalloc.h"
+
+/* zstd's default level: fast, and exports are written once. */
+#define EXPORT_ZSTD_LEVEL 3
+/* Staging buffer: large enough that write(2) calls are few. */
+#define EXPORT_BUF (256u << 10)
+
+struct export_cursor {
+	struct queue *q;
+	sqlite3_stmt *st;
+	struct blob_codec *codec;
+};
+
+struct export_out {
+	int fd;
+	int is_stdout;
+	int committed;
+	int created; /* PATH.tmp is ours to remove */
+	int rc;      /* sticky failure */
+	char *path;
+	char *tmp; /* PATH.tmp, NULL for stdout */
+	ZSTD_CCtx *cctx; /* NULL: plain */
+	char *buf;
+	size_t len;
+	char *zbuf;
+	size_t zcap;
+	char err[600];
+};
+
+int export_open(struct queue *q, enum export_filter filter,
+		struct export_cursor **out)
+{
+	struct export_cursor *c;
+	int lo = JOB_DONE, hi = JOB_DEAD, rc;
+
+	*out = NULL;
+	if (filter == EXPORT_DONE)
+		hi = JOB_DONE;
+	else if (filter == EXPORT_DEAD)
+		lo = JOB_DEAD;
+	c = xcalloc(1, sizeof(*c));
+	c->q = q;
+	rc = sqlite3_prepare_v2(
+		q->db,
+		"SELECT r.job_id, j.custom_id, j.state, r.provider, r.model, "
+		"r.status_code, r.request_id, r.body, r.error_code, "
+		"r.error_message, r.attempts, r.cost_usd, r.latency_ms "
+		"FROM results r JOIN jobs j ON j.id = r.job_id "
+		"WHERE j.state IN (?1, ?2) ORDER BY r.job_id",
+		-1, &c->st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = qfail(q, rc, "reading results");
+		export_close(&c);
+		return rc;
+	}
+	sqlite3_bind_int(c->st, 1, lo);
+	sqlite3_bind_int(c->st, 2, hi);
+	c->codec = blob_codec_new();
+	*out = c;
+	return QUEUE_OK;
+}
+
+static const char *text_or_null(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+static int64_t int_or(sqlite3_stmt *st, int col, int64_t none)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? none
+		       : sqlite3_column_int64(st, col);
+}
+
+/* decode_body: the row's result frame into the codec's buffer. */
+static int decode_body(struct export_cursor *c, struct export_row *row)
+{
+	const void *z = sqlite3_column_blob(c->st, 7);
+	size_t zlen = (size_t)sqlite3_column_bytes(c->st, 7);
+	const void *p;
+	unsigned id;
+	int rc;
+
+	row->body = NULL;
+	row->body_len = 0;
+	if (!z)
+		return QUEUE_OK;
+	id = blob_frame_dict_id(z, zlen);
+	rc = blob_decompress(c->codec, id ? qdict_find(c->q, id) : NULL, z,
+			     zlen, &p, &row->body_len);
+	if (rc) {
+		snprintf(c->q->err, sizeof(c->q->err),
+			 "job \"%s\": its stored result cannot be decoded (%s)",
+			 row->custom_id ? row->custom_id : "?",
+			 rc == BLOB_ENODICT ? "its dictionary is missing"
+			 : rc == BLOB_ETOOBIG ? "too large"
+					      : "corrupt frame");
+		return QUEUE_EINVAL;
+	}
+	row->body = p;
+	return QUEUE_OK;
+}
+
+int export_next(struct export_cursor *c, struct export_row *row)
+{
+	sqlite3_stmt *st = c->st;
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return qfail(c->q, rc, "reading results");
+	memset(row, 0, sizeof(*row));
+	row->job_id = sqlite3_column_int64(st, 0);
+	row->custom_id = text_or_null(st, 1);
+	row->dead = sqlite3_column_int(st, 2) == JOB_DEAD;
+	row->provider = text_or_null(st, 3);
+	row->model = text_or_null(st, 4);
+	row->status_code = int_or(st, 5, -1);
+	row->request_id = text_or_null(st, 6);
+	row->error_code = text_or_null(st, 8);
+	row->error_message = text_or_null(st, 9);
+	row->attempts = sqlite3_column_int64(st, 10);
+	row->cost_usd = sqlite3_column_double(st, 11);
+	row->latency_ms = int_or(st, 12, -1);
+	if ((rc = decode_body(c, row)))
+		return rc;
+	return 1;
+}
+
+void export_close(struct export_cursor **cp)
+{
+	struct export_cursor *c = *cp;
+
+	if (!c)
+		return;
+	sqlite3_finalize(c->st);
+	blob_codec_free(&c->codec);
+	free(c);
+	*cp = NULL;
+}
+
+static int errno_code(int e)
+{
+	switch (e) {
+	case ENOSPC:
+#ifdef EDQUOT
+	case EDQUOT:
+#endif
+		return QUEUE_EFULL;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return QUEUE_EPERM;
+	case ENOENT:
+	case ENOTDIR:
+		return QUEUE_ENOENT;
+	default:
+		return QUEUE_EIO;
+	}
+}
+
+/* fail: record "NAME: what: reason" once and make it sticky. */
+static int fail(struct export_out *o, const char *what, int e)
+{
+	if (o->rc)
+		return o->rc;
+	o->rc = errno_code(e);
+	snprintf(o->err, sizeof(o->err), "%s: %s: %s", export_out_name(o),
+		 what, o->rc == QUEUE_EFULL ? "disk full" : strerror(e));
+	return o->rc;
+}
+
+static int write_all(struct export_out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(o->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return fail(o, "cannot write", errno);
+		p += w;
+		n -= (size_t)w;
+	}
+	return QUEUE_OK;
+}
+
+/* drain: push the staged bytes out; with end, close the zstd frame. */
+static int drain(struct export_out *o, int end)
+{
+	ZSTD_inBuffer in = {o->buf, o->len, 0};
+	int rc = QUEUE_OK;
+
+	if (!o->cctx) {
+		rc = write_all(o, o->buf, o->len);
+		o->len = 0;
+		return rc;
+	}
+	for (;;) {
+		ZSTD_outBuffer zo = {o->zbuf, o->zcap, 0};
+		size_t left = ZSTD_compressStream2(
+			o->cctx, &zo, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+
+		if (ZSTD_isError(left)) {
+			o->rc = QUEUE_EIO;
+			snprintf(o->err, sizeof(o->err), "%s: zstd: %s",
+				 export_out_name(o), ZSTD_getErrorName(left));
+			return o->rc;
+		}
+		if ((rc = write_all(o, o->zbuf, zo.pos)))
+			return rc;
+		if (end ? left == 0 : in.pos == in.size)
+			break;
+	}
+	o->len = 0;
+	return QUEUE_OK;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int export_out_open(const char *path, struct export_out **out, char *err,
+		    size_t errlen)
+{
+	struct export_out *o = xcalloc(1, sizeof(*o));
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	o->fd = -1;
+	if (!path || strcmp(path, "-") == 0) {
+		o->is_stdout = 1;
+		o->fd = STDOUT_FILENO;
+		o->path = xstrdup("stdout");
+	} else {
+		o->path = xstrdup(path);
+		n = strlen(path);
+		o->tmp = xmalloc(n + 5);
+		memcpy(o->tmp, path, n);
+		memcpy(o->tmp + n, ".tmp", 5);
+		/* O_TRUNC, not O_EXCL: a .tmp left by a killed export is
+		 * ours to overwrite. O_NOFOLLOW: never write through a link
+		 * someone planted at that name. */
+		o->fd = open(o->tmp,
+			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				     O_NOFOLLOW,
+			     0600);
+		o->created = o->fd >= 0;
+		if (o->fd < 0 || fchmod(o->fd, 0600) != 0) {
+			rc = errno_code(errno);
+			snprintf(err, errlen, "%s: cannot create: %s", o->tmp,
+				 strerror(errno));
+			goto fail;
+		}
+		if (has_suffix(path, ".zst")) {
+			o->cctx = ZSTD_createCCtx();
+			if (!o->cctx ||
+			    ZSTD_isError(ZSTD_CCtx_setParameter(
+				    o->cctx, ZSTD_c_compressionLevel,
+				    EXPORT_ZSTD_LEVEL)) ||
+			    ZSTD_isError(ZSTD_CCtx_setParameter(
+				    o->cctx, ZSTD_c_checksumFlag, 1))) {
+				rc = QUEUE_EIO;
+				snprintf(err, errlen,
+					 "%s: cannot start zstd", path);
+				goto fail;
+			}
+			o->zcap = ZSTD_CStreamOutSize();
+			o->zbuf = xmalloc(o->zcap);
+		}
+	}
+	o->buf = xmalloc(EXPORT_BUF);
+	*out = o;
+	return QUEUE_OK;
+fail:
+	export_out_free(&o);
+	return rc;
+}
+
+int export_out_write(struct export_out *o, const void *p, size_t n)
+{
+	const char *s = p;
+
+	if (o->rc)
+		return o->rc;
+	while (n > 0) {
+		size_t k = EXPORT_BUF - o->len;
+
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+		if (o->len == EXPORT_BUF && drain(o, 0))
+			return o->rc;
+	}
+	return QUEUE_OK;
+}
+
+int export_out_commit(struct export_out *o)
+{
+	if (o->rc)
+		return o->rc;
+	if (drain(o, 1))
+		return o->rc;
+	if (o->is_stdout) {
+		o->committed = 1;
+		return QUEUE_OK;
+	}
+	/* Sync before the rename: otherwise a power cut can leave the new
+	 * name pointing at an empty file. */
+	if (fsync(o->fd) != 0)
+		return fail(o, "cannot sync", errno);
+	if (close(o->fd) != 0) {
+		o->fd = -1;
+		return fail(o, "cannot write", errno);
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path) != 0)
+		return fail(o, "cannot rename the finished file into place",
+			    errno);
+	o->committed = 1;
+	return QUEUE_OK;
+}
+
+const char *export_out_errmsg(const struct export_out *o)
+{
+	return o->err;
+}
+
+const char *export_out_name(const struct export_out *o)
+{
+	return o->path;
+}
+
+void export_out_free(struct export_out **op)
+{
+	struct export_out *o = *op;
+
+	if (!o)
+		return;
+	if (!o->is_stdout && o->fd >= 0)
+		close(o->fd);
+	if (!o->committed && o->created)
+		unlink(o->tmp);
+	ZSTD_freeCCtx(o->cctx);
+	free(o->zbuf);
+	free(o->buf);
+	free(o->tmp);
+	free(o->path);
+	free(o);
+	*op = NULL;
+}

@@ -1,0 +1,375 @@
+/* report.c — the per-provider ledger report.
+ *
+ * Memory is per provider+model and error class, never per request, and
+ * the ledger (millions of rows) is read three times:
+ * - counts, tokens and cost: one plain scan, summed into the handful of
+ *   provider+model groups here (a GROUP BY would sort the whole table);
+ * - retries: one stream sorted by (provider, job, model), which counts the
+ *   distinct jobs at both levels in a single pass;
+ * - latency percentiles, exact (nearest rank): each provider+model is read
+ *   in latency order from the index attempts_latency (provider, model,
+ *   latency_ms; migration 002), and the sorted streams are merged. In the
+ *   merged order each provider's requests, and all requests, also come out
+ *   sorted, so one pass holding one value per stream yields every row's
+ *   p50, p95 and p99.
+ * Everything is read in one transaction so the numbers agree. */
+#include "queue/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/queue_int.h"
+#include "queue/xalloc.h"
+
+static const int PCT[3] = {50, 95, 99};
+
+static void row_init(struct report_row *r, const char *provider,
+		     const char *model)
+{
+	memset(r, 0, sizeof(*r));
+	r->provider = provider ? xstrdup(provider) : NULL;
+	r->model = model ? xstrdup(model) : NULL;
+	r->p50_ms = r->p95_ms = r->p99_ms = -1;
+}
+
+static void row_clear(struct report_row *r)
+{
+	for (size_t i = 0; i < r->nclasses; i++)
+		free(r->classes[i].name);
+	free(r->classes);
+	free(r->provider);
+	free(r->model);
+}
+
+/* add_class: count n failures of class name on r, keeping names sorted. */
+static void add_class(struct report_row *r, const char *name, int64_t n)
+{
+	size_t i = 0;
+	int cmp = 1;
+
+	while (i < r->nclasses && (cmp = strcmp(r->classes[i].name, name)) < 0)
+		i++;
+	if (i < r->nclasses && cmp == 0) {
+		r->classes[i].count += n;
+		return;
+	}
+	r->classes = xrealloc(r->classes,
+			      (r->nclasses + 1) * sizeof(*r->classes));
+	memmove(r->classes + i + 1, r->classes + i,
+		(r->nclasses - i) * sizeof(*r->classes));
+	r->classes[i].name = xstrdup(name);
+	r->classes[i].count = n;
+	r->nclasses++;
+}
+
+/* add_row: fold the counts of src into dst (not retries or latencies,
+ * which do not add up). */
+static void add_row(struct report_row *dst, const struct report_row *src)
+{
+	dst->requests += src->requests;
+	dst->successes += src->successes;
+	dst->failures += src->failures;
+	dst->tokens_in += src->tokens_in;
+	dst->tokens_out += src->tokens_out;
+	dst->cost_usd += src->cost_usd;
+	for (size_t i = 0; i < src->nclasses; i++)
+		add_class(dst, src->classes[i].name, src->classes[i].count);
+}
+
+static struct report_row *push(struct report_row **rows, size_t *n,
+			       const char *provider, const char *model)
+{
+	*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
+	row_init(&(*rows)[*n], provider, model);
+	return &(*rows)[(*n)++];
+}
+
+static int same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int prepare(struct queue *q, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading the ledger");
+}
+
+static struct report_row *find(struct report_row *rows, size_t n,
+			       const char *provider, const char *model)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same(rows[i].provider, provider) &&
+		    (!model || same(rows[i].model, model)))
+			return &rows[i];
+	return NULL;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+	int c = strcmp(x->provider, y->provider);
+
+	return c ? c : strcmp(x->model, y->model);
+}
+
+/* load_groups: one model row per provider+model, with its counts. One
+ * plain scan summed here: a GROUP BY would sort the whole ledger, and
+ * there are only a handful of groups. */
+static int load_groups(struct queue *q, struct report *r)
+{
+	sqlite3_stmt *st = NULL;
+	struct report_row *m = NULL;
+	int rc = prepare(q,
+			 "SELECT provider, model, error_class, "
+			 "tokens_in + tokens_cached + tokens_cache_write, "
+			 "tokens_out + tokens_reasoning, cost_usd "
+			 "FROM attempts",
+			 &st);
+
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *prov = (const char *)sqlite3_column_text(st, 0);
+		const char *model = (const char *)sqlite3_column_text(st, 1);
+		const char *cls = (const char *)sqlite3_column_text(st, 2);
+
+		if (!prov || !model || !cls)
+			continue; /* NOT NULL columns: cannot happen */
+		/* m is the last row used: requests in a row mostly share it */
+		if (!m || !same(m->model, model) || !same(m->provider, prov))
+			m = find(r->models, r->nmodels, prov, model);
+		if (!m)
+			m = push(&r->models, &r->nmodels, prov, model);
+		m->requests++;
+		if (strcmp(cls, "ok") == 0) {
+			m->successes++;
+		} else {
+			m->failures++;
+			add_class(m, cls, 1);
+		}
+		m->tokens_in += sqlite3_column_int64(st, 3);
+		m->tokens_out += sqlite3_column_int64(st, 4);
+		m->cost_usd += sqlite3_column_double(st, 5);
+	}
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
+	sqlite3_finalize(st);
+	if (r->nmodels)
+		qsort(r->models, r->nmodels, sizeof(*r->models), cmp_rows);
+	return rc;
+}
+
+/* load_retries: retries = requests - distinct jobs, per provider and per
+ * provider+model, from one stream sorted by (provider, job, model): a new
+ * (provider, job) block is a distinct job for the provider, and within a
+ * block each new model is a distinct job for that model. One sort instead
+ * of a count(DISTINCT) per level. */
+static int load_retries(struct queue *q, struct report *r)
+{
+	sqlite3_stmt *st = NULL;
+	struct report_row *p = NULL, *m = NULL;
+	int64_t job = 0;
+	int rc = prepare(q,
+			 "SELECT provider, job_id, model FROM attempts "
+			 "ORDER BY provider, job_id, model",
+			 &st);
+
+	if (rc)
+		return rc;
+	/* retries counts distinct jobs until the subtraction at the end */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *prov = (const char *)sqlite3_column_text(st, 0);
+		const char *model = (const char *)sqlite3_column_text(st, 2);
+		int64_t j = sqlite3_column_int64(st, 1);
+		int block = 0;
+
+		if (!prov || !model)
+			continue;
+		if (!p || !same(p->provider, prov)) {
+			p = find(r->providers, r->nproviders, prov, NULL);
+			block = 1;
+		}
+		if (j != job || !m)
+			block = 1;
+		job = j;
+		if (block || !same(m->model, model) ||
+		    !same(m->provider, prov)) {
+			m = find(r->models, r->nmodels, prov, model);
+			if (m)
+				m->retries++;
+		}
+		if (block && p)
+			p->retries++;
+	}
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < r->nmodels; i++)
+		r->models[i].retries =
+			r->models[i].requests - r->models[i].retries;
+	for (size_t i = 0; i < r->nproviders; i++)
+		r->providers[i].retries =
+			r->providers[i].requests - r->providers[i].retries;
+	return rc;
+}
+
+/* Rank bookkeeping for one report row during the merge. */
+struct ranks {
+	int64_t seen;
+	int64_t want[3]; /* 1-based ranks of p50, p95, p99 */
+	int64_t *out[3];
+};
+
+static void ranks_init(struct ranks *k, struct report_row *r)
+{
+	k->seen = 0;
+	for (int i = 0; i < 3; i++)
+		k->want[i] = (PCT[i] * r->requests + 99) / 100;
+	k->out[0] = &r->p50_ms;
+	k->out[1] = &r->p95_ms;
+	k->out[2] = &r->p99_ms;
+}
+
+static void ranks_take(struct ranks *k, int64_t v)
+{
+	k->seen++;
+	for (int i = 0; i < 3; i++)
+		if (k->seen == k->want[i])
+			*k->out[i] = v;
+}
+
+/* load_latencies: merge the per-model latency streams (see the top). The
+ * merge picks the smallest head by a linear scan: there are a handful of
+ * streams, and each step is dominated by SQLite's. */
+static int load_latencies(struct queue *q, struct report *r)
+{
+	size_t n = r->nmodels;
+	sqlite3_stmt **st = xcalloc(n ? n : 1, sizeof(*st));
+	int64_t *head = xcalloc(n ? n : 1, sizeof(*head));
+	size_t *prov = xcalloc(n ? n : 1, sizeof(*prov));
+	struct ranks *km = xcalloc(n ? n : 1, sizeof(*km));
+	struct ranks *kp = xcalloc(r->nproviders ? r->nproviders : 1,
+				   sizeof(*kp));
+	struct ranks kt;
+	int rc = QUEUE_OK;
+
+	for (size_t i = 0; i < r->nproviders; i++)
+		ranks_init(&kp[i], &r->providers[i]);
+	ranks_init(&kt, &r->totals);
+	for (size_t i = 0; i < n; i++) {
+		struct report_row *m = &r->models[i];
+
+		ranks_init(&km[i], m);
+		prov[i] = (size_t)(find(r->providers, r->nproviders,
+					m->provider, NULL) -
+				   r->providers);
+		if ((rc = prepare(q,
+				  "SELECT latency_ms FROM attempts "
+				  "WHERE provider = ?1 AND model = ?2 "
+				  "ORDER BY latency_ms",
+				  &st[i])))
+			goto out;
+		sqlite3_bind_text(st[i], 1, m->provider, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st[i], 2, m->model, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st[i]);
+		if (rc == SQLITE_ROW) {
+			head[i] = sqlite3_column_int64(st[i], 0);
+		} else if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st[i]);
+			st[i] = NULL;
+		} else {
+			rc = qfail(q, rc, "reading the ledger");
+			goto out;
+		}
+		rc = QUEUE_OK;
+	}
+	for (;;) {
+		size_t best = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (st[i] && (best == n || head[i] < head[best]))
+				best = i;
+		if (best == n)
+			break;
+		ranks_take(&km[best], head[best]);
+		ranks_take(&kp[prov[best]], head[best]);
+		ranks_take(&kt, head[best]);
+		rc = sqlite3_step(st[best]);
+		if (rc == SQLITE_ROW) {
+			head[best] = sqlite3_column_int64(st[best], 0);
+		} else if (rc == SQLITE_DONE) {
+			sqlite3_finalize(st[best]);
+			st[best] = NULL;
+		} else {
+			rc = qfail(q, rc, "reading the ledger");
+			goto out;
+		}
+		rc = QUEUE_OK;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		sqlite3_finalize(st[i]);
+	free(kp);
+	free(km);
+	free(prov);
+	free(head);
+	free(st);
+	return rc;
+}
+
+int report_load(struct queue *q, struct report **out)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	row_init(&r->totals, NULL, NULL);
+	if ((rc = qexec(q, "BEGIN", "reading the ledger")))
+		goto fail;
+	if ((rc = load_groups(q, r)))
+		goto fail;
+	/* Models are sorted by provider, so providers come out sorted. */
+	for (size_t i = 0; i < r->nmodels; i++) {
+		struct report_row *m = &r->models[i];
+		struct report_row *p =
+			r->nproviders &&
+				same(r->providers[r->nproviders - 1].provider,
+				     m->provider)
+				? &r->providers[r->nproviders - 1]
+				: push(&r->providers, &r->nproviders,
+				       m->provider, NULL);
+
+		add_row(p, m);
+		add_row(&r->totals, m);
+	}
+	if ((rc = load_retries(q, r)))
+		goto fail;
+	for (size_t i = 0; i < r->nproviders; i++)
+		r->totals.retries += r->providers[i].retries;
+	if ((rc = load_latencies(q, r)))
+		goto fail;
+	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	*out = r;
+	return QUEUE_OK;
+fail:
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	report_free(&r);
+	return rc;
+}
+
+void report_free(struct report **rp)
+{
+	struct report *r = *rp;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nproviders; i++)
+		row_clear(&r->providers[i]);
+	for (size_t i = 0; i < r->nmodels; i++)
+		row_clear(&r->models[i]);
+	row_clear(&r->totals);
+	free(r->providers);
+	free(r->models);
+	free(r);
+	*rp = NULL;
+}

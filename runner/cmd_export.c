@@ -1,0 +1,392 @@
+/* cmd_export.c — `nightshift export`: finished jobs as OpenAI Batch API
+ * output lines, one per job in ingest order, plus a "nightshift" object
+ * (provider, model, attempts, cost, latency).
+ *
+ * Lines are written piece by piece straight into the output's buffer, one
+ * row at a time, so an export of millions of jobs runs in constant memory.
+ * The stored result body is already JSON: it is spliced in as is (keeping
+ * the provider's bytes and skipping a parse and re-print), with raw line
+ * breaks, which valid JSON can only have between tokens, turned into
+ * spaces so each record stays on one line. Every other string goes
+ * through a JSON escaper that also replaces invalid UTF-8, since error
+ * messages come from providers. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/export.h"
+#include "queue/queue.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+
+static const char USAGE[] =
+	"usage: nightshift export [--db FILE]\n"
+	"                         [-o FILE.jsonl|FILE.jsonl.zst|-]\n"
+	"                         [--all|--succeeded|--failed]\n"
+	"\n"
+	"Write one OpenAI Batch API output line per finished job, in ingest\n"
+	"order: id, custom_id, response, error, and nightshift (provider,\n"
+	"model, attempts, cost_usd, latency_ms). A dead job has\n"
+	"\"response\":null and \"error\":{\"code\",\"message\"}.\n"
+	"Jobs still queued or running are not exported.\n"
+	"\n"
+	"  --db FILE         queue database (default $NIGHTSHIFT_DB, else\n"
+	"                    ./nightshift.db)\n"
+	"  -o, --output FILE where to write (default '-', standard output);\n"
+	"                    a name ending in .zst is zstd-compressed. The\n"
+	"                    file is created 0600 and appears only when\n"
+	"                    complete\n"
+	"  --all             every finished job, done and dead (the default,\n"
+	"                    so no job is silently missing)\n"
+	"  --succeeded       only jobs that succeeded\n"
+	"  --failed          only dead jobs\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit: 0 exported, 1 I/O or database error, 2 usage error.\n";
+
+/* One output line under construction; the first failure sticks. */
+struct line {
+	struct export_out *o;
+	int rc;
+};
+
+static void put(struct line *l, const void *p, size_t n)
+{
+	if (!l->rc)
+		l->rc = export_out_write(l->o, p, n);
+}
+
+static void put_lit(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+static void put_int(struct line *l, long long v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%lld", v);
+
+	put(l, buf, (size_t)n);
+}
+
+/* put_num: the shortest of %.15g / %.17g that reads back as v, as cJSON
+ * prints numbers; JSON has no infinities, so those become null. */
+static void put_num(struct line *l, double v)
+{
+	char buf[32];
+	int n;
+
+	if (!isfinite(v)) {
+		put_lit(l, "null");
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		n = snprintf(buf, sizeof(buf), "%.17g", v);
+	put(l, buf, (size_t)n);
+}
+
+/* utf8_len: length of the valid UTF-8 sequence at s (n bytes left), or 0
+ * if it is not one (overlong, surrogate, beyond U+10FFFF, truncated). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* put_str: s as a JSON string, or null. Plain runs are written whole;
+ * only the bytes that need it are escaped. */
+static void put_str(struct line *l, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n, run = 0, i = 0;
+
+	if (!str) {
+		put_lit(l, "null");
+		return;
+	}
+	n = strlen(str);
+	put_lit(l, "\"");
+	while (i < n) {
+		unsigned char c = s[i];
+		const char *esc = NULL;
+		char ubuf[8];
+		size_t k = 1;
+
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c < 0x20 || c == 0x7F) {
+			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
+			esc = ubuf;
+		} else if (c >= 0x80 && (k = utf8_len(s + i, n - i)) == 0) {
+			esc = "\\ufffd";
+			k = 1;
+		}
+		if (esc) {
+			put(l, s + i - run, run);
+			put_lit(l, esc);
+			run = 0;
+		} else {
+			run += k;
+		}
+		i += k;
+	}
+	put(l, s + n - run, run);
+	put_lit(l, "\"");
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* trim: drop the JSON whitespace around b[0..*n). */
+static const char *trim(const char *b, size_t *n)
+{
+	while (*n > 0 && is_ws(*b)) {
+		b++;
+		(*n)--;
+	}
+	while (*n > 0 && is_ws(b[*n - 1]))
+		(*n)--;
+	return b;
+}
+
+/* body_ok: a cheap check that the stored body is a JSON object, so a
+ * damaged row fails the export instead of producing a broken line. */
+static int body_ok(const char *b, size_t n)
+{
+	b = trim(b, &n);
+	return n >= 2 && b[0] == '{' && b[n - 1] == '}';
+}
+
+/* put_body: the stored JSON spliced in, trimmed, raw line breaks as
+ * spaces. */
+static void put_body(struct line *l, const char *b, size_t n)
+{
+	size_t start = 0;
+
+	b = trim(b, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] != '\n' && b[i] != '\r')
+			continue;
+		put(l, b + start, i - start);
+		put_lit(l, " ");
+		start = i + 1;
+	}
+	put(l, b + start, n - start);
+}
+
+static void put_line(struct line *l, const struct export_row *r)
+{
+	put_lit(l, "{\"id\":\"batch_req_");
+	put_int(l, (long long)r->job_id);
+	put_lit(l, "\",\"custom_id\":");
+	put_str(l, r->custom_id);
+	if (r->dead) {
+		put_lit(l, ",\"response\":null,\"error\":{\"code\":");
+		put_str(l, r->error_code);
+		put_lit(l, ",\"message\":");
+		put_str(l, r->error_message);
+		put_lit(l, "}");
+	} else {
+		put_lit(l, ",\"response\":{\"status_code\":");
+		if (r->status_code >= 0)
+			put_int(l, (long long)r->status_code);
+		else
+			put_lit(l, "null");
+		put_lit(l, ",\"request_id\":");
+		put_str(l, r->request_id);
+		put_lit(l, ",\"body\":");
+		if (r->body)
+			put_body(l, r->body, r->body_len);
+		else
+			put_lit(l, "null");
+		put_lit(l, "},\"error\":null");
+	}
+	put_lit(l, ",\"nightshift\":{\"provider\":");
+	put_str(l, r->provider);
+	put_lit(l, ",\"model\":");
+	put_str(l, r->model);
+	put_lit(l, ",\"attempts\":");
+	put_int(l, (long long)r->attempts);
+	put_lit(l, ",\"cost_usd\":");
+	put_num(l, r->cost_usd);
+	put_lit(l, ",\"latency_ms\":");
+	if (r->latency_ms >= 0)
+		put_int(l, (long long)r->latency_ms);
+	else
+		put_lit(l, "null");
+	put_lit(l, "}}\n");
+}
+
+/* export_rows: write every row of the cursor; EXIT_* code, reported. */
+static int export_rows(struct queue *q, enum export_filter filter,
+		       struct export_out *o, long long *n, long long *dead)
+{
+	struct export_cursor *c = NULL;
+	struct export_row r;
+	struct line l = {o, 0};
+	int rc;
+
+	if ((rc = export_open(q, filter, &c))) {
+		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
+		return EXIT_RUNTIME;
+	}
+	while ((rc = export_next(c, &r)) == 1) {
+		if (!r.dead && r.body && !body_ok(r.body, r.body_len)) {
+			fprintf(stderr,
+				"nightshift export: job \"%s\": its stored "
+				"result is not a JSON object\n",
+				r.custom_id ? r.custom_id : "?");
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		put_line(&l, &r);
+		if (l.rc) {
+			fprintf(stderr, "nightshift export: %s\n",
+				export_out_errmsg(o));
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		(*n)++;
+		*dead += r.dead;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	export_close(&c);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"all", no_argument, NULL, 'a'},
+		{"succeeded", no_argument, NULL, 's'},
+		{"failed", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *db = NULL, *path = "-";
+	enum export_filter filter = EXPORT_FINISHED;
+	struct export_out *o = NULL;
+	struct queue *q = NULL;
+	long long n = 0, dead = 0;
+	int c, nfilters = 0, rc;
+	char err[600];
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'o':
+			if (!*optarg)
+				return cli_usage_error("export",
+						       "-o needs a file name");
+			path = optarg;
+			break;
+		case 'a':
+			filter = EXPORT_FINISHED;
+			nfilters++;
+			break;
+		case 's':
+			filter = EXPORT_DONE;
+			nfilters++;
+			break;
+		case 'f':
+			filter = EXPORT_DEAD;
+			nfilters++;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("export", "%s needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("export", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("export", "unexpected argument '%s'",
+				       argv[optind]);
+	if (nfilters > 1)
+		return cli_usage_error(
+			"export", "choose one of --all, --succeeded, --failed");
+	db = cli_db_path(db);
+	rc = queue_open(db, 0, &q, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "nightshift export: %s\n", err);
+		return rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
+			       rc == QUEUE_EVERSION
+		       ? EXIT_USAGE
+		       : EXIT_RUNTIME;
+	}
+	/* A closed pipe (export | head) must be a write error we report,
+	 * not a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	if (export_out_open(path, &o, err, sizeof(err))) {
+		fprintf(stderr, "nightshift export: %s\n", err);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if ((rc = export_rows(q, filter, o, &n, &dead)))
+		goto out;
+	if (export_out_commit(o)) {
+		fprintf(stderr, "nightshift export: %s\n",
+			export_out_errmsg(o));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	fprintf(stderr, "exported %lld results (%lld dead) to %s\n", n, dead,
+		export_out_name(o));
+	rc = EXIT_OK;
+out:
+	export_out_free(&o);
+	queue_close(&q);
+	return rc;
+}

@@ -1,0 +1,333 @@
+/* cmd_report.c — `nightshift report`: the ledger per provider (and per
+ * model under it): requests, outcomes, retries, tokens, cost and latency
+ * percentiles, then totals; as a table, JSON or CSV. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/queue.h"
+#include "queue/report.h"
+#include "queue/xalloc.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+
+static const char USAGE[] =
+	"usage: nightshift report [--db FILE] [--json|--csv]\n"
+	"\n"
+	"Sum the ledger (one row per request sent) per provider, with one\n"
+	"line per model under it: requests, successes, failures by error\n"
+	"class, retries (requests that were not the job's first on that\n"
+	"provider; a failover is not a retry), tokens in (uncached + cached\n"
+	"+ cache write) and out (incl. reasoning), cost, and latency\n"
+	"p50/p95/p99 in ms (exact, nearest rank, over all of the provider's\n"
+	"requests).\n"
+	"\n"
+	"  --db FILE   queue database (default $NIGHTSHIFT_DB, else "
+	"./nightshift.db)\n"
+	"  --json      {\"providers\":[...],\"totals\":{...}}, for scripts\n"
+	"  --csv       a header, one row per provider and a TOTAL row; one\n"
+	"              failed_CLASS column per error class seen\n"
+	"  -h, --help  this help\n";
+
+/* ---- JSON */
+
+static void add_pct(cJSON *o, const char *name, long long v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddNumberToObject(o, name, (double)v);
+}
+
+static cJSON *row_json(const struct report_row *r)
+{
+	cJSON *o = cJSON_CreateObject(), *cls, *lat;
+
+	if (!o)
+		return NULL;
+	if (r->provider)
+		cJSON_AddStringToObject(o, "provider", r->provider);
+	if (r->model)
+		cJSON_AddStringToObject(o, "model", r->model);
+	cJSON_AddNumberToObject(o, "requests", (double)r->requests);
+	cJSON_AddNumberToObject(o, "successes", (double)r->successes);
+	cJSON_AddNumberToObject(o, "failures", (double)r->failures);
+	cls = cJSON_AddObjectToObject(o, "failures_by_class");
+	for (size_t i = 0; cls && i < r->nclasses; i++)
+		cJSON_AddNumberToObject(cls, r->classes[i].name,
+					(double)r->classes[i].count);
+	cJSON_AddNumberToObject(o, "retries", (double)r->retries);
+	cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
+	cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
+	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+	lat = cJSON_AddObjectToObject(o, "latency_ms");
+	if (lat) {
+		add_pct(lat, "p50", (long long)r->p50_ms);
+		add_pct(lat, "p95", (long long)r->p95_ms);
+		add_pct(lat, "p99", (long long)r->p99_ms);
+	}
+	return o;
+}
+
+static int print_json(const struct report *r)
+{
+	cJSON *root = cJSON_CreateObject(), *provs, *p, *models;
+	char *text = NULL;
+	int rc = EXIT_RUNTIME;
+
+	if (!root || !(provs = cJSON_AddArrayToObject(root, "providers")))
+		goto out;
+	for (size_t i = 0; i < r->nproviders; i++) {
+		if (!(p = row_json(&r->providers[i])))
+			goto out;
+		cJSON_AddItemToArray(provs, p);
+		if (!(models = cJSON_AddArrayToObject(p, "models")))
+			goto out;
+		for (size_t j = 0; j < r->nmodels; j++) {
+			cJSON *m;
+
+			if (strcmp(r->models[j].provider,
+				   r->providers[i].provider) != 0)
+				continue;
+			if (!(m = row_json(&r->models[j])))
+				goto out;
+			cJSON_DeleteItemFromObject(m, "provider");
+			cJSON_AddItemToArray(models, m);
+		}
+	}
+	if (!(p = row_json(&r->totals)))
+		goto out;
+	cJSON_AddItemToObject(root, "totals", p);
+	if (!(text = cJSON_PrintUnformatted(root)))
+		goto out;
+	puts(text);
+	rc = EXIT_OK;
+out:
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- CSV */
+
+/* csv_field: s quoted when it holds a comma, quote or line break. */
+static void csv_field(const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/* csv_num: the shortest of %.15g / %.17g that reads back as v. */
+static void csv_num(double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, stdout);
+}
+
+static void csv_pct(long long v)
+{
+	if (v >= 0)
+		printf(",%lld", v);
+	else
+		putchar(',');
+}
+
+static void csv_row(const char *name, const struct report_row *r,
+		    const struct report_row *cols)
+{
+	size_t j = 0;
+
+	csv_field(name);
+	printf(",%lld,%lld,%lld,%lld,%lld,%lld,", (long long)r->requests,
+	       (long long)r->successes, (long long)r->failures,
+	       (long long)r->retries, (long long)r->tokens_in,
+	       (long long)r->tokens_out);
+	csv_num(r->cost_usd);
+	csv_pct((long long)r->p50_ms);
+	csv_pct((long long)r->p95_ms);
+	csv_pct((long long)r->p99_ms);
+	/* Both class lists are sorted by name and the totals' holds them
+	 * all, so one walk fills the columns. */
+	for (size_t i = 0; i < cols->nclasses; i++) {
+		long long n = 0;
+
+		if (j < r->nclasses &&
+		    strcmp(r->classes[j].name, cols->classes[i].name) == 0)
+			n = (long long)r->classes[j++].count;
+		printf(",%lld", n);
+	}
+	putchar('\n');
+}
+
+static void print_csv(const struct report *r)
+{
+	fputs("provider,requests,successes,failures,retries,tokens_in,"
+	      "tokens_out,cost_usd,p50_ms,p95_ms,p99_ms",
+	      stdout);
+	for (size_t i = 0; i < r->totals.nclasses; i++) {
+		const char *name = r->totals.classes[i].name;
+		char *col = xmalloc(strlen(name) + 8);
+
+		memcpy(col, "failed_", 7);
+		strcpy(col + 7, name);
+		putchar(',');
+		csv_field(col);
+		free(col);
+	}
+	putchar('\n');
+	for (size_t i = 0; i < r->nproviders; i++)
+		csv_row(r->providers[i].provider, &r->providers[i],
+			&r->totals);
+	csv_row("TOTAL", &r->totals, &r->totals);
+}
+
+/* ---- text */
+
+static void text_pct(long long v)
+{
+	if (v >= 0)
+		printf(" %7lld", v);
+	else
+		printf(" %7s", "-");
+}
+
+static void text_row(const char *indent, const char *name,
+		     const struct report_row *r)
+{
+	int w = 20 - (int)strlen(indent);
+
+	printf("%s%-*s %9lld %9lld %8lld %8lld %11lld %11lld %12.6f", indent,
+	       w < 1 ? 1 : w, name, (long long)r->requests,
+	       (long long)r->successes, (long long)r->failures,
+	       (long long)r->retries, (long long)r->tokens_in,
+	       (long long)r->tokens_out, r->cost_usd);
+	text_pct((long long)r->p50_ms);
+	text_pct((long long)r->p95_ms);
+	text_pct((long long)r->p99_ms);
+	putchar('\n');
+}
+
+static void text_classes(const char *indent, const struct report_row *r)
+{
+	if (!r->nclasses)
+		return;
+	printf("%sfailures:", indent);
+	for (size_t i = 0; i < r->nclasses; i++)
+		printf("%s %s %lld", i ? "," : "", r->classes[i].name,
+		       (long long)r->classes[i].count);
+	putchar('\n');
+}
+
+static void print_text(const struct report *r)
+{
+	if (r->totals.requests == 0) {
+		puts("no requests yet");
+		return;
+	}
+	printf("%-20s %9s %9s %8s %8s %11s %11s %12s %7s %7s %7s\n",
+	       "provider / model", "requests", "ok", "failed", "retries",
+	       "tokens in", "tokens out", "cost (USD)", "p50 ms", "p95 ms",
+	       "p99 ms");
+	for (size_t i = 0; i < r->nproviders; i++) {
+		const struct report_row *p = &r->providers[i];
+
+		text_row("", p->provider, p);
+		for (size_t j = 0; j < r->nmodels; j++)
+			if (strcmp(r->models[j].provider, p->provider) == 0)
+				text_row("  ", r->models[j].model,
+					 &r->models[j]);
+		text_classes("  ", p);
+	}
+	text_row("", "TOTAL", &r->totals);
+	text_classes("  ", &r->totals);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"csv", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct queue *q = NULL;
+	struct report *r = NULL;
+	char err[600];
+	int c, json = 0, csv = 0, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'c':
+			csv = 1;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			return EXIT_OK;
+		case ':':
+			return cli_usage_error("report", "%s needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("report", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("report", "unexpected argument '%s'",
+				       argv[optind]);
+	if (json && csv)
+		return cli_usage_error("report", "choose --json or --csv");
+	db = cli_db_path(db);
+	rc = queue_open(db, 0, &q, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "nightshift report: %s\n", err);
+		return rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
+			       rc == QUEUE_EVERSION
+		       ? EXIT_USAGE
+		       : EXIT_RUNTIME;
+	}
+	if (report_load(q, &r)) {
+		fprintf(stderr, "nightshift report: %s\n", queue_errmsg(q));
+		queue_close(&q);
+		return EXIT_RUNTIME;
+	}
+	queue_close(&q);
+	if (json) {
+		rc = print_json(r);
+	} else {
+		if (csv)
+			print_csv(r);
+		else
+			print_text(r);
+		rc = EXIT_OK;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "nightshift report: cannot write the report\n");
+		rc = EXIT_RUNTIME;
+	}
+	report_free(&r);
+	return rc;
+}

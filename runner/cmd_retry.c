@@ -1,0 +1,113 @@
+/* cmd_retry.c — `nightshift retry`: put dead jobs back in the queue, so
+ * the next `nightshift run` tries them again from scratch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "queue/queue.h"
+#include "queue/retry.h"
+#include "queue/xalloc.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+
+static const char USAGE[] =
+	"usage: nightshift retry [--db FILE] [--failed] [--id CUSTOM_ID]...\n"
+	"\n"
+	"Requeue dead jobs: each goes back to queued with its attempt count,\n"
+	"backoff and error cleared and its result removed, in one\n"
+	"transaction. The ledger keeps the requests already sent, so report\n"
+	"still counts their cost. Run `nightshift run` afterwards.\n"
+	"\n"
+	"  --db FILE        queue database (default $NIGHTSHIFT_DB, else\n"
+	"                   ./nightshift.db)\n"
+	"  --failed         requeue dead jobs (the default, said explicitly)\n"
+	"  --id CUSTOM_ID   only this job (repeatable); jobs that are not\n"
+	"                   dead are left as they are. An unknown id\n"
+	"                   changes nothing and exits 2\n"
+	"  -h, --help       this help\n"
+	"\n"
+	"Exit: 0 done (also when nothing was dead), 1 I/O or database error,\n"
+	"2 usage error or unknown id.\n";
+
+int cmd_retry(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"failed", no_argument, NULL, 'f'},
+		{"id", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	const char **ids = NULL;
+	size_t nids = 0;
+	int *prev = NULL;
+	struct queue *q = NULL;
+	int64_t requeued = 0;
+	char err[600];
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	/* Room for every --id without a second pass over argv. */
+	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'f':
+			break;
+		case 'i':
+			ids[nids++] = optarg;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			rc = EXIT_OK;
+			goto out;
+		case ':':
+			rc = cli_usage_error("retry", "%s needs a value",
+					     argv[optind - 1]);
+			goto out;
+		default:
+			rc = cli_usage_error("retry", "unknown option '%s'",
+					     argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		rc = cli_usage_error("retry", "unexpected argument '%s'",
+				     argv[optind]);
+		goto out;
+	}
+	db = cli_db_path(db);
+	rc = queue_open(db, 0, &q, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "nightshift retry: %s\n", err);
+		rc = rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
+			     rc == QUEUE_EVERSION
+		     ? EXIT_USAGE
+		     : EXIT_RUNTIME;
+		goto out;
+	}
+	prev = xcalloc(nids ? nids : 1, sizeof(*prev));
+	rc = retry_dead(q, ids, nids, prev, &requeued);
+	if (rc) {
+		fprintf(stderr, "nightshift retry: %s%s\n", queue_errmsg(q),
+			rc == QUEUE_ENOENT ? "; nothing requeued" : "");
+		rc = rc == QUEUE_ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++)
+		if (prev[i] != JOB_DEAD)
+			fprintf(stderr,
+				"nightshift retry: job \"%s\" is %s, not "
+				"dead; left as it is\n",
+				ids[i], job_state_name(prev[i]));
+	printf("requeued %lld jobs\n", (long long)requeued);
+	rc = EXIT_OK;
+out:
+	queue_close(&q);
+	free(prev);
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,109 @@
+# export_report.sh — `nightshift export`, `report` and `retry` as a user
+# runs them, on a queue whose results and ledger are written with the
+# sqlite3 shell the way a run leaves them.
+. "$(dirname "$0")/lib.sh"
+
+# jsonl_field FILE PATH: the JSON PATH of every line of FILE, one a line
+# (sqlite3's JSON functions; fails if a line is not JSON).
+jsonl_field() {
+  { printf '['; paste -sd, "$1"; printf ']'; } > "$T/arr.json"
+  sqlite3 :memory: "SELECT json_extract(value, '$2') FROM json_each(readfile('$T/arr.json'))"
+}
+
+# --- a queue: 5 jobs; job-1, job-2, job-4 done, job-3 dead, job-5 queued
+for i in 1 2 3 4 5; do line $i; done > jobs.jsonl
+run ingest --db q.db jobs.jsonl
+expect "ingest the jobs" 0 "enqueued 5"
+printf '{\n  "id": "chatcmpl-1",\n  "object": "chat.completion",\n  "choices": [{"index": 0, "message": {"role": "assistant", "content": "a \\"summary\\""}, "finish_reason": "stop"}],\n  "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}\n}\n' > body.json
+zstd -q -f -o body.zst body.json
+sqlite3 q.db <<'EOF'
+UPDATE jobs SET state = 2 WHERE custom_id IN ('job-1', 'job-2', 'job-4');
+UPDATE jobs SET state = 3, last_error = 'timeout' WHERE custom_id = 'job-3';
+INSERT INTO results (job_id, provider, model, status_code, request_id, body, attempts, cost_usd, latency_ms, finished_at)
+  SELECT id, 'qwen', 'qwen-plus', 200, 'req-' || id, readfile('body.zst'), 1, 0.000213, 840, 1
+  FROM jobs WHERE state = 2;
+INSERT INTO results (job_id, provider, model, error_code, error_message, attempts, cost_usd, finished_at)
+  SELECT id, 'deepseek', 'deepseek-chat', 'timeout', 'no reply in 120 s', 3, 0, 1
+  FROM jobs WHERE state = 3;
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, latency_ms, tokens_in, tokens_out, cost_usd)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 200, 'ok', 840, 12, 5, 0.000213 FROM jobs WHERE state = 2;
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, error_class, latency_ms)
+  SELECT id, 'r1', 'deepseek', 'deepseek-chat', 0, 'timeout', 120000 FROM jobs WHERE state = 3;
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, latency_ms)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 429, 'rate_limited', 30 FROM jobs WHERE custom_id = 'job-3';
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, latency_ms)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 429, 'rate_limited', 31 FROM jobs WHERE custom_id = 'job-3';
+EOF
+
+# --- export
+run export --db q.db
+expect "export to stdout" 0 "exported 4 results (1 dead) to stdout"
+cp "$T/out" stdout.jsonl
+check "stdout has one line per finished job" test "$(grep -c . stdout.jsonl)" = 4
+check "lines are JSON in ingest order" test "$(jsonl_field stdout.jsonl '$.custom_id' | tr '\n' ' ')" = "job-1 job-2 job-3 job-4 "
+check "a done job carries the stored body" test "$(jsonl_field stdout.jsonl '$.response.body.choices[0].message.content' | head -n 1)" = 'a "summary"'
+check "a done job has the batch fields" test "$(jsonl_field stdout.jsonl '$.response.status_code' | head -n 1)" = 200
+check "a dead job has its error" test "$(jsonl_field stdout.jsonl '$.error.code' | sed -n 3p)" = timeout
+check "the nightshift extension" test "$(jsonl_field stdout.jsonl '$.nightshift.cost_usd' | head -n 1)" = 0.000213
+check "the queued job is not exported" test "$(grep -c job-5 stdout.jsonl)" = 0
+
+run export --db q.db -o out.jsonl
+expect "export to a file" 0 "exported 4 results (1 dead) to out.jsonl"
+check "the file is created 0600" test "$(stat -c %a out.jsonl)" = 600
+check "the file matches stdout" cmp -s out.jsonl stdout.jsonl
+check "no temporary file is left" test ! -e out.jsonl.tmp
+
+run export --db q.db -o out.jsonl.zst
+expect "export to .zst" 0 "to out.jsonl.zst"
+check ".zst decompresses to the same lines" sh -c 'zstd -dc out.jsonl.zst | cmp -s - out.jsonl'
+check ".zst is 0600" test "$(stat -c %a out.jsonl.zst)" = 600
+
+run export --db q.db --failed -o dead.jsonl
+expect "export --failed" 0 "exported 1 results (1 dead)"
+check "--failed writes only the dead job" test "$(jsonl_field dead.jsonl '$.custom_id')" = job-3
+run export --db q.db --succeeded
+expect "export --succeeded" 0 "exported 3 results (0 dead)"
+run export --db q.db -o "$T/no/such/dir/x.jsonl"
+expect "export into a missing directory" 1 "no/such/dir/x.jsonl"
+
+# --- report
+run report --db q.db
+expect "report as a table" 0 "qwen" "qwen-plus" "deepseek" "TOTAL" "rate_limited 2" "timeout 1"
+run report --db q.db --json
+expect "report --json" 0 '"providers":[{"provider":"deepseek"' '"totals":{"requests":6'
+check "report --json is JSON" test "$(sqlite3 :memory: "SELECT json_valid(readfile('$T/out'))")" = 1
+run report --db q.db --csv
+expect "report --csv" 0 "provider,requests,successes,failures,retries" "TOTAL,6,3,3,1,"
+check "report --csv has a header, two providers and TOTAL" test "$(grep -c . "$T/out")" = 4
+line 9 > one.jsonl
+run ingest --db empty.db one.jsonl
+run report --db empty.db
+expect "report on an empty ledger" 0 "no requests yet"
+run report --db empty.db --json
+expect "report --json on an empty ledger" 0 '"providers":[]'
+
+# --- retry
+run retry --db q.db --id nope
+expect "retry of an unknown id changes nothing" 2 'no job "nope"'
+run retry --db q.db --failed
+expect "retry requeues the dead job" 0 "requeued 1 jobs"
+run status --db q.db --json
+expect "the dead job is queued again" 0 '"queued":2' '"dead":0'
+check "retry kept the ledger" test "$(sqlite3 q.db 'SELECT count(*) FROM attempts')" = 6
+check "retry dropped the dead job's result" test "$(sqlite3 q.db 'SELECT count(*) FROM results')" = 3
+run export --db q.db
+expect "the requeued job is no longer exported" 0 "exported 3 results (0 dead)"
+run retry --db q.db
+expect "retry with nothing dead" 0 "requeued 0 jobs"
+
+# --- usage
+run export --help;          expect "export --help" 0 "usage: nightshift export" "--failed" "--succeeded"
+run report --help;          expect "report --help" 0 "usage: nightshift report" "--csv"
+run retry --help;           expect "retry --help" 0 "usage: nightshift retry" "--id"
+run export --bogus;         expect "export: unknown option" 2 "unknown option '--bogus'"
+run report --bogus;         expect "report: unknown option" 2 "unknown option '--bogus'"
+run retry --bogus;          expect "retry: unknown option" 2 "unknown option '--bogus'"
+run export --db q.db --failed --succeeded; expect "export: conflicting filters" 2 "choose one of"
+run report --db q.db --json --csv;         expect "report: --json with --csv" 2 "choose --json or --csv"
+run export --db nosuch.db;  expect "export on a missing database" 2 "nosuch.db: no such database"
+check "export did not create it" test ! -e nosuch.db
