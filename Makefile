@@ -108,14 +108,14 @@ tools: $(BIN) $(MOCK_BIN) $(UNIT_BIN)
 # Every test, offline, no API keys. Ends with one line "N passed, N failed".
 check: tools
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
-	  sh tests/run.sh $(UNIT_BIN) -- $(sort $(wildcard tests/e2e/*.sh tests/crash/*.sh))
+	  sh tests/run.sh $(UNIT_BIN) -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh tests/crash/*.sh)))
 
 check-unit: $(UNIT_BIN)
 	@sh tests/run.sh $(UNIT_BIN) --
 
 check-e2e: $(BIN) $(MOCK_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
-	  sh tests/run.sh -- $(sort $(wildcard tests/e2e/*.sh))
+	  sh tests/run.sh -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh)))
 
 check-crash: $(BIN) $(MOCK_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
@@ -140,5 +140,7 @@ install: $(BIN)
 
 clean:
 	rm -rf build nightshift
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -29,7 +29,8 @@ static const char *const SQL[S_COUNT] = {
 		"FROM jobs WHERE state = 0 AND not_before <= ?3 ORDER BY "
 		"priority DESC, not_before, id LIMIT ?4) RETURNING id, "
 		"custom_id, request, attempts, candidate, cand_attempts, "
-		"est_input_tokens, max_output_tokens, max_cost_usd, providers",
+		"est_input_tokens, max_output_tokens, max_cost_usd, providers, "
+		"cand_exhausted",
 	[S_RENEW] = "UPDATE jobs SET lease_expires = ?2 WHERE state = 1 AND "
 		    "lease_owner = ?1",
 	[S_ATTEMPT] =
@@ -43,7 +44,8 @@ static const char *const SQL[S_COUNT] = {
 	[S_RETRY] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
 		    "lease_expires = NULL, attempts = attempts + ?3, "
 		    "candidate = ?4, cand_attempts = ?5, not_before = ?6, "
-		    "last_error = ?7, updated_at = ?8 WHERE id = ?1 AND "
+		    "last_error = ?7, updated_at = ?8, cand_exhausted = ?9 "
+		    "WHERE id = ?1 AND "
 		    "state = 1 AND lease_owner = ?2",
 	/* A finished job is finished even if our lease lapsed: the work
 	 * was paid for, and results.job_id keeps it to one result. */
@@ -270,6 +272,7 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 					  : sqlite3_column_double(st, 8);
 		prov = (const char *)sqlite3_column_text(st, 9);
 		j->providers = prov ? xstrdup(prov) : NULL;
+		j->cand_exhausted = (unsigned)sqlite3_column_int64(st, 10);
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -366,6 +369,7 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 		sqlite3_bind_int64(st, 6, f->not_before_ms);
 		bind_text(st, 7, f->last_error);
 		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_int64(st, 9, f->cand_exhausted);
 		return done(r, S_RETRY, "requeueing a job");
 	case QRUN_RELEASE:
 		st = r->st[S_RELEASE];

@@ -27,8 +27,9 @@ struct qrun_job {
 	char *body; /* the queued body JSON, NUL-terminated */
 	size_t body_len;
 	int attempts;      /* requests sent so far, every candidate */
-	int candidate;     /* index of the candidate to use */
+	int candidate;     /* current candidate (config order); -1 none yet */
 	int cand_attempts; /* requests sent to that candidate */
+	unsigned cand_exhausted; /* bit i: candidate i was failed over from */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0 = not given */
 	double max_cost_usd;       /* < 0 = none */
@@ -60,8 +61,9 @@ struct qrun_fate {
 	int64_t job_id;
 	enum qrun_verb verb;
 	int attempts_add;  /* requests this fate accounts for */
-	int candidate;     /* RETRY: candidate to use next */
+	int candidate;     /* RETRY: candidate to use next (-1: choose) */
 	int cand_attempts; /* RETRY: requests already sent to it */
+	unsigned cand_exhausted; /* RETRY: candidates failed over from */
 	int64_t not_before_ms;
 	const char *last_error; /* RETRY/DEAD: short text, or NULL */
 	/* DONE / DEAD: the result row */

@@ -32,7 +32,9 @@
 
 static const char USAGE[] =
 	"usage: nightshift run [--db FILE] [--providers FILE] [--workers N]\n"
-	"                      [--max-inflight N] [--grace DUR] [FILE.jsonl]\n"
+	"                      [--max-inflight N] [--max-cost USD [--max-cost-run]]\n"
+	"                      [--deadline HH:MM | --max-runtime DUR] [--grace DUR]\n"
+	"                      [FILE.jsonl]\n"
 	"\n"
 	"Send every queued job to its provider, retrying and backing off as\n"
 	"providers throttle or fail, and store each result once. With a\n"
@@ -47,6 +49,15 @@ static const char USAGE[] =
 	"  --max-inflight N   requests in flight at once, all providers\n"
 	"                     (default: the sum of the providers' max_inflight,\n"
 	"                     at most 1024)\n"
+	"  --max-cost USD     spend cap: a request is sent only if its worst\n"
+	"                     case (estimated input + max_tokens output) fits\n"
+	"                     what is left; counts the database's spend over\n"
+	"                     all runs; when reached, in-flight requests\n"
+	"                     finish and the run exits 4\n"
+	"  --max-cost-run     count only this run's spend against --max-cost\n"
+	"  --deadline HH:MM   stop sending so that in-flight work ends by then\n"
+	"                     (local time, next occurrence); exit 4\n"
+	"  --max-runtime DUR  the same, DUR after the start (e.g. 90m, 2h)\n"
 	"  --grace DUR        on SIGINT/SIGTERM, how long in-flight requests\n"
 	"                     may finish (default 30s; e.g. 90s, 2m)\n"
 	"  --strict           with FILE: queue nothing if any line is bad\n"
@@ -142,6 +153,15 @@ static int raise_nofile(int want)
 	return want;
 }
 
+/* end_margin: how long before a deadline to stop sending: twice the mean
+ * latency seen so far (2 s before any reply). */
+static int64_t end_margin(struct runctx *rc)
+{
+	long long n = atomic_load(&rc->lat_n);
+
+	return n ? 2 * atomic_load(&rc->lat_sum_ms) / n : 2000;
+}
+
 static void fmt_eta(char *buf, size_t n, double secs)
 {
 	long s = (long)secs;
@@ -178,9 +198,44 @@ static void progress(struct runctx *rc, int64_t t0, int tty, int final)
 
 struct opts {
 	const char *db, *providers, *file;
-	int workers, max_inflight, strict, progress;
+	int workers, max_inflight, strict, progress, cost_run;
 	long long grace_ms;
+	double max_cost;       /* < 0: none */
+	long long runtime_ms;  /* 0: none */
+	int deadline_min;      /* minutes after midnight, -1: none */
 };
+
+/* parse_hhmm: "HH:MM" -> minutes after midnight, -1 if malformed. */
+static int parse_hhmm(const char *s)
+{
+	int h, m;
+	char tail;
+
+	if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 ||
+	    m < 0 || m > 59)
+		return -1;
+	return h * 60 + m;
+}
+
+/* deadline_ms: epoch ms of the next local HH:MM. */
+static int64_t deadline_ms(int minutes)
+{
+	time_t now = time(NULL), t;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = minutes / 60;
+	tm.tm_min = minutes % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t <= now) {
+		tm.tm_mday++;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	return (int64_t)t * 1000;
+}
 
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -190,6 +245,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"workers", required_argument, NULL, 'w'},
 		{"max-inflight", required_argument, NULL, 'i'},
 		{"grace", required_argument, NULL, 'g'},
+		{"max-cost", required_argument, NULL, 'c'},
+		{"max-cost-run", no_argument, NULL, 'C'},
+		{"deadline", required_argument, NULL, 'D'},
+		{"max-runtime", required_argument, NULL, 'R'},
 		{"strict", no_argument, NULL, 's'},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, 'N'},
@@ -235,6 +294,33 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 's':
 			o->strict = 1;
 			break;
+		case 'c':
+			o->max_cost = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->max_cost >= 0))
+				return cli_usage_error(
+					"run", "--max-cost: \"%s\" is not an "
+					       "amount in USD",
+					optarg);
+			break;
+		case 'C':
+			o->cost_run = 1;
+			break;
+		case 'D':
+			o->deadline_min = parse_hhmm(optarg);
+			if (o->deadline_min < 0)
+				return cli_usage_error(
+					"run", "--deadline: \"%s\" is not "
+					       "HH:MM",
+					optarg);
+			break;
+		case 'R':
+			o->runtime_ms = parse_duration(optarg);
+			if (o->runtime_ms <= 0)
+				return cli_usage_error(
+					"run", "--max-runtime: \"%s\" is not a "
+					       "duration (e.g. 90m, 2h)",
+					optarg);
+			break;
 		case 'P':
 			o->progress = 1;
 			break;
@@ -252,11 +338,38 @@ static int parse(int argc, char **argv, struct opts *o)
 					       argv[optind - 1]);
 		}
 	}
+	if (o->deadline_min >= 0 && o->runtime_ms)
+		return cli_usage_error("run", "--deadline or --max-runtime, "
+					      "not both");
+	if (o->cost_run && o->max_cost < 0)
+		return cli_usage_error("run", "--max-cost-run goes with "
+					      "--max-cost");
 	if (argc - optind > 1)
 		return cli_usage_error("run", "one jobs file at a time");
 	if (optind < argc)
 		o->file = argv[optind];
 	return 0;
+}
+
+/* usable_providers: how many providers have their key (or need none);
+ * says once which are skipped for want of a key. */
+static int usable_providers(const struct config *cfg, char **keys)
+{
+	int n = 0, skipped = 0;
+
+	for (size_t i = 0; i < cfg->nprovs; i++) {
+		if (keys[i]) {
+			n++;
+			continue;
+		}
+		fprintf(stderr, "%s %s (%s)",
+			skipped++ ? "," : "nightshift run: skipping providers "
+					  "without a key:",
+			cfg->provs[i].name, cfg->provs[i].api_key_env);
+	}
+	if (skipped)
+		fputc('\n', stderr);
+	return n;
 }
 
 /* drain: free tasks left on the lists after every thread has stopped. */
@@ -304,7 +417,10 @@ static void why_parked(const struct runctx *rc)
 
 int cmd_run(int argc, char **argv)
 {
-	struct opts o = {.progress = -1, .grace_ms = 30000};
+	struct opts o = {.progress = -1,
+			 .grace_ms = 30000,
+			 .max_cost = -1,
+			 .deadline_min = -1};
 	struct config *cfg = NULL;
 	struct queue *q = NULL;
 	struct qrun *qr = NULL;
@@ -313,8 +429,8 @@ int cmd_run(int argc, char **argv)
 	char err[700], host[256], owner[400];
 	long long recovered = 0, unparked = 0, by_state[JOB_NSTATES];
 	long long queued = 0, parked = 0, others = 0;
-	int64_t next_due, t0, stop_at = 0, last_print = 0;
-	int code, exit_code = EXIT_OK, tty, started = 0;
+	int64_t next_due, t0, stop_at = 0, last_print = 0, end_at = 0;
+	int code, exit_code = EXIT_OK, tty, started = 0, time_up = 0;
 	sigset_t block, old;
 	struct sigaction sa;
 
@@ -391,6 +507,49 @@ int cmd_run(int argc, char **argv)
 		atomic_init(&rc.prov_disabled[i], 0);
 		rc.max_inflight += cfg->provs[i].max_inflight;
 	}
+	rc.calib_off = xcalloc(cfg->nprovs, sizeof(*rc.calib_off));
+	{
+		size_t ncal = 0;
+
+		for (size_t i = 0; i < cfg->nprovs; i++) {
+			rc.calib_off[i] = ncal;
+			ncal += cfg->provs[i].nmodels;
+		}
+		rc.calib = xcalloc(ncal, sizeof(*rc.calib));
+	}
+	if (usable_providers(cfg, rc.keys) == 0) {
+		fprintf(stderr, "nightshift run: no provider has its API key "
+				"set; nothing can be sent. Set one of:");
+		for (size_t i = 0; i < cfg->nprovs; i++)
+			if (cfg->provs[i].api_key_env)
+				fprintf(stderr, " %s",
+					cfg->provs[i].api_key_env);
+		fputc('\n', stderr);
+		exit_code = EXIT_USAGE;
+		goto out;
+	}
+	if (o.max_cost >= 0) {
+		double spent = 0;
+
+		if (!o.cost_run && qrun_spend(qr, &spent)) {
+			fprintf(stderr, "nightshift run: %s\n",
+				queue_errmsg(q));
+			exit_code = EXIT_RUNTIME;
+			goto out;
+		}
+		/* 1 nano-dollar stands for "zero budget" being set. */
+		rc.budget_nusd = (long long)(o.max_cost * 1e9) + 1;
+		atomic_store(&rc.ledger_nusd, (long long)(spent * 1e9 + 0.5));
+		if (spent >= o.max_cost) {
+			fprintf(stderr,
+				"nightshift run: this database has already "
+				"spent $%.6f of --max-cost $%.6f; nothing "
+				"sent\n",
+				spent, o.max_cost);
+			exit_code = EXIT_STOPPED;
+			goto out;
+		}
+	}
 	if (rc.max_inflight > 1024)
 		rc.max_inflight = 1024;
 	if (o.max_inflight)
@@ -450,6 +609,11 @@ int cmd_run(int argc, char **argv)
 
 	tty = o.progress >= 0 ? o.progress : isatty(2);
 	t0 = mono_ms();
+	if (o.runtime_ms)
+		end_at = t0 + o.runtime_ms;
+	if (o.deadline_min >= 0)
+		end_at = t0 + (deadline_ms(o.deadline_min) -
+			       (int64_t)time(NULL) * 1000);
 	if (!tty)
 		fprintf(stderr,
 			"nightshift run: %lld jobs to do, %d workers, %d in "
@@ -471,6 +635,19 @@ int cmd_run(int argc, char **argv)
 				"waiting up to %.0f s for those in flight "
 				"(signal again to stop now)\n",
 				(double)o.grace_ms / 1000);
+		}
+		if (end_at && !atomic_load(&rc.stopping) &&
+		    now >= end_at - end_margin(&rc)) {
+			/* Stop sending so that what is in flight can
+			 * finish by the deadline; at the deadline itself,
+			 * give up what is left. */
+			atomic_store(&rc.stopping, 1);
+			stop_at = end_at;
+			time_up = 1;
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr, "nightshift run: time is up: no new "
+					"requests\n");
 		}
 		if ((signals_seen > 1 || (stop_at && now >= stop_at)) &&
 		    !atomic_load(&rc.abort_now)) {
@@ -509,6 +686,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (parked)
 		why_parked(&rc);
+	if (atomic_load(&rc.budget_hit))
+		fprintf(stderr,
+			"nightshift run: --max-cost reached: $%.6f spent%s of "
+			"$%.6f; run again with a higher cap to continue\n",
+			(double)atomic_load(&rc.ledger_nusd) / 1e9,
+			o.cost_run ? " this run" : " in all", o.max_cost);
+	if (time_up)
+		fprintf(stderr, "nightshift run: stopped for the %s\n",
+			o.runtime_ms ? "--max-runtime" : "--deadline");
 	if (atomic_load(&rc.stopping) || parked || queued || others) {
 		fprintf(stderr,
 			"nightshift run: stopped with %lld jobs left; run "
@@ -541,6 +727,8 @@ out:
 	free(rc.keys);
 	free(rc.prov_inflight);
 	free(rc.prov_disabled);
+	free(rc.calib);
+	free(rc.calib_off);
 	qrun_close(&qr);
 	queue_close(&q);
 	config_free(&cfg);

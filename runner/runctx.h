@@ -40,7 +40,7 @@ struct task {
 	int ncands; /* -1 until routed */
 	enum task_kind kind;
 	int prov, model;   /* the candidate used (indexes into config) */
-	int next_cand;     /* FAILOVER: index of the next candidate */
+	long long reserved_nusd; /* budget held while in flight */
 	int64_t sent_at_ms;
 	int64_t latency_ms;
 	double cost_usd;
@@ -50,6 +50,12 @@ struct task {
 };
 
 struct worker;
+
+/* What the run has seen of one provider x model, to calibrate estimates:
+ * reported prompt tokens against the job's own estimate, and output. */
+struct calib {
+	atomic_llong est_in, rep_in, out, n;
+};
 
 struct runctx {
 	const struct config *cfg;
@@ -75,6 +81,17 @@ struct runctx {
 	atomic_llong n_done, n_dead, n_requests, n_retries, n_parked;
 	atomic_llong spend_nusd; /* spend this run, nano-dollars */
 	long long total_at_start;
+
+	/* estimates, calibrated as the run goes */
+	struct calib *calib; /* [calib_off[prov] + model] */
+	size_t *calib_off;
+	atomic_llong lat_sum_ms, lat_n;
+
+	/* --max-cost: worst cases of requests in flight are reserved */
+	long long budget_nusd;     /* 0 = no budget */
+	atomic_llong ledger_nusd;  /* spend counted against it */
+	atomic_llong reserved_nusd;
+	atomic_int budget_hit;
 
 	int fatal;           /* store failed: QUEUE_* code */
 	char fatal_msg[600]; /* what, for the user */

@@ -63,6 +63,7 @@ static int apply(struct store *s, struct task *t)
 		f.verb = QRUN_RETRY;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts;
+		f.cand_exhausted = t->job.cand_exhausted;
 		f.not_before_ms = QRUN_PARKED;
 		f.last_error = t->detail;
 		atomic_fetch_add(&rc->n_parked, 1);
@@ -128,6 +129,7 @@ static int apply(struct store *s, struct task *t)
 			f.verb = QRUN_RETRY;
 			f.candidate = t->job.candidate;
 			f.cand_attempts = t->job.cand_attempts + 1;
+			f.cand_exhausted = t->job.cand_exhausted;
 			f.not_before_ms = QRUN_PARKED;
 			f.last_error = last;
 			atomic_fetch_add(&rc->n_parked, 1);
@@ -148,14 +150,19 @@ static int apply(struct store *s, struct task *t)
 		f.verb = QRUN_RETRY;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts + 1;
+		f.cand_exhausted = t->job.cand_exhausted;
 		f.not_before_ms = t->act.at_ms;
 		f.last_error = last;
 		atomic_fetch_add(&rc->n_retries, 1);
 		break;
 	case POLICY_FAILOVER:
 		f.verb = QRUN_RETRY;
-		f.candidate = t->next_cand;
+		/* The next candidate is chosen when the job is claimed
+		 * again, cheapest first among those not yet tried out. */
+		f.candidate = -1;
 		f.cand_attempts = 0;
+		f.cand_exhausted =
+			t->job.cand_exhausted | (1u << t->job.candidate);
 		f.not_before_ms = t->act.at_ms;
 		f.last_error = last;
 		atomic_fetch_add(&rc->n_retries, 1);

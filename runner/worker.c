@@ -274,14 +274,105 @@ static int usable(struct worker *w, int prov)
 	       !atomic_load(&w->rc->prov_disabled[prov]);
 }
 
-/* pick: the first usable candidate from the job's current one on; -1 if
- * none (the job is parked until a key is set or the next run). */
-static int pick(struct worker *w, struct task *t, int from)
+static struct calib *calib_of(struct runctx *rc, const struct route_cand *c)
 {
-	for (int i = from; i < t->ncands; i++)
-		if (usable(w, t->cands[i].prov))
-			return i;
-	return -1;
+	return &rc->calib[rc->calib_off[c->prov] + (size_t)c->model];
+}
+
+/* est_in: the job's input tokens on a candidate: its own estimate (bytes
+ * / 4), scaled by what that model has reported so far in this run. */
+static int64_t est_in(struct runctx *rc, const struct task *t,
+		      const struct route_cand *c)
+{
+	struct calib *k = calib_of(rc, c);
+	long long e = atomic_load(&k->est_in), r = atomic_load(&k->rep_in);
+
+	if (e < 1000) /* too little seen to correct anything */
+		return t->job.est_input_tokens;
+	return (int64_t)((double)t->job.est_input_tokens * (double)r /
+			 (double)e + 0.5);
+}
+
+/* est_out: expected output tokens: what the model has produced on average
+ * in this run, within the job's max_tokens; else max_tokens, else 256. */
+static int64_t est_out(struct runctx *rc, const struct task *t,
+		       const struct route_cand *c)
+{
+	struct calib *k = calib_of(rc, c);
+	long long n = atomic_load(&k->n), max = t->job.max_output_tokens;
+
+	if (n >= 10) {
+		long long avg = atomic_load(&k->out) / n;
+
+		return max && avg > max ? max : avg;
+	}
+	return max ? max : 256;
+}
+
+/* worst_out: output tokens a request may cost at most, for the budget. */
+static int64_t worst_out(const struct task *t, const struct prov_model *m)
+{
+	if (t->job.max_output_tokens)
+		return t->job.max_output_tokens;
+	return m->max_output_tokens ? m->max_output_tokens : 4096;
+}
+
+static const struct prov_model *model_of(struct worker *w,
+					 const struct route_cand *c)
+{
+	return &w->rc->cfg->provs[c->prov].models[c->model];
+}
+
+enum no_cand { NC_PARK, NC_OVER_COST, NC_EXHAUSTED };
+
+/* choose: the candidate to send the job to. Retries stay on the current
+ * candidate while it is usable; otherwise the cheapest usable candidate
+ * not yet failed over from, by estimated cost for this job at today's
+ * prices, within the job's max_cost_usd. -1 and *why when none. */
+static int choose(struct worker *w, struct task *t, int64_t now_s,
+		  enum no_cand *why)
+{
+	int cur = t->job.candidate, best = -1, unusable = 0, over = 0;
+	double best_cost = 0;
+
+	if (cur >= 0 && cur < t->ncands &&
+	    !(t->job.cand_exhausted & (1u << cur)) &&
+	    usable(w, t->cands[cur].prov))
+		return cur;
+	for (int i = 0; i < t->ncands; i++) {
+		const struct route_cand *c = &t->cands[i];
+		double cost;
+
+		if (t->job.cand_exhausted & (1u << i))
+			continue;
+		if (!usable(w, c->prov)) {
+			unusable++;
+			continue;
+		}
+		cost = cost_estimate(model_of(w, c), est_in(w->rc, t, c),
+				     est_out(w->rc, t, c), now_s);
+		if (t->job.max_cost_usd >= 0 && cost > t->job.max_cost_usd) {
+			over++;
+			continue;
+		}
+		if (best < 0 || cost < best_cost) {
+			best = i;
+			best_cost = cost;
+		}
+	}
+	*why = unusable ? NC_PARK : over ? NC_OVER_COST : NC_EXHAUSTED;
+	return best;
+}
+
+/* others_left: another candidate the job could fail over to. */
+static int others_left(struct worker *w, const struct task *t)
+{
+	for (int i = 0; i < t->ncands; i++)
+		if (i != t->job.candidate &&
+		    !(t->job.cand_exhausted & (1u << i)) &&
+		    usable(w, t->cands[i].prov))
+			return 1;
+	return 0;
 }
 
 static void park(struct worker *w, struct task *t)
@@ -292,8 +383,7 @@ static void park(struct worker *w, struct task *t)
 
 	off += (size_t)snprintf(msg, sizeof(msg),
 				"no usable provider now; set ");
-	for (int i = t->job.candidate; i < t->ncands && off < sizeof(msg);
-	     i++) {
+	for (int i = 0; i < t->ncands && off < sizeof(msg); i++) {
 		const struct prov *p = &c->provs[t->cands[i].prov];
 
 		if (!w->rc->keys[t->cands[i].prov] && p->api_key_env)
@@ -306,6 +396,40 @@ static void park(struct worker *w, struct task *t)
 			 "disabled)");
 	t->detail = xstrdup(msg);
 	finish(w, t, TASK_PARK);
+}
+
+/* reserve: hold the request's worst case against --max-cost; 0 when the
+ * budget cannot take it (the run then stops sending). */
+static int reserve(struct worker *w, struct task *t, int64_t now_s)
+{
+	struct runctx *rc = w->rc;
+	const struct route_cand *c = &t->cands[t->job.candidate];
+	const struct prov_model *m = model_of(w, c);
+	long long need, held;
+
+	t->reserved_nusd = 0;
+	if (!rc->budget_nusd)
+		return 1;
+	need = (long long)(cost_estimate(m, est_in(rc, t, c),
+					 worst_out(t, m), now_s) *
+			   1e9) +
+	       1;
+	held = atomic_fetch_add(&rc->reserved_nusd, need) + need;
+	if (atomic_load(&rc->ledger_nusd) + held > rc->budget_nusd) {
+		atomic_fetch_sub(&rc->reserved_nusd, need);
+		atomic_store(&rc->budget_hit, 1);
+		atomic_store(&rc->stopping, 1);
+		return 0;
+	}
+	t->reserved_nusd = need;
+	return 1;
+}
+
+static void unreserve(struct runctx *rc, struct task *t)
+{
+	if (t->reserved_nusd)
+		atomic_fetch_sub(&rc->reserved_nusd, t->reserved_nusd);
+	t->reserved_nusd = 0;
 }
 
 static struct xfer *xfer_get(struct worker *w)
@@ -471,9 +595,11 @@ static void admit(struct worker *w)
 {
 	const struct config *c = w->rc->cfg;
 	struct task **pp = &w->pend_head, *t;
+	int64_t now_s = wall_ms() / 1000;
 
 	w->pend_tail = NULL;
 	while ((t = *pp) != NULL) {
+		enum no_cand why;
 		int i;
 
 		if (t->ncands < 0)
@@ -484,11 +610,20 @@ static void admit(struct worker *w)
 			finish(w, t, TASK_UNROUTABLE);
 			continue;
 		}
-		i = pick(w, t, t->job.candidate);
+		i = choose(w, t, now_s, &why);
 		if (i < 0) {
 			*pp = t->next;
 			w->npend--;
-			park(w, t);
+			if (why == NC_PARK) {
+				park(w, t);
+				continue;
+			}
+			t->detail = xstrdup(
+				why == NC_OVER_COST
+					? "every candidate left is estimated "
+					  "above the job's max_cost_usd"
+					: "no candidate left to try");
+			finish(w, t, TASK_UNROUTABLE);
 			continue;
 		}
 		if (i != t->job.candidate) {
@@ -499,6 +634,14 @@ static void admit(struct worker *w)
 		    c->provs[t->cands[i].prov].max_inflight) {
 			w->pend_tail = t;
 			pp = &t->next;
+			continue;
+		}
+		if (!reserve(w, t, now_s)) {
+			/* over budget: this and every later job wait for
+			 * the next run */
+			*pp = t->next;
+			w->npend--;
+			finish(w, t, TASK_RELEASE);
 			continue;
 		}
 		*pp = t->next;
@@ -532,13 +675,22 @@ static void classify_transport(CURLcode cc, const struct xfer *x,
 	o->error_message = outcome_message_dup(msg, strlen(msg));
 }
 
-/* next_usable: the candidate after cur to fail over to, or -1. */
-static int next_usable(struct worker *w, const struct task *t, int cur)
+/* learn: what this reply says about estimates for its model. */
+static void learn(struct runctx *rc, const struct task *t)
 {
-	for (int i = cur + 1; i < t->ncands; i++)
-		if (usable(w, t->cands[i].prov))
-			return i;
-	return -1;
+	const struct outcome_usage *u = &t->out.usage;
+	struct route_cand c = {.prov = t->prov, .model = t->model};
+	struct calib *k = calib_of(rc, &c);
+	long long in = u->in + u->in_cached + u->cache_write;
+
+	atomic_fetch_add(&rc->lat_sum_ms, t->latency_ms);
+	atomic_fetch_add(&rc->lat_n, 1);
+	if (t->out.cls != OUTCOME_OK || in <= 0)
+		return;
+	atomic_fetch_add(&k->est_in, t->job.est_input_tokens);
+	atomic_fetch_add(&k->rep_in, in);
+	atomic_fetch_add(&k->out, u->out + u->out_reasoning);
+	atomic_fetch_add(&k->n, 1);
 }
 
 static void completed(struct worker *w, CURLMsg *msg)
@@ -576,24 +728,25 @@ static void completed(struct worker *w, CURLMsg *msg)
 			       t->sent_at_ms / 1000);
 	xfer_put(w, x);
 
+	learn(w->rc, t);
+	unreserve(w->rc, t);
+	atomic_fetch_add(&w->rc->ledger_nusd,
+			 (long long)(t->cost_usd * 1e9 + 0.5));
 	pc.max_attempts = p->max_retries + 1;
+	/* The policy sees the choice as "this one, and one more if any":
+	 * which one comes next is chosen cheapest-first on the next claim. */
 	pj = (struct policy_job){
 		.attempts = t->job.cand_attempts + 1,
 		.invalid_outputs = t->out.cls == OUTCOME_INVALID_OUTPUT
 					   ? t->job.cand_attempts + 1
 					   : 0,
-		.candidate = t->job.candidate,
-		.ncandidates = t->ncands,
+		.candidate = 0,
+		.ncandidates = others_left(w, t) ? 2 : 1,
 		.now_ms = now,
 	};
 	t->act = policy_next(&pc, &pj, &t->out, next_rand(&w->rng));
 	if (t->act.disable_provider)
 		atomic_store(&w->rc->prov_disabled[t->prov], 1);
-	if (t->act.verb == POLICY_FAILOVER) {
-		t->next_cand = next_usable(w, t, t->job.candidate);
-		if (t->next_cand < 0)
-			t->act.verb = POLICY_DEAD;
-	}
 	finish(w, t, TASK_SENT);
 }
 
@@ -616,6 +769,7 @@ static void abort_active(struct worker *w)
 		struct task *t = x->t;
 
 		unlink_active(w, x);
+		unreserve(w->rc, t);
 		finish(w, t, TASK_RELEASE);
 		xfer_put(w, x);
 	}

@@ -14,8 +14,9 @@ CREATE TABLE jobs (
   state             INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 3),
   priority          INTEGER NOT NULL DEFAULT 0,
   attempts          INTEGER NOT NULL DEFAULT 0,     -- requests sent, all candidates
-  candidate         INTEGER NOT NULL DEFAULT 0,     -- index into the job's candidates
+  candidate         INTEGER NOT NULL DEFAULT -1,    -- current candidate (config order), -1 none yet
   cand_attempts     INTEGER NOT NULL DEFAULT 0,     -- requests sent to that candidate
+  cand_exhausted    INTEGER NOT NULL DEFAULT 0,     -- bit i: candidate i failed over from
   not_before        INTEGER NOT NULL DEFAULT 0,   -- backoff: not claimable before
   lease_owner       TEXT,                          -- "host:pid:run" while running
   lease_expires     INTEGER,
@@ -48,6 +49,7 @@ CREATE TABLE results (
   error_message TEXT,
   attempts     INTEGER NOT NULL,
   cost_usd     REAL    NOT NULL DEFAULT 0,
+  cost_ref_usd REAL,                               -- same tokens on the route's dearest candidate
   latency_ms   INTEGER,
   finished_at  INTEGER NOT NULL
 ) STRICT;
@@ -62,6 +64,7 @@ CREATE TABLE attempts (
   sent_at        INTEGER NOT NULL,
   http_status    INTEGER,
   error_class    TEXT    NOT NULL,                 -- "ok" or an outcome class
+  action         TEXT,                             -- what followed: done, retry, failover, dead, park
   latency_ms     INTEGER NOT NULL,
   tokens_in      INTEGER NOT NULL DEFAULT 0,       -- uncached input
   tokens_cached  INTEGER NOT NULL DEFAULT 0,       -- cache-read input
@@ -71,8 +74,23 @@ CREATE TABLE attempts (
   cost_usd       REAL    NOT NULL DEFAULT 0
 ) STRICT;
 
-CREATE INDEX attempts_provider ON attempts (provider, model);
+-- Per-provider reports; latency last so p50/p95/p99 walk the index in
+-- order instead of sorting the ledger.
+CREATE INDEX attempts_latency ON attempts (provider, model, latency_ms);
 CREATE INDEX attempts_job ON attempts (job_id);
+
+-- Provider-level events of a run: circuit trips, disabled providers,
+-- pauses after a 429. For the report; one row per event, not per job.
+CREATE TABLE events (
+  id         INTEGER PRIMARY KEY,
+  run_id     TEXT    NOT NULL,
+  at         INTEGER NOT NULL,
+  provider   TEXT    NOT NULL,
+  kind       TEXT    NOT NULL,                     -- breaker_open, disabled, paused
+  detail     TEXT
+) STRICT;
+
+CREATE INDEX events_provider ON events (provider, kind);
 
 -- zstd dictionaries, referenced by id from every frame that uses one.
 CREATE TABLE dicts (

@@ -93,16 +93,36 @@ expect "with the right key the same jobs run" 0 "10/10 done"
 check "wrong key: never in the mock's log or our output" sh -c "! grep -q '$MOCK_KEY_ENV' mock.log && ! cat '$T/out' '$T/err' | grep -q '$MOCK_KEY_ENV'"
 stop_mock; rm -f mock.log
 
-# --- no key set: jobs wait, the variable is named, exit 4; then it runs
+# --- no key set anywhere: nothing can be sent: exit 2 before sending
 start_mock
 providers_file p.json
 jobs_file jobs.jsonl 5
 MOCK_KEY_ENV= "$NIGHTSHIFT" run --db n.db --providers p.json jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
-expect "missing key: exit 4 naming the variable" 4 "set MOCK_KEY_ENV"
-check "missing key: nothing sent" test "$(grep -c . mock.log)" = 0
+expect "no key at all: exit 2 naming the variable" 2 "MOCK_KEY_ENV"
+check "no key at all: nothing sent" test "$(grep -c . mock.log)" = 0
 check "missing key: jobs still queued" test "$(q n.db 'SELECT count(*) FROM jobs WHERE state = 0')" = 5
 run run --db n.db --providers p.json
 expect "with the key set the same jobs run" 0 "5/5 done"
+stop_mock; rm -f mock.log
+
+# --- some jobs need a provider whose key is not set: they wait (exit 4),
+# the others run; with the key set the rest run without `retry`
+start_mock
+cat > p2.json <<JSON
+{"providers": {
+  "mock": {"dialect": "openai", "base_url": "http://127.0.0.1:$MOCK_PORT/v1",
+           "api_key_env": "MOCK_KEY_ENV", "models": {"m1": {"input_per_mtok": 0.5, "output_per_mtok": 1.5}}},
+  "other": {"dialect": "openai", "base_url": "http://127.0.0.1:$MOCK_PORT/other/v1",
+           "api_key_env": "OTHER_KEY_ENV", "models": {"m2": {"input_per_mtok": 0.5, "output_per_mtok": 1.5}}}},
+ "routes": {"cheap": ["mock:m1"]}}
+JSON
+{ line 1; line 2; printf '{"custom_id":"o1","body":{"model":"other:m2","messages":[{"role":"user","content":"x"}]}}\n'; } > o.jsonl
+OTHER_KEY_ENV= "$NIGHTSHIFT" run --db o.db --providers p2.json o.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "a missing key parks its jobs: exit 4 naming it" 4 "skipping providers without a key: other (OTHER_KEY_ENV)" "set OTHER_KEY_ENV" "2/3 done"
+check "parked job still queued" test "$(q o.db "SELECT state FROM jobs WHERE custom_id = 'o1'")" = 0
+OTHER_KEY_ENV=sk-other-0123456789 "$NIGHTSHIFT" run --db o.db --providers p2.json >"$T/out" 2>"$T/err"; rc=$?
+expect "with the key set the parked job runs" 0 "1/1 done"
+check "the parked job went to its provider" test "$(grep -c '/other/v1/chat/completions' mock.log)" = 1
 stop_mock; rm -f mock.log
 
 # --- a model nobody serves: dead with a located reason
