@@ -1,0 +1,576 @@
+/* mock_reply.c — the mock provider's replies, built from mock_content's
+ * deterministic text; fault replies copy the
+ * shapes that DashScope, OpenAI and Anthropic really send (see
+ * shared/PROVIDERS.md), since nightshift classifies errors by them. Pure:
+ * builds bodies and headers as data, does no I/O. */
+#include "tests/mock/mock_reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tests/mock/mock_content.h"
+#include "tests/mock/mock_util.h"
+
+static const char *const kind_names[MOCK_K_COUNT] = {
+    [MOCK_K_OK] = "ok",
+    [MOCK_K_429] = "429",
+    [MOCK_K_429OPENAI] = "429openai",
+    [MOCK_K_429QUOTA] = "429quota",
+    [MOCK_K_429ANTHROPIC] = "429anthropic",
+    [MOCK_K_529] = "529",
+    [MOCK_K_500] = "500",
+    [MOCK_K_502] = "502",
+    [MOCK_K_503] = "503",
+    [MOCK_K_RESET] = "reset",
+    [MOCK_K_HANG] = "hang",
+    [MOCK_K_TRUNCATED] = "truncated",
+    [MOCK_K_BADJSON] = "badjson",
+    [MOCK_K_ERROR200] = "error200",
+    [MOCK_K_MODERATION] = "moderation",
+    [MOCK_K_401] = "401",
+    [MOCK_K_EMPTYCHOICES] = "emptychoices",
+    [MOCK_K_RPM] = "rpm",
+    [MOCK_K_AUTH] = "auth",
+    [MOCK_K_INVALID] = "invalid",
+    [MOCK_K_NOTFOUND] = "notfound",
+    [MOCK_K_METHOD] = "method",
+    [MOCK_K_TOOLARGE] = "toolarge",
+};
+
+const char *mock_kind_name(enum mock_kind k)
+{
+	if ((int)k < 0 || k >= MOCK_K_COUNT)
+		return "?";
+	return kind_names[k];
+}
+
+int mock_kind_parse(const char *s, enum mock_kind *out)
+{
+	for (int k = 0; k < MOCK_K_SCRIPTABLE; k++) {
+		if (strcmp(s, kind_names[k]) == 0) {
+			*out = (enum mock_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void mock_reply_clear(struct mock_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void add_header(struct mock_reply *r, const char *name,
+		       const char *value)
+{
+	if (r->nhdr >= MOCK_REPLY_MAX_HEADERS)
+		return;
+	snprintf(r->hdr[r->nhdr].name, sizeof(r->hdr[0].name), "%s", name);
+	snprintf(r->hdr[r->nhdr].value, sizeof(r->hdr[0].value), "%s", value);
+	r->nhdr++;
+}
+
+/* set_body prints root into r (taking the printed text) and deletes it. */
+static void set_body(struct mock_reply *r, cJSON *root)
+{
+	char *s = cJSON_PrintUnformatted(root);
+
+	cJSON_Delete(root);
+	if (!s) {
+		fprintf(stderr, "mock-provider: out of memory printing JSON\n");
+		abort();
+	}
+	free(r->body);
+	r->body = s;
+	r->len = strlen(s);
+}
+
+static void set_text(struct mock_reply *r, const char *text)
+{
+	free(r->body);
+	r->body = mock_xstrdup(text);
+	r->len = strlen(text);
+}
+
+static cJSON *obj(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		abort();
+	return o;
+}
+
+/* Every reply carries the dialect's request-id header, errors too: the
+ * real providers send one and nightshift records it. */
+static void request_id_header(const struct mock_call *c, struct mock_reply *r)
+{
+	char id[48];
+
+	snprintf(id, sizeof(id), "req_%016llx%06llx",
+		 (unsigned long long)mock_mix64(c->hash ^ c->seq),
+		 (unsigned long long)(c->seq & 0xffffff));
+	add_header(r,
+		   c->dialect == MOCK_ANTHROPIC ? "request-id" : "x-request-id",
+		   id);
+}
+
+/* uuid_like formats a DashScope-style request_id from the call. */
+static void uuid_like(const struct mock_call *c, char *buf, size_t n)
+{
+	uint64_t a = mock_mix64(c->hash ^ (c->seq << 1));
+	uint64_t b = mock_mix64(a ^ c->seq);
+
+	snprintf(buf, n, "%08llx-%04llx-%04llx-%04llx-%012llx",
+		 (unsigned long long)(a >> 32),
+		 (unsigned long long)((a >> 16) & 0xffff),
+		 (unsigned long long)(a & 0xffff),
+		 (unsigned long long)(b >> 48),
+		 (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+/* openai_error builds {"error":{message,type,param,code}} (+request_id). */
+static void openai_error(const struct mock_call *c, struct mock_reply *r,
+			 int status, const char *message, const char *type,
+			 const char *param, const char *code, bool with_rid)
+{
+	cJSON *root = obj();
+	cJSON *e = obj();
+	char rid[48];
+
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddStringToObject(e, "type", type);
+	if (param)
+		cJSON_AddStringToObject(e, "param", param);
+	else
+		cJSON_AddNullToObject(e, "param");
+	if (code)
+		cJSON_AddStringToObject(e, "code", code);
+	else
+		cJSON_AddNullToObject(e, "code");
+	cJSON_AddItemToObject(root, "error", e);
+	if (with_rid) {
+		uuid_like(c, rid, sizeof(rid));
+		cJSON_AddStringToObject(root, "request_id", rid);
+	}
+	r->status = status;
+	set_body(r, root);
+}
+
+/* anthropic_error builds {"type":"error","error":{type,message}}. */
+static void anthropic_error(struct mock_reply *r, int status, const char *type,
+			    const char *message)
+{
+	cJSON *root = obj();
+	cJSON *e = obj();
+
+	cJSON_AddStringToObject(root, "type", "error");
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddItemToObject(root, "error", e);
+	r->status = status;
+	set_body(r, root);
+}
+static const char *model_of(const struct mock_call *c)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(c->req, "model");
+
+	return cJSON_IsString(m) ? m->valuestring : "mock";
+}
+
+/* A growing output buffer. The success reply is the hot path of a
+ * benchmark, so it is written directly rather than through a cJSON tree,
+ * whose number printing (sprintf then sscanf) dominated the profile. */
+struct sb {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 1024;
+		b->p = mock_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_raw(struct sb *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_long(struct sb *b, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	sb_put(b, num, (size_t)n);
+}
+
+/* sb_json appends s as a quoted JSON string. */
+static void sb_json(struct sb *b, const char *s)
+{
+	const char *run = s;
+
+	sb_put(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[8];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		sb_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (ch) {
+		case '"':
+			sb_put(b, "\\\"", 2);
+			break;
+		case '\\':
+			sb_put(b, "\\\\", 2);
+			break;
+		case '\n':
+			sb_put(b, "\\n", 2);
+			break;
+		case '\r':
+			sb_put(b, "\\r", 2);
+			break;
+		case '\t':
+			sb_put(b, "\\t", 2);
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			sb_put(b, esc, 6);
+		}
+	}
+	sb_put(b, run, (size_t)(s - run));
+	sb_put(b, "\"", 1);
+}
+
+/* ok_reply fills r with a 200 reply; empty: no choices / content blocks. */
+static void ok_reply(const struct mock_call *c, struct mock_reply *r,
+		     bool empty)
+{
+	struct mock_content mc;
+	struct sb b = {0};
+	char id[64];
+	bool anthropic = c->dialect == MOCK_ANTHROPIC;
+
+	mock_content_make(c->req, c->hash, c->content_json, &mc);
+	snprintf(id, sizeof(id), "%s%016llx%06llx",
+		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
+		 (unsigned long long)(c->seq & 0xffffff));
+	sb_raw(&b, "{\"id\":");
+	sb_json(&b, id);
+	if (anthropic) {
+		sb_raw(&b, ",\"type\":\"message\",\"role\":\"assistant\","
+			   "\"model\":");
+		sb_json(&b, model_of(c));
+		sb_raw(&b, ",\"content\":[");
+		if (!empty) {
+			sb_raw(&b, "{\"type\":\"text\",\"text\":");
+			sb_json(&b, mc.text);
+			sb_raw(&b, "}");
+		}
+		sb_raw(&b, mc.cut ? "],\"stop_reason\":\"max_tokens\""
+				  : "],\"stop_reason\":\"end_turn\"");
+		sb_raw(&b, ",\"stop_sequence\":null,\"usage\":{"
+			   "\"input_tokens\":");
+		sb_long(&b, mc.prompt_tokens);
+		sb_raw(&b, ",\"output_tokens\":");
+		sb_long(&b, mc.completion_tokens);
+	} else {
+		sb_raw(&b, ",\"object\":\"chat.completion\",\"created\":");
+		sb_long(&b, c->now_ms / 1000);
+		sb_raw(&b, ",\"model\":");
+		sb_json(&b, model_of(c));
+		sb_raw(&b, ",\"choices\":[");
+		if (!empty) {
+			sb_raw(&b, "{\"index\":0,\"message\":{\"role\":"
+				   "\"assistant\",\"content\":");
+			sb_json(&b, mc.text);
+			sb_raw(&b, mc.cut ? "},\"finish_reason\":\"length\"}"
+					  : "},\"finish_reason\":\"stop\"}");
+		}
+		sb_raw(&b, "],\"usage\":{\"prompt_tokens\":");
+		sb_long(&b, mc.prompt_tokens);
+		sb_raw(&b, ",\"completion_tokens\":");
+		sb_long(&b, mc.completion_tokens);
+		sb_raw(&b, ",\"total_tokens\":");
+		sb_long(&b, mc.prompt_tokens + mc.completion_tokens);
+	}
+	sb_raw(&b, "}}");
+	mock_content_clear(&mc);
+	free(r->body);
+	r->body = b.p;
+	r->len = b.len;
+	r->status = 200;
+}
+
+static void auth_reply(const struct mock_call *c, struct mock_reply *r)
+{
+	if (c->dialect == MOCK_ANTHROPIC)
+		anthropic_error(r, 401, "authentication_error",
+				"invalid x-api-key");
+	else
+		openai_error(c, r, 401, "Incorrect API key provided",
+			     "invalid_request_error", NULL, "invalid_api_key",
+			     false);
+}
+
+static void server_error(const struct mock_call *c, struct mock_reply *r,
+			 int status)
+{
+	const char *msg = status == 502	  ? "Bad gateway."
+			  : status == 503 ? "The server is overloaded or not "
+					    "ready yet."
+					  : "The server had an error while "
+					    "processing your request.";
+
+	if (c->dialect == MOCK_ANTHROPIC)
+		anthropic_error(r, status, "api_error", msg);
+	else
+		openai_error(c, r, status, msg, "server_error", NULL, NULL,
+			     false);
+}
+
+static void retry_after(const struct mock_call *c, struct mock_reply *r,
+			const char *name)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%d", c->retry_after_s);
+	add_header(r, name, v);
+}
+
+void mock_reply_build(const struct mock_call *c, enum mock_kind k,
+		      struct mock_reply *r)
+{
+	char v[64];
+
+	memset(r, 0, sizeof(*r));
+	switch (k) {
+	case MOCK_K_OK:
+	case MOCK_K_TRUNCATED:
+		ok_reply(c, r, false);
+		r->truncate = k == MOCK_K_TRUNCATED;
+		break;
+	case MOCK_K_EMPTYCHOICES:
+		ok_reply(c, r, true);
+		break;
+	case MOCK_K_BADJSON:
+		/* A real reply cut in half: valid JSON up to a point, as a
+		 * proxy that drops the connection's tail would leave it. */
+		ok_reply(c, r, false);
+		r->len /= 2;
+		r->body[r->len] = '\0';
+		break;
+	case MOCK_K_429:
+	case MOCK_K_RPM:
+		openai_error(c, r, 429,
+			     "Requests rate limit exceeded, please try again "
+			     "later.",
+			     "Throttling.RateQuota", NULL,
+			     "Throttling.RateQuota", true);
+		retry_after(c, r, "Retry-After");
+		break;
+	case MOCK_K_429OPENAI:
+		openai_error(c, r, 429, "Rate limit reached for requests",
+			     "requests", NULL, "rate_limit_exceeded", false);
+		retry_after(c, r, "Retry-After");
+		snprintf(v, sizeof(v), "%ds", c->retry_after_s);
+		add_header(r, "x-ratelimit-reset-requests", v);
+		add_header(r, "x-ratelimit-remaining-requests", "0");
+		break;
+	case MOCK_K_429QUOTA:
+		openai_error(c, r, 429,
+			     "You exceeded your current quota, please check "
+			     "your plan and billing details.",
+			     "insufficient_quota", "insufficient_quota",
+			     "insufficient_quota", false);
+		break;
+	case MOCK_K_429ANTHROPIC: {
+		time_t t = (time_t)(c->now_ms / 1000) + c->retry_after_s;
+		struct tm tm;
+
+		anthropic_error(r, 429, "rate_limit_error",
+				"This request would exceed your "
+				"organization's rate limit of requests per "
+				"minute. Please try again later.");
+		retry_after(c, r, "retry-after");
+		gmtime_r(&t, &tm);
+		strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		add_header(r, "anthropic-ratelimit-requests-reset", v);
+		add_header(r, "anthropic-ratelimit-requests-remaining", "0");
+		break;
+	}
+	case MOCK_K_529:
+		anthropic_error(r, 529, "overloaded_error", "Overloaded");
+		break;
+	case MOCK_K_500:
+		server_error(c, r, 500);
+		break;
+	case MOCK_K_502:
+		server_error(c, r, 502);
+		break;
+	case MOCK_K_503:
+		server_error(c, r, 503);
+		break;
+	case MOCK_K_ERROR200:
+		r->status = 200;
+		set_text(r, "{\"error\":{\"message\":\"internal error\","
+			    "\"type\":\"server_error\","
+			    "\"code\":\"internal_error\"}}");
+		break;
+	case MOCK_K_MODERATION:
+		openai_error(c, r, 400,
+			     "Input data may contain inappropriate content.",
+			     "data_inspection_failed", NULL,
+			     "data_inspection_failed", true);
+		break;
+	case MOCK_K_401:
+	case MOCK_K_AUTH:
+		auth_reply(c, r);
+		break;
+	case MOCK_K_NOTFOUND:
+		openai_error(c, r, 404,
+			     "Unknown request URL. Please check "
+			     "the URL for typos.",
+			     "invalid_request_error", NULL, "unknown_url",
+			     false);
+		break;
+	case MOCK_K_METHOD:
+		openai_error(c, r, 405, "Method not allowed; use POST.",
+			     "invalid_request_error", NULL, NULL, false);
+		break;
+	case MOCK_K_TOOLARGE:
+		if (c->dialect == MOCK_ANTHROPIC)
+			anthropic_error(r, 413, "request_too_large",
+					"Request exceeds the maximum allowed "
+					"number of bytes.");
+		else
+			openai_error(c, r, 413, "Request too large.",
+				     "invalid_request_error", NULL,
+				     "request_too_large", false);
+		break;
+	case MOCK_K_INVALID:
+		openai_error(c, r, 400, "Invalid request.",
+			     "invalid_request_error", NULL, NULL, false);
+		break;
+	case MOCK_K_RESET:
+	case MOCK_K_HANG:
+	case MOCK_K_COUNT:
+		return;
+	}
+	request_id_header(c, r);
+}
+
+/* invalid fills r with the dialect's 400 and returns MOCK_K_INVALID. */
+static enum mock_kind invalid(const struct mock_call *c, struct mock_reply *r,
+			      const char *message)
+{
+	memset(r, 0, sizeof(*r));
+	if (c->dialect == MOCK_ANTHROPIC)
+		anthropic_error(r, 400, "invalid_request_error", message);
+	else
+		openai_error(c, r, 400, message, "invalid_request_error", NULL,
+			     NULL, false);
+	request_id_header(c, r);
+	return MOCK_K_INVALID;
+}
+
+static enum mock_kind check_openai(const struct mock_call *c,
+				   struct mock_reply *r)
+{
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->req, "model");
+	const cJSON *msgs =
+	    cJSON_GetObjectItemCaseSensitive(c->req, "messages");
+	const cJSON *m;
+
+	if (!cJSON_IsString(model))
+		return invalid(c, r, "you must provide a model parameter");
+	if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
+		return invalid(c, r, "'messages' must be a non-empty array");
+	cJSON_ArrayForEach(m, msgs)
+	{
+		if (!cJSON_IsString(
+			cJSON_GetObjectItemCaseSensitive(m, "role")))
+			return invalid(c, r, "each message must have a 'role'");
+	}
+	return MOCK_K_OK;
+}
+
+static enum mock_kind check_anthropic(const struct mock_call *c,
+				      bool has_version, struct mock_reply *r)
+{
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(c->req, "model");
+	const cJSON *mt =
+	    cJSON_GetObjectItemCaseSensitive(c->req, "max_tokens");
+	const cJSON *msgs =
+	    cJSON_GetObjectItemCaseSensitive(c->req, "messages");
+	const cJSON *m;
+
+	if (!has_version)
+		return invalid(c, r, "anthropic-version: header is required");
+	if (!cJSON_IsString(model))
+		return invalid(c, r, "model: Field required");
+	if (!cJSON_IsNumber(mt) || mt->valuedouble < 1 ||
+	    mt->valuedouble > 1e12 ||
+	    mt->valuedouble != (double)(long long)mt->valuedouble)
+		return invalid(c, r,
+			       "max_tokens: Field required (an integer "
+			       ">= 1)");
+	if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
+		return invalid(c, r,
+			       "messages: at least one message is "
+			       "required");
+	cJSON_ArrayForEach(m, msgs)
+	{
+		const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+
+		if (!cJSON_IsString(role))
+			return invalid(c, r, "messages: Field required: role");
+		if (strcmp(role->valuestring, "system") == 0)
+			return invalid(
+			    c, r,
+			    "messages: Unexpected role \"system\". The "
+			    "Messages API accepts a top-level `system` "
+			    "parameter, not \"system\" as an input "
+			    "message role.");
+		if (strcmp(role->valuestring, "user") != 0 &&
+		    strcmp(role->valuestring, "assistant") != 0)
+			return invalid(c, r,
+				       "messages: roles must be "
+				       "\"user\" or \"assistant\"");
+	}
+	return MOCK_K_OK;
+}
+
+enum mock_kind mock_reply_check(const struct mock_call *c, bool has_version,
+				bool has_key, struct mock_reply *out)
+{
+	if (c->dialect == MOCK_ANTHROPIC && !has_key) {
+		/* Anthropic answers a missing key with 401, not 400. */
+		memset(out, 0, sizeof(*out));
+		anthropic_error(out, 401, "authentication_error",
+				"x-api-key header is required");
+		request_id_header(c, out);
+		return MOCK_K_AUTH;
+	}
+	if (!cJSON_IsObject(c->req))
+		return invalid(c, out,
+			       c->dialect == MOCK_ANTHROPIC
+				   ? "There was an issue with your "
+				     "request body: not valid JSON"
+				   : "We could not parse the JSON body of "
+				     "your request.");
+	if (c->dialect == MOCK_ANTHROPIC)
+		return check_anthropic(c, has_version, out);
+	return check_openai(c, out);
+}

@@ -1,0 +1,42 @@
+/* mock_util.h — small helpers shared by the mock provider's files: allocation
+ * that aborts on OOM, clocks, hashing, a counter-based RNG and UTF-8 care.
+ * The mock links none of nightshift's library, so it carries its own.
+ * Thread-safe (no shared state). */
+#ifndef MOCK_UTIL_H
+#define MOCK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation; each returns new memory freed with free(). */
+void *mock_xmalloc(size_t n);
+void *mock_xcalloc(size_t count, size_t n);
+void *mock_xrealloc(void *p, size_t n);
+char *mock_xstrdup(const char *s);
+char *mock_xstrndup(const char *s, size_t n);
+
+/* Clocks, in milliseconds: wall (epoch) and monotonic. */
+int64_t mock_wall_ms(void);
+int64_t mock_mono_ms(void);
+
+/* mock_fnv1a64 returns the 64-bit FNV-1a hash of n bytes at p. */
+uint64_t mock_fnv1a64(const void *p, size_t n);
+
+/* mock_mix64 returns the splitmix64 finaliser of x: a well-mixed,
+ * stateless pseudo-random value, so each request can draw its numbers
+ * from (seed, request index) without a shared, locked generator. */
+uint64_t mock_mix64(uint64_t x);
+
+/* mock_unit returns a uniform double in [0, 1) from the top bits of x. */
+double mock_unit(uint64_t x);
+
+/* mock_utf8_cut returns the largest length <= n that does not split a
+ * UTF-8 sequence of s (s holds at least n bytes). */
+size_t mock_utf8_cut(const char *s, size_t n);
+
+/* mock_utf8_clean replaces, in place, every byte of s[0..n) that is not
+ * part of a well-formed UTF-8 sequence, and every NUL, with '?', so the
+ * text can go into a JSON string. */
+void mock_utf8_clean(char *s, size_t n);
+
+#endif
