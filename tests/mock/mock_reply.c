@@ -253,6 +253,32 @@ static void sb_json(struct sb *b, const char *s)
 	sb_put(b, "\"", 1);
 }
 
+/* wants_json: the request asks for a JSON object back, natively
+ * (response_format) or by instruction (a prompt-emulated JSON mode, or an
+ * Anthropic system prompt), so a JSON job gets JSON content like from a
+ * real model. */
+static bool wants_json(const cJSON *req)
+{
+	const cJSON *rf = cJSON_GetObjectItemCaseSensitive(req, "response_format");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(rf, "type");
+	const cJSON *sys = cJSON_GetObjectItemCaseSensitive(req, "system");
+	const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	const cJSON *m;
+
+	if (cJSON_IsString(type) && strncmp(type->valuestring, "json", 4) == 0)
+		return true;
+	if (cJSON_IsString(sys) && strstr(sys->valuestring, "JSON object"))
+		return true;
+	cJSON_ArrayForEach(m, msgs)
+	{
+		const cJSON *ct = cJSON_GetObjectItemCaseSensitive(m, "content");
+
+		if (cJSON_IsString(ct) && strstr(ct->valuestring, "single valid JSON object"))
+			return true;
+	}
+	return false;
+}
+
 /* ok_reply fills r with a 200 reply; empty: no choices / content blocks. */
 static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		     bool empty)
@@ -262,7 +288,8 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 	char id[64];
 	bool anthropic = c->dialect == MOCK_ANTHROPIC;
 
-	mock_content_make(c->req, c->hash, c->content_json, &mc);
+	mock_content_make(c->req, c->hash, c->content_json || wants_json(c->req),
+			  &mc);
 	snprintf(id, sizeof(id), "%s%016llx%06llx",
 		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
 		 (unsigned long long)(c->seq & 0xffffff));
