@@ -37,8 +37,8 @@ static const char *const SQL[S_COUNT] = {
 		"INSERT INTO attempts (job_id, run_id, provider, model, "
 		"sent_at, http_status, error_class, latency_ms, tokens_in, "
 		"tokens_cached, tokens_cache_write, tokens_out, "
-		"tokens_reasoning, cost_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-		"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		"tokens_reasoning, cost_usd, action) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	/* Only while we hold the lease: a job whose lease we lost belongs
 	 * to whoever took it. */
 	[S_RETRY] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
@@ -56,10 +56,10 @@ static const char *const SQL[S_COUNT] = {
 	[S_RESULT] =
 		"INSERT OR IGNORE INTO results (job_id, provider, model, "
 		"status_code, request_id, body, error_code, error_message, "
-		"attempts, cost_usd, latency_ms, finished_at) SELECT ?1, ?2, "
-		"?3, ?4, ?5, ?6, ?7, ?8, j.attempts, (SELECT total(cost_usd) "
-		"FROM attempts WHERE job_id = ?1), ?9, ?10 FROM jobs j WHERE "
-		"j.id = ?1",
+		"attempts, cost_usd, latency_ms, finished_at, cost_ref_usd) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, j.attempts, (SELECT "
+		"total(cost_usd) FROM attempts WHERE job_id = ?1), ?9, ?10, ?11 "
+		"FROM jobs j WHERE j.id = ?1",
 	[S_RELEASE] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
 		      "lease_expires = NULL, updated_at = ?3 WHERE id = ?1 "
 		      "AND state = 1 AND lease_owner = ?2",
@@ -312,6 +312,7 @@ int qrun_attempt(struct qrun *r, const struct qrun_attempt *a)
 	sqlite3_bind_int64(st, 12, a->tok_out);
 	sqlite3_bind_int64(st, 13, a->tok_reasoning);
 	sqlite3_bind_double(st, 14, a->cost_usd);
+	bind_text(st, 15, a->action);
 	return done(r, S_ATTEMPT, "recording a request");
 }
 
@@ -344,6 +345,8 @@ static int store_result(struct qrun *r, const struct qrun_fate *f)
 	bind_text(st, 8, f->error_message);
 	sqlite3_bind_int64(st, 9, f->latency_ms);
 	sqlite3_bind_int64(st, 10, qnow_ms());
+	if (f->cost_ref_usd > 0)
+		sqlite3_bind_double(st, 11, f->cost_ref_usd);
 	if ((rc = done(r, S_RESULT, "storing a result")))
 		return rc;
 	if (f->body && sqlite3_changes(r->q->db) == 1 &&
@@ -393,6 +396,28 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 		}
 	}
 	return QUEUE_EINVAL;
+}
+
+int qrun_event(struct qrun *r, const char *provider, const char *kind,
+	       const char *detail)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->q->db,
+				    "INSERT INTO events (run_id, at, provider, "
+				    "kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+				    -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, qnow_ms());
+		sqlite3_bind_text(st, 3, provider, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+		bind_text(st, 5, detail);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QUEUE_OK
+				 : qfail(r->q, rc, "recording an event");
 }
 
 int qrun_release_all(struct qrun *r)

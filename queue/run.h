@@ -47,6 +47,8 @@ struct qrun_attempt {
 	int64_t latency_ms;
 	int64_t tok_in, tok_cached, tok_cache_write, tok_out, tok_reasoning;
 	double cost_usd;
+	const char *action; /* what followed: done, retry, failover, dead,
+			       park */
 };
 
 enum qrun_verb {
@@ -73,6 +75,8 @@ struct qrun_fate {
 	size_t body_len;
 	const char *error_code, *error_message; /* DEAD */
 	int64_t latency_ms;
+	double cost_ref_usd; /* DONE: the same usage on the dearest
+				candidate of the job (0 = unknown) */
 };
 
 /* Lifecycle */
@@ -100,6 +104,10 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 int qrun_renew(struct qrun *r, int64_t lease_until_ms);
 int qrun_attempt(struct qrun *r, const struct qrun_attempt *a);
 int qrun_fate(struct qrun *r, const struct qrun_fate *f);
+/* qrun_event: a provider-level event (kind: breaker_open, disabled,
+ * paused) for the report. */
+int qrun_event(struct qrun *r, const char *provider, const char *kind,
+	       const char *detail);
 /* qrun_release_all: every job this run still leases back to queued. */
 int qrun_release_all(struct qrun *r);
 

@@ -498,6 +498,7 @@ int cmd_run(int argc, char **argv)
 	rc.keys = xcalloc(cfg->nprovs, sizeof(*rc.keys));
 	rc.prov_inflight = xcalloc(cfg->nprovs, sizeof(*rc.prov_inflight));
 	rc.prov_disabled = xcalloc(cfg->nprovs, sizeof(*rc.prov_disabled));
+	rc.disabled_logged = xcalloc(cfg->nprovs, sizeof(*rc.disabled_logged));
 	for (size_t i = 0; i < cfg->nprovs; i++) {
 		const char *env = cfg->provs[i].api_key_env;
 		const char *k = env ? getenv(env) : "";
@@ -727,6 +728,7 @@ out:
 	free(rc.keys);
 	free(rc.prov_inflight);
 	free(rc.prov_disabled);
+	free(rc.disabled_logged);
 	free(rc.calib);
 	free(rc.calib_off);
 	qrun_close(&qr);

@@ -41,6 +41,7 @@ struct task {
 	enum task_kind kind;
 	int prov, model;   /* the candidate used (indexes into config) */
 	long long reserved_nusd; /* budget held while in flight */
+	double cost_ref_usd;     /* the same usage on the dearest candidate */
 	int64_t sent_at_ms;
 	int64_t latency_ms;
 	double cost_usd;
@@ -72,6 +73,7 @@ struct runctx {
 
 	atomic_int *prov_inflight; /* per provider */
 	atomic_int *prov_disabled; /* per provider: auth/billing failure */
+	int *disabled_logged;      /* store: disabled event written */
 	atomic_int stopping;       /* stop claiming; finish in flight */
 	atomic_int abort_now;      /* give up in-flight requests now */
 	atomic_int finished;       /* store is done: workers exit */

@@ -96,6 +96,11 @@ static int apply(struct store *s, struct task *t)
 			.cost_usd = t->cost_usd,
 		};
 
+		a.action = t->act.verb == POLICY_DONE	    ? "done"
+			   : t->act.verb == POLICY_RETRY    ? "retry"
+			   : t->act.verb == POLICY_FAILOVER ? "failover"
+			   : t->act.disable_provider	    ? "park"
+							    : "dead";
 		if ((rc_ = qrun_attempt(s->qr, &a)))
 			return rc_;
 		atomic_fetch_add(&rc->n_requests, 1);
@@ -120,6 +125,7 @@ static int apply(struct store *s, struct task *t)
 		f.body = t->out.body;
 		f.body_len = t->out.body_len;
 		f.latency_ms = t->latency_ms;
+		f.cost_ref_usd = t->cost_ref_usd;
 		atomic_fetch_add(&rc->n_done, 1);
 		break;
 	case POLICY_DEAD:
@@ -169,6 +175,27 @@ static int apply(struct store *s, struct task *t)
 		break;
 	}
 	return qrun_fate(s->qr, &f);
+}
+
+/* log_events: provider-level changes since the last turn. */
+static int log_events(struct store *s)
+{
+	struct runctx *rc = s->rc;
+
+	for (size_t i = 0; i < rc->cfg->nprovs; i++) {
+		int code;
+
+		if (!atomic_load(&rc->prov_disabled[i]) ||
+		    rc->disabled_logged[i])
+			continue;
+		rc->disabled_logged[i] = 1;
+		code = qrun_event(s->qr, rc->cfg->provs[i].name, "disabled",
+				  "auth or billing failure: not used for the "
+				  "rest of the run");
+		if (code)
+			return code;
+	}
+	return 0;
 }
 
 static void fail(struct store *s, int code, const char *what)
@@ -311,6 +338,10 @@ static void *store_main(void *arg)
 		if (!atomic_load(&rc->stopping) &&
 		    (code = claim(s, &head, &tail, &nclaimed))) {
 			fail(s, code, "claiming jobs");
+			goto out_rollback;
+		}
+		if ((code = log_events(s))) {
+			fail(s, code, "recording events");
 			goto out_rollback;
 		}
 		if (now - last_renew > RENEW_EVERY_MS) {

@@ -675,6 +675,22 @@ static void classify_transport(CURLcode cc, const struct xfer *x,
 	o->error_message = outcome_message_dup(msg, strlen(msg));
 }
 
+/* dearest: what this reply's usage would have cost on the job's most
+ * expensive candidate: the report's measure of what routing saved. */
+static double dearest(struct worker *w, const struct task *t)
+{
+	double max = 0;
+
+	for (int i = 0; i < t->ncands; i++) {
+		double c = cost_usd(model_of(w, &t->cands[i]), &t->out.usage,
+				    t->sent_at_ms / 1000);
+
+		if (c > max)
+			max = c;
+	}
+	return max;
+}
+
 /* learn: what this reply says about estimates for its model. */
 static void learn(struct runctx *rc, const struct task *t)
 {
@@ -730,6 +746,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 
 	learn(w->rc, t);
 	unreserve(w->rc, t);
+	t->cost_ref_usd = dearest(w, t);
 	atomic_fetch_add(&w->rc->ledger_nusd,
 			 (long long)(t->cost_usd * 1e9 + 0.5));
 	pc.max_attempts = p->max_retries + 1;

@@ -1,0 +1,299 @@
+#!/bin/sh
+# run_overhead.sh — the run loop's overhead: nightshift against a server that
+# answers at once, next to a plain libcurl client against the same server.
+#
+# Starts the mock provider with no latency, generates BENCH_RUN_JOBS (default
+# 50,000) job lines, ingests them (timed on its own), then times
+# `nightshift run --max-inflight 64` end to end: claims, leases, requests,
+# parsing, policy, ledger, compressed results, group commits. In the same
+# run, plain_client POSTs a typical body the same number of times, 64 at a
+# time over keep-alive connections, storing nothing; it runs before and after
+# nightshift and the mean of the two is the baseline. Then the results'
+# stored size is set against their JSON (from `nightshift export` when the
+# binary has it, and by decoding the stored frames in any case).
+#
+# A run counts only if every job is done with one 200 result; otherwise the
+# figures are printed as such but not judged. Targets get PASS/MISS; they are
+# figures, not a gate: the script exits 0 unless it could not run at all.
+#   env: NIGHTSHIFT (binary), MOCK (mock provider), BENCHBIN (dir of
+#        gen_jobs, plain_client, result_bytes, runstat), BENCH_RUN_JOBS
+#        (job count), TMPDIR.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+NIGHTSHIFT=${NIGHTSHIFT:-$root/nightshift}
+MOCK=${MOCK:-$root/build/default/mock-provider}
+BENCHBIN=${BENCHBIN:-$root/build/default/bench}
+jobs=${BENCH_RUN_JOBS:-50000}
+conc=64
+
+case $jobs in
+'' | *[!0-9]*)
+	echo "run_overhead.sh: BENCH_RUN_JOBS must be a count, not '$jobs'" >&2
+	exit 2
+	;;
+esac
+if [ "$jobs" -lt 100 ]; then
+	echo "run_overhead.sh: BENCH_RUN_JOBS must be at least 100" >&2
+	exit 2
+fi
+for b in gen_jobs plain_client result_bytes runstat; do
+	if [ ! -x "$BENCHBIN/$b" ]; then
+		echo "run_overhead.sh: $BENCHBIN/$b missing (make bench" \
+			"builds it)" >&2
+		exit 1
+	fi
+done
+for b in "$NIGHTSHIFT" "$MOCK"; do
+	if [ ! -x "$b" ]; then
+		echo "run_overhead.sh: $b not found (set NIGHTSHIFT, MOCK)" >&2
+		exit 1
+	fi
+done
+if ! command -v sqlite3 >/dev/null 2>&1; then
+	echo "run_overhead.sh: the sqlite3 shell is needed to check" \
+		"the queue" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nsbench.XXXXXX") || exit 1
+mock_pid=''
+cleanup() {
+	if [ -n "$mock_pid" ]; then
+		kill "$mock_pid" 2>/dev/null
+		wait "$mock_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'cleanup; trap - EXIT; exit 130' HUP INT PIPE TERM
+
+# measure NAME CMD...: run CMD under runstat, stdout to $tmp/NAME.out and
+# stderr to $tmp/NAME.err; sets m_rc, m_kib, m_wall, m_cpu (user+sys).
+measure() {
+	m_name=$1
+	shift
+	"$BENCHBIN/runstat" "$@" >"$tmp/$m_name.out" 2>"$tmp/$m_name.err"
+	m_rc=$?
+	# shellcheck disable=SC2046 # four numbers, split on purpose
+	set -- $(awk '$1 == "runstat_kib" && NF == 8 { print $2, $4, $6, $8 }' \
+		"$tmp/$m_name.err" | tail -n 1)
+	m_kib=${1:-}
+	m_wall=${2:-}
+	m_cpu=''
+	[ -n "${4:-}" ] && m_cpu=$(awk -v u="$3" -v s="$4" \
+		'BEGIN { printf "%.3f", u + s }')
+}
+
+# show_err NAME: the command's own stderr, for a run that failed.
+show_err() {
+	grep -v '^runstat_kib ' "$tmp/$1.err" | tail -n 5 | sed 's/^/    /'
+}
+
+# q SQL: one value from the queue, read by the sqlite3 shell (an
+# independent witness of what nightshift says it did).
+q() {
+	sqlite3 "$tmp/q.db" "$1" 2>/dev/null
+}
+
+# cpu_ticks PID: user+sys clock ticks of a live process (all its threads).
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+"$MOCK" --port 0 --threads 2 >"$tmp/mock.out" 2>"$tmp/mock.err" &
+mock_pid=$!
+port='' i=0
+while [ $i -lt 100 ] && [ -z "$port" ]; do
+	port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/mock.out")
+	[ -n "$port" ] || sleep 0.05
+	i=$((i + 1))
+done
+if [ -z "$port" ]; then
+	echo "run_overhead.sh: the mock provider did not start:" >&2
+	sed 's/^/    /' "$tmp/mock.err" >&2
+	exit 1
+fi
+url=http://127.0.0.1:$port/v1
+
+cat >"$tmp/providers.json" <<JSON
+{"providers": {"mock": {"dialect": "openai",
+  "base_url": "$url", "api_key_env": "NS_BENCH_KEY",
+  "max_inflight": $conc, "timeout_s": 60, "connect_timeout_s": 5,
+  "models": {"m1": {"input_per_mtok": 0.50, "output_per_mtok": 1.50}}}},
+ "routes": {"cheap": ["mock:m1"]}}
+JSON
+
+# Every job goes to the one route. The 1 in 20 JSON-mode jobs stay: the
+# mock answers them with a JSON object, which nightshift checks.
+echo "generating $jobs job lines..."
+"$BENCHBIN/gen_jobs" "$jobs" 1 |
+	sed -e 's/"model":"[^"]*"/"model":"cheap"/' >"$tmp/jobs.jsonl"
+got=$(wc -l <"$tmp/jobs.jsonl")
+if [ "$got" -ne "$jobs" ]; then
+	echo "run_overhead.sh: gen_jobs wrote $got lines, not $jobs" >&2
+	exit 1
+fi
+# plain_client's body: the first job's, as nightshift sends it (model m1).
+head -n 1 "$tmp/jobs.jsonl" |
+	sed -e 's/^.*"body":\(.*\)}$/\1/' -e 's/"model":"cheap"/"model":"m1"/' \
+		>"$tmp/body.json"
+
+echo "nightshift ingest, $jobs lines..."
+measure ingest "$NIGHTSHIFT" ingest --db "$tmp/q.db" "$tmp/jobs.jsonl"
+ingest_wall=$m_wall
+if [ "$m_rc" -ne 0 ] || [ "$(q 'SELECT count(*) FROM jobs')" != "$jobs" ]
+then
+	echo "run_overhead.sh: nightshift ingest exited $m_rc" \
+		"with $(q 'SELECT count(*) FROM jobs') jobs queued:" >&2
+	show_err ingest >&2
+	exit 1
+fi
+
+# plain LABEL: one plain_client pass; sets p_rps (empty if it failed).
+plain() {
+	echo "plain client ($1), $jobs requests, $conc at a time..."
+	measure "plain_$1" "$BENCHBIN/plain_client" "$url/chat/completions" \
+		"$jobs" "$conc" "$tmp/body.json"
+	p_rps=''
+	if [ "$m_rc" -eq 0 ]; then
+		sed 's/^/  /' "$tmp/plain_$1.out"
+		p_rps=$(sed -n 's/.* rps \([0-9]*\) .*/\1/p' \
+			"$tmp/plain_$1.out")
+	else
+		echo "  plain_client exited $m_rc:"
+		cat "$tmp/plain_$1.out"
+		show_err "plain_$1"
+	fi
+}
+
+plain before
+p1=$p_rps
+
+echo "nightshift run, $jobs jobs, --max-inflight $conc..."
+mock_t0=$(cpu_ticks "$mock_pid")
+measure run env NS_BENCH_KEY=bench "$NIGHTSHIFT" run --db "$tmp/q.db" \
+	--providers "$tmp/providers.json" --max-inflight "$conc" --no-progress
+mock_t1=$(cpu_ticks "$mock_pid")
+run_rc=$m_rc run_wall=$m_wall run_kib=$m_kib run_cpu=$m_cpu
+grep -v '^runstat_kib ' "$tmp/run.err" | tail -n 2 | sed 's/^/  /'
+mock_cpu=$(awk -v a="$mock_t0" -v b="$mock_t1" -v t="$tck" \
+	'BEGIN { printf "%.2f", (b - a) / t }')
+
+# The run counts only if it did all of it: every job done, one result
+# each, every result a 200.
+done_n=$(q 'SELECT count(*) FROM jobs WHERE state = 2')
+res_n=$(q 'SELECT count(*) FROM results')
+ok_n=$(q 'SELECT count(*) FROM results WHERE status_code = 200 AND
+	body IS NOT NULL')
+req_n=$(q 'SELECT count(*) FROM attempts')
+valid=1
+if [ "$run_rc" -ne 0 ] || [ "$done_n" != "$jobs" ] ||
+	[ "$res_n" != "$jobs" ] || [ "$ok_n" != "$jobs" ]; then
+	valid=0
+	echo "  INVALID RUN: exit $run_rc; done $done_n, results $res_n," \
+		"200 results $ok_n, of $jobs jobs"
+	show_err run
+else
+	echo "  checked: $done_n jobs done, $res_n results, all 200;" \
+		"$req_n requests in the ledger"
+fi
+
+plain after
+p2=$p_rps
+
+# Results: stored frames against the JSON they hold.
+stored=$(q 'SELECT sum(length(body)) FROM results')
+"$BENCHBIN/result_bytes" "$tmp/q.db" >"$tmp/rb.out" 2>"$tmp/rb.err"
+# shellcheck disable=SC2046 # numbers, split on purpose
+set -- $(awk '$1 == "db" && NF == 11 { print $3, $5, $7, $9, $11 }' \
+	"$tmp/rb.out")
+dec_json=${3:-} dict_bytes=${4:-} undecodable=${5:-}
+[ -n "$dec_json" ] || sed 's/^/  result_bytes: /' "$tmp/rb.err"
+exp_json='' exp_note=''
+if "$NIGHTSHIFT" export --db "$tmp/q.db" -o "$tmp/export.jsonl" \
+	>"$tmp/export.log" 2>&1; then
+	"$BENCHBIN/result_bytes" "$tmp/q.db" "$tmp/export.jsonl" \
+		>"$tmp/rb2.out" 2>&1
+	# shellcheck disable=SC2046
+	set -- $(awk '$1 == "export" && NF == 7 { print $3, $5, $7 }' \
+		"$tmp/rb2.out")
+	if [ "${1:-}" = "$jobs" ] && [ "${2:-}" = "$jobs" ]; then
+		exp_json=$3
+	else
+		exp_note="export gave ${1:-?} lines, ${2:-?} bodies, not $jobs"
+	fi
+else
+	exp_note="nightshift export unavailable or failed: $(head -n 1 \
+		"$tmp/export.log")"
+fi
+
+echo
+awk -v jobs="$jobs" -v conc="$conc" -v valid="$valid" \
+	-v ingest_wall="$ingest_wall" \
+	-v run_wall="$run_wall" -v run_cpu="$run_cpu" -v run_kib="$run_kib" \
+	-v mock_cpu="$mock_cpu" -v p1="$p1" -v p2="$p2" \
+	-v stored="$stored" -v dec_json="$dec_json" -v exp_json="$exp_json" \
+	-v dict_bytes="$dict_bytes" -v undecodable="$undecodable" \
+	-v exp_note="$exp_note" '
+function num(v, fmt) { return v == "" ? "n/a" : sprintf(fmt, v) }
+function verdict(v, ok) { return v == "" ? "----" : (ok ? "PASS" : "MISS") }
+function target(name, v, fmt, goal, ok) {
+	printf "  %-36s %10s   %-16s %s\n", name, num(v, fmt), goal,
+	    verdict(v, ok)
+}
+BEGIN {
+	printf "run overhead: %d jobs, %d in flight, mock with no latency\n",
+	    jobs, conc
+	ns = (valid && run_wall > 0) ? jobs / run_wall : ""
+	# The baseline is the mean of the passes either side of the run, so
+	# a machine that got busier or quieter during it is evened out.
+	base = (p1 != "" && p2 != "") ? (p1 + p2) / 2 : (p1 != "" ? p1 : p2)
+	printf "  %-36s %10s\n", "nightshift ingest (s)",
+	    num(ingest_wall, "%.2f")
+	printf "  %-36s %10s   (%s s wall, peak RSS %s)\n",
+	    "nightshift run (jobs/s)", num(ns, "%.0f"), num(run_wall, "%.2f"),
+	    run_kib == "" ? "n/a" : sprintf("%.1f MiB", run_kib / 1024)
+	printf "  %-36s %10s   (%s ms per job; Node SDK: 0.6)\n",
+	    "nightshift CPU user+sys (s)", num(run_cpu, "%.2f"),
+	    run_cpu == "" ? "n/a" : sprintf("%.3f", run_cpu * 1000 / jobs)
+	printf "  %-36s %10s\n", "mock CPU during the run (s)",
+	    num(mock_cpu, "%.2f")
+	printf "  %-36s %10s\n", "plain client before (req/s)", num(p1, "%.0f")
+	printf "  %-36s %10s\n", "plain client after (req/s)", num(p2, "%.0f")
+	printf "  %-36s %10s\n", "plain client, mean (req/s)", num(base, "%.0f")
+	json = exp_json != "" ? exp_json : dec_json
+	printf "  %-36s %10s\n", "results stored (MB)",
+	    stored == "" ? "n/a" : sprintf("%.2f", stored / 1e6)
+	printf "  %-36s %10s   (%s)\n", "results as JSON (MB)",
+	    json == "" ? "n/a" : sprintf("%.2f", json / 1e6),
+	    exp_json != "" ? "nightshift export" : "stored frames decoded"
+	if (exp_json != "" && dec_json != "")
+		printf "  %-36s %10.2f\n", "  decoded frames (MB), cross-check",
+		    dec_json / 1e6
+	if (dict_bytes != "")
+		printf "  %-36s %10d   (once per database)\n",
+		    "result dictionary (bytes)", dict_bytes
+	print ""
+	ratio = (ns == "" || base == "" || base + 0 <= 0) ? "" : ns / base
+	comp = ""
+	if (stored != "" && json != "" && stored + 0 > 0)
+		comp = json / stored
+	print "  targets"
+	target("nightshift / plain client rate", ratio, "%.2f", ">= 0.50",
+	    ratio >= 0.50)
+	target("nightshift jobs/s (10x Node SDK)", ns, "%.0f", ">= 20000",
+	    ns >= 20000)
+	target("results JSON / stored", comp, "%.2f", ">= 2.5", comp >= 2.5)
+	if (!valid)
+		print "  note: the run did not finish every job;" \
+		    " rates not judged"
+	if (exp_note != "")
+		printf "  note: %s\n", exp_note
+	if (undecodable != "" && undecodable > 0)
+		printf "  WARNING: %d stored results did not decode\n",
+		    undecodable
+}'
+exit 0
