@@ -267,15 +267,18 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		 int *n)
 {
 	struct runctx *rc = s->rc;
-	int room = rc->max_inflight - atomic_load(&rc->outstanding);
+	/* Keep up to one more in-flight window claimed ahead, so workers
+	 * never wait for a commit to get their next job; jobs claimed ahead
+	 * are unsent and simply go back if the run stops or dies. */
+	int ahead = rc->max_inflight < 64 ? 64 : rc->max_inflight;
+	int room = rc->max_inflight + ahead - atomic_load(&rc->outstanding);
 	struct qrun_job jobs[64];
 	int got, rc_;
 
 	*n = 0;
 	/* Claim in batches, not one slot at a time, so a fast provider does
 	 * not cost a transaction per job. */
-	if (room < 1 || (room < rc->max_inflight / 4 && room < 64 &&
-			 atomic_load(&rc->outstanding) > 0))
+	if (room < 1 || (room < ahead / 4 && atomic_load(&rc->outstanding) > 0))
 		return 0;
 	if (room > CLAIM_MAX)
 		room = CLAIM_MAX;
@@ -335,6 +338,8 @@ static void *store_main(void *arg)
 				fail(s, code, "recording results");
 				goto out_rollback;
 			}
+		/* Their slots are free for this turn's claim. */
+		atomic_fetch_sub(&rc->outstanding, ndone);
 		if (!atomic_load(&rc->stopping) &&
 		    (code = claim(s, &head, &tail, &nclaimed))) {
 			fail(s, code, "claiming jobs");
@@ -360,7 +365,6 @@ static void *store_main(void *arg)
 			done = t->next;
 			task_free(t);
 		}
-		atomic_fetch_sub(&rc->outstanding, ndone);
 		if (head)
 			give_work(rc, head, tail);
 		idle_check = 0;
@@ -386,7 +390,6 @@ out_rollback:
 out_drop:
 		/* The jobs in this turn stay leased in the file and come
 		 * back on the next run; their requests may be repeated. */
-		atomic_fetch_sub(&rc->outstanding, ndone);
 out_free:
 		while (done) {
 			t = done;

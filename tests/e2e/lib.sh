@@ -85,3 +85,25 @@ q() { sqlite3 "$1" "$2"; }
 
 # requests_for ID: how many requests the mock logged for job custom_id ID.
 requests_for() { grep -c "\"client_request_id\":\"$1\"" "$T/mock.log"; }
+
+# mock_as NAME ARGS...: another mock provider, logging to $T/NAME.log;
+# sets NAME_PORT (e.g. qwen_PORT) and NAME_PID.
+mock_as() {
+  name=$1; shift
+  : >"$T/$name.out"
+  "$MOCK" --port 0 --log "$T/$name.log" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  eval "${name}_PID=$!"
+  cleanup_hooks="$cleanup_hooks kill $! 2>/dev/null;"
+  p=""; i=0
+  while [ $i -lt 100 ] && [ -z "$p" ]; do
+    p=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$T/$name.out")
+    [ -n "$p" ] || sleep 0.05
+    i=$((i + 1))
+  done
+  [ -n "$p" ] || { notok "mock $name starts" "$(cat "$T/$name.err")"; exit 1; }
+  eval "${name}_PORT=$p"
+  : >>"$T/$name.log"
+}
+
+# logged NAME: requests the mock NAME has logged.
+logged() { grep -c . "$T/$1.log"; }

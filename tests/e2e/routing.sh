@@ -1,0 +1,114 @@
+# routing.sh — cheapest-first routing, failover, spend cap and time limits,
+# with several mock providers standing in for several real ones.
+. "$(dirname "$0")/lib.sh"
+export QWEN_KEY=sk-qwen-0123456789 DEEPSEEK_KEY=sk-ds-0123456789 OPENAI_KEY=sk-oa-0123456789
+
+# three_providers FILE: qwen (cheapest), deepseek, openai (dearest), each
+# at its own mock; the route lists them dearest first, so only the price
+# comparison can put qwen first.
+three_providers() {
+  cat >"$1" <<JSON
+{"providers": {
+  "qwen": {"dialect": "openai", "flavor": "dashscope", "base_url": "http://127.0.0.1:$qwen_PORT/v1",
+           "api_key_env": "QWEN_KEY", "max_retries": ${2:-2}, "timeout_s": 10, "connect_timeout_s": 2,
+           "models": {"qwen-plus": {"input_per_mtok": 0.40, "output_per_mtok": 1.20}}},
+  "deepseek": {"dialect": "openai", "flavor": "deepseek", "base_url": "http://127.0.0.1:$deepseek_PORT/v1",
+           "api_key_env": "DEEPSEEK_KEY", "max_retries": ${2:-2}, "timeout_s": 10, "connect_timeout_s": 2,
+           "models": {"deepseek-flash": {"input_per_mtok": 0.60, "output_per_mtok": 1.80}}},
+  "openai": {"dialect": "openai", "flavor": "openai", "base_url": "http://127.0.0.1:$openai_PORT/v1",
+           "api_key_env": "OPENAI_KEY", "max_retries": ${2:-2}, "timeout_s": 10, "connect_timeout_s": 2,
+           "models": {"gpt-4o-mini": {"input_per_mtok": 2.50, "output_per_mtok": 10.0}}}},
+ "routes": {"cheap": ["openai:gpt-4o-mini", "deepseek:deepseek-flash", "qwen:qwen-plus"]}}
+JSON
+}
+
+fresh() { for m in qwen deepseek openai; do : >"$T/$m.log"; done; }
+
+mock_as qwen
+mock_as deepseek
+mock_as openai
+three_providers p.json
+
+# --- all healthy: every job goes to the cheapest
+jobs_file jobs.jsonl 60
+run run --db a.db --providers p.json jobs.jsonl
+expect "healthy: exit 0" 0 "60/60 done"
+check "healthy: every job went to qwen" test "$(logged qwen):$(logged deepseek):$(logged openai)" = "60:0:0"
+check "healthy: results name qwen" test "$(q a.db "SELECT count(*) FROM results WHERE provider = 'qwen'")" = 60
+check "healthy: the saving is recorded" test "$(q a.db 'SELECT total(cost_ref_usd) > 3 * total(cost_usd) FROM results')" = 1
+
+# --- a job's providers allow-list and max_cost_usd narrow its candidates
+fresh
+printf '%s\n' \
+ '{"custom_id":"allow","providers":["openai"],"body":{"model":"cheap","messages":[{"role":"user","content":"x"}]}}' \
+ '{"custom_id":"cap","max_cost_usd":0.0000001,"body":{"model":"cheap","max_tokens":1000,"messages":[{"role":"user","content":"x"}]}}' > narrow.jsonl
+run run --db n.db --providers p.json narrow.jsonl
+expect "max_cost_usd below every candidate: dead with the reason" 3 "1/2 done, 1 dead"
+check "allow-list: served by openai only" test "$(logged openai):$(logged qwen)" = "1:0"
+check "max_cost_usd: reason kept" sh -c "sqlite3 n.db \"SELECT error_message FROM results r JOIN jobs j ON j.id = r.job_id WHERE custom_id = 'cap'\" | grep -q max_cost_usd"
+
+# --- content moderation on qwen for some jobs: they fail over and succeed
+kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
+mock_as qwen --fault-match 'item 1"=moderation' --fault-match 'item 2"=moderation'
+three_providers p.json
+fresh
+jobs_file jobs.jsonl 10
+run run --db m.db --providers p.json jobs.jsonl
+expect "moderation: every job succeeds" 0 "10/10 done"
+check "moderation: refused jobs asked qwen once, then deepseek" test "$(logged qwen):$(logged deepseek)" = "10:2"
+check "moderation: the ledger says failover" test "$(q m.db "SELECT count(*) FROM attempts WHERE action = 'failover' AND error_class = 'content_filter'")" = 2
+
+# --- qwen down (every request 503): jobs finish on the next candidate
+kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
+mock_as qwen --fault 503=1
+three_providers p.json 1
+fresh
+jobs_file jobs.jsonl 40
+run run --db d.db --providers p.json jobs.jsonl
+expect "qwen down: every job succeeds elsewhere" 0 "40/40 done"
+check "qwen down: deepseek served them all" test "$(logged deepseek)" = 40
+check "qwen down: openai (dearer) not needed" test "$(logged openai)" = 0
+
+# --- qwen refusing connections: the same
+kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
+fresh
+jobs_file jobs.jsonl 15
+run run --db r.db --providers p.json jobs.jsonl
+expect "qwen refused: every job succeeds elsewhere" 0 "15/15 done"
+check "qwen refused: connection errors in the ledger" test "$(q r.db "SELECT count(*) > 0 FROM attempts WHERE provider = 'qwen' AND error_class = 'connection'")" = 1
+mock_as qwen
+three_providers p.json
+
+# --- --max-cost: stops within one in-flight window, a higher cap continues
+fresh
+jobs_file jobs.jsonl 300
+run ingest --db c.db jobs.jsonl
+run run --db c.db --providers p.json --max-cost 0.0005 --max-inflight 4
+expect "--max-cost: exit 4 with the spend printed" 4 "--max-cost reached" "run again with a higher cap"
+spent=$(q c.db 'SELECT total(cost_usd) FROM attempts')
+# the cap may be passed by at most the requests in flight (4) at worst case
+check "--max-cost: spend within one in-flight window of the cap ($spent)" \
+  test "$(q c.db "SELECT total(cost_usd) <= 0.0005 + 4 * (SELECT max(cost_usd) FROM attempts) FROM attempts")" = 1
+check "--max-cost: work left" test "$(q c.db 'SELECT count(*) > 0 FROM jobs WHERE state = 0')" = 1
+run run --db c.db --providers p.json --max-cost 1
+expect "--max-cost: a higher cap finishes the work" 0 "done"
+check "--max-cost: one result per job" test "$(q c.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "300|300"
+
+# --- --max-runtime: exit 4 with work left; the next run finishes
+kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
+mock_as qwen --latency 300
+three_providers p.json
+fresh
+jobs_file jobs.jsonl 200
+run ingest --db t.db jobs.jsonl
+t0=$(date +%s)
+run run --db t.db --providers p.json --max-inflight 5 --max-runtime 2s
+t1=$(date +%s)
+expect "--max-runtime: exit 4" 4 "time is up" "--max-runtime"
+check "--max-runtime: ended on time" test $((t1 - t0)) -le 4
+check "--max-runtime: nothing left running" test "$(q t.db 'SELECT count(*) FROM jobs WHERE state = 1')" = 0
+run run --db t.db --providers p.json --max-inflight 50
+expect "--max-runtime: the next run finishes" 0 "done"
+check "--max-runtime: one result per job" test "$(q t.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "200|200"
+run run --db t.db --providers p.json --deadline 25:00
+expect "--deadline: malformed time is a usage error" 2 "HH:MM"
