@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "queue/xalloc.h"
+#include "runner/jsonutil.h"
 #include "runner/dialect_openai.h"
 #include "runner/httphdr.h"
 
@@ -49,43 +50,6 @@ static void buf_para(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-static cJSON *parse_exact(const char *buf, size_t len)
-{
-	const char *end = NULL;
-	cJSON *root;
-
-	if (buf == NULL || len == 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-	if (root == NULL)
-		return NULL;
-	while (end != NULL && end < buf + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != buf + len) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-static const char *str_item(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
-static int64_t count_item(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
-	    it->valuedouble > 1e15)
-		return 0;
-	return (int64_t)it->valuedouble;
-}
-
 /* Whether a member is present with a value that means something. */
 static int present(const cJSON *obj, const char *key)
 {
@@ -110,8 +74,8 @@ static int system_text(const cJSON *content, struct buf *sys)
 		return 0;
 	cJSON_ArrayForEach(part, content)
 	{
-		const char *type = str_item(part, "type");
-		const char *text = str_item(part, "text");
+		const char *type = json_str(part, "type");
+		const char *text = json_str(part, "text");
 
 		if (type == NULL || strcmp(type, "text") != 0 || text == NULL)
 			return 0;
@@ -125,7 +89,7 @@ static cJSON *image_block(const cJSON *part)
 {
 	const cJSON *iu = cJSON_GetObjectItemCaseSensitive(part, "image_url");
 	const char *url =
-	    cJSON_IsString(iu) ? iu->valuestring : str_item(iu, "url");
+	    cJSON_IsString(iu) ? iu->valuestring : json_str(iu, "url");
 	cJSON *blk, *src;
 
 	if (url == NULL)
@@ -170,15 +134,15 @@ static cJSON *message_content(const cJSON *content)
 	out = cJSON_CreateArray();
 	cJSON_ArrayForEach(part, content)
 	{
-		const char *type = str_item(part, "type");
+		const char *type = json_str(part, "type");
 		cJSON *blk = NULL;
 
 		if (type && strcmp(type, "text") == 0 &&
-		    str_item(part, "text")) {
+		    json_str(part, "text")) {
 			blk = cJSON_CreateObject();
 			cJSON_AddStringToObject(blk, "type", "text");
 			cJSON_AddStringToObject(blk, "text",
-						str_item(part, "text"));
+						json_str(part, "text"));
 		} else if (type && strcmp(type, "image_url") == 0) {
 			blk = image_block(part);
 		}
@@ -240,7 +204,7 @@ static char *json_request(const cJSON *root)
 {
 	const cJSON *rf =
 	    cJSON_GetObjectItemCaseSensitive(root, "response_format");
-	const char *type = str_item(rf, "type");
+	const char *type = json_str(rf, "type");
 	const cJSON *schema;
 	char *text, *out;
 
@@ -259,7 +223,7 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 				int64_t default_max_tokens,
 				unsigned *resp_flags)
 {
-	cJSON *root = parse_exact(body, len), *out = NULL, *msgs;
+	cJSON *root = json_parse_exact(body, len), *out = NULL, *msgs;
 	const cJSON *m, *n, *t;
 	struct buf sys = {NULL, 0, 0};
 	unsigned flags = 0;
@@ -271,7 +235,7 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 	if (!cJSON_IsObject(root))
 		goto out;
 	if (model == NULL)
-		model = str_item(root, "model");
+		model = json_str(root, "model");
 	n = cJSON_GetObjectItemCaseSensitive(root, "n");
 	if (model == NULL || (cJSON_IsNumber(n) && n->valuedouble > 1) ||
 	    present(root, "tools") || present(root, "functions") ||
@@ -290,7 +254,7 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 
 		cJSON_ArrayForEach(m, msgs)
 		{
-			const char *role = str_item(m, "role");
+			const char *role = json_str(m, "role");
 			const cJSON *content =
 			    cJSON_GetObjectItemCaseSensitive(m, "content");
 			cJSON *mm, *c;
@@ -341,10 +305,10 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 		cJSON_AddNumberToObject(out, "top_p", t->valuedouble);
 	if (!add_stop(root, out))
 		goto fail;
-	if (str_item(root, "user")) {
+	if (json_str(root, "user")) {
 		cJSON *md = cJSON_AddObjectToObject(out, "metadata");
 
-		cJSON_AddStringToObject(md, "user_id", str_item(root, "user"));
+		cJSON_AddStringToObject(md, "user_id", json_str(root, "user"));
 	}
 	text = cJSON_PrintUnformatted(out);
 	if (resp_flags && text)
@@ -389,9 +353,9 @@ static char *request_id(const char *h, size_t hlen, const cJSON *root)
 			break;
 	}
 	if (i == 2) {
-		v = str_item(root, "request_id");
+		v = json_str(root, "request_id");
 		if (v == NULL)
-			v = str_item(root, "id");
+			v = json_str(root, "id");
 		if (v == NULL)
 			return NULL;
 		n = strlen(v);
@@ -425,8 +389,8 @@ static char *to_completion(const cJSON *root, const char *text,
 {
 	cJSON *c = cJSON_CreateObject(), *choices, *ch, *msg, *usage;
 	const cJSON *orig = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	const char *id = str_item(root, "id");
-	const char *model = str_item(root, "model");
+	const char *id = json_str(root, "id");
+	const char *model = json_str(root, "model");
 	int64_t prompt = u->in + u->in_cached + u->cache_write;
 	char *out;
 
@@ -441,7 +405,7 @@ static char *to_completion(const cJSON *root, const char *text,
 	cJSON_AddStringToObject(msg, "role", "assistant");
 	cJSON_AddStringToObject(msg, "content", text);
 	cJSON_AddStringToObject(ch, "finish_reason",
-				finish_reason(str_item(root, "stop_reason")));
+				finish_reason(json_str(root, "stop_reason")));
 	cJSON_AddItemToArray(choices, ch);
 	usage = cJSON_AddObjectToObject(c, "usage");
 	cJSON_AddNumberToObject(usage, "prompt_tokens", (double)prompt);
@@ -475,8 +439,8 @@ void dialect_anthropic_response(int http_status, const char *headers,
 					DIALECT_ANTHROPIC, flags, now_ms, o);
 		return;
 	}
-	root = parse_exact(body, blen);
-	type = str_item(root, "type");
+	root = json_parse_exact(body, blen);
+	type = json_str(root, "type");
 	if (type && strcmp(type, "error") == 0) {
 		/* An error inside a 200: the shared classifier reads it. */
 		cJSON_Delete(root);
@@ -494,10 +458,10 @@ void dialect_anthropic_response(int http_status, const char *headers,
 		goto out;
 	}
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	o->usage.in = count_item(usage, "input_tokens");
-	o->usage.in_cached = count_item(usage, "cache_read_input_tokens");
-	o->usage.cache_write = count_item(usage, "cache_creation_input_tokens");
-	o->usage.out = count_item(usage, "output_tokens");
+	o->usage.in = json_count(usage, "input_tokens", 0);
+	o->usage.in_cached = json_count(usage, "cache_read_input_tokens", 0);
+	o->usage.cache_write = json_count(usage, "cache_creation_input_tokens", 0);
+	o->usage.out = json_count(usage, "output_tokens", 0);
 	content = cJSON_GetObjectItemCaseSensitive(root, "content");
 	if (type == NULL || strcmp(type, "message") != 0 ||
 	    !cJSON_IsArray(content)) {
@@ -508,14 +472,14 @@ void dialect_anthropic_response(int http_status, const char *headers,
 	buf_add(&text, "", 0);
 	cJSON_ArrayForEach(blk, content)
 	{
-		const char *bt = str_item(blk, "type");
-		const char *t = str_item(blk, "text");
+		const char *bt = json_str(blk, "type");
+		const char *t = json_str(blk, "text");
 
 		if (bt && strcmp(bt, "text") == 0 && t)
 			buf_add(&text, t, strlen(t));
 	}
-	if (text.len == 0 && str_item(root, "stop_reason") &&
-	    strcmp(str_item(root, "stop_reason"), "refusal") == 0) {
+	if (text.len == 0 && json_str(root, "stop_reason") &&
+	    strcmp(json_str(root, "stop_reason"), "refusal") == 0) {
 		fail_with(o, OUTCOME_CONTENT_FILTER, "refusal",
 			  "the model refused to answer");
 		goto out;

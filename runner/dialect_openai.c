@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "queue/xalloc.h"
+#include "runner/jsonutil.h"
 #include "runner/httphdr.h"
 #include "runner/retry_after.h"
 
@@ -82,46 +83,6 @@ int dialect_json_mode_from_name(const char *name, enum dialect_json_mode *m)
 }
 
 /* ---- small helpers ---------------------------------------------------- */
-
-/* Parses exactly buf[0..len): trailing bytes other than whitespace make it
- * invalid (a truncated or concatenated body is not a response). */
-static cJSON *parse_exact(const char *buf, size_t len)
-{
-	const char *end = NULL;
-	cJSON *root;
-
-	if (buf == NULL || len == 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-	if (root == NULL)
-		return NULL;
-	while (end != NULL && end < buf + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != buf + len) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
-static const char *str_item(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
-/* A token count, or -1 when absent or not a sane count. */
-static int64_t count_item(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
-	    it->valuedouble > 1e15)
-		return -1;
-	return (int64_t)it->valuedouble;
-}
 
 static int ci_contains(const char *hay, const char *needle)
 {
@@ -197,7 +158,7 @@ static int mentions_json(const cJSON *messages)
 			continue;
 		cJSON_ArrayForEach(part, c)
 		{
-			if (ci_contains(str_item(part, "text"), "json"))
+			if (ci_contains(json_str(part, "text"), "json"))
 				return 1;
 		}
 	}
@@ -239,7 +200,7 @@ static char *json_instruction(const cJSON *rf)
 static void add_instruction(cJSON *messages, const char *text)
 {
 	cJSON *first = cJSON_GetArrayItem(messages, 0);
-	const char *role = str_item(first, "role");
+	const char *role = json_str(first, "role");
 	cJSON *content = cJSON_GetObjectItemCaseSensitive(first, "content");
 
 	if (role &&
@@ -280,7 +241,7 @@ static unsigned apply_json_mode(cJSON *root, enum dialect_json_mode mode)
 {
 	cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "response_format");
 	cJSON *messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
-	const char *type = str_item(rf, "type");
+	const char *type = json_str(rf, "type");
 	char *instr;
 
 	if (type == NULL || (strcmp(type, "json_object") != 0 &&
@@ -303,7 +264,7 @@ char *dialect_openai_request(const char *body, size_t len, const char *model,
 			     const struct dialect_openai_quirks *q,
 			     unsigned *resp_flags)
 {
-	cJSON *root = parse_exact(body, len);
+	cJSON *root = json_parse_exact(body, len);
 	unsigned flags = 0;
 	char *out = NULL;
 	size_t i;
@@ -365,7 +326,7 @@ static int error_fields(const cJSON *root, struct err_fields *e)
 		obj = cJSON_GetArrayItem(root, 0);
 	if (!cJSON_IsObject(obj))
 		return 0;
-	e->top_request_id = str_item(obj, "request_id") != NULL;
+	e->top_request_id = json_str(obj, "request_id") != NULL;
 	err = cJSON_GetObjectItemCaseSensitive(obj, "error");
 	if (cJSON_IsString(err)) {
 		e->message = err->valuestring;
@@ -381,9 +342,9 @@ static int error_fields(const cJSON *root, struct err_fields *e)
 		e->num_code = (int)code->valuedouble;
 		snprintf(e->num_buf, sizeof(e->num_buf), "%d", e->num_code);
 	}
-	e->type = str_item(err, "type");
-	e->status = str_item(err, "status");
-	e->param = str_item(err, "param");
+	e->type = json_str(err, "type");
+	e->status = json_str(err, "status");
+	e->param = json_str(err, "param");
 	msg = cJSON_GetObjectItemCaseSensitive(err, "message");
 	if (cJSON_IsString(msg)) {
 		e->message = msg->valuestring;
@@ -588,16 +549,16 @@ static void map_usage(const cJSON *root, struct outcome_usage *u)
 	pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
 	cd = cJSON_GetObjectItemCaseSensitive(usage,
 					      "completion_tokens_details");
-	prompt = count_item(usage, "prompt_tokens");
+	prompt = json_count(usage, "prompt_tokens", -1);
 	if (prompt < 0)
-		prompt = count_item(usage, "input_tokens");
-	completion = count_item(usage, "completion_tokens");
+		prompt = json_count(usage, "input_tokens", -1);
+	completion = json_count(usage, "completion_tokens", -1);
 	if (completion < 0)
-		completion = count_item(usage, "output_tokens");
-	cached = count_item(pd, "cached_tokens");
-	reasoning = count_item(cd, "reasoning_tokens");
-	hit = count_item(usage, "prompt_cache_hit_tokens");
-	miss = count_item(usage, "prompt_cache_miss_tokens");
+		completion = json_count(usage, "output_tokens", -1);
+	cached = json_count(pd, "cached_tokens", -1);
+	reasoning = json_count(cd, "reasoning_tokens", -1);
+	hit = json_count(usage, "prompt_cache_hit_tokens", -1);
+	miss = json_count(usage, "prompt_cache_miss_tokens", -1);
 
 	prompt = prompt < 0 ? 0 : prompt;
 	completion = completion < 0 ? 0 : completion;
@@ -648,14 +609,14 @@ int dialect_json_text_ok(const char *text, char **unwrapped)
 	*unwrapped = NULL;
 	if (text == NULL)
 		return 0;
-	doc = parse_exact(text, strlen(text));
+	doc = json_parse_exact(text, strlen(text));
 	ok = cJSON_IsObject(doc);
 	cJSON_Delete(doc);
 	if (ok)
 		return 1;
 	if (!unfence(text, &b, &e))
 		return 0;
-	doc = parse_exact(b, (size_t)(e - b));
+	doc = json_parse_exact(b, (size_t)(e - b));
 	ok = cJSON_IsObject(doc);
 	cJSON_Delete(doc);
 	if (ok)
@@ -690,7 +651,7 @@ static void success_outcome(const char *body, size_t blen, cJSON *root,
 	cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
 	cJSON *c0 = cJSON_GetArrayItem(choices, 0);
 	cJSON *msg = cJSON_GetObjectItemCaseSensitive(c0, "message");
-	const char *finish = str_item(c0, "finish_reason");
+	const char *finish = json_str(c0, "finish_reason");
 	const cJSON *content, *tools;
 	int changed = 0;
 
@@ -748,9 +709,9 @@ static char *request_id(const char *h, size_t hlen, const cJSON *root)
 		if (v && n)
 			return dup_token(v, n);
 	}
-	v = str_item(obj, "request_id");
+	v = json_str(obj, "request_id");
 	if (v == NULL)
-		v = str_item(obj, "id");
+		v = json_str(obj, "id");
 	return v ? dup_token(v, strlen(v)) : NULL;
 }
 
@@ -769,7 +730,7 @@ void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 		set_error(o, OUTCOME_CONNECTION, NULL, "no HTTP response");
 		return;
 	}
-	root = parse_exact(body, blen);
+	root = json_parse_exact(body, blen);
 	o->request_id = request_id(headers, hlen, root);
 	if (http_status < 200 || http_status >= 300) {
 		error_outcome(http_status, headers, hlen, body, blen, root,

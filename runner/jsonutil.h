@@ -1,0 +1,20 @@
+/* jsonutil.h — small cJSON readers shared by the dialects. Pure;
+ * thread-safe. */
+#ifndef NIGHTSHIFT_JSONUTIL_H
+#define NIGHTSHIFT_JSONUTIL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* json_parse_exact: parse exactly buf[0..len): anything but whitespace
+ * after the value makes it invalid (a truncated or concatenated body is
+ * not a response). New tree (cJSON_Delete) or NULL. */
+cJSON *json_parse_exact(const char *buf, size_t len);
+/* json_str: obj[key] if it is a string (borrowed from the tree), else NULL. */
+const char *json_str(const cJSON *obj, const char *key);
+/* json_count: obj[key] as a token count, or dflt when absent or not a sane
+ * count (negative, fractional garbage, > 1e15). */
+int64_t json_count(const cJSON *obj, const char *key, int64_t dflt);
+
+#endif
