@@ -2,16 +2,23 @@
  *
  * Memory is per provider+model and error class, never per request, and
  * the ledger (millions of rows) is read three times:
- * - counts, tokens and cost: one plain scan, summed into the handful of
- *   provider+model groups here (a GROUP BY would sort the whole table);
- * - retries: one stream sorted by (provider, job, model), which counts the
- *   distinct jobs at both levels in a single pass;
+ * - counts, tokens, cost, failovers out and 429s: one plain scan, summed
+ *   into the handful of provider+model groups here (a GROUP BY would sort
+ *   the whole table);
+ * - retries and failovers in: one stream in job order, read from the
+ *   index attempts_job (job_id, then id) without a sort. A job's requests
+ *   come out together and in the order they were sent, so a row meeting a
+ *   job for the first time counts a distinct job, and a request after a
+ *   "failover" on another row arrived by failover; only the previous
+ *   request and each row's last job are kept;
  * - latency percentiles, exact (nearest rank): each provider+model is read
  *   in latency order from the index attempts_latency (provider, model,
- *   latency_ms; migration 002), and the sorted streams are merged. In the
- *   merged order each provider's requests, and all requests, also come out
- *   sorted, so one pass holding one value per stream yields every row's
- *   p50, p95 and p99.
+ *   latency_ms), and the sorted streams are merged. In the merged order
+ *   each provider's requests, and all requests, also come out sorted, so
+ *   one pass holding one value per stream yields every row's p50, p95 and
+ *   p99.
+ * The results of done jobs (one row per job) give the cost on each
+ * route's dearest candidate, and the small events table the circuit trips.
  * Everything is read in one transaction so the numbers agree. */
 #include "queue/report.h"
 
@@ -62,8 +69,8 @@ static void add_class(struct report_row *r, const char *name, int64_t n)
 	r->nclasses++;
 }
 
-/* add_row: fold the counts of src into dst (not retries or latencies,
- * which do not add up). */
+/* add_row: fold the counts of src into dst (not retries, failovers in
+ * or latencies, which do not add up). */
 static void add_row(struct report_row *dst, const struct report_row *src)
 {
 	dst->requests += src->requests;
@@ -72,6 +79,12 @@ static void add_row(struct report_row *dst, const struct report_row *src)
 	dst->tokens_in += src->tokens_in;
 	dst->tokens_out += src->tokens_out;
 	dst->cost_usd += src->cost_usd;
+	dst->failovers_out += src->failovers_out;
+	dst->http_429 += src->http_429;
+	dst->circuit_trips += src->circuit_trips;
+	dst->disabled += src->disabled;
+	dst->cost_ref_usd += src->cost_ref_usd;
+	dst->saving_usd += src->saving_usd;
 	for (size_t i = 0; i < src->nclasses; i++)
 		add_class(dst, src->classes[i].name, src->classes[i].count);
 }
@@ -114,6 +127,41 @@ static int cmp_rows(const void *a, const void *b)
 	return c ? c : strcmp(x->model, y->model);
 }
 
+/* model_row: the row of provider+model, added if new (the models are
+ * sorted again once all are in). */
+static struct report_row *model_row(struct report *r, struct report_row *last,
+				    const char *provider, const char *model)
+{
+	/* last is the row used before: rows in a stream mostly share it */
+	if (last && same(last->model, model) && same(last->provider, provider))
+		return last;
+	last = find(r->models, r->nmodels, provider, model);
+	return last ? last : push(&r->models, &r->nmodels, provider, model);
+}
+
+/* provider_row: the row of provider, inserted in name order if new (a
+ * provider with events but no request). */
+static struct report_row *provider_row(struct report *r, const char *provider)
+{
+	size_t i = 0;
+	int cmp = 1;
+
+	while (i < r->nproviders &&
+	       (cmp = strcmp(r->providers[i].provider, provider)) < 0)
+		i++;
+	if (i < r->nproviders && cmp == 0)
+		return &r->providers[i];
+	push(&r->providers, &r->nproviders, provider, NULL);
+	if (i < r->nproviders - 1) {
+		struct report_row tmp = r->providers[r->nproviders - 1];
+
+		memmove(r->providers + i + 1, r->providers + i,
+			(r->nproviders - 1 - i) * sizeof(*r->providers));
+		r->providers[i] = tmp;
+	}
+	return &r->providers[i];
+}
+
 /* load_groups: one model row per provider+model, with its counts. One
  * plain scan summed here: a GROUP BY would sort the whole ledger, and
  * there are only a handful of groups. */
@@ -124,7 +172,8 @@ static int load_groups(struct queue *q, struct report *r)
 	int rc = prepare(q,
 			 "SELECT provider, model, error_class, "
 			 "tokens_in + tokens_cached + tokens_cache_write, "
-			 "tokens_out + tokens_reasoning, cost_usd "
+			 "tokens_out + tokens_reasoning, cost_usd, "
+			 "action IS 'failover', http_status IS 429 "
 			 "FROM attempts",
 			 &st);
 
@@ -137,11 +186,7 @@ static int load_groups(struct queue *q, struct report *r)
 
 		if (!prov || !model || !cls)
 			continue; /* NOT NULL columns: cannot happen */
-		/* m is the last row used: requests in a row mostly share it */
-		if (!m || !same(m->model, model) || !same(m->provider, prov))
-			m = find(r->models, r->nmodels, prov, model);
-		if (!m)
-			m = push(&r->models, &r->nmodels, prov, model);
+		m = model_row(r, m, prov, model);
 		m->requests++;
 		if (strcmp(cls, "ok") == 0) {
 			m->successes++;
@@ -152,64 +197,168 @@ static int load_groups(struct queue *q, struct report *r)
 		m->tokens_in += sqlite3_column_int64(st, 3);
 		m->tokens_out += sqlite3_column_int64(st, 4);
 		m->cost_usd += sqlite3_column_double(st, 5);
+		m->failovers_out += sqlite3_column_int(st, 6);
+		m->http_429 += sqlite3_column_int(st, 7);
 	}
 	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
 	sqlite3_finalize(st);
-	if (r->nmodels)
-		qsort(r->models, r->nmodels, sizeof(*r->models), cmp_rows);
 	return rc;
 }
 
-/* load_retries: retries = requests - distinct jobs, per provider and per
- * provider+model, from one stream sorted by (provider, job, model): a new
- * (provider, job) block is a distinct job for the provider, and within a
- * block each new model is a distinct job for that model. One sort instead
- * of a count(DISTINCT) per level. */
-static int load_retries(struct queue *q, struct report *r)
+/* load_results: the cost on the dearest candidate and the saving, per
+ * provider+model that served a done job. A plain scan of the results
+ * (one row per job) summed here, like load_groups. A result without
+ * provider or model (not written by a run) counts in the totals only. */
+static int load_results(struct queue *q, struct report *r)
 {
 	sqlite3_stmt *st = NULL;
-	struct report_row *p = NULL, *m = NULL;
-	int64_t job = 0;
+	struct report_row *m = NULL;
+	/* CROSS JOIN keeps results outside: the jobs table is the larger,
+	 * and each result finds its job by primary key. */
 	int rc = prepare(q,
-			 "SELECT provider, job_id, model FROM attempts "
-			 "ORDER BY provider, job_id, model",
+			 "SELECT r.provider, r.model, r.cost_usd, "
+			 "coalesce(r.cost_ref_usd, r.cost_usd) "
+			 "FROM results r CROSS JOIN jobs j ON j.id = r.job_id "
+			 "WHERE j.state = ?1",
 			 &st);
 
 	if (rc)
 		return rc;
-	/* retries counts distinct jobs until the subtraction at the end */
+	sqlite3_bind_int(st, 1, JOB_DONE);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *prov = (const char *)sqlite3_column_text(st, 0);
+		const char *model = (const char *)sqlite3_column_text(st, 1);
+		double cost = sqlite3_column_double(st, 2);
+		double ref = sqlite3_column_double(st, 3);
+		struct report_row *row = &r->totals;
+
+		if (prov && model)
+			row = m = model_row(r, m, prov, model);
+		row->cost_ref_usd += ref;
+		row->saving_usd += ref - cost;
+	}
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the results");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* load_events: circuit trips and disabled providers, from the events
+ * table (a row per provider event, not per request: small). */
+static int load_events(struct queue *q, struct report *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(q,
+			 "SELECT provider, kind = 'breaker_open', count(*) "
+			 "FROM events WHERE kind IN ('breaker_open', "
+			 "'disabled') GROUP BY provider, kind",
+			 &st);
+
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *prov = (const char *)sqlite3_column_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 2);
+		struct report_row *p;
+
+		if (!prov)
+			continue; /* NOT NULL column: cannot happen */
+		p = provider_row(r, prov);
+		if (sqlite3_column_int(st, 1)) {
+			p->circuit_trips += n;
+			r->totals.circuit_trips += n;
+		} else {
+			p->disabled += n;
+			r->totals.disabled += n;
+		}
+	}
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the events");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Where a row last met a job, during load_jobs. */
+struct last_job {
+	int64_t job;
+	int any; /* job is set */
+};
+
+/* first_time: whether this request is the first of job on the row at k,
+ * and remember job. */
+static int first_time(struct last_job *k, int64_t job)
+{
+	int first = !k->any || k->job != job;
+
+	k->job = job;
+	k->any = 1;
+	return first;
+}
+
+/* load_jobs: retries and failovers in, from one stream in job order (see
+ * the top). retries = requests - distinct jobs, at both levels. */
+static int load_jobs(struct queue *q, struct report *r)
+{
+	sqlite3_stmt *st = NULL;
+	struct last_job *lp = xcalloc(r->nproviders ? r->nproviders : 1,
+				      sizeof(*lp));
+	struct last_job *lm = xcalloc(r->nmodels ? r->nmodels : 1,
+				      sizeof(*lm));
+	/* the previous request: its job, rows, and whether it failed over */
+	struct report_row *pp = NULL, *pm = NULL;
+	int64_t pjob = 0;
+	int pfail = 0;
+	int rc = prepare(q,
+			 "SELECT job_id, provider, model, action IS 'failover' "
+			 "FROM attempts ORDER BY job_id, id",
+			 &st);
+
+	if (rc)
+		goto out;
+	/* retries counts distinct jobs until the subtraction at the end */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t job = sqlite3_column_int64(st, 0);
+		const char *prov = (const char *)sqlite3_column_text(st, 1);
 		const char *model = (const char *)sqlite3_column_text(st, 2);
-		int64_t j = sqlite3_column_int64(st, 1);
-		int block = 0;
+		struct report_row *p, *m;
 
 		if (!prov || !model)
-			continue;
-		if (!p || !same(p->provider, prov)) {
-			p = find(r->providers, r->nproviders, prov, NULL);
-			block = 1;
-		}
-		if (j != job || !m)
-			block = 1;
-		job = j;
-		if (block || !same(m->model, model) ||
-		    !same(m->provider, prov)) {
-			m = find(r->models, r->nmodels, prov, model);
-			if (m)
-				m->retries++;
-		}
-		if (block && p)
+			continue; /* NOT NULL columns: cannot happen */
+		p = pp && same(pp->provider, prov)
+			    ? pp
+			    : find(r->providers, r->nproviders, prov, NULL);
+		m = pm && same(pm->provider, prov) && same(pm->model, model)
+			    ? pm
+			    : find(r->models, r->nmodels, prov, model);
+		if (!p || !m)
+			continue; /* every request has its rows */
+		if (first_time(&lp[p - r->providers], job))
 			p->retries++;
+		if (first_time(&lm[m - r->models], job))
+			m->retries++;
+		if (pfail && job == pjob) {
+			if (p != pp)
+				p->failovers_in++;
+			if (m != pm)
+				m->failovers_in++;
+		}
+		pp = p;
+		pm = m;
+		pjob = job;
+		pfail = sqlite3_column_int(st, 3);
 	}
 	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
-	sqlite3_finalize(st);
 	for (size_t i = 0; i < r->nmodels; i++)
 		r->models[i].retries =
 			r->models[i].requests - r->models[i].retries;
-	for (size_t i = 0; i < r->nproviders; i++)
+	for (size_t i = 0; i < r->nproviders; i++) {
 		r->providers[i].retries =
 			r->providers[i].requests - r->providers[i].retries;
+		r->totals.retries += r->providers[i].retries;
+		r->totals.failovers_in += r->providers[i].failovers_in;
+	}
+out:
+	sqlite3_finalize(st);
+	free(lm);
+	free(lp);
 	return rc;
 }
 
@@ -326,8 +475,10 @@ int report_load(struct queue *q, struct report **out)
 	row_init(&r->totals, NULL, NULL);
 	if ((rc = qexec(q, "BEGIN", "reading the ledger")))
 		goto fail;
-	if ((rc = load_groups(q, r)))
+	if ((rc = load_groups(q, r)) || (rc = load_results(q, r)))
 		goto fail;
+	if (r->nmodels)
+		qsort(r->models, r->nmodels, sizeof(*r->models), cmp_rows);
 	/* Models are sorted by provider, so providers come out sorted. */
 	for (size_t i = 0; i < r->nmodels; i++) {
 		struct report_row *m = &r->models[i];
@@ -342,11 +493,8 @@ int report_load(struct queue *q, struct report **out)
 		add_row(p, m);
 		add_row(&r->totals, m);
 	}
-	if ((rc = load_retries(q, r)))
-		goto fail;
-	for (size_t i = 0; i < r->nproviders; i++)
-		r->totals.retries += r->providers[i].retries;
-	if ((rc = load_latencies(q, r)))
+	if ((rc = load_events(q, r)) || (rc = load_jobs(q, r)) ||
+	    (rc = load_latencies(q, r)))
 		goto fail;
 	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 	*out = r;

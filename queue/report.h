@@ -1,6 +1,8 @@
 /* report.h — the ledger summed per provider and per provider+model:
  * requests, outcomes by class, retries, tokens, cost and latency
- * percentiles. Not thread-safe (uses the connection). */
+ * percentiles; and what routing did: failovers, 429s, circuit trips, and
+ * the saving against each route's dearest candidate. Not thread-safe
+ * (uses the connection). */
 #ifndef NIGHTSHIFT_REPORT_H
 #define NIGHTSHIFT_REPORT_H
 
@@ -31,6 +33,27 @@ struct report_row {
 	int64_t tokens_in;  /* uncached + cache read + cache write */
 	int64_t tokens_out; /* output + reasoning */
 	double cost_usd;
+	/* Requests whose action was "failover" (left for another
+	 * candidate). */
+	int64_t failovers_out;
+	/* Requests that followed a "failover" request of the same job on
+	 * another provider (model rows: another provider+model). The total
+	 * is the sum over providers, so it can be below failovers_out: a
+	 * failover between two models of one provider, or one whose next
+	 * request is not sent yet. */
+	int64_t failovers_in;
+	int64_t http_429; /* HTTP status 429, whatever its error class */
+	/* Events of the provider: circuit breaker opened, provider disabled
+	 * for a run. Provider rows and totals; 0 in model rows. */
+	int64_t circuit_trips;
+	int64_t disabled;
+	/* Over the results of done jobs served here (results.provider and
+	 * model): what the winning request's tokens would have cost on the
+	 * job's dearest candidate (unknown = the job's cost), and that minus
+	 * the job's cost including its failed requests anywhere. Negative
+	 * when the failures cost more than routing saved. */
+	double cost_ref_usd;
+	double saving_usd;
 	int64_t p50_ms, p95_ms, p99_ms;
 	struct report_class *classes; /* failures only, by name */
 	size_t nclasses;

@@ -1,6 +1,8 @@
 /* cmd_report.c — `nightshift report`: the ledger per provider (and per
  * model under it): requests, outcomes, retries, tokens, cost and latency
- * percentiles, then totals; as a table, JSON or CSV. */
+ * percentiles; what routing did (failovers, 429s, circuit trips) and what
+ * it saved against each route's dearest candidate; then totals; as a
+ * table, JSON or CSV. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +25,14 @@ static const char USAGE[] =
 	"+ cache write) and out (incl. reasoning), cost, and latency\n"
 	"p50/p95/p99 in ms (exact, nearest rank, over all of the provider's\n"
 	"requests).\n"
+	"\n"
+	"Routing, per provider and model: failovers out (requests after\n"
+	"which the job moved to its next candidate) and in (requests that\n"
+	"followed one on another provider), HTTP 429 replies, circuit\n"
+	"breaker trips and times the provider was disabled for a run; and,\n"
+	"over the done jobs it served, what the winning tokens would have\n"
+	"cost on the route's most expensive candidate, and the saving: that\n"
+	"minus the job's cost, failed requests included.\n"
 	"\n"
 	"  --db FILE   queue database (default $NIGHTSHIFT_DB, else "
 	"./nightshift.db)\n"
@@ -62,6 +72,17 @@ static cJSON *row_json(const struct report_row *r)
 	cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
 	cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
 	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+	cJSON_AddNumberToObject(o, "failovers_in", (double)r->failovers_in);
+	cJSON_AddNumberToObject(o, "failovers_out", (double)r->failovers_out);
+	cJSON_AddNumberToObject(o, "http_429", (double)r->http_429);
+	/* events belong to a provider, not to one of its models */
+	if (!r->model) {
+		cJSON_AddNumberToObject(o, "circuit_trips",
+					(double)r->circuit_trips);
+		cJSON_AddNumberToObject(o, "disabled", (double)r->disabled);
+	}
+	cJSON_AddNumberToObject(o, "cost_ref_usd", r->cost_ref_usd);
+	cJSON_AddNumberToObject(o, "saving_usd", r->saving_usd);
 	lat = cJSON_AddObjectToObject(o, "latency_ms");
 	if (lat) {
 		add_pct(lat, "p50", (long long)r->p50_ms);
@@ -161,6 +182,12 @@ static void csv_row(const char *name, const struct report_row *r,
 	csv_pct((long long)r->p50_ms);
 	csv_pct((long long)r->p95_ms);
 	csv_pct((long long)r->p99_ms);
+	printf(",%lld,%lld,%lld,%lld,%lld,", (long long)r->failovers_in,
+	       (long long)r->failovers_out, (long long)r->http_429,
+	       (long long)r->circuit_trips, (long long)r->disabled);
+	csv_num(r->cost_ref_usd);
+	putchar(',');
+	csv_num(r->saving_usd);
 	/* Both class lists are sorted by name and the totals' holds them
 	 * all, so one walk fills the columns. */
 	for (size_t i = 0; i < cols->nclasses; i++) {
@@ -177,7 +204,9 @@ static void csv_row(const char *name, const struct report_row *r,
 static void print_csv(const struct report *r)
 {
 	fputs("provider,requests,successes,failures,retries,tokens_in,"
-	      "tokens_out,cost_usd,p50_ms,p95_ms,p99_ms",
+	      "tokens_out,cost_usd,p50_ms,p95_ms,p99_ms,failovers_in,"
+	      "failovers_out,http_429,circuit_trips,disabled,cost_ref_usd,"
+	      "saving_usd",
 	      stdout);
 	for (size_t i = 0; i < r->totals.nclasses; i++) {
 		const char *name = r->totals.classes[i].name;
@@ -233,6 +262,62 @@ static void text_classes(const char *indent, const struct report_row *r)
 	putchar('\n');
 }
 
+/* text_count: a count, or "-" where the row cannot have one. */
+static void text_count(int width, int known, long long v)
+{
+	if (known)
+		printf(" %*lld", width, v);
+	else
+		printf(" %*s", width, "-");
+}
+
+static void routing_row(const char *indent, const char *name,
+			const struct report_row *r)
+{
+	int w = 20 - (int)strlen(indent);
+
+	printf("%s%-*s", indent, w < 1 ? 1 : w, name);
+	text_count(12, 1, (long long)r->failovers_in);
+	text_count(13, 1, (long long)r->failovers_out);
+	text_count(8, 1, (long long)r->http_429);
+	text_count(7, !r->model, (long long)r->circuit_trips);
+	text_count(8, !r->model, (long long)r->disabled);
+	printf(" %14.6f %12.6f", r->cost_ref_usd, r->saving_usd);
+	if (r->cost_ref_usd > 0)
+		printf(" %7.1f%%\n", 100 * r->saving_usd / r->cost_ref_usd);
+	else
+		printf(" %8s\n", "-");
+}
+
+/* print_routing: the second table, one line per provider and model as in
+ * the first, and the saving in one sentence. */
+static void print_routing(const struct report *r)
+{
+	const struct report_row *t = &r->totals;
+	double save = t->saving_usd;
+
+	printf("\n%-20s %12s %13s %8s %7s %8s %14s %12s %8s\n", "routing",
+	       "failovers in", "failovers out", "429s", "trips", "disabled",
+	       "dearest (USD)", "saved (USD)", "saved");
+	for (size_t i = 0; i < r->nproviders; i++) {
+		const struct report_row *p = &r->providers[i];
+
+		routing_row("", p->provider, p);
+		for (size_t j = 0; j < r->nmodels; j++)
+			if (strcmp(r->models[j].provider, p->provider) == 0)
+				routing_row("  ", r->models[j].model,
+					    &r->models[j]);
+	}
+	routing_row("", "TOTAL", t);
+	/* Failed requests can cost more than the cheap route saved. */
+	printf("routing %s $%.6f", save < 0 ? "lost" : "saved",
+	       save < 0 ? -save : save);
+	if (t->cost_ref_usd > 0)
+		printf(" (%.1f%%)", 100 * (save < 0 ? -save : save) /
+					    t->cost_ref_usd);
+	puts(" against each route's most expensive candidate");
+}
+
 static void print_text(const struct report *r)
 {
 	if (r->totals.requests == 0) {
@@ -255,6 +340,7 @@ static void print_text(const struct report *r)
 	}
 	text_row("", "TOTAL", &r->totals);
 	text_classes("  ", &r->totals);
+	print_routing(r);
 }
 
 int cmd_report(int argc, char **argv)

@@ -75,6 +75,61 @@ check "report --json is JSON" test "$(sqlite3 :memory: "SELECT json_valid(readfi
 run report --db q.db --csv
 expect "report --csv" 0 "provider,requests,successes,failures,retries" "TOTAL,6,3,3,1,"
 check "report --csv has a header, two providers and TOTAL" test "$(grep -c . "$T/out")" = 4
+# --- report: routing (failovers, 429s, circuit trips, saving), on its own
+# queue so the ledger above keeps its counts.
+#   job-1: qwen 429 retry, 429 failover, deepseek ok (ref 0.010 for 0.003)
+#   job-2: qwen ok (ref 0.004 for 0.001)
+#   job-3: deepseek 503 failover, qwen ok (ref unknown: no saving)
+#   events: qwen breaker_open (and paused, not counted), deepseek disabled
+for i in 1 2 3; do line $i; done > routed.jsonl
+run ingest --db routed.db routed.jsonl
+expect "ingest the routed jobs" 0 "enqueued 3"
+sqlite3 routed.db <<'EOF'
+UPDATE jobs SET state = 2;
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, action, latency_ms, cost_usd)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 429, 'rate_limited', 'retry', 20, 0 FROM jobs WHERE custom_id = 'job-1';
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, action, latency_ms, cost_usd)
+  SELECT id, 'r1', 'deepseek', 'deepseek-chat', 0, 503, 'server_error', 'failover', 30, 0 FROM jobs WHERE custom_id = 'job-3';
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, action, latency_ms, cost_usd)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 429, 'rate_limited', 'failover', 20, 0 FROM jobs WHERE custom_id = 'job-1';
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, action, latency_ms, cost_usd)
+  SELECT id, 'r1', 'qwen', 'qwen-plus', 0, 200, 'ok', 'done', 500, 0.001 FROM jobs WHERE custom_id IN ('job-2', 'job-3');
+INSERT INTO attempts (job_id, run_id, provider, model, sent_at, http_status, error_class, action, latency_ms, cost_usd)
+  SELECT id, 'r1', 'deepseek', 'deepseek-chat', 0, 200, 'ok', 'done', 700, 0.003 FROM jobs WHERE custom_id = 'job-1';
+INSERT INTO results (job_id, provider, model, status_code, attempts, cost_usd, cost_ref_usd, latency_ms, finished_at)
+  SELECT id, 'deepseek', 'deepseek-chat', 200, 3, 0.003, 0.010, 700, 1 FROM jobs WHERE custom_id = 'job-1';
+INSERT INTO results (job_id, provider, model, status_code, attempts, cost_usd, cost_ref_usd, latency_ms, finished_at)
+  SELECT id, 'qwen', 'qwen-plus', 200, 1, 0.001, 0.004, 500, 1 FROM jobs WHERE custom_id = 'job-2';
+INSERT INTO results (job_id, provider, model, status_code, attempts, cost_usd, latency_ms, finished_at)
+  SELECT id, 'qwen', 'qwen-plus', 200, 2, 0.002, 500, 1 FROM jobs WHERE custom_id = 'job-3';
+INSERT INTO events (run_id, at, provider, kind) VALUES ('r1', 1, 'qwen', 'breaker_open'),
+  ('r1', 2, 'qwen', 'paused'), ('r1', 3, 'deepseek', 'disabled');
+EOF
+# jfield PATH: PATH in the last run's JSON output, floats to 6 places.
+jfield() {
+  sqlite3 :memory: "SELECT CASE json_type(v, '$1') WHEN 'real' THEN printf('%.6f', json_extract(v, '$1')) ELSE json_extract(v, '$1') END FROM (SELECT readfile('$T/out') AS v)"
+}
+# jfields PREFIX KEY...: the KEYs of the object at PREFIX, space-separated.
+jfields() {
+  p=$1; shift
+  for k in "$@"; do printf '%s ' "$(jfield "$p.$k")"; done
+}
+ROUTING="failovers_in failovers_out http_429 circuit_trips disabled cost_ref_usd saving_usd"
+run report --db routed.db --json
+expect "report --json with routing" 0 '"failovers_in"' '"circuit_trips"' '"saving_usd"'
+check "deepseek: failovers in/out, 429s, trips, disabled, cost on the dearest, saving" \
+  test "$(jfields '$.providers[0]' $ROUTING)" = "1 1 0 0 1 0.010000 0.007000 "
+check "qwen: failovers in/out, 429s, trips, disabled, cost on the dearest, saving" \
+  test "$(jfields '$.providers[1]' $ROUTING)" = "1 1 2 1 0 0.006000 0.003000 "
+check "a model row has failovers but no provider events" \
+  test "$(jfields '$.providers[1].models[0]' failovers_in http_429 circuit_trips)" = "1 2  "
+check "totals: failovers, 429s, trips, disabled, cost on the dearest, saving" \
+  test "$(jfields '$.totals' $ROUTING)" = "2 2 2 1 1 0.016000 0.010000 "
+run report --db routed.db
+expect "report says what routing saved" 0 "failovers in" "routing saved \$0.010000 (62.5%) against each route's most expensive candidate"
+run report --db routed.db --csv
+expect "report --csv has the routing columns" 0 "p99_ms,failovers_in,failovers_out,http_429,circuit_trips,disabled,cost_ref_usd,saving_usd"
+
 line 9 > one.jsonl
 run ingest --db empty.db one.jsonl
 run report --db empty.db

@@ -1,7 +1,8 @@
 /* test_report.c — the ledger report on a hand-built ledger (counts per
- * error class, retries, tokens, cost, exact latency percentiles), its
- * JSON/CSV/text forms, and `retry`, which requeues dead jobs and keeps
- * their ledger rows. */
+ * error class, retries, tokens, cost, exact latency percentiles; routing:
+ * failovers in and out, 429s, circuit trips, the saving against each
+ * route's dearest candidate), its JSON/CSV/text forms, and `retry`, which
+ * requeues dead jobs and keeps their ledger rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +232,12 @@ static void report_counts_classes_retries_tokens_and_cost(void **state)
 	assert_int_equal(t->nclasses, 4);
 	assert_string_equal(t->classes[0].name, "content_filter");
 	assert_int_equal(class_count(t, "rate_limited"), 6);
+	/* no actions, statuses, events or results in this ledger */
+	assert_int_equal(t->failovers_in, 0);
+	assert_int_equal(t->failovers_out, 0);
+	assert_int_equal(t->http_429, 0);
+	assert_int_equal(t->circuit_trips, 0);
+	assert_float_equal(t->cost_ref_usd, 0, 1e-12);
 	report_free(&r);
 	assert_null(r);
 }
@@ -332,8 +339,10 @@ static char *capture(struct fx *f, int (*cmd)(int, char **), int argc,
 
 static const char CSV_HEADER[] =
 	"provider,requests,successes,failures,retries,tokens_in,tokens_out,"
-	"cost_usd,p50_ms,p95_ms,p99_ms,failed_content_filter,"
-	"failed_rate_limited,failed_server_error,failed_timeout\n";
+	"cost_usd,p50_ms,p95_ms,p99_ms,failovers_in,failovers_out,http_429,"
+	"circuit_trips,disabled,cost_ref_usd,saving_usd,"
+	"failed_content_filter,failed_rate_limited,failed_server_error,"
+	"failed_timeout\n";
 
 static void report_json_and_csv_carry_the_numbers(void **state)
 {
@@ -382,7 +391,7 @@ static void report_json_and_csv_carry_the_numbers(void **state)
 	assert_true(strncmp(out, CSV_HEADER, strlen(CSV_HEADER)) == 0);
 	/* cost is a float sum: checked in the JSON above, skipped here */
 	assert_non_null(strstr(out, "\nqwen,100,90,10,20,1300,800,"));
-	assert_non_null(strstr(out, ",50,95,99,0,5,3,2\n"));
+	assert_non_null(strstr(out, ",50,95,99,0,0,0,0,0,0,0,0,5,3,2\n"));
 	assert_non_null(strstr(out, "\nTOTAL,110,98,12,24,1430,880,"));
 	free(out);
 
@@ -424,9 +433,304 @@ static void report_on_empty_ledger_says_so(void **state)
 	free(out);
 	out = capture(f, cmd_report, NARGS(csv_args), csv_args, &rc);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "\nTOTAL,0,0,0,0,0,0,0,,,\n"));
+	assert_non_null(
+		strstr(out, "\nTOTAL,0,0,0,0,0,0,0,,,,0,0,0,0,0,0,0\n"));
 	free(out);
 	assert_int_equal(cmd_report(NARGS(both), both), 2);
+}
+
+/* ---- routing */
+
+/* One ledger row with its HTTP status (0: none) and action (NULL: not
+ * recorded, as in rows older than the column). */
+static void routed(struct fx *f, int job, const char *provider,
+		   const char *model, const char *cls, int status,
+		   const char *action)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(
+		sqlite3_prepare_v2(
+			f->raw,
+			"INSERT INTO attempts (job_id, run_id, provider, "
+			"model, sent_at, http_status, error_class, action, "
+			"latency_ms, cost_usd) VALUES (?1, 'r1', ?2, ?3, 0, "
+			"?4, ?5, ?6, 10, 0.001)",
+			-1, &st, NULL),
+		SQLITE_OK);
+	sqlite3_bind_int(st, 1, job);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, model, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_int(st, 4, status);
+	sqlite3_bind_text(st, 5, cls, -1, SQLITE_STATIC);
+	if (action)
+		sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* A job in state, with a result served by provider/model when given:
+ * cost_usd the job's total, ref its cost on the dearest candidate (< 0:
+ * NULL, not known). */
+static void routed_job(struct fx *f, int id, int state, const char *provider,
+		       const char *model, double cost, double ref)
+{
+	char s[640], refs[32];
+
+	snprintf(s, sizeof(s),
+		 "INSERT INTO jobs (id, custom_id, state, body_hash, "
+		 "request, est_input_tokens, max_output_tokens, created_at, "
+		 "updated_at) VALUES (%d, 'job-%d', %d, 1, x'00', 1, 0, 0, 0)",
+		 id, id, state);
+	sql(f, s);
+	if (!provider)
+		return;
+	if (ref < 0)
+		strcpy(refs, "NULL");
+	else
+		snprintf(refs, sizeof(refs), "%.17g", ref);
+	snprintf(s, sizeof(s),
+		 "INSERT INTO results (job_id, provider, model, attempts, "
+		 "cost_usd, cost_ref_usd, error_code, finished_at) VALUES "
+		 "(%d, '%s', '%s', 1, %.17g, %s, %s, 1)",
+		 id, provider, model, cost, refs,
+		 state == JOB_DEAD ? "'timeout'" : "NULL");
+	sql(f, s);
+}
+
+/* The routing ledger, requests of different jobs interleaved as a run
+ * writes them:
+ * - job 1: qwen-plus 429 retry, 429 failover; deepseek ok.
+ * - job 2: qwen-plus 503 failover; qwen-max content_filter failover (a
+ *   failover within qwen); openai ok.
+ * - job 3: deepseek ok. job 4: openai 429 (class overloaded) failover,
+ *   not sent on yet; job 5, next in job order, starts on qwen.
+ * - job 6: deepseek without an action recorded, then qwen: not a
+ *   failover. job 7: deepseek rate_limited without a status, dead.
+ * Events: qwen 2 trips and disabled once, deepseek and mistral (no
+ * request) one trip each, openai paused (not counted).
+ * Results: done jobs 1 and 3 on deepseek (refs 0.010 and 0.003 for costs
+ * 0.004 and 0.001), 2 on openai (ref unknown: no saving), 5 on qwen
+ * (ref 0.0015 for 0.002: a loss); dead job 8 on qwen is not counted. */
+static void build_routing(struct fx *f)
+{
+	sql(f, "BEGIN");
+	routed(f, 1, "qwen", "qwen-plus", "rate_limited", 429, "retry");
+	routed(f, 2, "qwen", "qwen-plus", "server_error", 503, "failover");
+	routed(f, 1, "qwen", "qwen-plus", "rate_limited", 429, "failover");
+	routed(f, 3, "deepseek", "deepseek-chat", "ok", 200, "done");
+	routed(f, 2, "qwen", "qwen-max", "content_filter", 400, "failover");
+	routed(f, 4, "openai", "gpt-4o-mini", "overloaded", 429, "failover");
+	routed(f, 1, "deepseek", "deepseek-chat", "ok", 200, "done");
+	routed(f, 6, "deepseek", "deepseek-chat", "timeout", 0, NULL);
+	routed(f, 2, "openai", "gpt-4o-mini", "ok", 200, "done");
+	routed(f, 5, "qwen", "qwen-plus", "ok", 200, "done");
+	routed(f, 6, "qwen", "qwen-plus", "ok", 200, NULL);
+	routed(f, 7, "deepseek", "deepseek-chat", "rate_limited", 0, "dead");
+	sql(f, "INSERT INTO events (run_id, at, provider, kind) VALUES "
+	       "('r1', 1, 'qwen', 'breaker_open'), "
+	       "('r1', 2, 'qwen', 'disabled'), "
+	       "('r1', 3, 'deepseek', 'breaker_open'), "
+	       "('r1', 4, 'openai', 'paused'), "
+	       "('r1', 5, 'openai', 'paused'), "
+	       "('r2', 6, 'qwen', 'breaker_open'), "
+	       "('r2', 7, 'mistral', 'breaker_open')");
+	routed_job(f, 1, JOB_DONE, "deepseek", "deepseek-chat", 0.004, 0.010);
+	routed_job(f, 2, JOB_DONE, "openai", "gpt-4o-mini", 0.005, -1);
+	routed_job(f, 3, JOB_DONE, "deepseek", "deepseek-chat", 0.001, 0.003);
+	routed_job(f, 4, JOB_QUEUED, NULL, NULL, 0, 0);
+	routed_job(f, 5, JOB_DONE, "qwen", "qwen-plus", 0.002, 0.0015);
+	routed_job(f, 6, JOB_DONE, NULL, NULL, 0, 0);
+	routed_job(f, 7, JOB_DEAD, "deepseek", "deepseek-chat", 0.001, -1);
+	routed_job(f, 8, JOB_DEAD, "qwen", "qwen-plus", 0.007, 0.009);
+	sql(f, "COMMIT");
+}
+
+static const struct report_row *model_of(const struct report *r,
+					 const char *name)
+{
+	for (size_t i = 0; i < r->nmodels; i++)
+		if (strcmp(r->models[i].model, name) == 0)
+			return &r->models[i];
+	fail_msg("no model row %s", name);
+	return NULL;
+}
+
+static void report_counts_failovers_429s_trips_and_saving(void **state)
+{
+	struct fx *f = *state;
+	struct queue *q;
+	struct report *r;
+	const struct report_row *ds, *mi, *oa, *qw, *m, *t;
+
+	build_routing(f);
+	assert_int_equal(queue_open(f->db, 0, &q, NULL, 0), QUEUE_OK);
+	assert_int_equal(report_load(q, &r), QUEUE_OK);
+	queue_close(&q);
+
+	/* mistral has events but no request: a row of its own, in order */
+	assert_int_equal(r->nproviders, 4);
+	ds = &r->providers[0];
+	mi = &r->providers[1];
+	oa = &r->providers[2];
+	qw = &r->providers[3];
+	assert_string_equal(ds->provider, "deepseek");
+	assert_string_equal(mi->provider, "mistral");
+	assert_string_equal(oa->provider, "openai");
+	assert_string_equal(qw->provider, "qwen");
+
+	assert_int_equal(qw->requests, 6);
+	assert_int_equal(qw->retries, 2); /* jobs 1 and 2 sent twice */
+	assert_int_equal(qw->failovers_out, 3);
+	assert_int_equal(qw->failovers_in, 0); /* qwen-max: same provider */
+	assert_int_equal(qw->http_429, 2);
+	assert_int_equal(qw->circuit_trips, 2);
+	assert_int_equal(qw->disabled, 1);
+	assert_float_equal(qw->cost_ref_usd, 0.0015, 1e-12);
+	assert_float_equal(qw->saving_usd, -0.0005, 1e-12);
+
+	assert_int_equal(ds->requests, 4);
+	assert_int_equal(ds->retries, 0);
+	assert_int_equal(ds->failovers_out, 0);
+	assert_int_equal(ds->failovers_in, 1); /* job 1 */
+	assert_int_equal(ds->http_429, 0);
+	assert_int_equal(class_count(ds, "rate_limited"), 1);
+	assert_int_equal(ds->circuit_trips, 1);
+	assert_int_equal(ds->disabled, 0);
+	assert_float_equal(ds->cost_ref_usd, 0.013, 1e-12);
+	assert_float_equal(ds->saving_usd, 0.008, 1e-12);
+
+	assert_int_equal(oa->requests, 2);
+	assert_int_equal(oa->failovers_out, 1);
+	assert_int_equal(oa->failovers_in, 1); /* job 2, from qwen-max */
+	assert_int_equal(oa->http_429, 1);
+	assert_int_equal(class_count(oa, "rate_limited"), 0);
+	assert_int_equal(oa->circuit_trips, 0); /* paused is not a trip */
+	assert_float_equal(oa->cost_ref_usd, 0.005, 1e-12);
+	assert_float_equal(oa->saving_usd, 0, 1e-12);
+
+	assert_int_equal(mi->requests, 0);
+	assert_int_equal(mi->circuit_trips, 1);
+	assert_int_equal(mi->p50_ms, -1);
+
+	/* model rows: a failover between qwen's models counts there */
+	assert_int_equal(r->nmodels, 4);
+	m = model_of(r, "qwen-plus");
+	assert_int_equal(m->requests, 5);
+	assert_int_equal(m->failovers_out, 2);
+	assert_int_equal(m->failovers_in, 0);
+	assert_int_equal(m->http_429, 2);
+	assert_int_equal(m->retries, 1);
+	assert_float_equal(m->cost_ref_usd, 0.0015, 1e-12);
+	m = model_of(r, "qwen-max");
+	assert_int_equal(m->failovers_out, 1);
+	assert_int_equal(m->failovers_in, 1);
+	assert_int_equal(m->circuit_trips, 0);
+	assert_float_equal(m->cost_ref_usd, 0, 1e-12);
+	m = model_of(r, "gpt-4o-mini");
+	assert_int_equal(m->failovers_in, 1);
+	assert_int_equal(m->http_429, 1);
+	m = model_of(r, "deepseek-chat");
+	assert_int_equal(m->failovers_in, 1);
+	assert_float_equal(m->saving_usd, 0.008, 1e-12);
+
+	t = &r->totals;
+	assert_int_equal(t->requests, 12);
+	assert_int_equal(t->retries, 2);
+	assert_int_equal(t->failovers_out, 4);
+	assert_int_equal(t->failovers_in, 2);
+	assert_int_equal(t->http_429, 3);
+	assert_int_equal(t->circuit_trips, 4);
+	assert_int_equal(t->disabled, 1);
+	assert_float_equal(t->cost_ref_usd, 0.0195, 1e-12);
+	assert_float_equal(t->saving_usd, 0.0075, 1e-12);
+	report_free(&r);
+}
+
+static void report_prints_routing_as_json_csv_and_text(void **state)
+{
+	struct fx *f = *state;
+	char *json_args[] = {"report", "--db", f->db, "--json"};
+	char *csv_args[] = {"report", "--db", f->db, "--csv"};
+	char *text_args[] = {"report", "--db", f->db};
+	const cJSON *provs, *p, *m, *t;
+	cJSON *root;
+	char *out, *line;
+	int rc, width = 0;
+
+	build_routing(f);
+	out = capture(f, cmd_report, NARGS(json_args), json_args, &rc);
+	assert_int_equal(rc, 0);
+	root = cJSON_Parse(out);
+	assert_non_null(root);
+	provs = cJSON_GetObjectItem(root, "providers");
+	assert_int_equal(cJSON_GetArraySize(provs), 4);
+	p = cJSON_GetArrayItem(provs, 3);
+	assert_string_equal(cJSON_GetObjectItem(p, "provider")->valuestring,
+			    "qwen");
+	assert_int_equal(cJSON_GetObjectItem(p, "failovers_out")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(p, "failovers_in")->valueint, 0);
+	assert_int_equal(cJSON_GetObjectItem(p, "http_429")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(p, "circuit_trips")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(p, "disabled")->valueint, 1);
+	assert_float_equal(
+		cJSON_GetObjectItem(p, "saving_usd")->valuedouble, -0.0005,
+		1e-12);
+	/* qwen-max, after qwen-plus by name */
+	m = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "models"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m, "model")->valuestring,
+			    "qwen-max");
+	assert_int_equal(cJSON_GetObjectItem(m, "failovers_in")->valueint, 1);
+	assert_null(cJSON_GetObjectItem(m, "circuit_trips"));
+	assert_null(cJSON_GetObjectItem(m, "disabled"));
+	t = cJSON_GetObjectItem(root, "totals");
+	assert_int_equal(cJSON_GetObjectItem(t, "failovers_in")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(t, "failovers_out")->valueint, 4);
+	assert_int_equal(cJSON_GetObjectItem(t, "http_429")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(t, "circuit_trips")->valueint, 4);
+	assert_int_equal(cJSON_GetObjectItem(t, "disabled")->valueint, 1);
+	assert_float_equal(
+		cJSON_GetObjectItem(t, "cost_ref_usd")->valuedouble, 0.0195,
+		1e-12);
+	assert_float_equal(cJSON_GetObjectItem(t, "saving_usd")->valuedouble,
+			   0.0075, 1e-12);
+	cJSON_Delete(root);
+	free(out);
+
+	out = capture(f, cmd_report, NARGS(csv_args), csv_args, &rc);
+	assert_int_equal(rc, 0);
+	/* qwen: 6 requests, 4 ok (job 5 and 6), 2 retries; then latencies,
+	 * failovers in/out, 429s, trips, disabled, ref, saving, classes
+	 * (content_filter, overloaded, rate_limited, server_error, timeout) */
+	assert_non_null(strstr(out, "\nqwen,6,2,4,2,0,0,0.006,10,10,10,"
+				    "0,3,2,2,1,0.0015,-0.0005,1,0,2,1,0\n"));
+	assert_non_null(strstr(out, "\nmistral,0,0,0,0,0,0,0,,,,"
+				    "0,0,0,1,0,0,0,0,0,0,0,0\n"));
+	assert_non_null(strstr(out, "\nTOTAL,12,5,7,2,0,0,"));
+	free(out);
+
+	out = capture(f, cmd_report, NARGS(text_args), text_args, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\nrouting "));
+	assert_non_null(strstr(out, "failovers in"));
+	assert_non_null(strstr(out, "\nrouting saved $0.007500 (38.5%) "
+				    "against each route's most expensive "
+				    "candidate\n"));
+	for (line = out; *line; line = strchr(line, '\n') + 1) {
+		int n = (int)(strchr(line, '\n') - line);
+
+		width = n > width ? n : width;
+	}
+	assert_true(width <= 120);
+	free(out);
+
+	/* only qwen's result left: its failures cost more than it saved */
+	sql(f, "DELETE FROM results WHERE provider <> 'qwen'");
+	out = capture(f, cmd_report, NARGS(text_args), text_args, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "\nrouting lost $0.000500 (33.3%) "));
+	free(out);
 }
 
 /* ---- retry */
@@ -551,6 +855,8 @@ int main(void)
 		T(empty_ledger_reports_zeros),
 		T(report_json_and_csv_carry_the_numbers),
 		T(report_on_empty_ledger_says_so),
+		T(report_counts_failovers_429s_trips_and_saving),
+		T(report_prints_routing_as_json_csv_and_text),
 		T(retry_requeues_dead_jobs_and_keeps_the_ledger),
 		T(retry_by_id_touches_only_named_dead_jobs),
 #undef T
