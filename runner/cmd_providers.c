@@ -10,14 +10,17 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
+#include "runner/prices.h"
 
 static const char USAGE[] =
-	"usage: nightshift providers [--providers FILE] [--json]\n"
+	"usage: nightshift providers [--providers FILE] [--prices FILE] "
+	"[--json]\n"
 	"\n"
 	"Show the providers config in force: each provider's endpoint, the\n"
 	"environment variable holding its key (SET or not set; the key\n"
@@ -28,6 +31,9 @@ static const char USAGE[] =
 	"\n"
 	"  --providers FILE  use FILE instead of $NIGHTSHIFT_PROVIDERS or the\n"
 	"                    built-in catalogue\n"
+	"  --prices FILE     take model prices and context windows from\n"
+	"                    LiteLLM's model_prices_and_context_window.json\n"
+	"                    (default $NIGHTSHIFT_PRICES, else none)\n"
 	"  --json            the same as one JSON object, for scripts\n"
 	"  -h, --help        this help\n";
 
@@ -104,7 +110,7 @@ static void print_quirks(const struct prov_quirks *q)
 		putchar('\n');
 }
 
-static void print_model(const struct prov_model *m)
+static void print_model(const struct prov *p, const struct prov_model *m)
 {
 	char a[32], b[32], c[32], d[32], s[16], e[16], days[40];
 	size_t i;
@@ -117,6 +123,16 @@ static void print_model(const struct prov_model *m)
 	if (m->context_window)
 		printf(" %9lld", (long long)m->context_window);
 	putchar('\n');
+	/* Only where the model's figures came from elsewhere than the
+	 * provider's line says (a --prices file, which has no off-peak
+	 * windows: those stay the config's). */
+	if (m->price_source &&
+	    (!p->prices_source || strcmp(m->price_source, p->prices_source)))
+		printf("      prices from %s%s%s%s\n", m->price_source,
+		       m->price_date ? ", as of " : "",
+		       m->price_date ? m->price_date : "",
+		       m->noffpeak ? "; off-peak windows from the config"
+				   : "");
 	for (i = 0; i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];
 
@@ -129,11 +145,15 @@ static void print_model(const struct prov_model *m)
 	}
 }
 
-static void print_text(const struct config *c)
+static void print_text(const struct config *c, const char *prices,
+		       size_t npriced)
 {
 	size_t i, j;
 
 	printf("providers config: %s\n", c->source);
+	if (prices)
+		printf("price map: %s (%zu model%s priced from it)\n", prices,
+		       npriced, npriced == 1 ? "" : "s");
 	for (i = 0; i < c->nprovs; i++) {
 		const struct prov *p = &c->provs[i];
 		const char *ks = key_state(p);
@@ -160,7 +180,7 @@ static void print_text(const struct config *c)
 		printf("\n    %-24s %9s %9s %9s %11s %9s\n", "model", "input",
 		       "output", "cached", "cache-write", "context");
 		for (j = 0; j < p->nmodels; j++)
-			print_model(&p->models[j]);
+			print_model(p, &p->models[j]);
 	}
 	printf("\nroutes (a job's body.model may also be \"provider:model\" "
 	       "or a bare model name)\n");
@@ -200,6 +220,10 @@ static cJSON *model_json(const struct prov_model *m)
 	if (m->max_output_tokens)
 		cJSON_AddNumberToObject(o, "max_output_tokens",
 					(double)m->max_output_tokens);
+	if (m->price_source)
+		cJSON_AddStringToObject(o, "price_source", m->price_source);
+	if (m->price_date)
+		cJSON_AddStringToObject(o, "price_date", m->price_date);
 	arr = cJSON_AddArrayToObject(o, "offpeak");
 	for (i = 0; arr && i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];
@@ -318,12 +342,14 @@ int cmd_providers(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"providers", required_argument, NULL, 'p'},
+		{"prices", required_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	const char *file = NULL;
+	const char *file = NULL, *prices = NULL;
 	struct config *c = NULL;
 	char err[1024];
+	size_t npriced = 0;
 	int ch, json = 0, rc;
 
 	optind = 1;
@@ -332,6 +358,9 @@ int cmd_providers(int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			file = optarg;
+			break;
+		case 'P':
+			prices = optarg;
 			break;
 		case 'j':
 			json = 1;
@@ -354,15 +383,23 @@ int cmd_providers(int argc, char **argv)
 	if (file && !*file)
 		return cli_usage_error("providers",
 				       "--providers needs a file name");
+	if (prices && !*prices)
+		return cli_usage_error("providers",
+				       "--prices needs a file name");
 	rc = config_load(file, &c, err, sizeof(err));
+	if (rc == 0)
+		rc = prices_apply(c, prices, &npriced, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "nightshift providers: %s\n", err);
+		config_free(&c);
 		return EXIT_USAGE;
 	}
+	if (!prices && getenv(PRICES_ENV) && *getenv(PRICES_ENV))
+		prices = getenv(PRICES_ENV);
 	if (json) {
 		rc = print_json(c);
 	} else {
-		print_text(c);
+		print_text(c, prices, npriced);
 		rc = EXIT_OK;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))

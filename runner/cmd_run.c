@@ -26,13 +26,15 @@
 #include "runner/cmd.h"
 #include "runner/config.h"
 #include "runner/ingest_file.h"
+#include "runner/prices.h"
 #include "runner/runctx.h"
 #include "runner/store.h"
 #include "runner/worker.h"
 
 static const char USAGE[] =
-	"usage: nightshift run [--db FILE] [--providers FILE] [--workers N]\n"
-	"                      [--max-inflight N] [--max-cost USD [--max-cost-run]]\n"
+	"usage: nightshift run [--db FILE] [--providers FILE] [--prices FILE]\n"
+	"                      [--workers N] [--max-inflight N]\n"
+	"                      [--max-cost USD [--max-cost-run]]\n"
 	"                      [--deadline HH:MM | --max-runtime DUR] [--grace DUR]\n"
 	"                      [FILE.jsonl]\n"
 	"\n"
@@ -45,6 +47,9 @@ static const char USAGE[] =
 	"                     ./nightshift.db)\n"
 	"  --providers FILE   providers config (default $NIGHTSHIFT_PROVIDERS,\n"
 	"                     else the built-in catalogue)\n"
+	"  --prices FILE      model prices and context windows from LiteLLM's\n"
+	"                     model_prices_and_context_window.json, over the\n"
+	"                     providers config's (default $NIGHTSHIFT_PRICES)\n"
 	"  --workers N        worker threads (default: the number of cores)\n"
 	"  --max-inflight N   requests in flight at once, all providers\n"
 	"                     (default: the sum of the providers' max_inflight,\n"
@@ -197,7 +202,7 @@ static void progress(struct runctx *rc, int64_t t0, int tty, int final)
 }
 
 struct opts {
-	const char *db, *providers, *file;
+	const char *db, *providers, *file, *prices;
 	int workers, max_inflight, strict, progress, cost_run;
 	long long grace_ms;
 	double max_cost;       /* < 0: none */
@@ -242,6 +247,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{"db", required_argument, NULL, 'd'},
 		{"providers", required_argument, NULL, 'p'},
+		{"prices", required_argument, NULL, 'X'},
 		{"workers", required_argument, NULL, 'w'},
 		{"max-inflight", required_argument, NULL, 'i'},
 		{"grace", required_argument, NULL, 'g'},
@@ -267,6 +273,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			o->providers = optarg;
+			break;
+		case 'X':
+			o->prices = optarg;
 			break;
 		case 'w':
 		case 'i':
@@ -437,8 +446,10 @@ int cmd_run(int argc, char **argv)
 	memset(&rc, 0, sizeof(rc));
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
-	if (config_load(o.providers, &cfg, err, sizeof(err))) {
+	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
+	    prices_apply(cfg, o.prices, NULL, err, sizeof(err))) {
 		fprintf(stderr, "nightshift run: %s\n", err);
+		config_free(&cfg);
 		return EXIT_USAGE;
 	}
 	o.db = cli_db_path(o.db);
@@ -493,7 +504,7 @@ int cmd_run(int argc, char **argv)
 	rc.policy = (struct policy_cfg){.max_attempts = 5,
 					.base_ms = 1000,
 					.cap_ms = 60000,
-					.quality_retries = 2};
+					.quality_retries = 1};
 	rc.total_at_start = queued;
 	rc.keys = xcalloc(cfg->nprovs, sizeof(*rc.keys));
 	rc.prov_inflight = xcalloc(cfg->nprovs, sizeof(*rc.prov_inflight));

@@ -436,6 +436,8 @@ static void model_free(struct prov_model *m)
 {
 	free(m->name);
 	free(m->offpeak);
+	free(m->price_source);
+	free(m->price_date);
 }
 
 static void prov_free(struct prov *p)

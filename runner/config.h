@@ -34,7 +34,10 @@ struct prov_offpeak {
 };
 
 /* A model's prices are USD per million tokens. context_window and
- * max_output_tokens are 0 when the config does not say. */
+ * max_output_tokens are 0 when the config does not say. price_source and
+ * price_date are NULL unless a price file (runner/prices.h) replaced the
+ * model's figures; then they say which file and its date, and override
+ * the provider's prices_source/prices_date for this model. */
 struct prov_model {
 	char *name;
 	double input_per_mtok, output_per_mtok;
@@ -42,6 +45,7 @@ struct prov_model {
 	int64_t context_window, max_output_tokens;
 	struct prov_offpeak *offpeak;
 	size_t noffpeak;
+	char *price_source, *price_date;
 };
 
 /* Per-provider differences the dialects apply (all 0/empty by default).

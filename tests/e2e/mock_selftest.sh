@@ -105,7 +105,8 @@ start a --log "$log" --key sk-test-123 --retry-after 3 --max-body 4096 \
 	--fault-match @hang@=hang --fault-match @truncated@=truncated \
 	--fault-match @badjson@=badjson --fault-match @error200@=error200 \
 	--fault-match @moderation@=moderation --fault-match @401@=401 \
-	--fault-match @emptychoices@=emptychoices
+	--fault-match @emptychoices@=emptychoices \
+	--fault-match @badcontent@=badcontent
 eq "port_line_is_the_only_stdout" "$(wc -l <"$tmp/a.out" | tr -d ' ')" 1
 A='-H Authorization:Bearer\ sk-test-123'
 auth="Authorization: Bearer sk-test-123"
@@ -269,6 +270,16 @@ chat "go @emptychoices@" -H "$auth"
 nreq=$((nreq + 1))
 eq "fault_emptychoices_status" "$CODE" 200
 has "fault_emptychoices_body" "$BODY" '"choices":\[\]'
+chat "go @badcontent@" -H "$auth"
+nreq=$((nreq + 1))
+eq "fault_badcontent_status" "$CODE" 200
+has "fault_badcontent_is_a_completion" "$BODY" '"object":"chat.completion"'
+has "fault_badcontent_content_not_json" "$BODY" '"content":"Sure! Here is the JSON: {\\"summary\\": \\"broken"'
+# 43 bytes of content -> ceil(43/4) = 11
+has "fault_badcontent_usage" "$BODY" '"completion_tokens":11,'
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@badcontent@"}]}' -H 'x-api-key: sk-test-123'
+nreq=$((nreq + 1))
+has "fault_badcontent_anthropic_text_block" "$BODY" '"content":\[{"type":"text","text":"Sure! Here'
 msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@529@"}]}' -H 'x-api-key: sk-test-123'
 nreq=$((nreq + 1))
 eq "fault_applies_to_anthropic_dialect" "$CODE" 529

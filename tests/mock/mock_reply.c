@@ -31,6 +31,7 @@ static const char *const kind_names[MOCK_K_COUNT] = {
     [MOCK_K_MODERATION] = "moderation",
     [MOCK_K_401] = "401",
     [MOCK_K_EMPTYCHOICES] = "emptychoices",
+    [MOCK_K_BADCONTENT] = "badcontent",
     [MOCK_K_RPM] = "rpm",
     [MOCK_K_AUTH] = "auth",
     [MOCK_K_INVALID] = "invalid",
@@ -279,9 +280,15 @@ static bool wants_json(const cJSON *req)
 	return false;
 }
 
-/* ok_reply fills r with a 200 reply; empty: no choices / content blocks. */
+/* What a model says when it ignores JSON mode: prose, then a JSON
+ * object it never finishes. Not JSON, and not a fenced block either. */
+static const char bad_content[] = "Sure! Here is the JSON: {\"summary\": "
+				  "\"broken";
+
+/* ok_reply fills r with a 200 reply; empty: no choices / content blocks;
+ * text: the content to send instead of the generated one (or NULL). */
 static void ok_reply(const struct mock_call *c, struct mock_reply *r,
-		     bool empty)
+		     bool empty, const char *text)
 {
 	struct mock_content mc;
 	struct sb b = {0};
@@ -290,6 +297,12 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 
 	mock_content_make(c->req, c->hash, c->content_json || wants_json(c->req),
 			  &mc);
+	if (text) {
+		free(mc.text);
+		mc.text = mock_xstrdup(text);
+		mc.cut = false;
+		mc.completion_tokens = (long)((strlen(text) + 3) / 4);
+	}
 	snprintf(id, sizeof(id), "%s%016llx%06llx",
 		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
 		 (unsigned long long)(c->seq & 0xffffff));
@@ -385,16 +398,19 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 	switch (k) {
 	case MOCK_K_OK:
 	case MOCK_K_TRUNCATED:
-		ok_reply(c, r, false);
+		ok_reply(c, r, false, NULL);
 		r->truncate = k == MOCK_K_TRUNCATED;
 		break;
 	case MOCK_K_EMPTYCHOICES:
-		ok_reply(c, r, true);
+		ok_reply(c, r, true, NULL);
+		break;
+	case MOCK_K_BADCONTENT:
+		ok_reply(c, r, false, bad_content);
 		break;
 	case MOCK_K_BADJSON:
 		/* A real reply cut in half: valid JSON up to a point, as a
 		 * proxy that drops the connection's tail would leave it. */
-		ok_reply(c, r, false);
+		ok_reply(c, r, false, NULL);
 		r->len /= 2;
 		r->body[r->len] = '\0';
 		break;

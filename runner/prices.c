@@ -1,0 +1,407 @@
+/* prices.c — lay LiteLLM's price map over the providers config.
+ *
+ * LiteLLM's model_prices_and_context_window.json is one JSON object of
+ * some thousands of entries, keyed by model ("gpt-4o-mini") or by
+ * "provider/model" ("deepseek/deepseek-chat"), each naming its
+ * litellm_provider and mode and giving USD per token:
+ * input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
+ * cache_creation_input_token_cost, plus max_input_tokens and
+ * max_output_tokens. DashScope's entries carry no flat price but a
+ * tiered_pricing array by input length; like the built-in catalogue we take
+ * the lowest tier. Most entries are of no use here (embeddings, images,
+ * other clouds, the "sample_spec" documentation entry), so only the keys a
+ * configured model can have are looked up, and an entry that does not fit
+ * (wrong provider, not a chat model, a field of the wrong type) is passed
+ * over rather than refused: one odd entry upstream must not stop a run.
+ * The file as a whole must parse, though: a truncated download would
+ * otherwise silently leave the old prices in force. */
+#include "runner/prices.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "queue/xalloc.h"
+
+/* The same bounds config.c puts on hand-written figures. */
+#define MAX_PRICE_MTOK 1000000.0
+#define MAX_TOKEN_COUNT ((int64_t)1 << 40)
+#define KEY_MAX 256
+
+/* What one entry says, per token; has_* tells which fields it had. */
+struct entry {
+	int has_in, has_out, has_cached, has_write;
+	double in, out, cached, write;
+	int64_t max_in, max_out; /* 0: not stated */
+};
+
+static const char *const litellm_names[][2] = {
+    {"dashscope", "dashscope"}, {"deepseek", "deepseek"},
+    {"mistral", "mistral"},	{"openai", "openai"},
+    {"anthropic", "anthropic"}, {"gemini", "gemini"},
+};
+
+const char *prices_litellm_provider(const char *flavor)
+{
+	size_t i;
+
+	if (!flavor)
+		return NULL;
+	for (i = 0; i < sizeof(litellm_names) / sizeof(litellm_names[0]); i++)
+		if (strcmp(flavor, litellm_names[i][0]) == 0)
+			return litellm_names[i][1];
+	return NULL;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *source,
+		const char *why)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", source, why);
+	return rc;
+}
+
+/* get_cost: an optional per-token price member. 0 when absent or valid
+ * (*has says which), -1 when it is not a price. */
+static int get_cost(const cJSON *obj, const char *key, int *has, double *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double v;
+
+	*has = 0;
+	if (!it)
+		return 0;
+	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+	if (!isfinite(v) || v < 0 || v * 1e6 > MAX_PRICE_MTOK)
+		return -1;
+	*has = 1;
+	*out = v;
+	return 0;
+}
+
+/* get_count: an optional token count member; 0 (and *out 0) when absent,
+ * -1 when it is not a positive integer. */
+static int get_count(const cJSON *obj, const char *key, int64_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double v;
+
+	*out = 0;
+	if (!it)
+		return 0;
+	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+	if (!isfinite(v) || v < 1 || v != floor(v) ||
+	    v > (double)MAX_TOKEN_COUNT)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* get_costs: the four prices of obj (an entry or a tier). */
+static int get_costs(const cJSON *obj, struct entry *e)
+{
+	if (get_cost(obj, "input_cost_per_token", &e->has_in, &e->in) ||
+	    get_cost(obj, "output_cost_per_token", &e->has_out, &e->out) ||
+	    get_cost(obj, "cache_read_input_token_cost", &e->has_cached,
+		     &e->cached) ||
+	    get_cost(obj, "cache_creation_input_token_cost", &e->has_write,
+		     &e->write))
+		return -1;
+	return 0;
+}
+
+/* lowest_tier: the tier of tiered_pricing that starts at the smallest
+ * input length, or NULL when the array is not a list of tier objects. */
+static const cJSON *lowest_tier(const cJSON *tiers)
+{
+	const cJSON *t, *best = NULL;
+	double best_from = 0;
+
+	if (!cJSON_IsArray(tiers))
+		return NULL;
+	cJSON_ArrayForEach(t, tiers)
+	{
+		const cJSON *range =
+		    cJSON_GetObjectItemCaseSensitive(t, "range");
+		const cJSON *from = cJSON_GetArrayItem(range, 0);
+		double f;
+
+		if (!cJSON_IsObject(t))
+			return NULL;
+		f = cJSON_IsNumber(from) ? from->valuedouble : 0;
+		if (!isfinite(f))
+			return NULL;
+		if (!best || f < best_from) {
+			best = t;
+			best_from = f;
+		}
+	}
+	return best;
+}
+
+/* read_entry: 1 and *e when the entry ej is a chat model of provider
+ * `want` that states at least one figure, else 0. A flat price wins over
+ * tiers; the tiers are read only when the entry has no flat price. */
+static int read_entry(const cJSON *ej, const char *want, struct entry *e)
+{
+	const cJSON *prov, *mode, *tier;
+
+	memset(e, 0, sizeof(*e));
+	if (!cJSON_IsObject(ej))
+		return 0;
+	prov = cJSON_GetObjectItemCaseSensitive(ej, "litellm_provider");
+	if (!cJSON_IsString(prov) || strcmp(prov->valuestring, want) != 0)
+		return 0;
+	mode = cJSON_GetObjectItemCaseSensitive(ej, "mode");
+	if (mode &&
+	    (!cJSON_IsString(mode) || strcmp(mode->valuestring, "chat") != 0))
+		return 0;
+	if (get_costs(ej, e))
+		return 0;
+	if (!e->has_in && !e->has_out && !e->has_cached && !e->has_write) {
+		tier = lowest_tier(
+		    cJSON_GetObjectItemCaseSensitive(ej, "tiered_pricing"));
+		if (tier && get_costs(tier, e))
+			return 0;
+	}
+	if (get_count(ej, "max_input_tokens", &e->max_in) ||
+	    get_count(ej, "max_output_tokens", &e->max_out))
+		return 0;
+	return e->has_in || e->has_out || e->has_cached || e->has_write ||
+	       e->max_in || e->max_out;
+}
+
+/* find_entry: the entry for a model of a provider LiteLLM calls `lp`:
+ * "lp/model" first (LiteLLM's own routing name), then the bare model. */
+static int find_entry(const cJSON *root, const char *lp, const char *model,
+		      struct entry *e)
+{
+	char key[KEY_MAX];
+	int n = snprintf(key, sizeof(key), "%s/%s", lp, model);
+
+	if (n > 0 && (size_t)n < sizeof(key) &&
+	    read_entry(cJSON_GetObjectItemCaseSensitive(root, key), lp, e))
+		return 1;
+	return read_entry(cJSON_GetObjectItemCaseSensitive(root, model), lp, e);
+}
+
+/* per_mtok: a per-token price as USD per million tokens. Rounded to 1e-9
+ * USD per million so that 1.5e-07 becomes exactly the double nearest 0.15,
+ * as a hand-written 0.15 would be: costs then match either source to the
+ * last bit rather than to 1e-17. */
+static double per_mtok(double per_token)
+{
+	return round(per_token * 1e15) / 1e9;
+}
+
+/* apply: e over m; 1 when it set a price. A cache price equal to the old
+ * input price means "no discount known" (config.c's default); it follows
+ * the new input price rather than keep an input price that no longer
+ * holds. */
+static int apply(struct prov_model *m, const struct entry *e,
+		 const char *source, const char *date)
+{
+	double old_in = m->input_per_mtok;
+
+	if (e->has_in)
+		m->input_per_mtok = per_mtok(e->in);
+	if (e->has_out)
+		m->output_per_mtok = per_mtok(e->out);
+	if (e->has_cached)
+		m->cached_input_per_mtok = per_mtok(e->cached);
+	else if (m->cached_input_per_mtok == old_in)
+		m->cached_input_per_mtok = m->input_per_mtok;
+	if (e->has_write)
+		m->cache_write_per_mtok = per_mtok(e->write);
+	else if (m->cache_write_per_mtok == old_in)
+		m->cache_write_per_mtok = m->input_per_mtok;
+	if (e->max_in)
+		m->context_window = e->max_in;
+	if (e->max_out)
+		m->max_output_tokens = e->max_out;
+	if (!(e->has_in || e->has_out || e->has_cached || e->has_write))
+		return 0;
+	free(m->price_source);
+	free(m->price_date);
+	m->price_source = xmalloc(strlen(source) + sizeof("litellm: "));
+	strcpy(m->price_source, "litellm: ");
+	strcat(m->price_source, source);
+	m->price_date = date ? xstrdup(date) : NULL;
+	return 1;
+}
+
+/* locate: line and column (1-based) of byte off in text. */
+static void locate(const char *text, size_t off, size_t *line, size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int prices_apply_text(struct config *c, const char *text, size_t len,
+		      const char *source, const char *date, size_t *npriced,
+		      char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *root = NULL;
+	size_t i, j, n = 0;
+	int rc = 0;
+
+	if (npriced)
+		*npriced = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!source)
+		source = "prices";
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root && end) {
+		/* cJSON stops after the first value; anything but space
+		 * after it is a broken or concatenated file. */
+		while ((size_t)(end - text) < len &&
+		       isspace((unsigned char)*end))
+			end++;
+		if ((size_t)(end - text) < len) {
+			cJSON_Delete(root);
+			root = NULL;
+		}
+	}
+	if (!root) {
+		char why[128];
+		size_t off = (end && end >= text && (size_t)(end - text) <= len)
+				 ? (size_t)(end - text)
+				 : 0,
+		       line, col;
+
+		locate(text, off, &line, &col);
+		snprintf(why, sizeof(why),
+			 "invalid JSON near byte %zu (line %zu, column %zu)",
+			 off, line, col);
+		rc = fail(err, errlen, PRICES_EINVAL, source, why);
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, PRICES_EINVAL, source,
+			  "not a LiteLLM price map (the top level must be an "
+			  "object of models)");
+		goto out;
+	}
+	for (i = 0; i < c->nprovs; i++) {
+		struct prov *p = &c->provs[i];
+		const char *lp = prices_litellm_provider(p->flavor);
+		struct entry e;
+
+		for (j = 0; lp && j < p->nmodels; j++) {
+			if (!find_entry(root, lp, p->models[j].name, &e))
+				continue;
+			n += (size_t)apply(&p->models[j], &e, source, date);
+		}
+	}
+	if (npriced)
+		*npriced = n;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* read_all: the whole of f into a new buffer (free()), and its mtime. */
+static int read_all(FILE *f, const char *path, char **buf, size_t *len,
+		    time_t *mtime, char *err, size_t errlen)
+{
+	struct stat st;
+	char *b = NULL;
+	size_t n = 0, cap = 1 << 16, got;
+	char why[256];
+
+	*buf = NULL;
+	if (fstat(fileno(f), &st) != 0) {
+		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
+		return fail(err, errlen, PRICES_EIO, path, why);
+	}
+	*mtime = st.st_mtime;
+	b = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= PRICES_MAX_FILE) {
+				free(b);
+				snprintf(why, sizeof(why),
+					 "larger than %d bytes; not a LiteLLM "
+					 "price map?",
+					 PRICES_MAX_FILE);
+				return fail(err, errlen, PRICES_EINVAL, path,
+					    why);
+			}
+			cap *= 2;
+			b = xrealloc(b, cap);
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(b);
+		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
+		return fail(err, errlen, PRICES_EIO, path, why);
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
+		 size_t errlen)
+{
+	const char *env = getenv(PRICES_ENV);
+	char why[256], date[16];
+	char *buf = NULL;
+	size_t len = 0;
+	time_t mtime = 0;
+	struct tm tm;
+	FILE *f = NULL;
+	int rc;
+
+	if (npriced)
+		*npriced = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path && env && *env)
+		path = env;
+	if (!path)
+		return 0;
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+		rc = fail(err, errlen, PRICES_EIO, path, why);
+		goto out;
+	}
+	rc = read_all(f, path, &buf, &len, &mtime, err, errlen);
+	if (rc)
+		goto out;
+	date[0] = '\0';
+	if (gmtime_r(&mtime, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	rc = prices_apply_text(c, buf, len, path, date[0] ? date : NULL,
+			       npriced, err, errlen);
+out:
+	free(buf);
+	if (f)
+		fclose(f);
+	return rc;
+}

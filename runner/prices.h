@@ -1,0 +1,57 @@
+/* prices.h — model prices from LiteLLM's price map
+ * (model_prices_and_context_window.json), the file most LLM tools share,
+ * laid over a loaded providers config so that prices need not be kept by
+ * hand. `--prices FILE` (or $NIGHTSHIFT_PRICES) names it.
+ *
+ * Not thread-safe: it changes the config in place and reads the
+ * environment; call it right after config_load, before any thread
+ * starts. */
+#ifndef NIGHTSHIFT_PRICES_H
+#define NIGHTSHIFT_PRICES_H
+
+#include <stddef.h>
+
+#include "runner/config.h"
+
+/* Return codes (0 is success). */
+#define PRICES_EINVAL (-1) /* not JSON, or not a price map */
+#define PRICES_EIO (-2)	   /* the file could not be read */
+
+/* The environment variable naming a price file (an explicit --prices FILE
+ * wins over it). */
+#define PRICES_ENV "NIGHTSHIFT_PRICES"
+/* Largest price file read. LiteLLM's is about 1.6 MiB and grows. */
+#define PRICES_MAX_FILE (64 * 1024 * 1024)
+
+/* prices_apply: read the price map at path (NULL -> $NIGHTSHIFT_PRICES if
+ * set and non-empty, else do nothing and return 0) and lay it over c:
+ * for each model of each provider whose flavor LiteLLM knows (see
+ * prices_litellm_provider), the entry keyed "PREFIX/MODEL", else "MODEL",
+ * whose litellm_provider is that provider's and whose mode is "chat" (or
+ * absent) replaces the prices it has (per token there, per million here)
+ * and the context window and output cap it states; what it lacks is kept,
+ * and so are off-peak windows (LiteLLM has none). A cache price the config
+ * had left equal to the input price follows a new input price. Each model
+ * so priced gets price_source "litellm: PATH" and price_date = the file's
+ * modification day (UTC, YYYY-MM-DD). Entries of the wrong shape are
+ * skipped without a word: the map is large and holds many kinds of
+ * models. Returns 0 and sets *npriced (may be NULL) to how many models
+ * were priced, or PRICES_EIO / PRICES_EINVAL with a one-line message
+ * naming the file in err. c and path are borrowed. */
+int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
+		 size_t errlen);
+
+/* prices_apply_text: as prices_apply, from text[0..len) (need not be
+ * NUL-terminated). source names the text in messages and in price_source;
+ * date (may be NULL) becomes price_date. Both borrowed. */
+int prices_apply_text(struct config *c, const char *text, size_t len,
+		      const char *source, const char *date, size_t *npriced,
+		      char *err, size_t errlen);
+
+/* prices_litellm_provider: LiteLLM's provider name (also its key prefix)
+ * for a provider flavor ("dashscope", "deepseek", "mistral", "openai",
+ * "anthropic", "gemini"), or NULL for a flavor LiteLLM cannot price
+ * ("generic", unknown, NULL). Static string. */
+const char *prices_litellm_provider(const char *flavor);
+
+#endif

@@ -1,0 +1,234 @@
+/* test_cost.c — cost exactness: every token kind at its own price
+ * (uncached input, cache reads, cache writes, output, reasoning billed as
+ * output), the off-peak window in force at the instant priced (edges,
+ * windows past midnight, weekday windows, first window wins), and the
+ * pre-send estimate. Each row's figure is worked out by hand from the
+ * prices below and compared to 1e-12 USD, a millionth of a micro-dollar.
+ * The model comes from config_parse, so the prices are the ones a user's
+ * file would give. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runner/config.h"
+#include "runner/cost.h"
+
+/* 2026-11-23 00:00:00 UTC, a Monday. */
+#define MONDAY 1795392000LL
+#define SATURDAY (MONDAY + 5 * DAY)
+#define SUNDAY (MONDAY + 6 * DAY)
+#define DAY 86400LL
+#define H 3600LL
+#define MIN 60LL
+#define TOL 1e-12
+
+/* "m": input 0.40, output 1.20, cache reads 0.08, cache writes 0.50;
+ * 16:30-00:30 UTC every day input 0.20 / output 0.60, and weekends all
+ * day input 0.10 / output 0.30 (listed second, so the evening window
+ * wins on weekend evenings). "plain": no cache prices (they default to the
+ * input price) and no windows. */
+static const char config_text[] =
+    "{\"providers\":{\"p\":{\"dialect\":\"openai\","
+    "\"base_url\":\"https://api.example.com/v1\",\"api_key_env\":\"K\","
+    "\"models\":{"
+    "\"m\":{\"input_per_mtok\":0.40,\"output_per_mtok\":1.20,"
+    "\"cached_input_per_mtok\":0.08,\"cache_write_per_mtok\":0.50,"
+    "\"offpeak\":["
+    "{\"start\":\"16:30\",\"end\":\"00:30\",\"input_per_mtok\":0.20,"
+    "\"output_per_mtok\":0.60},"
+    "{\"start\":\"00:00\",\"end\":\"24:00\",\"days\":[\"sat\",\"sun\"],"
+    "\"input_per_mtok\":0.10,\"output_per_mtok\":0.30}]},"
+    "\"plain\":{\"input_per_mtok\":2.50,\"output_per_mtok\":10}}}}}";
+
+static struct config *cfg;
+
+static int setup(void **state)
+{
+	char err[512];
+
+	(void)state;
+	if (config_parse(config_text, strlen(config_text), "test", &cfg, err,
+			 sizeof(err)) != 0) {
+		print_error("%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	config_free(&cfg);
+	return 0;
+}
+
+static const struct prov_model *model(const char *name)
+{
+	int i = config_find_model(&cfg->provs[0], name);
+
+	assert_true(i >= 0);
+	return &cfg->provs[0].models[i];
+}
+
+struct ucase {
+	const char *name;
+	const char *model;
+	struct outcome_usage u; /* in, in_cached, cache_write, out, reasoning */
+	int64_t t;
+	double want;
+};
+
+#define M1 1000000
+/* clang-format off */
+static const struct ucase ucases[] = {
+	/* each kind alone, a million tokens: the price itself */
+	{"input at peak", "m", {M1, 0, 0, 0, 0}, MONDAY + 12 * H, 0.40},
+	{"cache read", "m", {0, M1, 0, 0, 0}, MONDAY + 12 * H, 0.08},
+	{"cache write", "m", {0, 0, M1, 0, 0}, MONDAY + 12 * H, 0.50},
+	{"output at peak", "m", {0, 0, 0, M1, 0}, MONDAY + 12 * H, 1.20},
+	{"reasoning bills as output", "m", {0, 0, 0, 0, M1}, MONDAY + 12 * H,
+	 1.20},
+	{"one input token", "m", {1, 0, 0, 0, 0}, MONDAY + 12 * H, 0.0000004},
+	{"one cache-read token", "m", {0, 1, 0, 0, 0}, MONDAY + 12 * H,
+	 0.00000008},
+	{"nothing", "m", {0, 0, 0, 0, 0}, MONDAY + 12 * H, 0},
+	/* 1234 x 0.40 + 5678 x 0.08 + 91 x 0.50 + (234 + 567) x 1.20
+	 * = 493.6 + 454.24 + 45.5 + 961.2 = 1954.54 micro-dollars */
+	{"every kind at once", "m", {1234, 5678, 91, 234, 567},
+	 MONDAY + 12 * H, 0.00195454},
+	/* an OpenAI-style reply: 1,000 prompt tokens of which 800 cached,
+	 * 300 completion tokens of which 200 reasoning */
+	{"openai cached+reasoning", "m", {200, 800, 0, 100, 200},
+	 MONDAY + 12 * H, 0.000504},
+	/* a billion tokens stays exact to the micro-dollar */
+	{"a billion input tokens", "m", {1000000000, 0, 0, 0, 0},
+	 MONDAY + 12 * H, 400},
+
+	/* off-peak: input and output change, cache prices do not */
+	{"off-peak input", "m", {M1, 0, 0, 0, 0}, MONDAY + 17 * H, 0.20},
+	{"off-peak output", "m", {0, 0, 0, M1, 0}, MONDAY + 17 * H, 0.60},
+	{"off-peak reasoning", "m", {0, 0, 0, 0, M1}, MONDAY + 17 * H, 0.60},
+	{"off-peak cache read unchanged", "m", {0, M1, 0, 0, 0},
+	 MONDAY + 17 * H, 0.08},
+	{"off-peak cache write unchanged", "m", {0, 0, M1, 0, 0},
+	 MONDAY + 17 * H, 0.50},
+	/* 1234 x 0.20 + 5678 x 0.08 + 91 x 0.50 + 801 x 0.60
+	 * = 246.8 + 454.24 + 45.5 + 480.6 = 1227.14 micro-dollars */
+	{"off-peak every kind", "m", {1234, 5678, 91, 234, 567},
+	 MONDAY + 20 * H, 0.00122714},
+
+	/* window edges: start inclusive, end exclusive, past midnight */
+	{"16:29:59 peak", "m", {M1, 0, 0, 0, 0},
+	 MONDAY + 16 * H + 29 * MIN + 59, 0.40},
+	{"16:30:00 off-peak", "m", {M1, 0, 0, 0, 0},
+	 MONDAY + 16 * H + 30 * MIN, 0.20},
+	{"00:15 off-peak (wrapped)", "m", {M1, 0, 0, 0, 0},
+	 MONDAY + DAY + 15 * MIN, 0.20},
+	{"00:29:59 off-peak", "m", {M1, 0, 0, 0, 0},
+	 MONDAY + DAY + 29 * MIN + 59, 0.20},
+	{"00:30:00 peak", "m", {M1, 0, 0, 0, 0}, MONDAY + DAY + 30 * MIN,
+	 0.40},
+
+	/* weekday windows */
+	{"saturday noon: weekend price", "m", {M1, 0, 0, M1, 0},
+	 SATURDAY + 12 * H, 0.40},
+	{"sunday 01:00: weekend price", "m", {M1, 0, 0, 0, 0},
+	 SUNDAY + 1 * H, 0.10},
+	{"saturday 17:00: first window wins", "m", {M1, 0, 0, 0, 0},
+	 SATURDAY + 17 * H, 0.20},
+	{"friday noon: peak", "m", {M1, 0, 0, 0, 0}, SATURDAY - 12 * H, 0.40},
+
+	/* no cache prices given: reads and writes at the input price */
+	{"plain cache read at input price", "plain", {0, M1, 0, 0, 0},
+	 MONDAY + 17 * H, 2.50},
+	{"plain cache write at input price", "plain", {0, 0, M1, 0, 0},
+	 MONDAY + 17 * H, 2.50},
+	{"plain no window", "plain", {M1, 0, 0, M1, M1}, MONDAY + 17 * H,
+	 22.50},
+};
+/* clang-format on */
+
+static void cost_usd_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ucases) / sizeof(ucases[0]); i++) {
+		const struct ucase *c = &ucases[i];
+		double got = cost_usd(model(c->model), &c->u, c->t);
+
+		if (fabs(got - c->want) > TOL)
+			fail_msg("%s: got %.15f, want %.15f", c->name, got,
+				 c->want);
+	}
+}
+
+struct ecase {
+	const char *name;
+	int64_t est_in, max_out, t;
+	double want;
+};
+
+static const struct ecase ecases[] = {
+    {"peak", 1000, 500, MONDAY + 12 * H, 0.001},
+    {"off-peak", 1000, 500, MONDAY + 17 * H, 0.0005},
+    {"weekend", 1000, 500, SUNDAY + 12 * H, 0.00025},
+    {"input only", 2500, 0, MONDAY + 12 * H, 0.001},
+    {"output only", 0, 2500, MONDAY + 12 * H, 0.003},
+    {"nothing", 0, 0, MONDAY + 12 * H, 0},
+    {"large", 1000000, 1000000, MONDAY + 12 * H, 1.60},
+};
+
+static void cost_estimate_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ecases) / sizeof(ecases[0]); i++) {
+		const struct ecase *c = &ecases[i];
+		double got =
+		    cost_estimate(model("m"), c->est_in, c->max_out, c->t);
+
+		if (fabs(got - c->want) > TOL)
+			fail_msg("%s: got %.15f, want %.15f", c->name, got,
+				 c->want);
+	}
+}
+
+/* The estimate is the worst case of what cost_usd then charges for the
+ * same tokens sent at the same instant: a budget reserved with one never
+ * falls short of the other, whichever window is in force. */
+static void estimate_matches_charge(void **state)
+{
+	static const int64_t hours[] = {0, 1, 12, 16, 17, 23};
+	size_t i;
+	int d;
+
+	(void)state;
+	for (d = 0; d < 7; d++) {
+		for (i = 0; i < sizeof(hours) / sizeof(hours[0]); i++) {
+			int64_t t = MONDAY + d * DAY + hours[i] * H;
+			struct outcome_usage u = {.in = 777, .out = 333};
+
+			assert_true(
+			    fabs(cost_estimate(model("m"), 777, 333, t) -
+				 cost_usd(model("m"), &u, t)) <= TOL);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(cost_usd_table),
+	    cmocka_unit_test(cost_estimate_table),
+	    cmocka_unit_test(estimate_matches_charge),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

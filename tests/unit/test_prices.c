@@ -1,0 +1,509 @@
+/* test_prices.c — LiteLLM's price map laid over a providers config, on a
+ * small fixture in LiteLLM's format (tests/fixtures/litellm_prices.json):
+ * which entry each configured model takes (prefixed key first, the bare
+ * model only with the right litellm_provider, chat models only, odd
+ * entries skipped, DashScope's lowest tier), per-token prices converted
+ * exactly, what is kept (figures the entry lacks, off-peak windows),
+ * source and date per model, errors naming the file, and the
+ * --prices / $NIGHTSHIFT_PRICES precedence. */
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "runner/catalogue.h"
+#include "runner/config.h"
+#include "runner/cost.h"
+#include "runner/prices.h"
+
+#define FIXTURE "tests/fixtures/litellm_prices.json"
+/* 2026-11-23 00:00:00 UTC, a Monday. */
+#define MONDAY 1795392000LL
+
+#define PROV(flavor, models)                                                   \
+	"{\"dialect\":\"openai\",\"flavor\":\"" flavor "\","                   \
+	"\"base_url\":\"https://api.example.com/v1\","                         \
+	"\"api_key_env\":\"EXAMPLE_KEY\",\"models\":{" models "}}"
+#define M(name, in, out)                                                       \
+	"\"" name "\":{\"input_per_mtok\":" #in ",\"output_per_mtok\":" #out
+
+/* Every model starts at prices the fixture does not have, so a figure
+ * that changed can only have come from the fixture. */
+/* clang-format off */
+static const char config_text[] =
+	"{\"providers\":{"
+	"\"oa\":" PROV("openai", M("gpt-4o-mini", 9, 9) "},"
+		M("text-embedding-3-small", 9, 9) "},"
+		M("gpt-6-sol", 2, 10) ",\"cached_input_per_mtok\":0.2}") ","
+	"\"qwen\":" PROV("dashscope", M("qwen-flash", 9, 9) "},"
+		M("qwen-plus", 9, 9) ",\"cached_input_per_mtok\":0.5}") ","
+	"\"ds\":" PROV("deepseek",
+		M("deepseek-flash", 9, 9) ",\"offpeak\":[{\"start\":"
+		"\"16:30\",\"end\":\"00:30\",\"input_per_mtok\":4.5,"
+		"\"output_per_mtok\":4.25}]},"
+		M("deepseek-v4-pro", 1.32, 3.96) ",\"context_window\":1000000}")
+		","
+	"\"mi\":" PROV("mistral", M("mistral-small-latest", 9, 9) "}") ","
+	"\"an\":{\"dialect\":\"anthropic\","
+	"\"base_url\":\"https://api.example.com\",\"api_key_env\":\"K\","
+	"\"models\":{" M("claude-haiku-5-5", 9, 9) "}}},"
+	"\"ge\":" PROV("gemini", M("gemini-3.5-flash-lite", 9, 9) "}") ","
+	"\"local\":" PROV("generic", M("gpt-4o-mini", 9, 9) "}") "}}";
+/* clang-format on */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static struct config *parse(const char *text)
+{
+	struct config *c = NULL;
+	char err[512];
+	int rc = config_parse(text, strlen(text), "test", &c, err, sizeof(err));
+
+	if (rc)
+		print_error("config: %s\n", err);
+	assert_int_equal(rc, 0);
+	return c;
+}
+
+static const struct prov_model *model(const struct config *c, const char *prov,
+				      const char *name)
+{
+	int p = config_find_prov(c, prov), m;
+
+	assert_true(p >= 0);
+	m = config_find_model(&c->provs[p], name);
+	assert_true(m >= 0);
+	return &c->provs[p].models[m];
+}
+
+struct want {
+	const char *prov, *model;
+	double in, out, cached, write;
+	int64_t context, max_out;
+	int priced;
+};
+
+/* Per-token figures of the fixture, per million: 1.5e-07 -> 0.15. A
+ * cache price the config left at the input price follows the new input
+ * price; one it set (qwen-plus 0.5) stays. */
+static const struct want wants[] = {
+    {"oa", "gpt-4o-mini", 0.15, 0.60, 0.075, 0.15, 128000, 16384, 1},
+    /* mode "embedding": not a chat model */
+    {"oa", "text-embedding-3-small", 9, 9, 9, 9, 0, 0, 0},
+    /* input_cost_per_token is a string: the entry is skipped whole */
+    {"oa", "gpt-6-sol", 2, 10, 0.2, 2, 0, 0, 0},
+    /* tiered_pricing: the tier from 0 tokens */
+    {"qwen", "qwen-flash", 0.05, 0.40, 0.01, 0.05, 997952, 32768, 1},
+    {"qwen", "qwen-plus", 0.40, 1.20, 0.5, 0.40, 129024, 16384, 1},
+    {"ds", "deepseek-flash", 0.28, 0.42, 0.028, 0.28, 131072, 8192, 1},
+    /* an entry with limits and no prices: window only, not "priced" */
+    {"ds", "deepseek-v4-pro", 1.32, 3.96, 1.32, 1.32, 524288, 65536, 0},
+    {"mi", "mistral-small-latest", 0.10, 0.30, 0.10, 0.10, 131072, 131072, 1},
+    {"an", "claude-haiku-5-5", 1.00, 5.00, 0.10, 1.25, 200000, 64000, 1},
+    /* "gemini/..." (gemini) wins; bare "gemini-3.5-flash-lite" is
+     * vertex_ai's and must not be taken */
+    {"ge", "gemini-3.5-flash-lite", 0.25, 1.50, 0.025, 0.25, 1048576, 65535, 1},
+    /* a generic provider (vLLM, a proxy) is not LiteLLM's "openai" */
+    {"local", "gpt-4o-mini", 9, 9, 9, 9, 0, 0, 0},
+};
+
+static void fixture_table(void **state)
+{
+	struct config *c = parse(config_text);
+	char err[512], *text;
+	size_t len, n = 99, i, npriced = 0;
+
+	(void)state;
+	text = slurp(FIXTURE, &len);
+	assert_int_equal(prices_apply_text(c, text, len, "fixture.json",
+					   "2026-11-20", &n, err, sizeof(err)),
+			 0);
+	for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
+		const struct want *w = &wants[i];
+		const struct prov_model *m = model(c, w->prov, w->model);
+
+		print_message("%s:%s\n", w->prov, w->model);
+		/* exact: the conversion lands on the double a hand-written
+		 * figure would be */
+		assert_true(m->input_per_mtok == w->in);
+		assert_true(m->output_per_mtok == w->out);
+		assert_true(m->cached_input_per_mtok == w->cached);
+		assert_true(m->cache_write_per_mtok == w->write);
+		assert_int_equal(m->context_window, w->context);
+		assert_int_equal(m->max_output_tokens, w->max_out);
+		if (w->priced) {
+			assert_string_equal(m->price_source,
+					    "litellm: fixture.json");
+			assert_string_equal(m->price_date, "2026-11-20");
+			npriced++;
+		} else {
+			assert_null(m->price_source);
+			assert_null(m->price_date);
+		}
+	}
+	assert_int_equal(n, npriced);
+	free(text);
+	config_free(&c);
+}
+
+static void offpeak_windows_kept(void **state)
+{
+	struct config *c = parse(config_text);
+	const struct prov_model *m;
+	char err[512], *text;
+	size_t len;
+	double in, out;
+
+	(void)state;
+	text = slurp(FIXTURE, &len);
+	assert_int_equal(
+	    prices_apply_text(c, text, len, "f", NULL, NULL, err, sizeof(err)),
+	    0);
+	m = model(c, "ds", "deepseek-flash");
+	assert_int_equal(m->noffpeak, 1);
+	/* 17:00 UTC is inside the window: its own prices */
+	config_price(m, MONDAY + 17 * 3600, &in, &out);
+	assert_true(in == 4.5 && out == 4.25);
+	/* 12:00 UTC is outside: the file's base prices */
+	config_price(m, MONDAY + 12 * 3600, &in, &out);
+	assert_true(in == 0.28 && out == 0.42);
+	assert_null(m->price_date); /* no date given */
+	free(text);
+	config_free(&c);
+}
+
+static void prefixed_key_wins_and_bare_key_needs_provider(void **state)
+{
+	static const char cfg[] = "{\"providers\":{\"ds\":" PROV(
+	    "deepseek",
+	    M("x", 9, 9) "}," M("y", 9, 9) "}," M("z", 9, 9) "}") "}}";
+	static const char map[] =
+	    "{\"x\":{\"litellm_provider\":\"deepseek\","
+	    "\"input_cost_per_token\":1e-06,\"output_cost_per_token\":2e-06},"
+	    "\"deepseek/x\":{\"litellm_provider\":\"deepseek\","
+	    "\"input_cost_per_token\":3e-06,\"output_cost_per_token\":4e-06},"
+	    "\"y\":{\"litellm_provider\":\"deepseek\",\"mode\":\"chat\","
+	    "\"input_cost_per_token\":5e-06},"
+	    "\"deepseek/z\":{\"litellm_provider\":\"openrouter\","
+	    "\"input_cost_per_token\":7e-06},"
+	    "\"z\":{\"input_cost_per_token\":8e-06}}";
+	struct config *c = parse(cfg);
+	char err[256];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c, map, strlen(map), "m.json", NULL,
+					   &n, err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 2);
+	assert_true(model(c, "ds", "x")->input_per_mtok == 3.0);
+	assert_true(model(c, "ds", "x")->output_per_mtok == 4.0);
+	/* y: only the input price is stated; output kept */
+	assert_true(model(c, "ds", "y")->input_per_mtok == 5.0);
+	assert_true(model(c, "ds", "y")->output_per_mtok == 9.0);
+	/* z: one entry names another provider, the other names none */
+	assert_true(model(c, "ds", "z")->input_per_mtok == 9.0);
+	assert_null(model(c, "ds", "z")->price_source);
+	config_free(&c);
+}
+
+static void bad_maps_name_the_file(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} rows[] = {
+	    {"{\"gpt-4o-mini\": }", "p.json: invalid JSON near byte 16 "
+				    "(line 1, column 17)"},
+	    {"{\n\"a\": {}\n} {}", "p.json: invalid JSON"},
+	    {"", "p.json: invalid JSON near byte 0"},
+	    {"[{\"input_cost_per_token\": 1e-06}]",
+	     "p.json: not a LiteLLM price map"},
+	    {"\"prices\"", "p.json: not a LiteLLM price map"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config *c = parse(config_text);
+		char err[256];
+
+		assert_int_equal(
+		    prices_apply_text(c, rows[i].text, strlen(rows[i].text),
+				      "p.json", NULL, NULL, err, sizeof(err)),
+		    PRICES_EINVAL);
+		print_message("%s\n", err);
+		assert_non_null(strstr(err, rows[i].want));
+		/* nothing changed on failure */
+		assert_true(model(c, "oa", "gpt-4o-mini")->input_per_mtok ==
+			    9.0);
+		config_free(&c);
+	}
+}
+
+static void odd_entries_are_skipped_silently(void **state)
+{
+	/* Negative, absurd, non-integral and wrongly typed figures each
+	 * void their entry; the map still loads. */
+	static const char map[] =
+	    "{\"sample_spec\":{\"max_input_tokens\":\"text\"},"
+	    "\"openai/a\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":-1e-06},"
+	    "\"openai/b\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":2.0},"
+	    "\"openai/c\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":1e-06,\"max_input_tokens\":1000.5},"
+	    "\"openai/d\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":1e-06,\"mode\":5},"
+	    "\"openai/e\":[1,2],"
+	    "\"openai/f\":{\"litellm_provider\":\"openai\","
+	    "\"tiered_pricing\":[{\"input_cost_per_token\":\"x\"}]},"
+	    "\"openai/g\":{\"litellm_provider\":\"openai\","
+	    "\"max_output_tokens\":0}}";
+	/* clang-format off */
+	static const char cfg[] = "{\"providers\":{\"oa\":" PROV("openai",
+		M("a", 9, 9) "}," M("b", 9, 9) "}," M("c", 9, 9) "},"
+		M("d", 9, 9) "}," M("e", 9, 9) "}," M("f", 9, 9) "},"
+		M("g", 9, 9) "}") "}}";
+	/* clang-format on */
+	static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g"};
+	struct config *c = parse(cfg);
+	char err[256];
+	size_t n = 99, i;
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c, map, strlen(map), "m", NULL, &n,
+					   err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct prov_model *m = model(c, "oa", names[i]);
+
+		assert_true(m->input_per_mtok == 9.0);
+		assert_int_equal(m->context_window, 0);
+		assert_int_equal(m->max_output_tokens, 0);
+	}
+	config_free(&c);
+}
+
+/* copy_fixture: the fixture in a temp file dated MONDAY; returns its path
+ * (new). */
+static char *copy_fixture(void)
+{
+	char tmpl[] = "/tmp/ns-prices-XXXXXX", *text;
+	struct timespec ts[2] = {{MONDAY + 3600, 0}, {MONDAY + 3600, 0}};
+	size_t len;
+	int fd = mkstemp(tmpl);
+
+	assert_true(fd >= 0);
+	text = slurp(FIXTURE, &len);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+	free(text);
+	return strdup(tmpl);
+}
+
+static void file_date_and_errors(void **state)
+{
+	struct config *c = parse(config_text);
+	char err[512], *path = copy_fixture(), src[600];
+	char dir[] = "/tmp/ns-prices-dir-XXXXXX";
+	const struct prov_model *m;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 7);
+	m = model(c, "an", "claude-haiku-5-5");
+	snprintf(src, sizeof(src), "litellm: %s", path);
+	assert_string_equal(m->price_source, src);
+	assert_string_equal(m->price_date, "2026-11-23");
+	/* applying again replaces, and leaks nothing (ASan) */
+	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_string_equal(m->price_source, src);
+
+	assert_int_equal(
+	    prices_apply(c, "/nonexistent/prices.json", NULL, err, sizeof(err)),
+	    PRICES_EIO);
+	assert_non_null(strstr(err, "/nonexistent/prices.json: cannot open: "));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(prices_apply(c, dir, NULL, err, sizeof(err)),
+			 PRICES_EIO);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, "cannot read"));
+	rmdir(dir);
+	unlink(path);
+	free(path);
+	config_free(&c);
+}
+
+static void env_and_flag(void **state)
+{
+	struct config *c = parse(config_text);
+	char err[512], *path = copy_fixture();
+	size_t n = 99;
+
+	(void)state;
+	unsetenv(PRICES_ENV);
+	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_true(model(c, "oa", "gpt-4o-mini")->input_per_mtok == 9.0);
+	setenv(PRICES_ENV, "", 1); /* empty: as unset */
+	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	setenv(PRICES_ENV, "/nonexistent/env.json", 1);
+	/* an explicit file wins over the variable */
+	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)),
+			 PRICES_EIO);
+	assert_non_null(strstr(err, "/nonexistent/env.json"));
+	config_free(&c);
+	c = parse(config_text);
+	setenv(PRICES_ENV, path, 1);
+	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 7);
+	assert_true(model(c, "oa", "gpt-4o-mini")->input_per_mtok == 0.15);
+	unsetenv(PRICES_ENV);
+	unlink(path);
+	free(path);
+	config_free(&c);
+}
+
+static void costs_follow_the_file(void **state)
+{
+	struct config *c = parse(config_text);
+	struct outcome_usage u = {.in = 1000000,
+				  .in_cached = 2000000,
+				  .cache_write = 3000000,
+				  .out = 4000000,
+				  .out_reasoning = 5000000};
+	char err[256], *text;
+	size_t len;
+
+	(void)state;
+	text = slurp(FIXTURE, &len);
+	assert_int_equal(
+	    prices_apply_text(c, text, len, "f", NULL, NULL, err, sizeof(err)),
+	    0);
+	/* claude-haiku-5-5: 1.00 + 2 x 0.10 + 3 x 1.25 + 9 x 5.00 */
+	assert_true(
+	    fabs(cost_usd(model(c, "an", "claude-haiku-5-5"), &u, MONDAY) -
+		 49.95) < 1e-12);
+	/* 1,000 input tokens at the estimate: 1000 x 0.15 / 1e6 */
+	assert_true(
+	    fabs(cost_estimate(model(c, "oa", "gpt-4o-mini"), 1000, 0, MONDAY) -
+		 0.00015) < 1e-12);
+	free(text);
+	config_free(&c);
+}
+
+/* The built-in catalogue goes through the same path: whatever it lists
+ * that the fixture names is priced, and nothing else changes. */
+static void builtin_catalogue(void **state)
+{
+	struct config *cat = NULL, *orig = NULL;
+	const char *text = catalogue_json();
+	char err[512], *map;
+	size_t len, n, i, j, seen = 0;
+
+	(void)state;
+	assert_int_equal(config_parse(text, strlen(text), "built-in", &cat, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(config_parse(text, strlen(text), "built-in", &orig,
+				      err, sizeof(err)),
+			 0);
+	map = slurp(FIXTURE, &len);
+	assert_int_equal(prices_apply_text(cat, map, len, "f", "2026-11-20", &n,
+					   err, sizeof(err)),
+			 0);
+	for (i = 0; i < cat->nprovs; i++) {
+		for (j = 0; j < cat->provs[i].nmodels; j++) {
+			const struct prov_model *m = &cat->provs[i].models[j];
+			const struct prov_model *o = &orig->provs[i].models[j];
+
+			assert_int_equal(m->noffpeak, o->noffpeak);
+			if (m->price_source) {
+				assert_non_null(prices_litellm_provider(
+				    cat->provs[i].flavor));
+				seen++;
+				continue;
+			}
+			assert_true(m->input_per_mtok == o->input_per_mtok);
+			assert_true(m->output_per_mtok == o->output_per_mtok);
+		}
+	}
+	assert_int_equal(seen, n);
+	free(map);
+	config_free(&cat);
+	config_free(&orig);
+}
+
+static void litellm_provider_names(void **state)
+{
+	static const char *const rows[][2] = {
+	    {"dashscope", "dashscope"}, {"deepseek", "deepseek"},
+	    {"mistral", "mistral"},	{"openai", "openai"},
+	    {"anthropic", "anthropic"}, {"gemini", "gemini"},
+	    {"generic", NULL},		{"qwen", NULL},
+	    {"OpenAI", NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *got = prices_litellm_provider(rows[i][0]);
+
+		if (rows[i][1])
+			assert_string_equal(got, rows[i][1]);
+		else
+			assert_null(got);
+	}
+	assert_null(prices_litellm_provider(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(fixture_table),
+	    cmocka_unit_test(offpeak_windows_kept),
+	    cmocka_unit_test(prefixed_key_wins_and_bare_key_needs_provider),
+	    cmocka_unit_test(bad_maps_name_the_file),
+	    cmocka_unit_test(odd_entries_are_skipped_silently),
+	    cmocka_unit_test(file_date_and_errors),
+	    cmocka_unit_test(env_and_flag),
+	    cmocka_unit_test(costs_follow_the_file),
+	    cmocka_unit_test(builtin_catalogue),
+	    cmocka_unit_test(litellm_provider_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
