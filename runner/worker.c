@@ -323,7 +323,7 @@ static const struct prov_model *model_of(struct worker *w,
 	return &w->rc->cfg->provs[c->prov].models[c->model];
 }
 
-enum no_cand { NC_PARK, NC_OVER_COST, NC_EXHAUSTED };
+enum no_cand { NC_PARK, NC_OVER_COST, NC_TOO_LONG, NC_EXHAUSTED };
 
 /* choose: the candidate to send the job to. Retries stay on the current
  * candidate while it is usable; otherwise the cheapest usable candidate
@@ -333,6 +333,7 @@ static int choose(struct worker *w, struct task *t, int64_t now_s,
 		  enum no_cand *why)
 {
 	int cur = t->job.candidate, best = -1, unusable = 0, over = 0;
+	int small = 0;
 	double best_cost = 0;
 
 	if (cur >= 0 && cur < t->ncands &&
@@ -349,6 +350,13 @@ static int choose(struct worker *w, struct task *t, int64_t now_s,
 			unusable++;
 			continue;
 		}
+		/* A prompt that cannot fit the model's window would only come
+		 * back as a context overflow: go to a bigger window. */
+		if (model_of(w, c)->context_window &&
+		    est_in(w->rc, t, c) > model_of(w, c)->context_window) {
+			small++;
+			continue;
+		}
 		cost = cost_estimate(model_of(w, c), est_in(w->rc, t, c),
 				     est_out(w->rc, t, c), now_s);
 		if (t->job.max_cost_usd >= 0 && cost > t->job.max_cost_usd) {
@@ -360,7 +368,10 @@ static int choose(struct worker *w, struct task *t, int64_t now_s,
 			best_cost = cost;
 		}
 	}
-	*why = unusable ? NC_PARK : over ? NC_OVER_COST : NC_EXHAUSTED;
+	*why = unusable ? NC_PARK
+	       : over	? NC_OVER_COST
+	       : small	? NC_TOO_LONG
+			: NC_EXHAUSTED;
 	return best;
 }
 
@@ -622,6 +633,10 @@ static void admit(struct worker *w)
 				why == NC_OVER_COST
 					? "every candidate left is estimated "
 					  "above the job's max_cost_usd"
+				: why == NC_TOO_LONG
+					? "the prompt is longer than the "
+					  "context window of every candidate "
+					  "left"
 					: "no candidate left to try");
 			finish(w, t, TASK_UNROUTABLE);
 			continue;

@@ -7,7 +7,7 @@ cleanup_hooks=""
 on_exit() { eval "$cleanup_hooks"; rm -rf "$T"; }
 trap on_exit EXIT
 cd "$T" || exit 1
-unset NIGHTSHIFT_DB NIGHTSHIFT_PROVIDERS
+unset NIGHTSHIFT_DB NIGHTSHIFT_PROVIDERS NIGHTSHIFT_PRICES
 
 ok() { echo "ok - $1"; }
 notok() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; return 0; }

@@ -47,6 +47,15 @@ expect "max_cost_usd below every candidate: dead with the reason" 3 "1/2 done, 1
 check "allow-list: served by openai only" test "$(logged openai):$(logged qwen)" = "1:0"
 check "max_cost_usd: reason kept" sh -c "sqlite3 n.db \"SELECT error_message FROM results r JOIN jobs j ON j.id = r.job_id WHERE custom_id = 'cap'\" | grep -q max_cost_usd"
 
+# --- a prompt longer than the cheapest model's context window goes to a
+# bigger window instead of coming back as a context overflow
+sed 's/"qwen-plus": {"input_per_mtok": 0.40/"qwen-plus": {"context_window": 50, "input_per_mtok": 0.40/' p.json > small.json
+fresh
+{ line 1; printf '{"custom_id":"long","body":{"model":"cheap","messages":[{"role":"user","content":"%0800d"}]}}\n' 0; } > long.jsonl
+run run --db w.db --providers small.json long.jsonl
+expect "context window: both jobs done" 0 "2/2 done"
+check "context window: the long prompt skipped the small window" test "$(logged qwen):$(logged deepseek)" = "1:1"
+
 # --- content moderation on qwen for some jobs: they fail over and succeed
 kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
 mock_as qwen --fault-match 'item 1"=moderation' --fault-match 'item 2"=moderation'
