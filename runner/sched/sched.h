@@ -1,0 +1,116 @@
+/* sched.h — provider admission: may a request go to this provider now?
+ *
+ * One gate per provider, shared by every worker thread: the in-flight cap
+ * (max_inflight, lowered after 429s and raised back slowly: AIMD), the
+ * rate limits (rpm, tpm: token buckets), a pause after a 429 for the
+ * provider's Retry-After, the circuit breaker (runner/sched/breaker.h),
+ * and "disabled for the run" after an auth or billing failure.
+ * A request admitted with SCHED_GO must be ended exactly once, by
+ * sched_done (it got an outcome) or sched_cancel (it was given up).
+ *
+ * Times: now_ms and retry_after_ms are on one clock, chosen by the
+ * caller. outcome.retry_after_ms is epoch ms, so pass epoch ms (the
+ * worker's wall_ms()) when feeding it straight in.
+ *
+ * Thread-safe: sched_admit, sched_done, sched_cancel and sched_stats may
+ * be called from any thread (one mutex per provider, held only for the
+ * arithmetic). sched_new and sched_free are not: call them before the
+ * workers start and after they stop. */
+#ifndef NIGHTSHIFT_SCHED_H
+#define NIGHTSHIFT_SCHED_H
+
+#include <stdint.h>
+
+#include "runner/config.h"
+#include "runner/outcome.h"
+#include "runner/sched/breaker.h"
+
+/* The rate aimed at, as a share of the configured rpm/tpm: the limit is
+ * the provider's, and arrival times jitter (connection setup, the
+ * worker's poll), so aiming at exactly the limit draws a 429 whenever a
+ * request lands a ms early. */
+#define SCHED_HEADROOM_PCT 95
+/* Pause after a 429 without Retry-After: 1 s, doubling while 429s keep
+ * coming with no success between, up to 5 s. */
+#define SCHED_PAUSE_DEFAULT_MS 1000
+#define SCHED_PAUSE_DEFAULT_MAX_MS 5000
+/* Longest pause taken on a provider's word (the job's own retry time is
+ * policy's business; this only stops the provider as a whole). */
+#define SCHED_PAUSE_MAX_MS 300000
+/* SCHED_WAIT at the concurrency limit: retry after this long (a slot
+ * frees when some request ends, which cannot be foreseen). */
+#define SCHED_SLOT_RETRY_MS 10
+
+enum sched_verdict {
+	SCHED_GO,   /* send it: it is counted in flight */
+	SCHED_WAIT, /* not yet: try again at *retry_at_ms */
+	SCHED_OPEN, /* breaker open: use another candidate, or wait until
+		     *retry_at_ms */
+	SCHED_OFF   /* disabled for the run (auth/billing failure);
+		     *retry_at_ms = -1 */
+};
+
+struct sched;
+
+/* A provider's admission state, for the report and the progress line. */
+struct sched_stats {
+	int inflight;	      /* admitted, not yet done or cancelled */
+	int limit;	      /* concurrency allowed now: 1..max_inflight */
+	double cwnd;	      /* AIMD window behind limit */
+	long long admitted;   /* SCHED_GO answers */
+	long long n429;	      /* RATE_LIMITED outcomes seen */
+	long long trips;      /* times the breaker opened */
+	int64_t paused_until; /* end of the last 429 pause; 0 if none */
+	enum breaker_state breaker;
+	int disabled;
+};
+
+/* Lifecycle */
+
+/* sched_new: a gate per provider of c (max_inflight, rpm, tpm are copied;
+ * c is borrowed for the call). Returns a new sched, freed with sched_free.
+ * Rate buckets start nearly empty (see sched.c): the first request goes
+ * at once, the rest at the rate. */
+struct sched *sched_new(const struct config *c);
+
+/* sched_free: free *s and set it to NULL; NULL or *s NULL does nothing. */
+void sched_free(struct sched **s);
+
+/* Admission */
+
+/* sched_admit: may a request with est_tokens (estimated input + output
+ * tokens; counted against tpm) go to provider prov (index into
+ * config->provs) at now_ms? Returns SCHED_GO (now in flight), SCHED_WAIT
+ * (rate bucket empty, paused after a 429, or at the concurrency limit),
+ * SCHED_OPEN (breaker open, or its one probe is out) or SCHED_OFF; for
+ * the last three, *retry_at_ms (may be NULL) says when to ask again. An
+ * out-of-range prov gets SCHED_OFF. */
+int sched_admit(struct sched *s, int prov, int64_t est_tokens, int64_t now_ms,
+		int64_t *retry_at_ms);
+
+/* sched_done: a request admitted to prov ended with class cls at now_ms.
+ * Frees its slot and feeds the breaker. RATE_LIMITED pauses the whole
+ * provider until retry_after_ms (absolute, same clock as now_ms; -1 or a
+ * past time: the default pause) and halves its concurrency window once
+ * per pause; OK grows the window by 1/cwnd (one slot per window of
+ * successes) up to max_inflight. AUTH and BILLING disable the provider. */
+void sched_done(struct sched *s, int prov, enum outcome_class cls,
+		int64_t retry_after_ms, int64_t now_ms);
+
+/* sched_cancel: a request admitted to prov was given up without an
+ * outcome: frees its slot (and lets another probe go if it was one). */
+void sched_cancel(struct sched *s, int prov);
+
+/* sched_available: 1 if prov takes requests at now_ms as far as health
+ * goes (not disabled, breaker closed or a probe may go), else 0; rate
+ * limits and the in-flight cap are not considered. Changes nothing: for
+ * choosing a candidate, so that jobs go around an open breaker instead of
+ * waiting on it. */
+int sched_available(struct sched *s, int prov, int64_t now_ms);
+
+/* Read-outs */
+
+/* sched_stats: prov's state into *st (zeroed for an out-of-range prov). */
+void sched_stats(struct sched *s, int prov, struct sched_stats *st);
+
+#endif
