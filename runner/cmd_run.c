@@ -28,6 +28,7 @@
 #include "runner/ingest_file.h"
 #include "runner/prices.h"
 #include "runner/runctx.h"
+#include "runner/sched/sched.h"
 #include "runner/store.h"
 #include "runner/worker.h"
 
@@ -507,7 +508,9 @@ int cmd_run(int argc, char **argv)
 					.quality_retries = 1};
 	rc.total_at_start = queued;
 	rc.keys = xcalloc(cfg->nprovs, sizeof(*rc.keys));
-	rc.prov_inflight = xcalloc(cfg->nprovs, sizeof(*rc.prov_inflight));
+	rc.sched = sched_new(cfg);
+	rc.trips_logged = xcalloc(cfg->nprovs, sizeof(*rc.trips_logged));
+	rc.pause_logged = xcalloc(cfg->nprovs, sizeof(*rc.pause_logged));
 	rc.prov_disabled = xcalloc(cfg->nprovs, sizeof(*rc.prov_disabled));
 	rc.disabled_logged = xcalloc(cfg->nprovs, sizeof(*rc.disabled_logged));
 	for (size_t i = 0; i < cfg->nprovs; i++) {
@@ -515,7 +518,6 @@ int cmd_run(int argc, char **argv)
 		const char *k = env ? getenv(env) : "";
 
 		rc.keys[i] = k && (*k || !env) ? xstrdup(k) : NULL;
-		atomic_init(&rc.prov_inflight[i], 0);
 		atomic_init(&rc.prov_disabled[i], 0);
 		rc.max_inflight += cfg->provs[i].max_inflight;
 	}
@@ -737,7 +739,9 @@ out:
 			free(rc.keys[i]);
 		}
 	free(rc.keys);
-	free(rc.prov_inflight);
+	sched_free(&rc.sched);
+	free(rc.trips_logged);
+	free(rc.pause_logged);
 	free(rc.prov_disabled);
 	free(rc.disabled_logged);
 	free(rc.calib);

@@ -42,6 +42,7 @@ struct task {
 	int prov, model;   /* the candidate used (indexes into config) */
 	long long reserved_nusd; /* budget held while in flight */
 	double cost_ref_usd;     /* the same usage on the dearest candidate */
+	int64_t wait_until_ms;   /* pending: not admitted before then */
 	int64_t sent_at_ms;
 	int64_t latency_ms;
 	double cost_usd;
@@ -51,6 +52,7 @@ struct task {
 };
 
 struct worker;
+struct sched;
 
 /* What the run has seen of one provider x model, to calibrate estimates:
  * reported prompt tokens against the job's own estimate, and output. */
@@ -71,9 +73,11 @@ struct runctx {
 	struct task *work_head, *work_tail;
 	struct task *done_head, *done_tail;
 
-	atomic_int *prov_inflight; /* per provider */
+	struct sched *sched;       /* admission per provider */
 	atomic_int *prov_disabled; /* per provider: auth/billing failure */
 	int *disabled_logged;      /* store: disabled event written */
+	long long *trips_logged;   /* store: breaker trips written */
+	int64_t *pause_logged;     /* store: last 429 pause written */
 	atomic_int stopping;       /* stop claiming; finish in flight */
 	atomic_int abort_now;      /* give up in-flight requests now */
 	atomic_int finished;       /* store is done: workers exit */

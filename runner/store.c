@@ -18,6 +18,7 @@
 #include "queue/run.h"
 #include "queue/xalloc.h"
 #include "runner/runctx.h"
+#include "runner/sched/sched.h"
 #include "runner/worker.h"
 
 /* Most jobs claimed in one turn: keeps transactions short. */
@@ -183,13 +184,36 @@ static int log_events(struct store *s)
 	struct runctx *rc = s->rc;
 
 	for (size_t i = 0; i < rc->cfg->nprovs; i++) {
+		const char *name = rc->cfg->provs[i].name;
+		struct sched_stats st;
+		char detail[160];
 		int code;
 
+		sched_stats(rc->sched, (int)i, &st);
+		if (st.trips > rc->trips_logged[i]) {
+			rc->trips_logged[i] = st.trips;
+			snprintf(detail, sizeof(detail),
+				 "circuit opened (trip %lld): its jobs go to "
+				 "their next candidate",
+				 st.trips);
+			if ((code = qrun_event(s->qr, name, "breaker_open",
+					       detail)))
+				return code;
+		}
+		if (st.paused_until > rc->pause_logged[i]) {
+			rc->pause_logged[i] = st.paused_until;
+			snprintf(detail, sizeof(detail),
+				 "429: paused for %lld ms, concurrency %d",
+				 (long long)(st.paused_until - wall_ms()),
+				 st.limit);
+			if ((code = qrun_event(s->qr, name, "paused", detail)))
+				return code;
+		}
 		if (!atomic_load(&rc->prov_disabled[i]) ||
 		    rc->disabled_logged[i])
 			continue;
 		rc->disabled_logged[i] = 1;
-		code = qrun_event(s->qr, rc->cfg->provs[i].name, "disabled",
+		code = qrun_event(s->qr, name, "disabled",
 				  "auth or billing failure: not used for the "
 				  "rest of the run");
 		if (code)

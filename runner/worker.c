@@ -24,6 +24,7 @@
 #include "runner/dialect_anthropic.h"
 #include "runner/dialect_openai.h"
 #include "runner/runctx.h"
+#include "runner/sched/sched.h"
 
 /* Caps on what the network may make us hold (STYLE: buffers that grow
  * from network data have a hard cap). */
@@ -330,21 +331,21 @@ enum no_cand { NC_PARK, NC_OVER_COST, NC_TOO_LONG, NC_EXHAUSTED };
  * not yet failed over from, by estimated cost for this job at today's
  * prices, within the job's max_cost_usd. -1 and *why when none. */
 static int choose(struct worker *w, struct task *t, int64_t now_s,
-		  enum no_cand *why)
+		  unsigned skip, enum no_cand *why)
 {
 	int cur = t->job.candidate, best = -1, unusable = 0, over = 0;
 	int small = 0;
 	double best_cost = 0;
 
 	if (cur >= 0 && cur < t->ncands &&
-	    !(t->job.cand_exhausted & (1u << cur)) &&
+	    !((t->job.cand_exhausted | skip) & (1u << cur)) &&
 	    usable(w, t->cands[cur].prov))
 		return cur;
 	for (int i = 0; i < t->ncands; i++) {
 		const struct route_cand *c = &t->cands[i];
 		double cost;
 
-		if (t->job.cand_exhausted & (1u << i))
+		if ((t->job.cand_exhausted | skip) & (1u << i))
 			continue;
 		if (!usable(w, c->prov)) {
 			unusable++;
@@ -472,7 +473,6 @@ static void unlink_active(struct worker *w, struct xfer *x)
 	x->aprev = x->anext = NULL;
 	curl_multi_remove_handle(w->multi, x->easy);
 	w->active--;
-	atomic_fetch_sub(&w->rc->prov_inflight[x->t->prov], 1);
 }
 
 static void xfer_put(struct worker *w, struct xfer *x)
@@ -590,7 +590,6 @@ static void start(struct worker *w, struct task *t)
 	x->errbuf[0] = '\0';
 	t->sent_at_ms = wall_ms();
 	x->t0_ms = mono_ms();
-	atomic_fetch_add(&w->rc->prov_inflight[rc_->prov], 1);
 	curl_multi_add_handle(w->multi, x->easy);
 	x->aprev = NULL;
 	x->anext = w->act_head;
@@ -600,18 +599,61 @@ static void start(struct worker *w, struct task *t)
 	w->active++;
 }
 
+/* gate: pick the job's candidate and ask its provider's gate. A provider
+ * whose breaker is open is passed over for the job's next candidate, so
+ * work flows around a sick provider instead of waiting for it. Returns
+ * SCHED_GO with *i set, SCHED_WAIT (t->wait_until_ms set), or -1 when no
+ * candidate is left (*why says why). */
+static int gate(struct worker *w, struct task *t, int64_t now_s,
+		int64_t now_ms, int *i, enum no_cand *why)
+{
+	unsigned skip = 0;
+	int64_t soonest = 0;
+
+	for (;;) {
+		const struct route_cand *c;
+		int64_t at = 0;
+		int v;
+
+		*i = choose(w, t, now_s, skip, why);
+		if (*i < 0)
+			break;
+		c = &t->cands[*i];
+		v = sched_admit(w->rc->sched, c->prov,
+				est_in(w->rc, t, c) + est_out(w->rc, t, c),
+				now_ms, &at);
+		if (v == SCHED_GO)
+			return SCHED_GO;
+		if (v == SCHED_OFF) {
+			atomic_store(&w->rc->prov_disabled[c->prov], 1);
+			continue;
+		}
+		if (v == SCHED_WAIT) {
+			t->wait_until_ms = at;
+			return SCHED_WAIT;
+		}
+		skip |= 1u << *i; /* SCHED_OPEN */
+		if (!soonest || at < soonest)
+			soonest = at;
+	}
+	if (skip) { /* every candidate left is resting: wait for a probe */
+		t->wait_until_ms = soonest;
+		return SCHED_WAIT;
+	}
+	return -1;
+}
+
 /* admit: start what the caps allow, in arrival order; a task whose
  * provider is at its cap waits without blocking the others. */
 static void admit(struct worker *w)
 {
-	const struct config *c = w->rc->cfg;
 	struct task **pp = &w->pend_head, *t;
-	int64_t now_s = wall_ms() / 1000;
+	int64_t now_ms = wall_ms(), now_s = now_ms / 1000;
 
 	w->pend_tail = NULL;
 	while ((t = *pp) != NULL) {
-		enum no_cand why;
-		int i;
+		enum no_cand why = NC_EXHAUSTED;
+		int i = -1, v;
 
 		if (t->ncands < 0)
 			route(w, t);
@@ -621,10 +663,20 @@ static void admit(struct worker *w)
 			finish(w, t, TASK_UNROUTABLE);
 			continue;
 		}
-		i = choose(w, t, now_s, &why);
-		if (i < 0) {
-			*pp = t->next;
-			w->npend--;
+		if (t->wait_until_ms > now_ms) {
+			w->pend_tail = t;
+			pp = &t->next;
+			continue;
+		}
+		v = gate(w, t, now_s, now_ms, &i, &why);
+		if (v == SCHED_WAIT) {
+			w->pend_tail = t;
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		w->npend--;
+		if (v != SCHED_GO) {
 			if (why == NC_PARK) {
 				park(w, t);
 				continue;
@@ -645,22 +697,13 @@ static void admit(struct worker *w)
 			t->job.candidate = i;
 			t->job.cand_attempts = 0;
 		}
-		if (atomic_load(&w->rc->prov_inflight[t->cands[i].prov]) >=
-		    c->provs[t->cands[i].prov].max_inflight) {
-			w->pend_tail = t;
-			pp = &t->next;
-			continue;
-		}
 		if (!reserve(w, t, now_s)) {
 			/* over budget: this and every later job wait for
 			 * the next run */
-			*pp = t->next;
-			w->npend--;
+			sched_cancel(w->rc->sched, t->cands[i].prov);
 			finish(w, t, TASK_RELEASE);
 			continue;
 		}
-		*pp = t->next;
-		w->npend--;
 		start(w, t);
 	}
 }
@@ -755,6 +798,8 @@ static void completed(struct worker *w, CURLMsg *msg)
 		classify_transport(msg->data.result, x, &t->out);
 	t->out.http_status = (int)status;
 	outcome_scrub(&t->out, w->rc->keys[t->prov]);
+	sched_done(w->rc->sched, t->prov, t->out.cls, t->out.retry_after_ms,
+		   now);
 	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
 			       t->sent_at_ms / 1000);
 	xfer_put(w, x);
@@ -801,6 +846,7 @@ static void abort_active(struct worker *w)
 		struct task *t = x->t;
 
 		unlink_active(w, x);
+		sched_cancel(w->rc->sched, t->prov);
 		unreserve(w->rc, t);
 		finish(w, t, TASK_RELEASE);
 		xfer_put(w, x);
