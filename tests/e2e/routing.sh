@@ -77,6 +77,24 @@ run run --db d.db --providers p.json jobs.jsonl
 expect "qwen down: every job succeeds elsewhere" 0 "40/40 done"
 check "qwen down: deepseek served them all" test "$(logged deepseek)" = 40
 check "qwen down: openai (dearer) not needed" test "$(logged openai)" = 0
+# without a breaker qwen would see 2 requests per job (80); with it, the
+# first wave in flight (max_inflight 16) and a probe or two
+check "qwen down: after the breaker opened qwen saw only probes ($(logged qwen))" test "$(logged qwen)" -le 19
+check "qwen down: the trip is in the ledger" test "$(q d.db "SELECT count(*) > 0 FROM events WHERE provider = 'qwen' AND kind = 'breaker_open'")" = 1
+
+# --- a 429 storm on qwen with Retry-After: the provider pauses as a whole
+kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
+mock_as qwen --schedule 429,429,429 --retry-after 2 --latency 50
+three_providers p.json 3
+fresh
+jobs_file jobs.jsonl 40
+run run --db s.db --providers p.json jobs.jsonl
+expect "429 storm: every job finishes" 0 "40/40 done"
+t429=$(grep '"status":429' "$T/qwen.log" | sed -n 's/.*"done_ms":\([0-9]*\).*/\1/p' | sort -n | head -n 1)
+early=$(awk -v t="$t429" 'match($0, /"t_ms":[0-9]+/) { v = substr($0, RSTART + 7, RLENGTH - 7) + 0; if (v > t + 20 && v < t + 1950) n++ } END { print n + 0 }' "$T/qwen.log")
+check "429 storm: no request to qwen before its Retry-After ($early early)" test "$early" = 0
+check "429 storm: qwen served the jobs after the pause" test "$(q s.db "SELECT count(*) FROM results WHERE provider = 'qwen'")" -ge 30
+check "429 storm: the pause is in the ledger" test "$(q s.db "SELECT count(*) > 0 FROM events WHERE provider = 'qwen' AND kind = 'paused'")" = 1
 
 # --- qwen refusing connections: the same
 kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
