@@ -52,5 +52,6 @@ void task_free(struct task *t)
 	qrun_job_clear(&t->job);
 	outcome_clear(&t->out);
 	free(t->detail);
+	cJSON_Delete(t->schema);
 	free(t);
 }

@@ -13,6 +13,7 @@
 #ifndef NIGHTSHIFT_RUNCTX_H
 #define NIGHTSHIFT_RUNCTX_H
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@ struct task {
 	long long reserved_nusd; /* budget held while in flight */
 	double cost_ref_usd;     /* the same usage on the dearest candidate */
 	int64_t wait_until_ms;   /* pending: not admitted before then */
+	cJSON *schema;           /* json_schema the reply must follow, new */
 	int64_t sent_at_ms;
 	int64_t latency_ms;
 	double cost_usd;

@@ -23,6 +23,7 @@
 #include "runner/cost.h"
 #include "runner/dialect_anthropic.h"
 #include "runner/dialect_openai.h"
+#include "runner/jsonschema.h"
 #include "runner/runctx.h"
 #include "runner/sched/sched.h"
 
@@ -265,8 +266,44 @@ static void route(struct worker *w, struct task *t)
 			 cJSON_IsString(model) ? model->valuestring : "?");
 		t->detail = xstrdup(msg);
 	}
+	if (jsonschema_of_request(body))
+		t->schema = cJSON_Duplicate(jsonschema_of_request(body), 1);
 	cJSON_Delete(body);
 	cJSON_Delete(allow);
+}
+
+/* check_schema: a structured-output job's reply must carry the schema's
+ * required keys with their types; else it is invalid output (billed, and
+ * retried or failed over like any other). */
+static void check_schema(struct task *t)
+{
+	cJSON *root, *content;
+	char why[200];
+
+	if (!t->schema || t->out.cls != OUTCOME_OK)
+		return;
+	root = cJSON_ParseWithLength(t->out.body, t->out.body_len);
+	content = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(
+				cJSON_GetObjectItemCaseSensitive(root,
+								 "choices"),
+				0),
+			"message"),
+		"content");
+	if (!cJSON_IsString(content) ||
+	    jsonschema_check(content->valuestring,
+			     strlen(content->valuestring), t->schema, why,
+			     sizeof(why)) != 0) {
+		if (!cJSON_IsString(content))
+			snprintf(why, sizeof(why), "reply has no text content");
+		t->out.cls = OUTCOME_INVALID_OUTPUT;
+		free(t->out.error_code);
+		free(t->out.error_message);
+		t->out.error_code = xstrdup("schema_mismatch");
+		t->out.error_message = xstrdup(why);
+	}
+	cJSON_Delete(root);
 }
 
 static int usable(struct worker *w, int prov)
@@ -798,6 +835,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 		classify_transport(msg->data.result, x, &t->out);
 	t->out.http_status = (int)status;
 	outcome_scrub(&t->out, w->rc->keys[t->prov]);
+	check_schema(t);
 	sched_done(w->rc->sched, t->prov, t->out.cls, t->out.retry_after_ms,
 		   now);
 	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,

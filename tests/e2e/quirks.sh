@@ -172,6 +172,16 @@ eq "badcontent always: ledger" \
   "$(q fo.db "SELECT group_concat(provider || ':' || error_class || '/' || action, ' ') FROM (SELECT * FROM attempts ORDER BY id)")" \
   "broken:invalid_output/retry broken:invalid_output/failover healthy:ok/done"
 
+# --- json_schema: a reply missing a required key is invalid output
+badschema='{"type":"json_schema","json_schema":{"name":"b","schema":{"type":"object","properties":{"title":{"type":"string"},"year":{"type":"integer"}},"required":["title","year"]}}}'
+printf '{"custom_id":"sch-1","body":{"model":"plain:plain-m","messages":%s,"response_format":%s}}\n' "$xf" "$badschema" >sch.jsonl
+run run --db sch.db --providers p.json sch.jsonl
+expect "json_schema not followed: dead after one quality retry" 3 "1 dead"
+eq "json_schema not followed: two requests" "$(count_for main sch-1)" 2
+eq "json_schema not followed: the reason is kept" "$(q sch.db 'SELECT error_code FROM results')" schema_mismatch
+has "json_schema not followed: the missing key is named" "$(q sch.db 'SELECT error_message FROM results')" 'required key "title"'
+eq "json_schema followed: the schema job above succeeded" "$(q q.db "SELECT r.status_code FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id = 'jp-2'")" 200
+
 # --- cost exactness: every attempt, its token kinds x the config's prices
 # (the "night" model is inside its all-day off-peak window, so its window
 # prices apply, not the base ones)
