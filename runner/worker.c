@@ -25,6 +25,7 @@
 #include "runner/dialect_openai.h"
 #include "runner/jsonschema.h"
 #include "runner/runctx.h"
+#include "runner/sched/route.h"
 #include "runner/sched/sched.h"
 
 /* Caps on what the network may make us hold (STYLE: buffers that grow
@@ -361,56 +362,25 @@ static const struct prov_model *model_of(struct worker *w,
 	return &w->rc->cfg->provs[c->prov].models[c->model];
 }
 
-enum no_cand { NC_PARK, NC_OVER_COST, NC_TOO_LONG, NC_EXHAUSTED };
-
-/* choose: the candidate to send the job to. Retries stay on the current
- * candidate while it is usable; otherwise the cheapest usable candidate
- * not yet failed over from, by estimated cost for this job at today's
- * prices, within the job's max_cost_usd. -1 and *why when none. */
+/* choose: the candidate to send the job to (see route_pick): measures
+ * each candidate (usable, fits, estimated cost at today's prices) and lets
+ * the routing order decide. */
 static int choose(struct worker *w, struct task *t, int64_t now_s,
-		  unsigned skip, enum no_cand *why)
+		  unsigned skip, enum route_none *why)
 {
-	int cur = t->job.candidate, best = -1, unusable = 0, over = 0;
-	int small = 0;
-	double best_cost = 0;
+	struct route_option opt[TASK_MAX_CANDS];
 
-	if (cur >= 0 && cur < t->ncands &&
-	    !((t->job.cand_exhausted | skip) & (1u << cur)) &&
-	    usable(w, t->cands[cur].prov))
-		return cur;
 	for (int i = 0; i < t->ncands; i++) {
 		const struct route_cand *c = &t->cands[i];
-		double cost;
+		const struct prov_model *m = model_of(w, c);
+		int64_t in = est_in(w->rc, t, c);
 
-		if ((t->job.cand_exhausted | skip) & (1u << i))
-			continue;
-		if (!usable(w, c->prov)) {
-			unusable++;
-			continue;
-		}
-		/* A prompt that cannot fit the model's window would only come
-		 * back as a context overflow: go to a bigger window. */
-		if (model_of(w, c)->context_window &&
-		    est_in(w->rc, t, c) > model_of(w, c)->context_window) {
-			small++;
-			continue;
-		}
-		cost = cost_estimate(model_of(w, c), est_in(w->rc, t, c),
-				     est_out(w->rc, t, c), now_s);
-		if (t->job.max_cost_usd >= 0 && cost > t->job.max_cost_usd) {
-			over++;
-			continue;
-		}
-		if (best < 0 || cost < best_cost) {
-			best = i;
-			best_cost = cost;
-		}
+		opt[i].usable = usable(w, c->prov);
+		opt[i].fits = !m->context_window || in <= m->context_window;
+		opt[i].cost = cost_estimate(m, in, est_out(w->rc, t, c), now_s);
 	}
-	*why = unusable ? NC_PARK
-	       : over	? NC_OVER_COST
-	       : small	? NC_TOO_LONG
-			: NC_EXHAUSTED;
-	return best;
+	return route_pick(opt, t->ncands, t->job.candidate,
+			  t->job.cand_exhausted, skip, t->job.max_cost_usd, why);
 }
 
 /* others_left: another candidate the job could fail over to. */
@@ -642,7 +612,7 @@ static void start(struct worker *w, struct task *t)
  * SCHED_GO with *i set, SCHED_WAIT (t->wait_until_ms set), or -1 when no
  * candidate is left (*why says why). */
 static int gate(struct worker *w, struct task *t, int64_t now_s,
-		int64_t now_ms, int *i, enum no_cand *why)
+		int64_t now_ms, int *i, enum route_none *why)
 {
 	unsigned skip = 0;
 	int64_t soonest = 0;
@@ -689,7 +659,7 @@ static void admit(struct worker *w)
 
 	w->pend_tail = NULL;
 	while ((t = *pp) != NULL) {
-		enum no_cand why = NC_EXHAUSTED;
+		enum route_none why = ROUTE_EXHAUSTED;
 		int i = -1, v;
 
 		if (t->ncands < 0)
@@ -714,15 +684,15 @@ static void admit(struct worker *w)
 		*pp = t->next;
 		w->npend--;
 		if (v != SCHED_GO) {
-			if (why == NC_PARK) {
+			if (why == ROUTE_PARK) {
 				park(w, t);
 				continue;
 			}
 			t->detail = xstrdup(
-				why == NC_OVER_COST
+				why == ROUTE_OVER_COST
 					? "every candidate left is estimated "
 					  "above the job's max_cost_usd"
-				: why == NC_TOO_LONG
+				: why == ROUTE_TOO_LONG
 					? "the prompt is longer than the "
 					  "context window of every candidate "
 					  "left"

@@ -1,0 +1,32 @@
+/* route.h — which candidate a job goes to: the routing order as a pure
+ * function of what the caller measured about each candidate. Pure;
+ * thread-safe. */
+#ifndef NIGHTSHIFT_ROUTE_H
+#define NIGHTSHIFT_ROUTE_H
+
+/* One candidate as the caller sees it now. */
+struct route_option {
+	int usable;  /* key set and provider not disabled */
+	int fits;    /* the prompt fits the model's context window */
+	double cost; /* estimated cost of this job on it, USD */
+};
+
+/* Why no candidate was picked. */
+enum route_none {
+	ROUTE_PARK,      /* some candidates are unusable now: wait */
+	ROUTE_OVER_COST, /* the rest are above the job's max_cost_usd */
+	ROUTE_TOO_LONG,  /* the rest are too small for the prompt */
+	ROUTE_EXHAUSTED, /* every candidate has been failed over from */
+};
+
+/* route_pick: the candidate index to use. The current one (cur, -1 for
+ * none) while it is usable and neither exhausted nor skipped, so retries
+ * stay put; otherwise the cheapest usable one that fits, is within
+ * max_cost (< 0: no cap), and is in neither bit set (bit i = candidate
+ * i). Ties go to the earlier candidate (the route's own order). -1 and
+ * *why when there is none. */
+int route_pick(const struct route_option *opt, int n, int cur,
+	       unsigned exhausted, unsigned skip, double max_cost,
+	       enum route_none *why);
+
+#endif
