@@ -32,6 +32,8 @@
  * from network data have a hard cap). */
 #define BODY_CAP (64u << 20)
 #define HEADER_CAP (64u << 10)
+/* How often a job waiting on open breakers asks again. */
+#define OPEN_RECHECK_MS 200
 
 struct buf {
 	char *p;
@@ -639,7 +641,12 @@ static int gate(struct worker *w, struct task *t, int64_t now_s,
 			t->wait_until_ms = at;
 			return SCHED_WAIT;
 		}
-		skip |= 1u << *i; /* SCHED_OPEN */
+		/* SCHED_OPEN. While a half-open probe is out the gate cannot
+		 * say when it will close (the probe may answer in a ms), so
+		 * ask again soon rather than at the probe's timeout. */
+		skip |= 1u << *i;
+		if (at > now_ms + OPEN_RECHECK_MS)
+			at = now_ms + OPEN_RECHECK_MS;
 		if (!soonest || at < soonest)
 			soonest = at;
 	}

@@ -45,8 +45,13 @@ for kind in 500 502 503 reset truncated badjson error200 emptychoices; do
   start_mock --fail-first 1=$kind
   providers_file p.json
   jobs_file jobs.jsonl 20
+  t0=$(date +%s)
   run run --db "f-$kind.db" --providers p.json jobs.jsonl
+  t1=$(date +%s)
   expect "fault $kind: every job succeeds after a retry" 0 "20/20 done"
+  # the failures open the breaker; its probe must let the rest through at
+  # once, not after the probe's timeout
+  check "fault $kind: done within 30 s ($((t1 - t0)) s)" test $((t1 - t0)) -le 30
   check "fault $kind: two requests per job, one result each" test "$(grep -c . mock.log):$(q "f-$kind.db" 'SELECT count(DISTINCT job_id) FROM results')" = "40:20"
   stop_mock; rm -f mock.log
 done
