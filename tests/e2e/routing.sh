@@ -78,8 +78,9 @@ expect "qwen down: every job succeeds elsewhere" 0 "40/40 done"
 check "qwen down: deepseek served them all" test "$(logged deepseek)" = 40
 check "qwen down: openai (dearer) not needed" test "$(logged openai)" = 0
 # without a breaker qwen would see 2 requests per job (80); with it, the
-# first wave in flight (max_inflight 16) and a probe or two
-check "qwen down: after the breaker opened qwen saw only probes ($(logged qwen))" test "$(logged qwen)" -le 19
+# first wave in flight (max_inflight 16), the few admitted as that wave's
+# slots freed before the 5th failure opened it, and a probe or two
+check "qwen down: after the breaker opened qwen saw only probes ($(logged qwen))" test "$(logged qwen)" -le 24
 check "qwen down: the trip is in the ledger" test "$(q d.db "SELECT count(*) > 0 FROM events WHERE provider = 'qwen' AND kind = 'breaker_open'")" = 1
 
 # --- a 429 storm on qwen with Retry-After: the provider pauses as a whole
