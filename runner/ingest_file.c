@@ -1,4 +1,10 @@
-/* ingest_file.c — the line loop behind `nightshift ingest`. */
+/* ingest_file.c — the line loop behind `nightshift ingest`.
+ *
+ * Lines are validated and compressed ahead on worker threads
+ * (ingest_pipe); this thread owns the queue, inserts each batch's valid
+ * jobs many to a statement (ingest_add_batch), takes the verdicts in line
+ * order and is the only one that prints, so FILE:LINE messages come out
+ * in file order. */
 #include "runner/ingest_file.h"
 
 #include <errno.h>
@@ -11,8 +17,8 @@
 #include "queue/ingest.h"
 #include "queue/queue.h"
 #include "runner/cli.h"
+#include "runner/ingest_pipe.h"
 #include "runner/jobline.h"
-#include "runner/linereader.h"
 
 struct state {
 	const char *name;
@@ -41,12 +47,74 @@ static void bad_line(struct state *s, long lineno, const char *fmt, ...)
 			s->name);
 }
 
-static int blank(const char *p, size_t n)
+/* verdict: count a job's verdict, or report its conflict. Returns 1 when
+ * the line is rejected. */
+static int verdict(struct state *s, const struct ingest_row *row,
+		   enum ingest_verdict v)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
+	if (v == INGEST_ADDED) {
+		s->n->added++;
+		return 0;
+	}
+	if (v == INGEST_DUPLICATE) {
+		s->n->duplicate++;
+		return 0;
+	}
+	bad_line(s, row->lineno,
+		 "custom_id \"%s\": already queued with a different body (the "
+		 "queued job is kept)",
+		 row->job.custom_id);
 	return 1;
+}
+
+/* take: the rows of a batch, in line order. Each run of valid jobs goes to
+ * the queue in one call; under --strict the first rejected line ends
+ * queueing (the transaction is rolled back) and the lines after it are
+ * only validated, as they would be one at a time. Returns 0, or -1 after a
+ * database failure (reported). */
+static int take(struct state *s, struct queue *q, struct ingest **in,
+		const struct ingest_batch *b)
+{
+	const struct ingest_job *jobs[INGEST_PIPE_ROWS];
+	enum ingest_verdict v[INGEST_PIPE_ROWS];
+	size_t i = 0;
+
+	while (i < b->n) {
+		size_t j = i, k, failed = 0;
+		int rc = 0;
+
+		while (j < b->n && b->rows[j].kind == INGEST_ROW_JOB) {
+			jobs[j - i] = &b->rows[j].job;
+			j++;
+		}
+		if (*in && j > i)
+			rc = ingest_add_batch(*in, jobs, j - i, v, &failed);
+		for (k = i; k < j && (!rc || k < i + failed); k++) {
+			s->n->lines++;
+			if (*in && verdict(s, &b->rows[k], v[k - i]) &&
+			    s->o->strict)
+				ingest_abort(in);
+		}
+		if (rc) {
+			fprintf(stderr, "nightshift: %s:%ld: %s\n", s->name,
+				b->rows[i + failed].lineno, queue_errmsg(q));
+			return -1;
+		}
+		if (j == b->n)
+			break;
+		s->n->lines++;
+		if (b->rows[j].kind == INGEST_ROW_TOOLONG)
+			bad_line(s, b->rows[j].lineno,
+				 "line longer than %zu bytes "
+				 "(--max-line-bytes)",
+				 s->o->max_line);
+		else
+			bad_line(s, b->rows[j].lineno, "%s", b->rows[j].why);
+		if (s->o->strict)
+			ingest_abort(in);
+		i = j + 1;
+	}
+	return 0;
 }
 
 int ingest_path(struct queue *q, const char *path,
@@ -55,10 +123,8 @@ int ingest_path(struct queue *q, const char *path,
 	struct state s = {.name = strcmp(path, "-") == 0 ? "stdin" : path,
 			  .o = o,
 			  .n = n};
-	struct linereader *lr = NULL;
+	struct ingest_pipe *p = NULL;
 	struct ingest *in = NULL;
-	struct jobline j = {0};
-	char why[400];
 	int fd = 0, rc = EXIT_OK, qrc;
 
 	memset(n, 0, sizeof(*n));
@@ -71,77 +137,30 @@ int ingest_path(struct queue *q, const char *path,
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	lr = linereader_new(fd, o->max_line);
+	/* Jobs queued by older builds were stored re-printed by cJSON. */
+	ingest_set_same_json(in, jobline_same_json);
+	p = ingest_pipe_new(fd, o->max_line, ingest_pipe_workers());
 	for (;;) {
-		const char *line;
-		size_t len;
-		enum ingest_verdict v;
-		struct ingest_job job;
-		int r = linereader_next(lr, &line, &len);
-		long no = linereader_lineno(lr);
+		struct ingest_batch *b;
+		enum ingest_pipe_end end;
+		int failed;
 
-		if (r == LINEREADER_EOF)
-			break;
-		if (r == LINEREADER_EIO) {
+		/* Workers compress with the dictionary ingest_add wants now;
+		 * once --strict has given up, they only validate. */
+		ingest_pipe_set_dict(p, in ? ingest_body_dict(in) : NULL, !!in);
+		b = ingest_pipe_next(p);
+		failed = take(&s, q, &in, b);
+		end = b->end;
+		if (end == INGEST_PIPE_EIO && !failed)
 			fprintf(stderr, "nightshift: %s:%ld: read error: %s\n",
-				s.name, no, strerror(errno));
+				s.name, b->err_lineno, strerror(b->err));
+		ingest_pipe_done(p, b);
+		if (failed || end == INGEST_PIPE_EIO) {
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
-		n->lines++;
-		if (r == LINEREADER_ETOOLONG) {
-			bad_line(&s, no, "line longer than %zu bytes "
-					 "(--max-line-bytes)",
-				 o->max_line);
-			goto rejected;
-		}
-		if (blank(line, len)) {
-			n->lines--; /* blank lines are not jobs */
-			continue;
-		}
-		if (jobline_parse(line, len, &j, why, sizeof(why))) {
-			bad_line(&s, no, "%s", why);
-			goto rejected;
-		}
-		if (!in) { /* --strict after a bad line: validate only */
-			jobline_clear(&j);
-			continue;
-		}
-		job = (struct ingest_job){
-			.custom_id = j.custom_id,
-			.body = j.body,
-			.body_len = j.body_len,
-			.priority = j.priority,
-			.providers = j.providers,
-			.max_cost_usd = j.max_cost_usd,
-			.est_input_tokens = j.est_input_tokens,
-			.max_output_tokens = j.max_output_tokens,
-		};
-		qrc = ingest_add(in, &job, &v);
-		if (qrc) {
-			fprintf(stderr, "nightshift: %s:%ld: %s\n", s.name, no,
-				queue_errmsg(q));
-			jobline_clear(&j);
-			rc = EXIT_RUNTIME;
-			goto out;
-		}
-		if (v == INGEST_ADDED) {
-			n->added++;
-		} else if (v == INGEST_DUPLICATE) {
-			n->duplicate++;
-		} else {
-			bad_line(&s, no,
-				 "custom_id \"%s\": already queued with a "
-				 "different body (the queued job is kept)",
-				 j.custom_id);
-			jobline_clear(&j);
-			goto rejected;
-		}
-		jobline_clear(&j);
-		continue;
-rejected:
-		if (o->strict && in)
-			ingest_abort(&in);
+		if (end == INGEST_PIPE_EOF)
+			break;
 	}
 	if (in && (qrc = ingest_commit(&in))) {
 		fprintf(stderr, "nightshift: %s: %s\n", s.name, queue_errmsg(q));
@@ -169,7 +188,7 @@ out:
 			"queued; ingesting the file again adds the rest\n",
 			s.name);
 	ingest_abort(&in);
-	linereader_free(&lr);
+	ingest_pipe_free(&p);
 	if (fd > 0)
 		close(fd);
 	fflush(stdout);

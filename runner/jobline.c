@@ -4,7 +4,15 @@
  * sees a request that we could have refused: the point is a located error
  * at ingest time instead of a dead job at 3 a.m. The rules follow the
  * OpenAI Batch API input line plus nightshift's top-level extensions
- * (DESIGN.md "Job line"). */
+ * (DESIGN.md "Job line").
+ *
+ * DESIGN: this runs once per line of files with millions of lines, so it
+ * allocates nothing for a line of ordinary size: the line is indexed in
+ * place (jsonidx) instead of being built into a cJSON tree, the few strings checked are compared
+ * without copying, and the body is stored as written minus the whitespace
+ * outside its strings (re-printing it from a tree cost as much as parsing
+ * it), which also makes the same job spelled with other spacing the same
+ * bytes. */
 #include "runner/jobline.h"
 
 #include <cjson/cJSON.h>
@@ -15,9 +23,19 @@
 #include <string.h>
 
 #include "queue/xalloc.h"
+#include "runner/jsonidx.h"
 
 static const char *const ROLES[] = {"system",    "developer", "user",
 				    "assistant", "tool",      "function"};
+
+/* The line being checked: its text and its index. */
+struct doc {
+	const char *s;
+	struct jsonidx x;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -27,6 +45,16 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* load64: 8 bytes as a word. Byte order does not matter: the test below
+ * asks whether any byte of the word has its high bit set. */
+static inline uint64_t load64(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
 }
 
 int jobline_utf8_valid(const char *str, size_t n, size_t *bad)
@@ -39,6 +67,14 @@ int jobline_utf8_valid(const char *str, size_t n, size_t *bad)
 		size_t need;
 		unsigned cp, min;
 
+		/* Job lines are mostly ASCII: skip it 32 bytes at a time. */
+		if (i + 32 <= n &&
+		    ((load64(str + i) | load64(str + i + 8) |
+		      load64(str + i + 16) | load64(str + i + 24)) &
+		     0x8080808080808080ULL) == 0) {
+			i += 32;
+			continue;
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
@@ -71,106 +107,145 @@ int jobline_utf8_valid(const char *str, size_t n, size_t *bad)
 	return 1;
 }
 
-/* describe: a short name of a JSON value's type, for error messages. */
-static const char *describe(const cJSON *v)
+static int type(const struct doc *d, size_t v)
 {
-	if (cJSON_IsNull(v))
-		return "null";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsArray(v))
-		return "an array";
-	return "an object";
+	return d->x.t[v].type;
 }
 
-static int is_integer(const cJSON *v, double lo, double hi)
+/* members: the values of obj's members named names[0..n), 0 when absent;
+ * returns the first member with another name, or 0. */
+static size_t members(const struct doc *d, size_t obj,
+		      const char *const *names, size_t n, size_t *vals)
 {
-	return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
-	       floor(v->valuedouble) == v->valuedouble &&
-	       v->valuedouble >= lo && v->valuedouble <= hi;
+	return jsonidx_members(&d->x, d->s, obj, names, n, vals);
+}
+
+static int equals(const struct doc *d, size_t v, const char *str)
+{
+	return jsonidx_equals(&d->x, d->s, v, str);
+}
+
+/* nonempty: a string whose text does not start with a NUL (which C code
+ * downstream would read as empty). */
+static int nonempty(const struct doc *d, size_t v)
+{
+	char c[2];
+
+	return type(d, v) == JSONIDX_STRING &&
+	       jsonidx_decode(&d->x, d->s, v, c, sizeof(c)) > 0 && c[0];
+}
+
+/* describe: a short name of a JSON value's type, for error messages. */
+static const char *describe(const struct doc *d, size_t v)
+{
+	switch (type(d, v)) {
+	case JSONIDX_NULL:
+		return "null";
+	case JSONIDX_TRUE:
+	case JSONIDX_FALSE:
+		return "a boolean";
+	case JSONIDX_NUMBER:
+		return "a number";
+	case JSONIDX_STRING:
+		return "a string";
+	case JSONIDX_ARRAY:
+		return "an array";
+	default:
+		return "an object";
+	}
+}
+
+static int is_integer(const struct doc *d, size_t v, double lo, double hi,
+		      double *out)
+{
+	double x;
+
+	if (type(d, v) != JSONIDX_NUMBER)
+		return 0;
+	x = jsonidx_number(&d->x, d->s, v);
+	*out = x;
+	return isfinite(x) && floor(x) == x && x >= lo && x <= hi;
 }
 
 /* content_bytes: text bytes of a message content (string or parts). */
-static size_t content_bytes(const cJSON *c)
+static size_t content_bytes(const struct doc *d, size_t c)
 {
 	size_t n = 0;
-	const cJSON *part;
 
-	if (cJSON_IsString(c))
-		return strlen(c->valuestring);
-	cJSON_ArrayForEach(part, c)
-	{
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+	if (type(d, c) == JSONIDX_STRING)
+		return d->x.t[c].n;
+	for (size_t part = jsonidx_first(&d->x, c); part;
+	     part = d->x.t[part].next) {
+		size_t t = jsonidx_get(&d->x, d->s, part, "text");
 
-		if (cJSON_IsString(t))
-			n += strlen(t->valuestring);
+		if (t && type(d, t) == JSONIDX_STRING)
+			n += d->x.t[t].n;
 		else
 			n += 256; /* an image or other part: a rough share */
 	}
 	return n;
 }
 
-static int check_messages(const cJSON *msgs, int64_t *est, char *err,
-			  size_t errlen)
+static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
+			  char *err, size_t errlen)
 {
-	const cJSON *m;
 	int i = 0;
 	size_t bytes = 0;
 
 	if (!msgs)
 		return fail(err, errlen, "body.messages: missing");
-	if (!cJSON_IsArray(msgs))
+	if (type(d, msgs) != JSONIDX_ARRAY)
 		return fail(err, errlen,
 			    "body.messages: must be an array, not %s",
-			    describe(msgs));
-	if (cJSON_GetArraySize(msgs) == 0)
+			    describe(d, msgs));
+	if (d->x.t[msgs].n == 0)
 		return fail(err, errlen, "body.messages: must not be empty");
-	cJSON_ArrayForEach(m, msgs)
-	{
-		const cJSON *role, *content;
-		size_t r;
+	for (size_t m = jsonidx_first(&d->x, msgs); m; m = d->x.t[m].next) {
+		static const char *const keys[] = {"role", "content"};
+		size_t v[2], role, content, r;
+		char text[41];
 
-		if (!cJSON_IsObject(m))
+		if (type(d, m) != JSONIDX_OBJECT)
 			return fail(err, errlen,
 				    "body.messages[%d]: must be an object, "
 				    "not %s",
-				    i, describe(m));
-		role = cJSON_GetObjectItemCaseSensitive(m, "role");
-		content = cJSON_GetObjectItemCaseSensitive(m, "content");
+				    i, describe(d, m));
+		members(d, m, keys, 2, v);
+		role = v[0];
+		content = v[1];
 		if (!role)
 			return fail(err, errlen,
 				    "body.messages[%d].role: missing", i);
-		if (!cJSON_IsString(role))
+		if (type(d, role) != JSONIDX_STRING)
 			return fail(err, errlen,
 				    "body.messages[%d].role: must be a string, "
 				    "not %s",
-				    i, describe(role));
+				    i, describe(d, role));
 		for (r = 0; r < sizeof(ROLES) / sizeof(ROLES[0]); r++)
-			if (strcmp(role->valuestring, ROLES[r]) == 0)
+			if (equals(d, role, ROLES[r]))
 				break;
-		if (r == sizeof(ROLES) / sizeof(ROLES[0]))
+		if (r == sizeof(ROLES) / sizeof(ROLES[0])) {
+			jsonidx_decode(&d->x, d->s, role, text, sizeof(text));
 			return fail(err, errlen,
-				    "body.messages[%d].role: \"%.40s\" is not "
+				    "body.messages[%d].role: \"%s\" is not "
 				    "one of system, developer, user, "
 				    "assistant, tool",
-				    i, role->valuestring);
+				    i, text);
+		}
 		if (!content)
 			return fail(err, errlen,
 				    "body.messages[%d].content: missing", i);
 		/* An assistant turn that only made tool calls has null
 		 * content in the OpenAI format. */
-		if (!(cJSON_IsString(content) || cJSON_IsArray(content) ||
-		      (cJSON_IsNull(content) &&
-		       strcmp(role->valuestring, "assistant") == 0)))
+		if (!(type(d, content) == JSONIDX_STRING ||
+		      type(d, content) == JSONIDX_ARRAY ||
+		      (type(d, content) == JSONIDX_NULL &&
+		       equals(d, role, "assistant"))))
 			return fail(err, errlen,
 				    "body.messages[%d].content: must be a "
 				    "string or an array of parts, not %s",
-				    i, describe(content));
-		bytes += content_bytes(content);
+				    i, describe(d, content));
+		bytes += content_bytes(d, content);
 		i++;
 	}
 	/* ~4 bytes a token for English, plus per-message framing; refined by
@@ -179,159 +254,214 @@ static int check_messages(const cJSON *msgs, int64_t *est, char *err,
 	return 0;
 }
 
-static int check_body(const cJSON *body, struct jobline *j, char *err,
-		      size_t errlen)
+static int check_body(const struct doc *d, size_t body,
+		      struct jobline_view *j, char *err, size_t errlen)
 {
-	const cJSON *model, *mt;
-	static const char *const max_keys[] = {"max_tokens",
-					       "max_completion_tokens"};
+	static const char *const keys[] = {"model", "messages", "max_tokens",
+					   "max_completion_tokens"};
+	size_t v[4], model, mt;
 
 	if (!body)
 		return fail(err, errlen, "body: missing");
-	if (!cJSON_IsObject(body))
+	if (type(d, body) != JSONIDX_OBJECT)
 		return fail(err, errlen, "body: must be an object, not %s",
-			    describe(body));
-	model = cJSON_GetObjectItemCaseSensitive(body, "model");
+			    describe(d, body));
+	members(d, body, keys, 4, v);
+	model = v[0];
 	if (!model)
 		return fail(err, errlen,
 			    "body.model: missing (a route, provider:model, "
 			    "or a model name)");
-	if (!cJSON_IsString(model) || model->valuestring[0] == '\0')
+	if (!nonempty(d, model))
 		return fail(err, errlen,
 			    "body.model: must be a non-empty string");
-	for (size_t k = 0; k < 2; k++) {
-		mt = cJSON_GetObjectItemCaseSensitive(body, max_keys[k]);
-		if (!mt || cJSON_IsNull(mt))
+	for (size_t k = 2; k < 4; k++) {
+		double x;
+
+		mt = v[k];
+		if (!mt || type(d, mt) == JSONIDX_NULL)
 			continue;
-		if (!is_integer(mt, 1, 1e9))
+		if (!is_integer(d, mt, 1, 1e9, &x))
 			return fail(err, errlen,
 				    "body.%s: must be a positive integer",
-				    max_keys[k]);
-		j->max_output_tokens = (int64_t)mt->valuedouble;
+				    keys[k]);
+		j->max_output_tokens = (int64_t)x;
 	}
-	return check_messages(
-		cJSON_GetObjectItemCaseSensitive(body, "messages"),
-		&j->est_input_tokens, err, errlen);
+	return check_messages(d, v[1], &j->est_input_tokens, err, errlen);
 }
 
 /* is_chat_path: "/v1/chat/completions" or any path ending in
  * "/chat/completions" (some gateways add a prefix). */
-static int is_chat_path(const char *u)
+static int is_chat_path(const struct doc *d, size_t v)
 {
 	static const char tail[] = "/chat/completions";
-	size_t n = strlen(u), t = sizeof(tail) - 1;
+	size_t n = d->x.t[v].n, t = sizeof(tail) - 1;
+	char buf[256], *u = n < sizeof(buf) ? buf : xmalloc(n + 1);
+	int ok;
 
-	return u[0] == '/' && n >= t && strcmp(u + n - t, tail) == 0;
+	jsonidx_decode(&d->x, d->s, v, u, n + 1);
+	ok = u[0] == '/' && n >= t && strlen(u) == n &&
+	     strcmp(u + n - t, tail) == 0;
+	if (u != buf)
+		free(u);
+	return ok;
 }
 
-static int check_extensions(const cJSON *root, struct jobline *j, char *err,
-			    size_t errlen)
-{
-	const cJSON *v;
+/* The top-level fields, in the order of ROOT_KEYS. */
+enum { F_ID, F_METHOD, F_URL, F_BODY, F_PRIORITY, F_PROVIDERS, F_COST, F_N };
+static const char *const ROOT_KEYS[F_N] = {
+	"custom_id", "method",    "url",         "body",
+	"priority",  "providers", "max_cost_usd"};
 
-	v = cJSON_GetObjectItemCaseSensitive(root, "method");
-	if (v && !(cJSON_IsString(v) && strcmp(v->valuestring, "POST") == 0))
+static int check_extensions(const struct doc *d, const size_t *f,
+			    struct jobline_view *j, char *err, size_t errlen)
+{
+	size_t v;
+	double x;
+
+	v = f[F_METHOD];
+	if (v && !equals(d, v, "POST"))
 		return fail(err, errlen, "method: must be \"POST\"");
-	v = cJSON_GetObjectItemCaseSensitive(root, "url");
-	if (v && !(cJSON_IsString(v) && is_chat_path(v->valuestring)))
+	v = f[F_URL];
+	if (v && !(type(d, v) == JSONIDX_STRING && is_chat_path(d, v)))
 		return fail(err, errlen,
 			    "url: must be a chat-completions path such as "
 			    "\"/v1/chat/completions\"");
-	v = cJSON_GetObjectItemCaseSensitive(root, "priority");
+	v = f[F_PRIORITY];
 	if (v) {
-		if (!is_integer(v, -1e15, 1e15))
+		if (!is_integer(d, v, -1e15, 1e15, &x))
 			return fail(err, errlen,
 				    "priority: must be an integer, not %s",
-				    describe(v));
-		j->priority = (long long)v->valuedouble;
+				    describe(d, v));
+		j->priority = (long long)x;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "max_cost_usd");
+	v = f[F_COST];
 	if (v) {
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-		    v->valuedouble < 0)
+		if (type(d, v) != JSONIDX_NUMBER ||
+		    !isfinite(x = jsonidx_number(&d->x, d->s, v)) || x < 0)
 			return fail(err, errlen,
 				    "max_cost_usd: must be a number >= 0");
-		j->max_cost_usd = v->valuedouble;
+		j->max_cost_usd = x;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "providers");
+	v = f[F_PROVIDERS];
 	if (v) {
-		const cJSON *p;
 		int i = 0;
 
-		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		if (type(d, v) != JSONIDX_ARRAY || d->x.t[v].n == 0)
 			return fail(err, errlen,
 				    "providers: must be a non-empty array of "
 				    "provider names");
-		cJSON_ArrayForEach(p, v)
-		{
-			if (!cJSON_IsString(p) || p->valuestring[0] == '\0')
+		for (size_t p = jsonidx_first(&d->x, v); p;
+		     p = d->x.t[p].next) {
+			if (!nonempty(d, p))
 				return fail(err, errlen,
 					    "providers[%d]: must be a "
 					    "non-empty string",
 					    i);
 			i++;
 		}
-		j->providers = cJSON_PrintUnformatted(v);
-		if (!j->providers)
-			return fail(err, errlen, "providers: out of memory");
 	}
 	return 0;
 }
 
-static int check_keys(const cJSON *root, char *err, size_t errlen)
+/* check_keys: refuse the first field not in ROOT_KEYS, if any. */
+static int check_keys(const struct doc *d, size_t unknown, char *err,
+		      size_t errlen)
 {
-	static const char *const known[] = {
-		"custom_id", "method",    "url",         "body",
-		"priority",  "providers", "max_cost_usd"};
-	const cJSON *k;
+	char name[41];
 
-	cJSON_ArrayForEach(k, root)
-	{
-		size_t i;
-
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(k->string, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return fail(err, errlen,
-				    "unknown field \"%.40s\" (allowed: "
-				    "custom_id, method, url, body, priority, "
-				    "providers, max_cost_usd)",
-				    k->string);
-	}
-	return 0;
+	if (!unknown)
+		return 0;
+	jsonidx_decode(&d->x, d->s, unknown, name, sizeof(name));
+	return fail(err, errlen,
+		    "unknown field \"%s\" (allowed: custom_id, method, url, "
+		    "body, priority, providers, max_cost_usd)",
+		    name);
 }
 
-static int check_id(const cJSON *id, struct jobline *j, char *err,
+/* check_id: decode the custom_id into id (JOBLINE_MAX_ID + 1 bytes). */
+static int check_id(const struct doc *d, size_t v, char *id, char *err,
 		    size_t errlen)
 {
 	size_t n;
 
-	if (!id)
+	if (!v)
 		return fail(err, errlen, "custom_id: missing");
-	if (!cJSON_IsString(id))
+	if (type(d, v) != JSONIDX_STRING)
 		return fail(err, errlen, "custom_id: must be a string, not %s",
-			    describe(id));
-	n = strlen(id->valuestring);
+			    describe(d, v));
+	n = d->x.t[v].n;
 	if (n == 0)
 		return fail(err, errlen, "custom_id: must not be empty");
 	if (n > JOBLINE_MAX_ID)
-		return fail(err, errlen,
-			    "custom_id: longer than %d bytes", JOBLINE_MAX_ID);
+		return fail(err, errlen, "custom_id: longer than %d bytes",
+			    JOBLINE_MAX_ID);
+	jsonidx_decode(&d->x, d->s, v, id, JOBLINE_MAX_ID + 1);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id->valuestring[i] < 0x20)
+		if ((unsigned char)id[i] < 0x20)
 			return fail(err, errlen,
 				    "custom_id: contains a control character");
-	j->custom_id = xstrdup(id->valuestring);
 	return 0;
 }
 
-int jobline_parse(const char *line, size_t len, struct jobline *j,
-		  char *err, size_t errlen)
+/* string_end: s[i] opens a (valid) string; the index after its closing
+ * quote: the first quote not escaped by an odd run of backslashes. */
+static size_t string_end(const char *s, size_t i, size_t n)
 {
-	cJSON *root = NULL;
-	const char *end = NULL;
-	size_t bad;
+	const char *from = s + i + 1, *q;
+
+	for (; (q = memchr(from, '"', (size_t)(s + n - from))); from = q + 1) {
+		size_t k = 0;
+
+		while (q - k > s + i + 1 && q[-1 - (ptrdiff_t)k] == '\\')
+			k++;
+		if (k % 2 == 0)
+			return (size_t)(q - s) + 1;
+	}
+	return n;
+}
+
+/* compact: drop the whitespace outside strings of the valid JSON text
+ * s[at..end) in place; returns where the text now ends. */
+static size_t compact(char *s, size_t at, size_t end)
+{
+	size_t r = at, w = at;
+
+	while (r < end) {
+		if (s[r] == '"') {
+			size_t e = string_end(s, r, end);
+
+			memmove(s + w, s + r, e - r);
+			w += e - r;
+			r = e;
+		} else if ((unsigned char)s[r] <= 0x20) {
+			r++;
+		} else {
+			s[w++] = s[r++];
+		}
+	}
+	return w;
+}
+
+/* keep: compact value v in place and NUL-terminate it. A member's value
+ * is followed by at least its object's closing brace, so there is room. */
+static const char *keep(struct doc *d, char *line, size_t v, size_t *len)
+{
+	const struct jsonidx_tok *t = &d->x.t[v];
+	size_t end = t->ws ? compact(line, t->start, t->end) : t->end;
+
+	line[end] = '\0';
+	*len = end - t->start;
+	return line + t->start;
+}
+
+int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
+			  char *err, size_t errlen)
+{
+	struct doc d; /* not zeroed: its token array is large */
+	char id[JOBLINE_MAX_ID + 1];
+	const char *nul;
+	size_t f[F_N], unknown, bad, end, at = 0, vid, vbody, vprov;
 	int rc = -1;
 
 	memset(j, 0, sizeof(*j));
@@ -339,56 +469,102 @@ int jobline_parse(const char *line, size_t len, struct jobline *j,
 	if (!jobline_utf8_valid(line, len, &bad))
 		return fail(err, errlen, "not valid UTF-8 (byte %zu)",
 			    bad + 1);
-	root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-	if (!root) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = at && at >= line && at <= line + len
-				     ? (size_t)(at - line)
-				     : len;
-
-		return fail(err, errlen, "not valid JSON (at byte %zu)",
-			    off + 1);
+	/* Every reader of the stored body would cut a string short at a NUL
+	 * byte. */
+	if ((nul = memchr(line, '\0', len)))
+		return fail(err, errlen,
+			    "not valid JSON (NUL byte at byte %zu)",
+			    (size_t)(nul - line) + 1);
+	if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+		at = 3; /* a BOM, as cJSON allows */
+	d.s = line + at;
+	if (jsonidx_parse(&d.x, line + at, len - at, &end)) {
+		fail(err, errlen, "not valid JSON (at byte %zu)", at + end + 1);
+		goto out;
 	}
-	while (end && end < line + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r'))
+	line += at;
+	len -= at;
+	while (end < len &&
+	       (line[end] == ' ' || line[end] == '\t' || line[end] == '\r'))
 		end++;
-	if (end && end < line + len) {
+	if (end < len) {
 		fail(err, errlen, "not valid JSON (text after the object at "
 				  "byte %zu)",
-		     (size_t)(end - line) + 1);
+		     at + end + 1);
 		goto out;
 	}
-	if (!cJSON_IsObject(root)) {
-		fail(err, errlen, "not a JSON object (%s)", describe(root));
+	if (type(&d, 0) != JSONIDX_OBJECT) {
+		fail(err, errlen, "not a JSON object (%s)", describe(&d, 0));
 		goto out;
 	}
-	if (check_id(cJSON_GetObjectItemCaseSensitive(root, "custom_id"), j,
-		     err, errlen) ||
-	    check_keys(root, err, errlen) ||
-	    check_extensions(root, j, err, errlen) ||
-	    check_body(cJSON_GetObjectItemCaseSensitive(root, "body"), j, err,
-		       errlen))
+	unknown = members(&d, 0, ROOT_KEYS, F_N, f);
+	vid = f[F_ID];
+	vbody = f[F_BODY];
+	vprov = f[F_PROVIDERS];
+	if (check_id(&d, vid, id, err, errlen) ||
+	    check_keys(&d, unknown, err, errlen) ||
+	    check_extensions(&d, f, j, err, errlen) ||
+	    check_body(&d, vbody, j, err, errlen))
 		goto out;
-	j->body = cJSON_PrintUnformatted(
-		cJSON_GetObjectItemCaseSensitive(root, "body"));
-	if (!j->body) {
-		fail(err, errlen, "body: out of memory");
-		goto out;
-	}
-	j->body_len = strlen(j->body);
+	j->body = keep(&d, line, vbody, &j->body_len);
+	if (vprov)
+		j->providers = keep(&d, line, vprov, &bad);
+	/* The decoded id is never longer than its quoted source. */
+	memcpy(line + d.x.t[vid].start, id, d.x.t[vid].n + 1);
+	j->custom_id = line + d.x.t[vid].start;
 	rc = 0;
 out:
-	cJSON_Delete(root);
-	if (rc)
-		jobline_clear(j);
+	jsonidx_free(&d.x);
+	if (rc) {
+		memset(j, 0, sizeof(*j));
+		j->max_cost_usd = -1;
+	}
 	return rc;
+}
+
+int jobline_parse(const char *line, size_t len, struct jobline *j,
+		  char *err, size_t errlen)
+{
+	char *copy = xmalloc(len + 1);
+	struct jobline_view v;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->max_cost_usd = -1;
+	memcpy(copy, line, len);
+	rc = jobline_parse_inplace(copy, len, &v, err, errlen);
+	if (rc == 0) {
+		j->custom_id = xstrdup(v.custom_id);
+		j->body = xstrndup(v.body, v.body_len);
+		j->body_len = v.body_len;
+		j->priority = v.priority;
+		j->providers = v.providers ? xstrdup(v.providers) : NULL;
+		j->max_cost_usd = v.max_cost_usd;
+		j->est_input_tokens = v.est_input_tokens;
+		j->max_output_tokens = v.max_output_tokens;
+	}
+	free(copy);
+	return rc;
+}
+
+int jobline_same_json(const char *a, size_t alen, const char *b,
+		      size_t blen)
+{
+	/* Rare (a stored hash that differs), so a full parse is fine. */
+	cJSON *x = cJSON_ParseWithLength(a, alen);
+	cJSON *y = x ? cJSON_ParseWithLength(b, blen) : NULL;
+	int same = y && cJSON_Compare(x, y, 1);
+
+	cJSON_Delete(x);
+	cJSON_Delete(y);
+	return same;
 }
 
 void jobline_clear(struct jobline *j)
 {
 	free(j->custom_id);
-	cJSON_free(j->body);
-	cJSON_free(j->providers);
+	free(j->body);
+	free(j->providers);
 	memset(j, 0, sizeof(*j));
 	j->max_cost_usd = -1;
 }

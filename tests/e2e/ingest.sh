@@ -40,6 +40,35 @@ expect "bad lines are located and the rest go in" 3 \
   "enqueued 3, already queued 0, rejected 6"
 check "only the good lines are queued" test "$(jobs_in bad.db)" = 3
 
+# --- many batches (validated on worker threads): messages still come in line
+# order, verdicts are exact, and the same jobs spelled with other spacing
+# are already queued
+i=1; while [ $i -le 3000 ]; do
+  case $i in
+  7|1500|2999) echo "{\"custom_id\":\"broken-$i\",\"body\":{\"model\":\"m\"}}" ;;
+  2000) echo '{"custom_id":"job-5","body":{"model":"cheap","messages":[{"role":"user","content":"other"}]}}' ;;
+  *) line $i ;;
+  esac
+  i=$((i + 1))
+done > many.jsonl
+run ingest --db many.db many.jsonl
+expect "a file of many batches: every bad line reported" 3 \
+  "many.jsonl:7: body.messages: missing" \
+  "many.jsonl:2000: custom_id \"job-5\": already queued with a different body" \
+  "enqueued 2996, already queued 0, rejected 4"
+check "its errors come in line order" \
+  test "$(grep -o '^many.jsonl:[0-9]*' "$T/err" | tr '\n' ' ')" = "many.jsonl:7 many.jsonl:1500 many.jsonl:2000 many.jsonl:2999 "
+check "every good line is queued" test "$(jobs_in many.db)" = 2996
+sed -e 's/":/" :  /g' -e 's/,"/ ,	"/g' -e 's/{/{ /g' -e 's/}/ }/g' many.jsonl > pretty.jsonl
+run ingest --db many.db pretty.jsonl
+expect "the same jobs pretty-printed are already queued" 3 "enqueued 0, already queued 2996, rejected 4"
+"$NIGHTSHIFT" ingest --db stdin-many.db - < many.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "many batches from standard input" 3 "stdin: enqueued 2996, already queued 0, rejected 4"
+run ingest --db many-strict.db --strict many.jsonl
+expect "--strict over many batches reports every bad line" 3 \
+  "many.jsonl:2999: body.messages: missing" "rejected 3 of 3000 lines; nothing queued (--strict)"
+check "--strict over many batches queued nothing" test "$(jobs_in many-strict.db)" = 0
+
 # --- --strict: nothing goes in when any line is bad
 { line 10; line 11; echo '{"custom_id":"q"}'; line 12; } > strict.jsonl
 run ingest --db strict.db --strict strict.jsonl

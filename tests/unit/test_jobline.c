@@ -1,4 +1,5 @@
-/* test_jobline.c — one case per validation rule of a job line. */
+/* test_jobline.c — one case per validation rule of a job line, and how
+ * the body is kept (compacted in place, escapes untouched). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "runner/jobline.h"
+#include "runner/jsonidx.h"
 
 #define MSGS "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
 #define BODY "\"body\":{\"model\":\"cheap\"," MSGS "}"
@@ -165,6 +167,32 @@ static const struct row ROWS[] = {
 	{"rejects_string_max_cost",
 	 "{\"custom_id\":\"a\",\"max_cost_usd\":\"1\"," BODY "}",
 	 "max_cost_usd: must be a number >= 0"},
+	/* strict JSON: what cJSON let through */
+	{"rejects_leading_zero_number",
+	 "{\"custom_id\":\"a\",\"priority\":01," BODY "}",
+	 "not valid JSON"},
+	{"rejects_trailing_comma", "{\"custom_id\":\"a\"," BODY ",}",
+	 "not valid JSON"},
+	{"rejects_bad_escape", "{\"custom_id\":\"a\\x\"," BODY "}",
+	 "not valid JSON"},
+	{"rejects_lone_surrogate_escape",
+	 "{\"custom_id\":\"a\\ud800\"," BODY "}", "not valid JSON"},
+	/* escapes are decoded before the rules apply */
+	{"accepts_escaped_key", "{\"custom\\u005fid\":\"a\"," BODY "}",
+	 NULL},
+	{"accepts_escaped_role",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"\\u0075ser\",\"content\":\"b\"}]}}",
+	 NULL},
+	{"accepts_escaped_url",
+	 "{\"custom_id\":\"a\",\"url\":\"\\/v1\\/chat\\/completions\","
+	 BODY "}",
+	 NULL},
+	{"rejects_escaped_control_char_custom_id",
+	 "{\"custom_id\":\"a\\u0000b\"," BODY "}", "control character"},
+	{"rejects_escaped_empty_model",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\\u0000\"," MSGS "}}",
+	 "body.model: must be a non-empty string"},
 };
 
 static void check_row(void **state)
@@ -266,10 +294,230 @@ static void custom_id_length_is_capped(void **state)
 	assert_non_null(strstr(err, "custom_id: longer than"));
 }
 
+/* The same job spelled with other spacing is the same bytes: that is
+ * what makes a pretty-printed re-ingest "already queued". Spacing inside
+ * strings is content and stays. */
+static void spacing_outside_strings_is_dropped(void **state)
+{
+	const char *compact =
+		"{\"custom_id\":\"d\",\"providers\":[\"qwen\",\"mistral\"],"
+		"\"body\":{\"model\":\"cheap\",\"temperature\":0.5,"
+		"\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"a  b\\t\\\" , : { }\"}]}}";
+	const char *pretty =
+		"{\r\n  \"custom_id\" : \"d\",\t\"providers\" : [ \"qwen\" ,\n"
+		"\"mistral\" ] ,\n  \"body\" : {\n    \"model\" : \"cheap\" ,\n"
+		"    \"temperature\" : 0.5 ,\n    \"messages\" : [ {\n      "
+		"\"role\" : \"user\" , \"content\" : \"a  b\\t\\\" , : { }\"\n"
+		"    } ]\n  }\n}";
+	struct jobline a, b;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(compact, strlen(compact), &a, err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(jobline_parse(pretty, strlen(pretty), &b, err,
+				       sizeof(err)),
+			 0);
+	assert_string_equal(a.body,
+			    "{\"model\":\"cheap\",\"temperature\":0.5,"
+			    "\"messages\":[{\"role\":\"user\",\"content\":"
+			    "\"a  b\\t\\\" , : { }\"}]}");
+	assert_string_equal(a.body, b.body);
+	assert_int_equal(a.body_len, b.body_len);
+	assert_string_equal(a.providers, "[\"qwen\",\"mistral\"]");
+	assert_string_equal(a.providers, b.providers);
+	assert_string_equal(a.custom_id, b.custom_id);
+	assert_int_equal(a.est_input_tokens, b.est_input_tokens);
+	jobline_clear(&a);
+	jobline_clear(&b);
+}
+
+/* jobline_parse_inplace hands back pointers into the line itself. */
+static void inplace_parse_points_into_the_line(void **state)
+{
+	char line[] = "{ \"custom_id\" : \"x\\u0079z\", \"body\" : { \"model\" "
+		      ": \"m\", " MSGS " } }";
+	size_t len = strlen(line);
+	struct jobline_view v;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse_inplace(line, len, &v, err,
+					       sizeof(err)),
+			 0);
+	assert_string_equal(v.custom_id, "xyz");
+	assert_string_equal(v.body, "{\"model\":\"m\"," MSGS "}");
+	assert_int_equal(v.body_len, strlen(v.body));
+	assert_null(v.providers);
+	assert_true(v.custom_id >= line && v.custom_id < line + len);
+	assert_true(v.body >= line && v.body + v.body_len < line + len);
+}
+
+static void custom_id_escapes_are_decoded(void **state)
+{
+	const char *line =
+		"{\"custom_id\":\"doc\\/7 \\u00e9\\ud83d\\ude00\"," BODY "}";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_string_equal(j.custom_id, "doc/7 \xc3\xa9\xf0\x9f\x98\x80");
+	jobline_clear(&j);
+}
+
+static void first_of_duplicated_keys_wins(void **state)
+{
+	const char *line = "{\"custom_id\":\"a\",\"custom_id\":\"b\"," BODY
+			   ",\"body\":{\"model\":\"other\"}}";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_string_equal(j.custom_id, "a");
+	assert_non_null(strstr(j.body, "\"cheap\""));
+	jobline_clear(&j);
+}
+
+static void integral_numbers_count_as_integers(void **state)
+{
+	const char *line = "{\"custom_id\":\"a\",\"priority\":-2.0e0,"
+			   "\"body\":{\"model\":\"m\",\"max_tokens\":3e2," MSGS
+			   "}}";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_int_equal(j.priority, -2);
+	assert_int_equal(j.max_output_tokens, 300);
+	jobline_clear(&j);
+}
+
+static void nul_byte_is_refused(void **state)
+{
+	const char line[] = "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
+			    "\"messages\":[{\"role\":\"user\","
+			    "\"content\":\"x\0y\"}]}}";
+	const char *nul = memchr(line, 0, sizeof(line));
+	struct jobline j;
+	char err[200], want[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, sizeof(line) - 1, &j, err,
+				       sizeof(err)),
+			 -1);
+	snprintf(want, sizeof(want), "not valid JSON (NUL byte at byte %zu)",
+		 (size_t)(nul - line) + 1);
+	assert_string_equal(err, want);
+}
+
+static void bom_is_skipped(void **state)
+{
+	const char *line = "\xEF\xBB\xBF{\"custom_id\":\"a\"," BODY "}";
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
+				       sizeof(err)),
+			 0);
+	assert_string_equal(j.custom_id, "a");
+	jobline_clear(&j);
+}
+
+/* What an older build stored (the body re-printed by cJSON) is the same
+ * job as the line as written. */
+static void same_json_compares_values(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int same;
+	} cases[] = {
+		{"{\"t\":0}", "{\"t\":0.0}", 1},
+		{"{\"t\":100}", "{\"t\":1e2}", 1},
+		{"{\"s\":\"\xc3\xa9/\"}", "{\"s\":\"\\u00e9\\/\"}", 1},
+		{"{\"a\":1,\"b\":[2]}", "{ \"b\" : [ 2 ] , \"a\" : 1 }", 1},
+		{"[\"qwen\"]", "[ \"qwen\" ]", 1},
+		{"{\"t\":0}", "{\"t\":0.5}", 0},
+		{"{\"s\":\"x\"}", "{\"s\":\"X\"}", 0},
+		{"{\"a\":1}", "{\"a\":1,\"b\":2}", 0},
+		{"{\"a\":1}", "{\"a\":", 0},
+		{"not json", "not json", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *a = cases[i].a, *b = cases[i].b;
+
+		if (jobline_same_json(a, strlen(a), b, strlen(b)) !=
+		    cases[i].same)
+			fail_msg("%s vs %s: want %d", a, b, cases[i].same);
+	}
+}
+
+/* Nesting is capped (at cJSON's limit) so a hostile line cannot exhaust
+ * the stack; a deep but legal one is fine. */
+static void nesting_is_capped(void **state)
+{
+	(void)state;
+	for (int extra = 0; extra < 2; extra++) {
+		/* root object + body object + the arrays */
+		size_t depth = JSONIDX_MAX_DEPTH - 2 + (size_t)extra, n;
+		char *line = malloc(2 * depth + 200);
+		struct jobline j;
+		char err[200];
+
+		n = (size_t)sprintf(line, "{\"custom_id\":\"a\",\"body\":{"
+					  "\"model\":\"m\"," MSGS ",\"x\":");
+		memset(line + n, '[', depth);
+		memset(line + n + depth, ']', depth);
+		n += 2 * depth;
+		n += (size_t)sprintf(line + n, "}}");
+		assert_int_equal(jobline_parse(line, n, &j, err, sizeof(err)),
+				 extra ? -1 : 0);
+		jobline_clear(&j);
+		free(line);
+	}
+}
+
+/* A line with more values than the indexer keeps on the stack. */
+static void many_content_parts_are_counted(void **state)
+{
+	size_t parts = 600, cap = parts * 40 + 200, n;
+	char *line = malloc(cap);
+	struct jobline j;
+	char err[200];
+
+	(void)state;
+	n = (size_t)snprintf(line, cap,
+			     "{\"custom_id\":\"p\",\"body\":{\"model\":\"m\","
+			     "\"messages\":[{\"role\":\"user\",\"content\":[");
+	for (size_t i = 0; i < parts; i++)
+		n += (size_t)snprintf(line + n, cap - n,
+				      "%s{\"type\":\"text\",\"text\":\"abcd\"}",
+				      i ? "," : "");
+	n += (size_t)snprintf(line + n, cap - n, "]}]}}");
+	assert_int_equal(jobline_parse(line, n, &j, err, sizeof(err)), 0);
+	/* 600 parts of 4 bytes: 600 tokens, + 4 for the message */
+	assert_int_equal(j.est_input_tokens, 600 + 4);
+	jobline_clear(&j);
+	free(line);
+}
+
 int main(void)
 {
 	size_t n = sizeof(ROWS) / sizeof(ROWS[0]);
-	struct CMUnitTest *t = calloc(n + 4, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 16, sizeof(*t));
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -283,7 +531,24 @@ int main(void)
 		absent_options_have_defaults);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		line_need_not_be_nul_terminated);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(custom_id_length_is_capped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		custom_id_length_is_capped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		spacing_outside_strings_is_dropped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		inplace_parse_points_into_the_line);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		custom_id_escapes_are_decoded);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		first_of_duplicated_keys_wins);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		integral_numbers_count_as_integers);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(nul_byte_is_refused);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(bom_is_skipped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(nesting_is_capped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(same_json_compares_values);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		many_content_parts_are_counted);
 	rc = _cmocka_run_group_tests("jobline", t, n, NULL, NULL);
 	free(t);
 	return rc;

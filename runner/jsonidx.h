@@ -1,0 +1,80 @@
+/* jsonidx.h — check that a text is JSON and index its values in place.
+ *
+ * An RFC 8259 parser that copies nothing: each value becomes a token
+ * (type, where its text lies, its next sibling), so a caller can walk the
+ * document and decode only the strings it needs. Built for job lines,
+ * where a tree of allocated nodes cost more than the rest of ingest. Two
+ * leniencies are cJSON's, so that both read the same texts: any byte
+ * <= 0x20 outside strings is whitespace, and raw control characters other
+ * than NUL may appear inside strings.
+ * Pure: no I/O, no globals; thread-safe on distinct structs. */
+#ifndef NIGHTSHIFT_JSONIDX_H
+#define NIGHTSHIFT_JSONIDX_H
+
+#include <stddef.h>
+
+/* Deepest nesting accepted (cJSON's limit too). */
+#define JSONIDX_MAX_DEPTH 1000
+
+enum jsonidx_type {
+	JSONIDX_OBJECT,
+	JSONIDX_ARRAY,
+	JSONIDX_STRING,
+	JSONIDX_NUMBER,
+	JSONIDX_TRUE,
+	JSONIDX_FALSE,
+	JSONIDX_NULL,
+};
+
+struct jsonidx_tok {
+	size_t start, end; /* the value's text; a string's quotes included */
+	size_t next;       /* next sibling (in an object: next key); 0: none */
+	size_t n;          /* object: members; array: elements; string:
+			    * bytes once decoded */
+	size_t ws;         /* container: whitespace bytes inside it */
+	unsigned char type;
+	unsigned char esc; /* string: holds escapes */
+};
+
+/* Tokens: the root is t[0]; a container's first child is the token after
+ * it; an object's children are key, value, key, value... (a key's value
+ * is the token after the key). */
+struct jsonidx {
+	struct jsonidx_tok *t;
+	size_t n, cap;
+	size_t ws; /* whitespace bytes skipped so far (see jsonidx_parse) */
+	struct jsonidx_tok small[256]; /* no allocation for small texts */
+};
+
+/* jsonidx_parse: index the JSON value at the start of s (n bytes) into x
+ * (initialised by this call; free with jsonidx_free). Whitespace is any
+ * byte <= 0x20, as cJSON has it. On success returns 0 and *end is the
+ * offset just after the value; else -1 and *end is the offset of the
+ * first byte that is not JSON. */
+int jsonidx_parse(struct jsonidx *x, const char *s, size_t n, size_t *end);
+void jsonidx_free(struct jsonidx *x);
+/* jsonidx_get: the value of obj's first member named key, or 0 if none
+ * (or obj is not an object). */
+size_t jsonidx_get(const struct jsonidx *x, const char *s, size_t obj,
+		   const char *key);
+/* jsonidx_members: one pass over object obj: vals[i] becomes the value of
+ * the first member named names[i] (0 if none; n <= 16). Returns the first
+ * key matching none of the names, or 0. */
+size_t jsonidx_members(const struct jsonidx *x, const char *s, size_t obj,
+		       const char *const *names, size_t n, size_t *vals);
+/* jsonidx_first: a container's first child (in an object: first key), or
+ * 0 when it is empty. */
+size_t jsonidx_first(const struct jsonidx *x, size_t tok);
+/* jsonidx_decode: the text of string token tok, escapes decoded, into out
+ * (at most cap - 1 bytes, NUL-terminated). Returns the decoded length
+ * (which may exceed what fitted). */
+size_t jsonidx_decode(const struct jsonidx *x, const char *s, size_t tok,
+		      char *out, size_t cap);
+/* jsonidx_equals: whether string token tok decodes to exactly str. */
+int jsonidx_equals(const struct jsonidx *x, const char *s, size_t tok,
+		   const char *str);
+/* jsonidx_number: number token tok as a double (strtod in the C locale,
+ * which nightshift never changes). */
+double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok);
+
+#endif
