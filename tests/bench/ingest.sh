@@ -9,11 +9,11 @@
 #                one prepared INSERT in one transaction (the floor in C);
 #   (b)          the sqlite3 shell: .import the lines, then INSERT ... SELECT
 #                json_extract(...) into a UNIQUE column (what a user scripts).
-# Every command runs under peakrss (wall time and peak RSS). The targets are
+# Every command runs under runstat (wall time and peak RSS). The targets are
 # printed with PASS/MISS; they are figures, not a gate: the script exits 0
 # unless it could not run at all.
 #   env: NIGHTSHIFT (binary), BENCHBIN (dir of gen_jobs, baseline_insert,
-#        peakrss), BENCH_ROWS (line count), TMPDIR (where the ~2 GB go).
+#        runstat), BENCH_ROWS (line count), TMPDIR (where the ~2 GB go).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +37,7 @@ fi
 small=100000
 [ "$rows" -gt "$small" ] || small=$((rows / 10))
 
-for b in gen_jobs baseline_insert peakrss; do
+for b in gen_jobs baseline_insert runstat; do
 	if [ ! -x "$BENCHBIN/$b" ]; then
 		echo "ingest.sh: $BENCHBIN/$b missing (make bench builds it)" >&2
 		exit 1
@@ -52,15 +52,15 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nsbench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'rm -rf "$tmp"; exit 130' HUP INT PIPE TERM
 
-# measure NAME CMD...: run CMD under peakrss, its stdout to $tmp/NAME.out and
+# measure NAME CMD...: run CMD under runstat, its stdout to $tmp/NAME.out and
 # stderr to $tmp/NAME.err; sets m_rc, m_kib and m_wall.
 measure() {
 	m_name=$1
 	shift
-	"$BENCHBIN/peakrss" "$@" >"$tmp/$m_name.out" 2>"$tmp/$m_name.err"
+	"$BENCHBIN/runstat" "$@" >"$tmp/$m_name.out" 2>"$tmp/$m_name.err"
 	m_rc=$?
 	# shellcheck disable=SC2046 # two numbers, split on purpose
-	set -- $(sed -n 's/^peakrss_kib \([0-9]*\) wall_s \([0-9.]*\)$/\1 \2/p' \
+	set -- $(sed -n 's/^runstat_kib \([0-9]*\) wall_s \([0-9.]*\) .*$/\1 \2/p' \
 		"$tmp/$m_name.err" | tail -n 1)
 	m_kib=${1:-}
 	m_wall=${2:-}
@@ -68,7 +68,7 @@ measure() {
 
 # show_err NAME: the command's own stderr, for a run that failed.
 show_err() {
-	grep -v '^peakrss_kib ' "$tmp/$1.err" | tail -n 5 | sed 's/^/    /'
+	grep -v '^runstat_kib ' "$tmp/$1.err" | tail -n 5 | sed 's/^/    /'
 }
 
 # bytes FILE...: total size of the files that exist (a database and its
@@ -126,7 +126,7 @@ for size in small big; do
 	# Its summary line, wherever it went.
 	{
 		cat "$tmp/ns_$size.out"
-		grep -v '^peakrss_kib ' "$tmp/ns_$size.err"
+		grep -v '^runstat_kib ' "$tmp/ns_$size.err"
 	} | tail -n 2 | sed 's/^/  /'
 	got=$(count "$db" "SELECT count(*) FROM jobs")
 	if [ "$got" != "$n" ]; then

@@ -2,7 +2,7 @@
  *
  *   usage: runstat CMD [ARGS...]
  *
- * peakrss with the CPU time added, for the run-loop benchmarks, where CPU
+ * The benchmarks' stopwatch (GNU time is not installed everywhere); CPU
  * per job matters as much as the rate: the command runs with our stdin,
  * stdout and stderr, and when it ends we print
  *   "runstat_kib N wall_s S user_s U sys_s Y"
