@@ -343,12 +343,8 @@ int cmd_export(int argc, char **argv)
 		case 'h':
 			fputs(USAGE, stdout);
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("export", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("export", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("export", c, argv);
 		}
 	}
 	if (optind != argc)

@@ -89,12 +89,8 @@ int cmd_ingest(int argc, char **argv)
 		case 'h':
 			fputs(USAGE, stdout);
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("ingest", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("ingest", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("ingest", c, argv);
 		}
 	}
 	if (optind != argc - 1)

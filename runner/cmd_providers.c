@@ -368,13 +368,8 @@ int cmd_providers(int argc, char **argv)
 		case 'h':
 			fputs(USAGE, stdout);
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("providers", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("providers",
-					       "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("providers", ch, argv);
 		}
 	}
 	if (optind != argc)

@@ -373,12 +373,8 @@ int cmd_report(int argc, char **argv)
 		case 'h':
 			fputs(USAGE, stdout);
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("report", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("report", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("report", c, argv);
 		}
 	}
 	if (optind != argc)

@@ -64,13 +64,8 @@ int cmd_retry(int argc, char **argv)
 			fputs(USAGE, stdout);
 			rc = EXIT_OK;
 			goto out;
-		case ':':
-			rc = cli_usage_error("retry", "%s needs a value",
-					     argv[optind - 1]);
-			goto out;
 		default:
-			rc = cli_usage_error("retry", "unknown option '%s'",
-					     argv[optind - 1]);
+			rc = cli_bad_option("retry", c, argv);
 			goto out;
 		}
 	}

@@ -340,12 +340,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'h':
 			fputs(USAGE, stdout);
 			return -1;
-		case ':':
-			return cli_usage_error("run", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("run", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("run", c, argv);
 		}
 	}
 	if (o->deadline_min >= 0 && o->runtime_ms)

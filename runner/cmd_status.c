@@ -90,12 +90,8 @@ int cmd_status(int argc, char **argv)
 		case 'h':
 			fputs(USAGE, stdout);
 			return EXIT_OK;
-		case ':':
-			return cli_usage_error("status", "%s needs a value",
-					       argv[optind - 1]);
 		default:
-			return cli_usage_error("status", "unknown option '%s'",
-					       argv[optind - 1]);
+			return cli_bad_option("status", c, argv);
 		}
 	}
 	if (optind != argc)
