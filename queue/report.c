@@ -11,12 +11,12 @@
  *   job for the first time counts a distinct job, and a request after a
  *   "failover" on another row arrived by failover; only the previous
  *   request and each row's last job are kept;
- * - latency percentiles, exact (nearest rank): each provider+model is read
- *   in latency order from the index attempts_latency (provider, model,
- *   latency_ms), and the sorted streams are merged. In the merged order
- *   each provider's requests, and all requests, also come out sorted, so
- *   one pass holding one value per stream yields every row's p50, p95 and
- *   p99.
+ * - latency percentiles, exact (nearest rank): the ledger is read once
+ *   sorted by latency (SQLite's sorter, spilling to temporary files for a
+ *   big ledger; there is no index for it, since one would cost every
+ *   request of every run a page write). In that order each provider+model's
+ *   requests, each provider's and all requests come out sorted, so one
+ *   pass yields every row's p50, p95 and p99.
  * The results of done jobs (one row per job) give the cost on each
  * route's dearest candidate, and the small events table the circuit trips.
  * Everything is read in one transaction so the numbers agree. */
@@ -387,82 +387,56 @@ static void ranks_take(struct ranks *k, int64_t v)
 			*k->out[i] = v;
 }
 
-/* load_latencies: merge the per-model latency streams (see the top). The
- * merge picks the smallest head by a linear scan: there are a handful of
- * streams, and each step is dominated by SQLite's. */
+/* load_latencies: the ledger in latency order, once (see the top). Each
+ * row's provider+model is found among the handful of groups, remembering
+ * the last one: runs of one model are the common case. */
 static int load_latencies(struct queue *q, struct report *r)
 {
 	size_t n = r->nmodels;
-	sqlite3_stmt **st = xcalloc(n ? n : 1, sizeof(*st));
-	int64_t *head = xcalloc(n ? n : 1, sizeof(*head));
 	size_t *prov = xcalloc(n ? n : 1, sizeof(*prov));
 	struct ranks *km = xcalloc(n ? n : 1, sizeof(*km));
 	struct ranks *kp = xcalloc(r->nproviders ? r->nproviders : 1,
 				   sizeof(*kp));
 	struct ranks kt;
-	int rc = QUEUE_OK;
+	sqlite3_stmt *st = NULL;
+	struct report_row *last = NULL;
+	int rc;
 
 	for (size_t i = 0; i < r->nproviders; i++)
 		ranks_init(&kp[i], &r->providers[i]);
 	ranks_init(&kt, &r->totals);
 	for (size_t i = 0; i < n; i++) {
-		struct report_row *m = &r->models[i];
-
-		ranks_init(&km[i], m);
+		ranks_init(&km[i], &r->models[i]);
 		prov[i] = (size_t)(find(r->providers, r->nproviders,
-					m->provider, NULL) -
+					r->models[i].provider, NULL) -
 				   r->providers);
-		if ((rc = prepare(q,
-				  "SELECT latency_ms FROM attempts "
-				  "WHERE provider = ?1 AND model = ?2 "
-				  "ORDER BY latency_ms",
-				  &st[i])))
-			goto out;
-		sqlite3_bind_text(st[i], 1, m->provider, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st[i], 2, m->model, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st[i]);
-		if (rc == SQLITE_ROW) {
-			head[i] = sqlite3_column_int64(st[i], 0);
-		} else if (rc == SQLITE_DONE) {
-			sqlite3_finalize(st[i]);
-			st[i] = NULL;
-		} else {
-			rc = qfail(q, rc, "reading the ledger");
-			goto out;
-		}
-		rc = QUEUE_OK;
 	}
-	for (;;) {
-		size_t best = n;
+	if ((rc = prepare(q,
+			  "SELECT provider, model, latency_ms FROM attempts "
+			  "ORDER BY latency_ms",
+			  &st)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		const char *m = (const char *)sqlite3_column_text(st, 1);
+		int64_t v = sqlite3_column_int64(st, 2);
+		size_t i;
 
-		for (size_t i = 0; i < n; i++)
-			if (st[i] && (best == n || head[i] < head[best]))
-				best = i;
-		if (best == n)
-			break;
-		ranks_take(&km[best], head[best]);
-		ranks_take(&kp[prov[best]], head[best]);
-		ranks_take(&kt, head[best]);
-		rc = sqlite3_step(st[best]);
-		if (rc == SQLITE_ROW) {
-			head[best] = sqlite3_column_int64(st[best], 0);
-		} else if (rc == SQLITE_DONE) {
-			sqlite3_finalize(st[best]);
-			st[best] = NULL;
-		} else {
-			rc = qfail(q, rc, "reading the ledger");
-			goto out;
-		}
-		rc = QUEUE_OK;
+		if (!last || !same(last->provider, p) || !same(last->model, m))
+			last = find(r->models, n, p, m);
+		if (!last) /* written after the groups were read: not ours */
+			continue;
+		i = (size_t)(last - r->models);
+		ranks_take(&km[i], v);
+		ranks_take(&kp[prov[i]], v);
+		ranks_take(&kt, v);
 	}
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
 out:
-	for (size_t i = 0; i < n; i++)
-		sqlite3_finalize(st[i]);
+	sqlite3_finalize(st);
 	free(kp);
 	free(km);
 	free(prov);
-	free(head);
-	free(st);
 	return rc;
 }
 
