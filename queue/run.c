@@ -87,6 +87,10 @@ int qrun_open(struct queue *q, const char *owner, struct qrun **out)
 	r->owner = xstrdup(owner);
 	r->codec = blob_codec_new();
 	sampler_init(&r->sample, q->result_dict == NULL);
+	/* The claim's UPDATE keeps a statement journal; in memory, it
+	 * costs no temporary file per claim (nor fails on a full /var/tmp).
+	 * Only the run: the report's sort may need files for its size. */
+	rc = qexec(q, "PRAGMA temp_store = MEMORY", "opening");
 	for (int i = 0; i < S_COUNT && rc == QUEUE_OK; i++)
 		rc = qprepare(q, SQL[i], &r->st[i]);
 	if (rc) {
