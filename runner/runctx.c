@@ -32,6 +32,12 @@ struct task *runctx_take_work(struct runctx *rc, int max)
 	pthread_mutex_lock(&rc->mu);
 	head = rc->work_head;
 	if (!head) {
+		/* The store batches its turns; a worker with room and
+		 * nothing to do makes it turn now. */
+		if (!rc->hungry) {
+			rc->hungry = 1;
+			pthread_cond_signal(&rc->store_cv);
+		}
 		pthread_mutex_unlock(&rc->mu);
 		return NULL;
 	}

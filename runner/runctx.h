@@ -74,6 +74,7 @@ struct runctx {
 	pthread_cond_t store_cv; /* store waits for done tasks */
 	struct task *work_head, *work_tail;
 	struct task *done_head, *done_tail;
+	int hungry; /* a worker found the work list empty (under mu) */
 
 	struct sched *sched;       /* admission per provider */
 	atomic_int *prov_disabled; /* per provider: auth/billing failure */

@@ -22,7 +22,16 @@
 #include "runner/worker.h"
 
 /* Most jobs claimed in one turn: keeps transactions short. */
-#define CLAIM_MAX 512
+#define CLAIM_MAX 2048
+/* A turn (one commit) gathers what came back for at least this long: a
+ * commit rewrites every page it touches, so batching a fast provider's
+ * replies cuts the writes per job several times. */
+#define BATCH_MS 10
+/* Claimed ahead: what comes back in this long, so the workers do not run
+ * dry while a turn gathers and commits; at least one in-flight window,
+ * and a cap, since claimed jobs hold their bodies in memory. */
+#define AHEAD_MS 50
+#define AHEAD_MAX 4096
 /* Lease: long enough to outlive a slow request; renewed while we run, so
  * only a dead or hung run lets its leases expire. */
 #define LEASE_MS (15 * 60 * 1000)
@@ -233,21 +242,31 @@ static void fail(struct store *s, int code, const char *what)
 }
 
 /* take_done: everything the workers handed back; waits up to wait_ms
- * when there is nothing yet. */
-static struct task *take_done(struct runctx *rc, int64_t wait_ms)
+ * when there is nothing yet. Work that is back before batch_until waits
+ * for it, so one commit carries many jobs, unless a worker has run out
+ * of jobs to send or the run is stopping. */
+static struct task *take_done(struct runctx *rc, int64_t wait_ms,
+			      int64_t batch_until)
 {
 	struct task *head;
+	int64_t until = wall_ms() + wait_ms;
 
 	pthread_mutex_lock(&rc->mu);
-	if (!rc->done_head && wait_ms > 0) {
+	for (;;) {
+		int64_t now = wall_ms(), end;
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-		ts.tv_sec += wait_ms / 1000 + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		if (rc->done_head && (rc->hungry || now >= batch_until ||
+				      atomic_load(&rc->stopping)))
+			break;
+		end = rc->done_head ? batch_until : until;
+		if (now >= end)
+			break;
+		ts.tv_sec = (time_t)(end / 1000);
+		ts.tv_nsec = (long)(end % 1000) * 1000000L;
 		pthread_cond_timedwait(&rc->store_cv, &rc->mu, &ts);
 	}
+	rc->hungry = 0;
 	head = rc->done_head;
 	rc->done_head = rc->done_tail = NULL;
 	pthread_mutex_unlock(&rc->mu);
@@ -291,10 +310,10 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		 int *n)
 {
 	struct runctx *rc = s->rc;
-	/* Keep up to one more in-flight window claimed ahead, so workers
-	 * never wait for a commit to get their next job; jobs claimed ahead
-	 * are unsent and simply go back if the run stops or dies. */
-	int ahead = rc->max_inflight < 64 ? 64 : rc->max_inflight;
+	/* Keep jobs claimed ahead, so workers never wait for a commit to
+	 * get their next job; jobs claimed ahead are unsent and simply go
+	 * back if the run stops or dies. */
+	int ahead = s->ahead;
 	int room = rc->max_inflight + ahead - atomic_load(&rc->outstanding);
 	struct qrun_job jobs[64];
 	int got, rc_;
@@ -333,12 +352,33 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	return 0;
 }
 
+/* pace: size the claim-ahead from the rate jobs come back. */
+static void pace(struct store *s, int ndone, int64_t now)
+{
+	int floor = s->rc->max_inflight < 64 ? 64 : s->rc->max_inflight;
+	long long want;
+
+	s->rate_n += ndone;
+	if (now - s->rate_t0 < 250)
+		return;
+	want = s->rate_n * AHEAD_MS / (now - s->rate_t0);
+	if (want > AHEAD_MAX)
+		want = AHEAD_MAX;
+	s->ahead = want < floor ? floor : (int)want;
+	s->rate_t0 = now;
+	s->rate_n = 0;
+}
+
 static void *store_main(void *arg)
 {
 	struct store *s = arg;
 	struct runctx *rc = s->rc;
-	int64_t last_renew = wall_ms(), next_due = 0;
+	int64_t last_renew = wall_ms(), next_due = 0, last_turn = 0;
 	int idle_check = 1;
+
+	s->ahead = rc->max_inflight < 64 ? 64 : rc->max_inflight;
+	s->rate_t0 = wall_ms();
+	s->rate_n = 0;
 
 	for (;;) {
 		struct task *done, *t, *head = NULL, *tail = NULL;
@@ -348,9 +388,12 @@ static void *store_main(void *arg)
 
 		if (next_due > now && next_due - now < wait)
 			wait = next_due - now;
-		done = take_done(rc, atomic_load(&rc->outstanding) ? wait
-				 : idle_check			   ? 0
-								   : wait);
+		done = take_done(rc,
+				 atomic_load(&rc->outstanding) ? wait
+				 : idle_check		       ? 0
+							       : wait,
+				 last_turn + BATCH_MS);
+		last_turn = wall_ms();
 		if ((code = qrun_begin(s->qr))) {
 			fail(s, code, "starting a commit");
 			goto out_free;
@@ -364,6 +407,7 @@ static void *store_main(void *arg)
 			}
 		/* Their slots are free for this turn's claim. */
 		atomic_fetch_sub(&rc->outstanding, ndone);
+		pace(s, ndone, last_turn);
 		if (!atomic_load(&rc->stopping) &&
 		    (code = claim(s, &head, &tail, &nclaimed))) {
 			fail(s, code, "claiming jobs");

@@ -5,6 +5,7 @@
 #define NIGHTSHIFT_STORE_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 struct runctx;
 struct qrun;
@@ -13,6 +14,11 @@ struct store {
 	struct runctx *rc;
 	struct qrun *qr; /* borrowed; used only by the store thread */
 	pthread_t th;
+	/* claiming ahead: jobs kept claimed beyond --max-inflight, sized by
+	 * the rate jobs come back (store thread only) */
+	int ahead;
+	int64_t rate_t0;
+	long long rate_n;
 };
 
 int store_start(struct store *s);
