@@ -23,6 +23,7 @@
 #include "runner/cost.h"
 #include "runner/dialect_anthropic.h"
 #include "runner/dialect_openai.h"
+#include "runner/jsonidx.h"
 #include "runner/jsonschema.h"
 #include "runner/runctx.h"
 #include "runner/sched/route.h"
@@ -44,7 +45,9 @@ struct buf {
 struct xfer {
 	CURL *easy;
 	struct task *t;
-	struct curl_slist *hdrs;
+	/* this request's own header, in front of its provider's list */
+	struct curl_slist idnode;
+	char idline[240];
 	char *req;
 	struct buf body, head;
 	unsigned resp_flags;
@@ -65,8 +68,9 @@ struct worker {
 	int npend;
 	struct xfer *free_xfers;
 	uint64_t rng;
-	/* per provider, built once: URL, quirks for the dialect */
+	/* per provider, built once: URL, headers, quirks for the dialect */
 	char **urls;
+	struct curl_slist **hdrs;
 	struct dialect_openai_quirks *quirks;
 	struct task *done_head, *done_tail;
 };
@@ -133,6 +137,51 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return size * n; /* never fail a transfer over headers */
 }
 
+/* headers_for: a provider's request headers, the same for every request
+ * (built once per worker: no allocation per request). */
+static struct curl_slist *headers_for(const struct prov *p, const char *key)
+{
+	struct curl_slist *h = NULL;
+	char line[600];
+
+	if (p->dialect == PROV_ANTHROPIC) {
+		if (key) {
+			snprintf(line, sizeof(line), "x-api-key: %s", key);
+			h = curl_slist_append(h, line);
+		}
+		h = curl_slist_append(h, "anthropic-version: "
+					   DIALECT_ANTHROPIC_VERSION);
+	} else if (key && *key) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", key);
+		h = curl_slist_append(h, line);
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+	explicit_bzero(line, sizeof(line));
+	if (!h)
+		abort(); /* only fails on OOM; see xalloc.h */
+	return h;
+}
+
+/* request_headers: x's headers: its provider's, after an
+ * X-Client-Request-Id naming the job when custom_id can be one. */
+static struct curl_slist *request_headers(struct worker *w, struct xfer *x,
+					  int prov, const char *custom_id)
+{
+	size_t n = strlen(custom_id);
+	int printable = n <= 200;
+
+	for (size_t i = 0; i < n && printable; i++)
+		printable = custom_id[i] > 0x20 && custom_id[i] < 0x7f;
+	if (!printable)
+		return w->hdrs[prov];
+	snprintf(x->idline, sizeof(x->idline), "X-Client-Request-Id: %s",
+		 custom_id);
+	x->idnode.data = x->idline;
+	x->idnode.next = w->hdrs[prov];
+	return &x->idnode;
+}
+
 struct worker *worker_new(struct runctx *rc, int index)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -150,6 +199,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
 	w->urls = xcalloc(c->nprovs, sizeof(*w->urls));
 	w->quirks = xcalloc(c->nprovs, sizeof(*w->quirks));
+	w->hdrs = xcalloc(c->nprovs, sizeof(*w->hdrs));
 	for (size_t i = 0; i < c->nprovs; i++) {
 		const struct prov *p = &c->provs[i];
 		const char *path = p->dialect == PROV_ANTHROPIC
@@ -159,6 +209,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 
 		w->urls[i] = xmalloc(n);
 		snprintf(w->urls[i], n, "%s%s", p->base_url, path);
+		w->hdrs[i] = headers_for(p, rc->keys[i]);
 		w->quirks[i].drop_params = p->quirks.drop_params;
 		w->quirks[i].ndrop = p->quirks.ndrop;
 		w->quirks[i].thinking_off = p->quirks.disable_thinking;
@@ -173,7 +224,6 @@ struct worker *worker_new(struct runctx *rc, int index)
 static void xfer_free(struct xfer *x)
 {
 	curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->hdrs);
 	free(x->req);
 	free(x->body.p);
 	free(x->head.p);
@@ -194,9 +244,15 @@ void worker_free(struct worker **wp)
 		w->free_xfers = x->next;
 		xfer_free(x);
 	}
-	for (size_t i = 0; i < c->nprovs; i++)
+	for (size_t i = 0; i < c->nprovs; i++) {
 		free(w->urls[i]);
+		/* the list holds the key: wipe it before it goes */
+		for (struct curl_slist *h = w->hdrs[i]; h; h = h->next)
+			explicit_bzero(h->data, strlen(h->data));
+		curl_slist_free_all(w->hdrs[i]);
+	}
 	free(w->urls);
+	free(w->hdrs);
 	free(w->quirks);
 	curl_multi_cleanup(w->multi);
 	free(w);
@@ -228,22 +284,49 @@ static void flush_done(struct worker *w)
 	w->done_head = w->done_tail = NULL;
 }
 
+/* schema_of: the json_schema a job's reply must follow, or NULL. Most
+ * jobs have none, so the body is parsed into a tree only when it asks
+ * for one. */
+static cJSON *schema_of(const char *body, size_t len,
+			const struct jsonidx *x, size_t rf)
+{
+	size_t type = rf ? jsonidx_get(x, body, rf, "type") : 0;
+	cJSON *root, *schema = NULL;
+
+	if (!type || !jsonidx_equals(x, body, type, "json_schema"))
+		return NULL;
+	root = cJSON_ParseWithLength(body, len);
+	if (jsonschema_of_request(root))
+		schema = cJSON_Duplicate(jsonschema_of_request(root), 1);
+	cJSON_Delete(root);
+	return schema;
+}
+
 /* route: resolve the job's model to candidates, honouring its providers
- * allow-list. Parses only what it needs of the body. */
+ * allow-list. Indexes the body in place (no tree): this runs for every
+ * job. */
 static void route(struct worker *w, struct task *t)
 {
 	const struct config *c = w->rc->cfg;
 	struct route_cand all[TASK_MAX_CANDS];
-	cJSON *body = cJSON_ParseWithLength(t->job.body, t->job.body_len);
+	struct jsonidx x;
 	cJSON *allow = t->job.providers ? cJSON_Parse(t->job.providers)
 					: NULL;
-	const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
-	size_t n = 0;
+	char model[512] = "";
+	size_t end, m = 0, n = 0;
 
 	t->ncands = 0;
-	if (cJSON_IsString(model))
-		n = config_candidates(c, model->valuestring, all,
-				      TASK_MAX_CANDS);
+	if (jsonidx_parse(&x, t->job.body, t->job.body_len, &end) == 0) {
+		m = jsonidx_get(&x, t->job.body, 0, "model");
+		if (m && x.t[m].type == JSONIDX_STRING &&
+		    jsonidx_decode(&x, t->job.body, m, model,
+				   sizeof(model)) < sizeof(model))
+			n = config_candidates(c, model, all, TASK_MAX_CANDS);
+		t->schema = schema_of(t->job.body, t->job.body_len, &x,
+				      jsonidx_get(&x, t->job.body, 0,
+						  "response_format"));
+	}
+	jsonidx_free(&x);
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *a;
 		int ok = allow == NULL;
@@ -266,12 +349,9 @@ static void route(struct worker *w, struct task *t)
 			     "job's providers list"
 			   : "body.model \"%.80s\": no route, provider:model "
 			     "or provider in the config serves it",
-			 cJSON_IsString(model) ? model->valuestring : "?");
+			 model[0] ? model : "?");
 		t->detail = xstrdup(msg);
 	}
-	if (jsonschema_of_request(body))
-		t->schema = cJSON_Duplicate(jsonschema_of_request(body), 1);
-	cJSON_Delete(body);
 	cJSON_Delete(allow);
 }
 
@@ -459,12 +539,24 @@ static struct xfer *xfer_get(struct worker *w)
 
 	if (x) {
 		w->free_xfers = x->next;
-		curl_easy_reset(x->easy);
 	} else {
+		/* Options that never change are set once per handle; a
+		 * reused handle keeps them (and its connection cache). */
 		x = xcalloc(1, sizeof(*x));
 		x->easy = curl_easy_init();
 		if (!x->easy)
 			abort(); /* only fails on OOM; see xalloc.h */
+		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+		curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+		curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+		curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	}
 	x->body.len = x->head.len = 0;
 	x->body.over = x->head.over = 0;
@@ -486,8 +578,6 @@ static void unlink_active(struct worker *w, struct xfer *x)
 
 static void xfer_put(struct worker *w, struct xfer *x)
 {
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
 	free(x->req);
 	x->req = NULL;
 	x->t = NULL;
@@ -499,38 +589,6 @@ static void xfer_put(struct worker *w, struct xfer *x)
 	}
 	x->next = w->free_xfers;
 	w->free_xfers = x;
-}
-
-static struct curl_slist *headers_for(const struct prov *p, const char *key,
-				      const char *custom_id)
-{
-	struct curl_slist *h = NULL;
-	char line[600];
-	size_t n = strlen(custom_id);
-	int printable = n <= 200;
-
-	for (size_t i = 0; i < n && printable; i++)
-		printable = custom_id[i] > 0x20 && custom_id[i] < 0x7f;
-	if (p->dialect == PROV_ANTHROPIC) {
-		if (key) {
-			snprintf(line, sizeof(line), "x-api-key: %s", key);
-			h = curl_slist_append(h, line);
-		}
-		h = curl_slist_append(h, "anthropic-version: "
-					   DIALECT_ANTHROPIC_VERSION);
-	} else if (key && *key) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", key);
-		h = curl_slist_append(h, line);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-	if (printable) {
-		snprintf(line, sizeof(line), "X-Client-Request-Id: %s",
-			 custom_id);
-		h = curl_slist_append(h, line);
-	}
-	explicit_bzero(line, sizeof(line));
-	return h;
 }
 
 /* start: build the request for the task's candidate and add it to the
@@ -568,7 +626,6 @@ static void start(struct worker *w, struct task *t)
 		finish(w, t, TASK_UNROUTABLE);
 		return;
 	}
-	x->hdrs = headers_for(p, w->rc->keys[rc_->prov], t->job.custom_id);
 	/* Long prompts are the ones that time out: the total time allowed
 	 * grows with the request, 1 s per 1,000 estimated input tokens and
 	 * 1 s per 100 requested output tokens, up to 4x the base. */
@@ -578,24 +635,14 @@ static void start(struct worker *w, struct task *t)
 	if (timeout_ms > (long)p->timeout_s * 4000)
 		timeout_ms = (long)p->timeout_s * 4000;
 	curl_easy_setopt(x->easy, CURLOPT_URL, w->urls[rc_->prov]);
-	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->req);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)strlen(x->req));
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER,
+			 request_headers(w, x, rc_->prov, t->job.custom_id));
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)p->connect_timeout_s * 1000);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	x->errbuf[0] = '\0';
 	t->sent_at_ms = wall_ms();
 	x->t0_ms = mono_ms();
@@ -875,7 +922,7 @@ static void *worker_main(void *arg)
 	int share = (rc->max_inflight + rc->nworkers - 1) / rc->nworkers;
 
 	while (!atomic_load(&rc->finished)) {
-		int running = 0, left;
+		int running = 0, left, ndone;
 		CURLMsg *msg;
 
 		if (atomic_load(&rc->abort_now)) {
@@ -906,10 +953,18 @@ static void *worker_main(void *arg)
 		if (w->pend_head)
 			admit(w);
 		curl_multi_perform(w->multi, &running);
+		ndone = 0;
 		while ((msg = curl_multi_info_read(w->multi, &left)))
-			if (msg->msg == CURLMSG_DONE)
+			if (msg->msg == CURLMSG_DONE) {
 				completed(w, msg);
+				ndone++;
+			}
 		flush_done(w);
+		/* Slots just freed are refilled at once, not after the next
+		 * reply wakes the poll: against a fast server, every request
+		 * would otherwise wait a round trip before it is sent. */
+		if (ndone)
+			continue;
 		/* Wake at least every 50 ms: pending tasks may be admitted
 		 * once another worker frees a provider slot. */
 		curl_multi_poll(w->multi, NULL, 0, w->npend ? 5 : 50, NULL);
