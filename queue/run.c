@@ -1,6 +1,7 @@
 /* run.c — leases, claims, ledger rows and job fates (see run.h). */
 #include "queue/run.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,8 @@ struct qrun {
 	sqlite3_stmt *st[S_COUNT];
 	struct blob_codec *codec;
 	struct sampler sample; /* results, while there is no dictionary */
+	/* the result dictionary once there is one, for other threads */
+	_Atomic(const struct blob_dict *) rdict;
 	int in_txn;
 };
 
@@ -87,6 +90,7 @@ int qrun_open(struct queue *q, const char *owner, struct qrun **out)
 	r->owner = xstrdup(owner);
 	r->codec = blob_codec_new();
 	sampler_init(&r->sample, q->result_dict == NULL);
+	atomic_init(&r->rdict, q->result_dict);
 	/* The claim's UPDATE keeps a statement journal; in memory, it
 	 * costs no temporary file per claim (nor fails on a full /var/tmp).
 	 * Only the run: the report's sort may need files for its size. */
@@ -99,6 +103,11 @@ int qrun_open(struct queue *q, const char *owner, struct qrun **out)
 	}
 	*out = r;
 	return QUEUE_OK;
+}
+
+const struct blob_dict *qrun_result_dict(struct qrun *r)
+{
+	return atomic_load(&r->rdict);
 }
 
 void qrun_close(struct qrun **rp)
@@ -333,7 +342,10 @@ static int store_result(struct qrun *r, const struct qrun_fate *f)
 	if (f->status_code)
 		sqlite3_bind_int(st, 4, f->status_code);
 	bind_text(st, 5, f->request_id);
-	if (f->body) {
+	if (f->zbody) {
+		sqlite3_bind_blob(st, 6, f->zbody, (int)f->zbody_len,
+				  SQLITE_STATIC);
+	} else if (f->body) {
 		const void *z;
 		size_t zlen;
 
@@ -353,11 +365,16 @@ static int store_result(struct qrun *r, const struct qrun_fate *f)
 		sqlite3_bind_double(st, 11, f->cost_ref_usd);
 	if ((rc = done(r, S_RESULT, "storing a result")))
 		return rc;
-	if (f->body && sqlite3_changes(r->q->db) == 1 &&
-	    sampler_add(&r->sample, f->body, f->body_len, f->job_id))
-		return sampler_train(&r->sample, r->q, r->codec, "result",
-				     r->st[S_RESULT_BODY]);
-	return QUEUE_OK;
+	if (f->zbody || !f->body || sqlite3_changes(r->q->db) != 1 ||
+	    !sampler_add(&r->sample, f->body, f->body_len, f->job_id))
+		return QUEUE_OK;
+	rc = sampler_train(&r->sample, r->q, r->codec, "result",
+			   r->st[S_RESULT_BODY]);
+	/* Frames made with it are stored in this transaction or later ones,
+	 * never without it; a commit that fails stops the run. */
+	if (rc == QUEUE_OK)
+		atomic_store(&r->rdict, r->q->result_dict);
+	return rc;
 }
 
 int qrun_fate(struct qrun *r, const struct qrun_fate *f)

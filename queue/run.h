@@ -10,7 +10,8 @@
  * repeated, never lost, and a job never gets two results (results.job_id
  * is the primary key).
  *
- * Not thread-safe: a struct qrun belongs to the store thread. */
+ * Not thread-safe: a struct qrun belongs to the store thread, except
+ * qrun_result_dict, which any thread may call. */
 #ifndef NIGHTSHIFT_QRUN_H
 #define NIGHTSHIFT_QRUN_H
 
@@ -73,11 +74,23 @@ struct qrun_fate {
 	int status_code;
 	const char *body; /* DONE: chat.completion JSON */
 	size_t body_len;
+	/* DONE: the body already compressed with qrun_result_dict (then
+	 * body may be NULL), or NULL */
+	const void *zbody;
+	size_t zbody_len;
 	const char *error_code, *error_message; /* DEAD */
 	int64_t latency_ms;
 	double cost_ref_usd; /* DONE: the same usage on the dearest
 				candidate of the job (0 = unknown) */
 };
+
+/* qrun_result_dict: the dictionary results are compressed with, or NULL
+ * while there is none yet (the first results are the sample it is trained
+ * on, and must reach qrun_fate as plain bodies). Any thread may compress
+ * with it (blob_compress, its own codec) and pass the frame as zbody, so
+ * the store thread does not compress every reply itself. Thread-safe. */
+struct blob_dict;
+const struct blob_dict *qrun_result_dict(struct qrun *r);
 
 /* Lifecycle */
 int qrun_open(struct queue *q, const char *owner, struct qrun **out);

@@ -573,6 +573,7 @@ int cmd_run(int argc, char **argv)
 		rc.nworkers = rc.max_inflight;
 	pthread_mutex_init(&rc.mu, NULL);
 	pthread_cond_init(&rc.store_cv, NULL);
+	rc.qr = qr;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "nightshift run: libcurl failed to start\n");

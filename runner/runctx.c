@@ -57,6 +57,7 @@ void task_free(struct task *t)
 		return;
 	qrun_job_clear(&t->job);
 	outcome_clear(&t->out);
+	free(t->zbody);
 	free(t->detail);
 	cJSON_Delete(t->schema);
 	free(t);

@@ -49,6 +49,8 @@ struct task {
 	int64_t latency_ms;
 	double cost_usd;
 	struct outcome out;
+	void *zbody; /* DONE: out.body compressed by the worker, new */
+	size_t zbody_len;
 	struct policy_action act;
 	char *detail; /* PARK/UNROUTABLE: why (new) */
 };
@@ -101,6 +103,8 @@ struct runctx {
 	atomic_llong ledger_nusd;  /* spend counted against it */
 	atomic_llong reserved_nusd;
 	atomic_int budget_hit;
+
+	struct qrun *qr; /* the store's; workers only call qrun_result_dict */
 
 	int fatal;           /* store failed: QUEUE_* code */
 	char fatal_msg[600]; /* what, for the user */

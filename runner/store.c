@@ -134,6 +134,8 @@ static int apply(struct store *s, struct task *t)
 		f.request_id = t->out.request_id;
 		f.body = t->out.body;
 		f.body_len = t->out.body_len;
+		f.zbody = t->zbody;
+		f.zbody_len = t->zbody_len;
 		f.latency_ms = t->latency_ms;
 		f.cost_ref_usd = t->cost_ref_usd;
 		atomic_fetch_add(&rc->n_done, 1);

@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "queue/blob.h"
+#include "queue/run.h"
 #include "queue/xalloc.h"
 #include "runner/cost.h"
 #include "runner/dialect_anthropic.h"
@@ -73,6 +75,7 @@ struct worker {
 	struct curl_slist **hdrs;
 	struct dialect_openai_quirks *quirks;
 	struct task *done_head, *done_tail;
+	struct blob_codec *codec; /* compresses results (see compress) */
 };
 
 static int64_t mono_ms(void)
@@ -197,6 +200,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
 			  (long)(rc->max_inflight / rc->nworkers + 16));
 	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
+	w->codec = blob_codec_new();
 	w->urls = xcalloc(c->nprovs, sizeof(*w->urls));
 	w->quirks = xcalloc(c->nprovs, sizeof(*w->quirks));
 	w->hdrs = xcalloc(c->nprovs, sizeof(*w->hdrs));
@@ -253,6 +257,7 @@ void worker_free(struct worker **wp)
 	}
 	free(w->urls);
 	free(w->hdrs);
+	blob_codec_free(&w->codec);
 	free(w->quirks);
 	curl_multi_cleanup(w->multi);
 	free(w);
@@ -828,6 +833,26 @@ static void learn(struct runctx *rc, const struct task *t)
 	atomic_fetch_add(&k->n, 1);
 }
 
+/* compress: the reply as the store will keep it, made here so that the
+ * one store thread does not spend its time in zstd. Until the results'
+ * dictionary exists the store gets the plain body (its sample). */
+static void compress(struct worker *w, struct task *t)
+{
+	const struct blob_dict *d = qrun_result_dict(w->rc->qr);
+	const void *z;
+	size_t n;
+
+	if (!d || !t->out.body ||
+	    blob_compress(w->codec, d, t->out.body, t->out.body_len, &z, &n))
+		return; /* the store compresses it, or reports it too big */
+	t->zbody = xmalloc(n);
+	memcpy(t->zbody, z, n);
+	t->zbody_len = n;
+	free(t->out.body);
+	t->out.body = NULL;
+	t->out.body_len = 0;
+}
+
 static void completed(struct worker *w, CURLMsg *msg)
 {
 	struct xfer *x = NULL;
@@ -886,6 +911,8 @@ static void completed(struct worker *w, CURLMsg *msg)
 	t->act = policy_next(&pc, &pj, &t->out, next_rand(&w->rng));
 	if (t->act.disable_provider)
 		atomic_store(&w->rc->prov_disabled[t->prov], 1);
+	if (t->act.verb == POLICY_DONE)
+		compress(w, t);
 	finish(w, t, TASK_SENT);
 }
 
