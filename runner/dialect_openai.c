@@ -15,9 +15,19 @@
  * DeepSeek signals moderation with "Content Exists Risk", and a 200 can
  * carry an error instead of choices. Classification therefore looks at
  * the provider's code/type/status strings first and the HTTP status last,
- * and reads ambiguous codes by flavor. See PROVIDERS.md 1, 3.3, 3.6-3.8. */
+ * and reads ambiguous codes by flavor. See PROVIDERS.md 1, 3.3, 3.6-3.8.
+ *
+ * Both sides have a fast path for the common case, which indexes the text
+ * in place (jsonidx) instead of building a cJSON tree: building and
+ * printing trees was ~15% of a run's CPU, mostly malloc. A request that
+ * needs no message rewrite is copied member by member as text slices; a
+ * plain 2xx chat.completion is read without a tree. Anything else, or
+ * anything cJSON might read differently from jsonidx, falls through to the
+ * tree code, which stays the reference: the unit tests compare the two. */
 #include "runner/dialect_openai.h"
 
+#include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +38,7 @@
 #include "queue/xalloc.h"
 #include "runner/jsonutil.h"
 #include "runner/httphdr.h"
+#include "runner/jsonidx.h"
 #include "runner/retry_after.h"
 
 /* Longest request id kept; ids are short, a longer one is garbage. */
@@ -139,6 +150,56 @@ static void set_error(struct outcome *o, enum outcome_class cls,
 	o->error_code = code ? outcome_message_dup(code, strlen(code)) : NULL;
 	free(o->error_message);
 	o->error_message = msg ? outcome_message_dup(msg, strlen(msg)) : NULL;
+}
+
+/* ---- fast paths: what cJSON would read the same ---------------------- */
+
+/* Longest number every cJSON build parses: upstream 1.7 copies at most 63
+ * characters and then fails on the digits left over (the packaged build
+ * may not; longer numbers are too rare to be worth the doubt). */
+#define CJSON_NUMBER_MAX 63
+
+/* index_exact: index body[0..len) into x when it is one JSON object that
+ * json_parse_exact would accept and read exactly as jsonidx does. cJSON
+ * differs on three texts jsonidx takes: a \u0000 escape (cJSON cuts the
+ * string there, so "model\u0000x" is a key "model" to it), a number
+ * longer than CJSON_NUMBER_MAX (may be refused) and one that overflows a
+ * double (inf, printed as null). Any of them sends the caller to the slow path,
+ * as does anything but the four whitespace bytes after the value. Returns
+ * 0 (free x with jsonidx_free) or -1 (nothing to free). */
+static int index_exact(struct jsonidx *x, const char *body, size_t len)
+{
+	size_t end, i;
+	int rc = -1;
+
+	if (body == NULL || len == 0)
+		return -1;
+	if (jsonidx_parse(x, body, len, &end) != 0)
+		goto out;
+	while (end < len && (body[end] == ' ' || body[end] == '\t' ||
+			     body[end] == '\r' || body[end] == '\n'))
+		end++;
+	if (end != len || x->t[0].type != JSONIDX_OBJECT)
+		goto out;
+	for (i = 0; i < x->n; i++) {
+		const struct jsonidx_tok *t = &x->t[i];
+		size_t n = t->end - t->start;
+
+		if (t->type == JSONIDX_STRING && t->esc &&
+		    mem_contains(body + t->start, n, "\\u0000"))
+			goto out;
+		if (t->type == JSONIDX_NUMBER &&
+		    (n > CJSON_NUMBER_MAX ||
+		     ((memchr(body + t->start, 'e', n) ||
+		       memchr(body + t->start, 'E', n)) &&
+		      !isfinite(jsonidx_number(x, body, i)))))
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		jsonidx_free(x);
+	return rc;
 }
 
 /* ---- request ---------------------------------------------------------- */
@@ -260,9 +321,11 @@ static unsigned apply_json_mode(cJSON *root, enum dialect_json_mode mode)
 	return DIALECT_EXPECT_JSON;
 }
 
-char *dialect_openai_request(const char *body, size_t len, const char *model,
-			     const struct dialect_openai_quirks *q,
-			     unsigned *resp_flags)
+/* request_slow: dialect_openai_request on a cJSON tree; handles every
+ * body. */
+static char *request_slow(const char *body, size_t len, const char *model,
+			  const struct dialect_openai_quirks *q,
+			  unsigned *resp_flags)
 {
 	cJSON *root = json_parse_exact(body, len);
 	unsigned flags = 0;
@@ -297,6 +360,286 @@ char *dialect_openai_request(const char *body, size_t len, const char *model,
 out:
 	cJSON_Delete(root);
 	return out;
+}
+
+/* Most top-level members the fast request takes; more go the slow way,
+ * which keeps its duplicate check (quadratic) cheap. */
+#define FAST_MEMBERS_MAX 64
+
+/* escaped_len, put_escaped: s as a JSON string, quotes included, escaped
+ * as cJSON prints strings (bytes >= 0x80 as they are). put_escaped
+ * returns the end of what it wrote. */
+static size_t escaped_len(const char *s)
+{
+	size_t n = 2;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\' || c == '\b' || c == '\f' ||
+		    c == '\n' || c == '\r' || c == '\t')
+			n += 2;
+		else if (c < 0x20)
+			n += 6;
+		else
+			n++;
+	}
+	return n;
+}
+
+static char *put_escaped(char *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*w++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e = 0;
+
+		switch (c) {
+		case '"':
+			e = '"';
+			break;
+		case '\\':
+			e = '\\';
+			break;
+		case '\b':
+			e = 'b';
+			break;
+		case '\f':
+			e = 'f';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		case '\r':
+			e = 'r';
+			break;
+		case '\t':
+			e = 't';
+			break;
+		default:
+			break;
+		}
+		if (e) {
+			*w++ = '\\';
+			*w++ = e;
+		} else if (c < 0x20) {
+			memcpy(w, "\\u00", 4);
+			w[4] = hex[c >> 4];
+			w[5] = hex[c & 0xf];
+			w += 6;
+		} else {
+			*w++ = (char)c;
+		}
+	}
+	*w++ = '"';
+	return w;
+}
+
+/* Whether key tokens a and b decode to the same text. Long escaped keys
+ * count as the same: the caller then takes the slow path, never wrong. */
+static int same_key(const struct jsonidx *x, const char *s, size_t a, size_t b)
+{
+	const struct jsonidx_tok *ta = &x->t[a], *tb = &x->t[b];
+	char da[64], db[64];
+
+	if (ta->n != tb->n)
+		return 0;
+	if (!ta->esc && !tb->esc)
+		return memcmp(s + ta->start + 1, s + tb->start + 1, ta->n) == 0;
+	if (ta->n >= sizeof(da))
+		return 1;
+	jsonidx_decode(x, s, a, da, sizeof(da));
+	jsonidx_decode(x, s, b, db, sizeof(db));
+	return memcmp(da, db, ta->n) == 0;
+}
+
+/* Whether copying slices of s verbatim could carry a control character
+ * that strict JSON refuses: raw inside a string, or (other than tab, CR,
+ * LF) between tokens. cJSON accepts both and prints them escaped or not at
+ * all, so such bodies take the slow path. */
+static int raw_controls(const struct jsonidx *x, const char *s, size_t len)
+{
+	size_t i, k;
+	int seen = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20)
+			continue;
+		if (c != '\t' && c != '\n' && c != '\r')
+			return 1;
+		seen = 1;
+	}
+	for (i = 0; seen && i < x->n; i++) {
+		if (x->t[i].type != JSONIDX_STRING)
+			continue;
+		for (k = x->t[i].start; k < x->t[i].end; k++)
+			if ((unsigned char)s[k] < 0x20)
+				return 1;
+	}
+	return 0;
+}
+
+/* Whether the slow path would delete the member with key k. "model" and
+ * "messages" are handled by the caller before this is asked. */
+static int dropped(const struct jsonidx *x, const char *s, size_t k,
+		   const struct dialect_openai_quirks *q)
+{
+	size_t i;
+
+	if (jsonidx_equals(x, s, k, "stream") ||
+	    jsonidx_equals(x, s, k, "stream_options"))
+		return 1;
+	if (q == NULL)
+		return 0;
+	if (q->thinking_off && jsonidx_equals(x, s, k, "enable_thinking"))
+		return 1;
+	for (i = 0; q->drop_params && i < q->ndrop; i++)
+		if (q->drop_params[i] &&
+		    jsonidx_equals(x, s, k, q->drop_params[i]))
+			return 1;
+	return 0;
+}
+
+/* request_fast: dialect_openai_request without a tree, for a body that
+ * needs no message rewrite: the members are copied as text in their order,
+ * minus the deleted ones, the model's value replaced in place (appended
+ * when the body has none), "enable_thinking":false appended last. Returns
+ * 1 with *out (new) and *flags set, or 0 when the slow path must run. */
+static int request_fast(const char *body, size_t len, const char *model,
+			const struct dialect_openai_quirks *q, char **out,
+			unsigned *flags)
+{
+	static const char model_key[] = "\"model\":",
+			  thinking[] = "\"enable_thinking\":false";
+	struct jsonidx x;
+	size_t keys[FAST_MEMBERS_MAX];
+	unsigned char skip[FAST_MEMBERS_MAX], is_model[FAST_MEMBERS_MAX];
+	size_t nk = 0, k, i, rf = 0, msgs = 0, mlen = 0, size;
+	int has_model = 0, ok = 0, thinking_off = q && q->thinking_off;
+	unsigned fl = 0;
+	char *w;
+
+	if (index_exact(&x, body, len) != 0)
+		return 0;
+	if (x.t[0].n > FAST_MEMBERS_MAX || raw_controls(&x, body, len))
+		goto out;
+	for (k = jsonidx_first(&x, 0); k; k = x.t[k].next) {
+		/* The slow path deletes only the first of duplicate keys. */
+		for (i = 0; i < nk; i++)
+			if (same_key(&x, body, keys[i], k))
+				goto out;
+		keys[nk] = k;
+		skip[nk] = is_model[nk] = 0;
+		if (jsonidx_equals(&x, body, k, "model"))
+			is_model[nk] = has_model = 1;
+		else if (jsonidx_equals(&x, body, k, "messages"))
+			msgs = k + 1;
+		else if (dropped(&x, body, k, q))
+			skip[nk] = 1;
+		else if (jsonidx_equals(&x, body, k, "response_format"))
+			rf = k + 1;
+		nk++;
+	}
+	if (rf) {
+		size_t type = jsonidx_get(&x, body, rf, "type");
+
+		if (type && (jsonidx_equals(&x, body, type, "json_object") ||
+			     jsonidx_equals(&x, body, type, "json_schema"))) {
+			/* apply_json_mode rewrites messages only when they
+			 * are an array and the mode is not native. */
+			if (q && q->json_mode != DIALECT_JSON_NATIVE && msgs &&
+			    x.t[msgs].type == JSONIDX_ARRAY)
+				goto out;
+			fl = DIALECT_EXPECT_JSON;
+		}
+	}
+
+	/* Upper bound: every member counted with a comma. */
+	size = sizeof("{}");
+	if (model)
+		mlen = escaped_len(model);
+	for (i = 0; i < nk; i++) {
+		const struct jsonidx_tok *kt = &x.t[keys[i]],
+					 *vt = &x.t[keys[i] + 1];
+
+		if (skip[i])
+			continue;
+		size += kt->end - kt->start + 2;
+		size += is_model[i] && model ? mlen : vt->end - vt->start;
+	}
+	if (model && !has_model)
+		size += sizeof(model_key) + mlen;
+	if (thinking_off)
+		size += sizeof(thinking);
+
+	*out = xmalloc(size);
+	w = *out;
+	*w++ = '{';
+	for (i = 0; i < nk; i++) {
+		const struct jsonidx_tok *kt = &x.t[keys[i]],
+					 *vt = &x.t[keys[i] + 1];
+
+		if (skip[i])
+			continue;
+		if (w > *out + 1)
+			*w++ = ',';
+		memcpy(w, body + kt->start, kt->end - kt->start);
+		w += kt->end - kt->start;
+		*w++ = ':';
+		if (is_model[i] && model) {
+			w = put_escaped(w, model);
+		} else {
+			memcpy(w, body + vt->start, vt->end - vt->start);
+			w += vt->end - vt->start;
+		}
+	}
+	if (model && !has_model) {
+		if (w > *out + 1)
+			*w++ = ',';
+		memcpy(w, model_key, sizeof(model_key) - 1);
+		w = put_escaped(w + sizeof(model_key) - 1, model);
+	}
+	if (thinking_off) {
+		if (w > *out + 1)
+			*w++ = ',';
+		memcpy(w, thinking, sizeof(thinking) - 1);
+		w += sizeof(thinking) - 1;
+	}
+	*w++ = '}';
+	*w = '\0';
+	assert((size_t)(w - *out) < size);
+	*flags = fl;
+	ok = 1;
+out:
+	jsonidx_free(&x);
+	return ok;
+}
+
+char *dialect_openai_request(const char *body, size_t len, const char *model,
+			     const struct dialect_openai_quirks *q,
+			     unsigned *resp_flags)
+{
+	char *out;
+	unsigned flags;
+
+	if (request_fast(body, len, model, q, &out, &flags)) {
+		if (resp_flags)
+			*resp_flags = flags;
+		return out;
+	}
+	return request_slow(body, len, model, q, resp_flags);
+}
+
+char *dialect_openai__request_slow(const char *body, size_t len,
+				   const char *model,
+				   const struct dialect_openai_quirks *q,
+				   unsigned *resp_flags)
+{
+	return request_slow(body, len, model, q, resp_flags);
 }
 
 /* ---- response: errors ------------------------------------------------- */
@@ -535,39 +878,31 @@ static void error_outcome(int status, const char *h, size_t hlen,
 
 /* ---- response: success ------------------------------------------------ */
 
-/* Maps the usage object to the token kinds priced separately. DeepSeek's
+/* The counts the usage mapping reads, each -1 when absent or not a sane
+ * count (json_count's rule). Both paths fill it and share the arithmetic
+ * in usage_from_counts. */
+struct usage_counts {
+	int64_t prompt, input, completion, output, cached, reasoning, hit, miss;
+};
+
+/* Maps the counts to the token kinds priced separately. DeepSeek's
  * prompt_cache_hit/miss_tokens win over cached_tokens when present. */
-static void map_usage(const cJSON *root, struct outcome_usage *u)
+static void usage_from_counts(const struct usage_counts *c,
+			      struct outcome_usage *u)
 {
-	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	const cJSON *pd, *cd;
-	int64_t prompt, completion, cached, reasoning, hit, miss;
+	int64_t prompt = c->prompt >= 0 ? c->prompt : c->input;
+	int64_t completion = c->completion >= 0 ? c->completion : c->output;
+	int64_t reasoning = c->reasoning;
 
 	memset(u, 0, sizeof(*u));
-	if (!cJSON_IsObject(usage))
-		return;
-	pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-	cd = cJSON_GetObjectItemCaseSensitive(usage,
-					      "completion_tokens_details");
-	prompt = json_count(usage, "prompt_tokens", -1);
-	if (prompt < 0)
-		prompt = json_count(usage, "input_tokens", -1);
-	completion = json_count(usage, "completion_tokens", -1);
-	if (completion < 0)
-		completion = json_count(usage, "output_tokens", -1);
-	cached = json_count(pd, "cached_tokens", -1);
-	reasoning = json_count(cd, "reasoning_tokens", -1);
-	hit = json_count(usage, "prompt_cache_hit_tokens", -1);
-	miss = json_count(usage, "prompt_cache_miss_tokens", -1);
-
 	prompt = prompt < 0 ? 0 : prompt;
 	completion = completion < 0 ? 0 : completion;
 	reasoning = reasoning < 0 ? 0 : reasoning;
-	if (hit >= 0 || miss >= 0) {
-		u->in_cached = hit < 0 ? 0 : hit;
-		u->in = miss >= 0 ? miss : prompt - u->in_cached;
+	if (c->hit >= 0 || c->miss >= 0) {
+		u->in_cached = c->hit < 0 ? 0 : c->hit;
+		u->in = c->miss >= 0 ? c->miss : prompt - u->in_cached;
 	} else {
-		u->in_cached = cached < 0 ? 0 : cached;
+		u->in_cached = c->cached < 0 ? 0 : c->cached;
 		u->in = prompt - u->in_cached;
 	}
 	if (u->in < 0)
@@ -576,6 +911,30 @@ static void map_usage(const cJSON *root, struct outcome_usage *u)
 		reasoning = completion;
 	u->out = completion - reasoning;
 	u->out_reasoning = reasoning;
+}
+
+/* Maps the usage object of a tree (all zero when there is none). */
+static void map_usage(const cJSON *root, struct outcome_usage *u)
+{
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	const cJSON *pd, *cd;
+	struct usage_counts c;
+
+	memset(u, 0, sizeof(*u));
+	if (!cJSON_IsObject(usage))
+		return;
+	pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+	cd = cJSON_GetObjectItemCaseSensitive(usage,
+					      "completion_tokens_details");
+	c.prompt = json_count(usage, "prompt_tokens", -1);
+	c.input = json_count(usage, "input_tokens", -1);
+	c.completion = json_count(usage, "completion_tokens", -1);
+	c.output = json_count(usage, "output_tokens", -1);
+	c.cached = json_count(pd, "cached_tokens", -1);
+	c.reasoning = json_count(cd, "reasoning_tokens", -1);
+	c.hit = json_count(usage, "prompt_cache_hit_tokens", -1);
+	c.miss = json_count(usage, "prompt_cache_miss_tokens", -1);
+	usage_from_counts(&c, u);
 }
 
 /* If s is a ``` fenced block, sets [*b, *e) to its inside. */
@@ -696,29 +1055,165 @@ static void success_outcome(const char *body, size_t blen, cJSON *root,
 	}
 }
 
-static char *request_id(const char *h, size_t hlen, const cJSON *root)
+/* The request id from the headers: 1 when a header gives one (then *id is
+ * its copy, or NULL when nothing printable is left), 0 when the body
+ * decides. */
+static int header_request_id(const char *h, size_t hlen, char **id)
 {
 	static const char *const headers[] = {"x-request-id", "request-id"};
-	const cJSON *obj =
-	    cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : root;
 	const char *v;
 	size_t i, n;
 
 	for (i = 0; i < 2; i++) {
 		v = httphdr_get(h, hlen, headers[i], &n);
-		if (v && n)
-			return dup_token(v, n);
+		if (v && n) {
+			*id = dup_token(v, n);
+			return 1;
+		}
 	}
+	*id = NULL;
+	return 0;
+}
+
+static char *request_id(const char *h, size_t hlen, const cJSON *root)
+{
+	const cJSON *obj =
+	    cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : root;
+	const char *v;
+	char *id;
+
+	if (header_request_id(h, hlen, &id))
+		return id;
 	v = json_str(obj, "request_id");
 	if (v == NULL)
 		v = json_str(obj, "id");
 	return v ? dup_token(v, strlen(v)) : NULL;
 }
 
-void dialect_openai_response(int http_status, const char *headers, size_t hlen,
-			     const char *body, size_t blen,
-			     enum dialect_flavor flavor, unsigned flags,
-			     int64_t now_ms, struct outcome *o)
+/* ---- response: fast path ---------------------------------------------- */
+
+/* json_count on an index: obj[key] (obj 0: absent) as a count, or -1. */
+static int64_t idx_count(const struct jsonidx *x, const char *s, size_t obj,
+			 const char *key)
+{
+	size_t v = obj ? jsonidx_get(x, s, obj, key) : 0;
+	double d;
+
+	if (v == 0 || x->t[v].type != JSONIDX_NUMBER)
+		return -1;
+	d = jsonidx_number(x, s, v);
+	if (d < 0 || d > 1e15)
+		return -1;
+	return (int64_t)d;
+}
+
+/* map_usage on an index; usage is the "usage" value or 0. */
+static void idx_usage(const struct jsonidx *x, const char *s, size_t usage,
+		      struct outcome_usage *u)
+{
+	struct usage_counts c;
+	size_t pd, cd;
+
+	memset(u, 0, sizeof(*u));
+	if (usage == 0 || x->t[usage].type != JSONIDX_OBJECT)
+		return;
+	pd = jsonidx_get(x, s, usage, "prompt_tokens_details");
+	cd = jsonidx_get(x, s, usage, "completion_tokens_details");
+	c.prompt = idx_count(x, s, usage, "prompt_tokens");
+	c.input = idx_count(x, s, usage, "input_tokens");
+	c.completion = idx_count(x, s, usage, "completion_tokens");
+	c.output = idx_count(x, s, usage, "output_tokens");
+	c.cached = idx_count(x, s, pd, "cached_tokens");
+	c.reasoning = idx_count(x, s, cd, "reasoning_tokens");
+	c.hit = idx_count(x, s, usage, "prompt_cache_hit_tokens");
+	c.miss = idx_count(x, s, usage, "prompt_cache_miss_tokens");
+	usage_from_counts(&c, u);
+}
+
+/* request_id's body part on an index: the string "request_id", else the
+ * string "id", through dup_token. */
+static char *idx_request_id(const struct jsonidx *x, const char *s, size_t rid,
+			    size_t id)
+{
+	char buf[REQUEST_ID_MAX + 1];
+	size_t v = rid && x->t[rid].type == JSONIDX_STRING ? rid : id, n;
+
+	if (v == 0 || x->t[v].type != JSONIDX_STRING)
+		return NULL;
+	/* dup_token keeps at most REQUEST_ID_MAX bytes: the rest of a long
+	 * id needs no decoding. */
+	n = jsonidx_decode(x, s, v, buf, sizeof(buf));
+	return dup_token(buf, n < REQUEST_ID_MAX ? n : REQUEST_ID_MAX);
+}
+
+/* response_fast: a 2xx chat.completion with choices[0].message, no
+ * "error" member and no JSON expected, read without a tree. Fills o (just
+ * cleared) exactly as the slow path would and returns 1, or returns 0
+ * with o untouched when the slow path must run. */
+static int response_fast(int http_status, const char *headers, size_t hlen,
+			 const char *body, size_t blen, unsigned flags,
+			 struct outcome *o)
+{
+	enum { F_ERROR, F_CHOICES, F_USAGE, F_REQUEST_ID, F_ID, F__N };
+	static const char *const names[F__N] = {"error", "choices", "usage",
+						"request_id", "id"};
+	struct jsonidx x;
+	size_t v[F__N], c0, msg, finish, content, tools, ntools;
+	int ok = 0;
+
+	if (http_status < 200 || http_status >= 300 ||
+	    (flags & DIALECT_EXPECT_JSON))
+		return 0;
+	if (index_exact(&x, body, blen) != 0)
+		return 0;
+	jsonidx_members(&x, body, 0, names, F__N, v);
+	if (v[F_ERROR] || v[F_CHOICES] == 0 ||
+	    x.t[v[F_CHOICES]].type != JSONIDX_ARRAY || x.t[v[F_CHOICES]].n == 0)
+		goto out;
+	c0 = v[F_CHOICES] + 1;
+	if (x.t[c0].type != JSONIDX_OBJECT)
+		goto out;
+	msg = jsonidx_get(&x, body, c0, "message");
+	if (msg == 0 || x.t[msg].type != JSONIDX_OBJECT)
+		goto out;
+	finish = jsonidx_get(&x, body, c0, "finish_reason");
+	content = jsonidx_get(&x, body, msg, "content");
+	tools = jsonidx_get(&x, body, msg, "tool_calls");
+	/* cJSON_GetArraySize counts the children of whatever it is given:
+	 * members of an object too, none of a scalar. */
+	ntools = tools && (x.t[tools].type == JSONIDX_ARRAY ||
+			   x.t[tools].type == JSONIDX_OBJECT)
+		     ? x.t[tools].n
+		     : 0;
+
+	ok = 1;
+	if (!header_request_id(headers, hlen, &o->request_id))
+		o->request_id =
+		    idx_request_id(&x, body, v[F_REQUEST_ID], v[F_ID]);
+	idx_usage(&x, body, v[F_USAGE], &o->usage);
+	if (finish && jsonidx_equals(&x, body, finish, "content_filter") &&
+	    !(content && x.t[content].type == JSONIDX_STRING &&
+	      x.t[content].n > 0) &&
+	    ntools == 0) {
+		set_error(o, OUTCOME_CONTENT_FILTER, "content_filter",
+			  "output withheld by the provider's content filter");
+		goto out;
+	}
+	o->cls = OUTCOME_OK;
+	o->body = xmalloc(blen + 1);
+	memcpy(o->body, body, blen);
+	o->body[blen] = '\0';
+	o->body_len = blen;
+out:
+	jsonidx_free(&x);
+	return ok;
+}
+
+/* response: dialect_openai_response, trying the fast path when fast. */
+static void response(int fast, int http_status, const char *headers,
+		     size_t hlen, const char *body, size_t blen,
+		     enum dialect_flavor flavor, unsigned flags, int64_t now_ms,
+		     struct outcome *o)
 {
 	cJSON *root;
 	struct err_fields e;
@@ -730,6 +1225,9 @@ void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 		set_error(o, OUTCOME_CONNECTION, NULL, "no HTTP response");
 		return;
 	}
+	if (fast &&
+	    response_fast(http_status, headers, hlen, body, blen, flags, o))
+		return;
 	root = json_parse_exact(body, blen);
 	o->request_id = request_id(headers, hlen, root);
 	if (http_status < 200 || http_status >= 300) {
@@ -756,4 +1254,22 @@ void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 	success_outcome(body, blen, root, flags, o);
 out:
 	cJSON_Delete(root);
+}
+
+void dialect_openai_response(int http_status, const char *headers, size_t hlen,
+			     const char *body, size_t blen,
+			     enum dialect_flavor flavor, unsigned flags,
+			     int64_t now_ms, struct outcome *o)
+{
+	response(1, http_status, headers, hlen, body, blen, flavor, flags,
+		 now_ms, o);
+}
+
+void dialect_openai__response_slow(int http_status, const char *headers,
+				   size_t hlen, const char *body, size_t blen,
+				   enum dialect_flavor flavor, unsigned flags,
+				   int64_t now_ms, struct outcome *o)
+{
+	response(0, http_status, headers, hlen, body, blen, flavor, flags,
+		 now_ms, o);
 }

@@ -101,4 +101,17 @@ void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 char *dialect_json_instruction(const char *schema_json);
 int dialect_json_text_ok(const char *text, char **unwrapped);
 
+/* For tests only: the tree paths alone, which the fast paths of the two
+ * functions above must agree with (the unit tests compare them); nothing
+ * else calls these. Same contracts as dialect_openai_request and
+ * dialect_openai_response. */
+char *dialect_openai__request_slow(const char *body, size_t len,
+				   const char *model,
+				   const struct dialect_openai_quirks *q,
+				   unsigned *resp_flags);
+void dialect_openai__response_slow(int http_status, const char *headers,
+				   size_t hlen, const char *body, size_t blen,
+				   enum dialect_flavor flavor, unsigned flags,
+				   int64_t now_ms, struct outcome *o);
+
 #endif

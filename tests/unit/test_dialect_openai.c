@@ -839,6 +839,506 @@ static void request_json_modes(void **state)
 	cJSON_Delete(r);
 }
 
+/* ---- fast paths against the slow paths --------------------------------- */
+
+
+struct text {
+	const char *s;
+	size_t len;
+};
+
+/* A literal with its length, so that bodies may hold NUL bytes. */
+/* clang-format off */
+#define T(lit) {(lit), sizeof(lit) - 1}
+
+static const struct text req_bodies[] = {
+    T("{\"model\":\"cheap\",\"messages\":[{\"role\":\"user\",\"content\":"
+      "\"Summarize: x\"}],\"max_tokens\":300,\"temperature\":0.2}"),
+    T("{\"model\":\"cheap\",\"stream\":true,\"messages\":[],"
+      "\"stream_options\":{\"include_usage\":true},\"n\":1}"),
+    T("{\"stream\":false}"),
+    T("{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":"
+      "\"hi\"}],\"frequency_penalty\":0.5,\"seed\":1,\"top_p\":1,"
+      "\"presence_penalty\":-0.5}"),
+    T("{\"model\":\"x\",\"enable_thinking\":true,\"messages\":[]}"),
+    T("{\"enable_thinking\":false,\"messages\":[],\"model\":\"x\"}"),
+    T("{\"model\":\"x\",\"response_format\":{\"type\":\"json_object\"},"
+      "\"messages\":[{\"role\":\"user\",\"content\":\"List colours.\"}]}"),
+    T("{\"model\":\"x\",\"response_format\":{\"type\":\"json_object\"},"
+      "\"messages\":[{\"role\":\"user\",\"content\":\"Answer in JSON\"}]}"),
+    T("{\"model\":\"x\",\"response_format\":{\"type\":\"json_schema\","
+      "\"json_schema\":{\"name\":\"c\",\"schema\":{\"type\":\"object\"}}},"
+      "\"messages\":[{\"role\":\"system\",\"content\":\"You name "
+      "colours.\"},{\"role\":\"user\",\"content\":\"One.\"}]}"),
+    T("{\"response_format\":{\"type\":\"text\"},\"messages\":[]}"),
+    T("{\"response_format\":{\"type\":\"json_object\"},\"messages\":\"x\"}"),
+    T("{\"response_format\":{\"type\":\"json_object\"}}"),
+    T("{\"response_format\":{\"type\":7},\"messages\":[]}"),
+    T("{\"response_format\":\"json_object\",\"messages\":[]}"),
+    T("{\"response_format\":{\"type\":\"json_\\u006fbject\"},"
+      "\"messages\":[]}"),
+    T("{\"response_format\":{\"type\":\"text\",\"type\":\"json_object\"},"
+      "\"messages\":[]}"),
+    T("{\"messages\":[{\"role\":\"user\",\"content\":\"no model\"}]}"),
+    T("{}"),
+    T("{\"mod\\u0065l\":\"x\",\"messages\":[],\"stre\\u0061m\":true,"
+      "\"a\\/b\":1,\"\\u00e9\":\"\\u00e9\"}"),
+    T("{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":"
+      "\"h\xc3\xa9llo \\u00e9 \\ud83d\\ude00 \xe6\x97\xa5\xe6\x9c\xac "
+      "\\\"q\\\" \\\\ \\n\"}]}"),
+    T("{\"model\":\"x\",\"messages\":[],\"tools\":[{\"type\":\"function\","
+      "\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\","
+      "\"properties\":{\"a\":{\"type\":\"array\",\"items\":[1,2.5,-3e2,"
+      "true,false,null,{},[]]}}}}}],\"metadata\":{\"stream\":true}}"),
+    T("  {  \"model\" : \"x\" ,\n\t\"messages\" : [ { \"role\" : "
+      "\"user\" ,\r\n \"content\" : \"hi\" } ] , \"stream\" : true }\n "),
+    T("{\"model\":\"a\",\"model\":\"b\",\"messages\":[]}"),
+    T("{\"stream\":true,\"stream\":false,\"messages\":[]}"),
+    T("{\"seed\":1,\"seed\":2,\"messages\":[]}"),
+    T("{\"a\":1,\"\\u0061\":2,\"messages\":[]}"),
+    T("{\"enable_thinking\":true,\"enable_thinking\":true}"),
+    T("[1,2]"),
+    T("\"str\""),
+    T("1"),
+    T("null"),
+    T("true"),
+    T(""),
+    T("   "),
+    T("garbage"),
+    T("{\"a\":}"),
+    T("{\"a\":01}"),
+    T("{\"a\":1.}"),
+    T("{\"a\":1,}"),
+    T("{\"model\":\"x\""),
+    T("{\"a\":1} x"),
+    T("{\"a\":1}{\"b\":2}"),
+    T("{\"a\":1}\f"),
+    T("{\"a\":1}\x01"),
+    T("{\"a\":1} \t\r\n"),
+    T("\x01{\"a\":1}"),
+    T("\xef\xbb\xbf{\"a\":1}"),
+    T("{\"a\":\"b\0c\"}"),
+    T("{\"a\":\"b\\u0000c\",\"messages\":[]}"),
+    T("{\"model\\u0000x\":\"y\",\"messages\":[]}"),
+    T("{\"stream\\u0000\":1}"),
+    T("{\"a\":\"raw\ttab\",\"b\":1}"),
+    T("{\"a\":\"raw\x01" "ctl\"}"),
+    T("{\"a\":[1,\x01" "2]}"),
+    T("{\"a\":1e400}"),
+    T("{\"a\":-1E+400}"),
+    T("{\"a\":1e-400,\"b\":-0,\"c\":1.5e3,\"d\":12345678901234567890}"),
+    T("{\"a\":\"\\ud800\"}"),
+    T("{\"a\":\"\\udc00\"}"),
+    T("{\"a\":\"\\x\"}"),
+    T("{\"a\":tru}"),
+};
+
+static const char *const req_models[] = {
+    "m", NULL, "we\"ird\\name\n\x01\x1f\t\xc3\xa9/", "",
+};
+/* clang-format on */
+
+/* The request checked both ways under one set of quirks. */
+static void req_same(const char *body, size_t len, const char *model,
+		     const struct dialect_openai_quirks *q, const char *what)
+{
+	unsigned ff = 77, fs = 77;
+	char *fast = dialect_openai_request(body, len, model, q, &ff);
+	char *slow = dialect_openai__request_slow(body, len, model, q, &fs);
+	cJSON *a, *b;
+	size_t i;
+
+	if ((fast == NULL) != (slow == NULL))
+		fail_msg("%s: fast %s, slow %s", what, fast ? fast : "NULL",
+			 slow ? slow : "NULL");
+	if (ff != fs)
+		fail_msg("%s: flags %u vs %u", what, ff, fs);
+	if (fast == NULL)
+		return;
+	/* Strict JSON: no control bytes but whitespace inside values. */
+	for (i = 0; fast[i]; i++)
+		if ((unsigned char)fast[i] < 0x20 && fast[i] != '\t' &&
+		    fast[i] != '\n' && fast[i] != '\r')
+			fail_msg("%s: control byte in %s", what, fast);
+	a = cJSON_ParseWithOpts(fast, NULL, 1);
+	b = cJSON_ParseWithOpts(slow, NULL, 1);
+	/* cJSON_Compare finds only the first of duplicate keys in nested
+	 * objects, so it calls equal texts different: compare texts first. */
+	if (strcmp(fast, slow) != 0 &&
+	    (a == NULL || b == NULL || !cJSON_Compare(a, b, 1)))
+		fail_msg("%s:\n fast %s\n slow %s", what, fast, slow);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(fast);
+	free(slow);
+}
+
+/* req_same for every model under every set of quirks. */
+static void req_same_all(const char *body, size_t len, const char *name)
+{
+	static char fp[] = "frequency_penalty", mo[] = "model",
+		    me[] = "messages", se[] = "seed", et[] = "enable_thinking",
+		    rf[] = "response_format", st[] = "stream",
+		    ea[] = "\xc3\xa9";
+	static char *drop[] = {fp, mo, me, NULL, se, ea};
+	static char *drop2[] = {et, rf, st};
+	const struct dialect_openai_quirks qs[] = {
+	    {0},
+	    {.drop_params = drop, .ndrop = 6, .thinking_off = 1},
+	    {.drop_params = drop2, .ndrop = 3},
+	    {.drop_params = drop2,
+	     .ndrop = 3,
+	     .thinking_off = 1,
+	     .json_mode = DIALECT_JSON_PROMPT},
+	    {.thinking_off = 1, .json_mode = DIALECT_JSON_NATIVE},
+	    {.json_mode = DIALECT_JSON_ENSURE_WORD},
+	    {.thinking_off = 1, .json_mode = DIALECT_JSON_PROMPT},
+	};
+	char what[160];
+	size_t m, k;
+
+	for (m = 0; m < sizeof(req_models) / sizeof(req_models[0]); m++) {
+		snprintf(what, sizeof(what), "%s, model %zu, quirks NULL", name,
+			 m);
+		req_same(body, len, req_models[m], NULL, what);
+		for (k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+			snprintf(what, sizeof(what),
+				 "%s, model %zu, quirks %zu", name, m, k);
+			req_same(body, len, req_models[m], &qs[k], what);
+		}
+	}
+}
+
+/* Bodies built at run time: deep nesting at and past the limit, many
+ * members, long numbers, more tokens than jsonidx keeps on the stack. */
+static void req_generated(void (*check)(const char *, size_t, const char *))
+{
+	size_t cap = 8192, n, i;
+	char *b = malloc(cap), name[32];
+
+	assert_non_null(b);
+	for (size_t depth = 999; depth <= 1001; depth++) {
+		n = (size_t)snprintf(b, cap, "{\"messages\":[],\"x\":");
+		for (i = 1; i < depth; i++)
+			b[n++] = '[';
+		b[n++] = '1';
+		for (i = 1; i < depth; i++)
+			b[n++] = ']';
+		b[n++] = '}';
+		snprintf(name, sizeof(name), "depth %zu", depth);
+		check(b, n, name);
+	}
+	for (size_t members = 63; members <= 66; members++) {
+		n = (size_t)snprintf(b, cap, "{\"model\":\"x\"");
+		for (i = 1; i < members; i++)
+			n += (size_t)snprintf(b + n, cap - n, ",\"k%zu\":%zu",
+					      i, i);
+		b[n++] = '}';
+		snprintf(name, sizeof(name), "%zu members", members);
+		check(b, n, name);
+	}
+	for (size_t digits = 62; digits <= 65; digits++) {
+		n = (size_t)snprintf(b, cap, "{\"messages\":[],\"n\":");
+		for (i = 0; i < digits; i++)
+			b[n++] = (char)('1' + i % 9);
+		b[n++] = '}';
+		snprintf(name, sizeof(name), "%zu digits", digits);
+		check(b, n, name);
+	}
+	n = (size_t)snprintf(b, cap, "{\"model\":\"x\",\"a\":[");
+	for (i = 0; i < 600; i++)
+		n += (size_t)snprintf(b + n, cap - n, "%s%zu", i ? "," : "", i);
+	n += (size_t)snprintf(b + n, cap - n, "],\"stream\":true}");
+	check(b, n, "600 tokens");
+	/* A long escaped duplicate, past what the key check decodes. */
+	n = (size_t)snprintf(b, cap, "{\"messages\":[],\"");
+	for (i = 0; i < 80; i++)
+		n += (size_t)snprintf(b + n, cap - n, "\\u0041");
+	n += (size_t)snprintf(b + n, cap - n, "\":1,\"");
+	for (i = 0; i < 80; i++)
+		b[n++] = 'A';
+	n += (size_t)snprintf(b + n, cap - n, "\":2}");
+	check(b, n, "long escaped duplicate");
+	free(b);
+}
+
+static void request_fast_matches_slow(void **state)
+{
+	size_t i;
+	char name[32];
+
+	(void)state;
+	for (i = 0; i < sizeof(req_bodies) / sizeof(req_bodies[0]); i++) {
+		snprintf(name, sizeof(name), "body %zu", i);
+		req_same_all(req_bodies[i].s, req_bodies[i].len, name);
+	}
+	req_generated(req_same_all);
+	/* NULL body, or a length shorter than the text. */
+	req_same(NULL, 0, "m", NULL, "NULL body");
+	req_same("{\"a\":1}", 6, "m", NULL, "cut body");
+}
+
+/* The fast path keeps the job's member order and text, model in place. */
+static void request_fast_exact(void **state)
+{
+	static char fp[] = "seed";
+	char *drop[] = {fp};
+	struct dialect_openai_quirks q = {
+	    .drop_params = drop, .ndrop = 1, .thinking_off = 1};
+	const struct {
+		const char *body, *model, *want;
+		const struct dialect_openai_quirks *q;
+		unsigned flags;
+	} cases[] = {
+	    {"{\"model\":\"cheap\",\"messages\":[{\"role\":\"user\"}],"
+	     "\"stream\":true,\"t\":0.20}",
+	     "qwen-plus",
+	     "{\"model\":\"qwen-plus\",\"messages\":[{\"role\":\"user\"}],"
+	     "\"t\":0.20}",
+	     NULL, 0},
+	    {" { \"messages\" : [ 1 , 2 ] ,\n \"x\" : \"\\u00e9\" } ",
+	     "a\"b\\c\n\x01",
+	     "{\"messages\":[ 1 , 2 ],\"x\":\"\\u00e9\","
+	     "\"model\":\"a\\\"b\\\\c\\n\\u0001\"}",
+	     NULL, 0},
+	    {"{\"mod\\u0065l\":\"old\",\"seed\":1,\"enable_thinking\":true,"
+	     "\"response_format\":{\"type\":\"json_object\"}}",
+	     NULL,
+	     "{\"mod\\u0065l\":\"old\",\"response_format\":{\"type\":"
+	     "\"json_object\"},\"enable_thinking\":false}",
+	     &q, DIALECT_EXPECT_JSON},
+	    {"{}", NULL, "{}", NULL, 0},
+	    {"{\"stream\":true}", "m", "{\"model\":\"m\"}", NULL, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned flags = 99;
+		char *out =
+		    dialect_openai_request(cases[i].body, strlen(cases[i].body),
+					   cases[i].model, cases[i].q, &flags);
+
+		assert_non_null(out);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got %s", i, out);
+		assert_int_equal(flags, cases[i].flags);
+		free(out);
+	}
+}
+
+/* clang-format off */
+#define CHOICE(content, finish)                                                \
+	"\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","      \
+	"\"content\":" content "},\"finish_reason\":" finish "}]"
+
+static const struct text resp_bodies[] = {
+    T("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":"
+      "1714564800,\"model\":\"m\"," CHOICE("\"Hello\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,"
+      "\"total_tokens\":19}}"),
+    T("{\"id\":\"c\"," CHOICE("\"{\\\"a\\\":1}\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":500,"
+      "\"prompt_tokens_details\":{\"cached_tokens\":800},"
+      "\"completion_tokens_details\":{\"reasoning_tokens\":300}}}"),
+    T("{\"id\":\"c\"," CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":50,"
+      "\"prompt_cache_hit_tokens\":600,\"prompt_cache_miss_tokens\":400,"
+      "\"prompt_tokens_details\":{\"cached_tokens\":64},"
+      "\"completion_tokens_details\":{\"reasoning_tokens\":20}}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":100,\"prompt_cache_hit_tokens\":30}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":100,\"prompt_cache_miss_tokens\":"
+      "130}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{" CHOICE("\"x\"", "\"stop\"") ",\"usage\":null}"),
+    T("{" CHOICE("\"x\"", "\"stop\"") ",\"usage\":[1,2]}"),
+    T("{" CHOICE("\"x\"", "\"stop\"") ",\"usage\":\"lots\"}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":\"10\",\"completion_tokens\":-4,"
+      "\"prompt_tokens_details\":{\"cached_tokens\":50.9},"
+      "\"completion_tokens_details\":{\"reasoning_tokens\":\"x\"}}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":1.9,\"completion_tokens\":1e3,"
+      "\"completion_tokens_details\":{\"reasoning_tokens\":2E+3}}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":1e16,\"completion_tokens\":"
+      "1000000000000000,\"prompt_cache_hit_tokens\":-0,"
+      "\"prompt_cache_miss_tokens\":-1}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":1e400,\"completion_tokens\":5}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"input_tokens\":11,\"output_tokens\":22,"
+      "\"prompt_tokens\":null}}"),
+    T("{" CHOICE("\"x\"", "\"stop\"")
+      ",\"usage\":{\"prompt_tokens\":5,\"prompt_tokens\":9,"
+      "\"prompt_tokens_details\":[{\"cached_tokens\":1}],"
+      "\"completion_tokens_details\":7}}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{"
+      "\"id\":\"t\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+      "\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}"),
+    T("{" CHOICE("null", "\"content_filter\"") "}"),
+    T("{" CHOICE("\"\"", "\"content_filter\"") "}"),
+    T("{" CHOICE("\"partial\"", "\"content_filter\"") "}"),
+    T("{" CHOICE("7", "\"content_filter\"") "}"),
+    T("{" CHOICE("\"\\u0000x\"", "\"content_filter\"") "}"),
+    T("{" CHOICE("null", "\"content_\\u0066ilter\"") "}"),
+    T("{" CHOICE("null", "\"content_filter\\u0000\"") "}"),
+    T("{" CHOICE("null", "1") "}"),
+    T("{" CHOICE("null", "null") "}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[]},"
+      "\"finish_reason\":\"content_filter\"}]}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":{}},"
+      "\"finish_reason\":\"content_filter\"}]}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":{"
+      "\"a\":1}},\"finish_reason\":\"content_filter\"}]}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":"
+      "\"call\"},\"finish_reason\":\"content_filter\"}]}"),
+    T("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[1]},"
+      "\"finish_reason\":\"content_filter\"}]}"),
+    T("{\"choices\":[],\"usage\":{\"prompt_tokens\":3}}"),
+    T("{\"choices\":{\"message\":{\"content\":\"x\"}}}"),
+    T("{\"choices\":\"x\"}"),
+    T("{\"choices\":[1]}"),
+    T("{\"choices\":[{\"text\":\"x\"}]}"),
+    T("{\"choices\":[{\"message\":\"x\"}]}"),
+    T("{\"choices\":[{\"message\":[]}]}"),
+    T("{\"choices\":[1],\"choices\":[{\"message\":{}}]}"),
+    T("{\"choices\":[{\"message\":{}}],\"choices\":[1]}"),
+    T("{\"ch\\u006fices\":[{\"message\":{\"content\":\"x\"}}]}"),
+    T("{\"error\":null," CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{\"error\":{\"message\":\"upstream\",\"code\":500},"
+      CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{" CHOICE("\"x\"", "\"stop\"") ",\"error\":\"late\"}"),
+    T("{\"error\":{\"message\":\"upstream failed\",\"type\":"
+      "\"server_error\"},\"usage\":{\"prompt_tokens\":4}}"),
+    T("{\"code\":\"Throttling\",\"message\":\"slow down\"}"),
+    T("{\"request_id\":\"r-1\",\"id\":\"c-1\","
+      CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{\"request_id\":7,\"id\":\"c-1\"," CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{\"request_id\":\"\",\"id\":\"c-1\"," CHOICE("\"x\"", "\"stop\"")
+      "}"),
+    T("{\"id\":\"\\u0041b\\tc\\n d\\u00e9\\/\"," CHOICE("\"x\"", "\"stop\"")
+      "}"),
+    T("{\"id\":\"\\u0001\\u0002\"," CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{\"id\":\"a\\u0000b\"," CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{\"id\":null," CHOICE("\"x\"", "\"stop\"") "}"),
+    T("[{" CHOICE("\"x\"", "\"stop\"") "}]"),
+    T("[]"),
+    T("\"text\""),
+    T("{\"id\":\"c\"," CHOICE("\"x\"", "\"stop\"")),
+    T("{\"id\":\"c\"," CHOICE("\"x\"", "\"stop\"") "} x"),
+    T("{\"id\":\"c\"," CHOICE("\"x\"", "\"stop\"") "}\n \r\t"),
+    T("{\"id\":\"c\"," CHOICE("\"x\"", "\"stop\"") "}\f"),
+    T("\xef\xbb\xbf{" CHOICE("\"x\"", "\"stop\"") "}"),
+    T("{" CHOICE("\"a\0b\"", "\"stop\"") "}"),
+    T("{" CHOICE("\"raw\x01" "ctl\"", "\"stop\"") "}"),
+    T(""),
+    T("  "),
+    T("<html>502</html>"),
+};
+/* clang-format on */
+
+static void outcome_same(const struct outcome *a, const struct outcome *b,
+			 const char *what)
+{
+	if (a->cls != b->cls || a->http_status != b->http_status ||
+	    a->retry_after_ms != b->retry_after_ms)
+		fail_msg("%s: cls %s/%s status %d/%d retry %lld/%lld", what,
+			 outcome_class_name(a->cls), outcome_class_name(b->cls),
+			 a->http_status, b->http_status,
+			 (long long)a->retry_after_ms,
+			 (long long)b->retry_after_ms);
+	if (memcmp(&a->usage, &b->usage, sizeof(a->usage)) != 0)
+		fail_msg("%s: usage in %lld/%lld cached %lld/%lld out "
+			 "%lld/%lld reasoning %lld/%lld",
+			 what, (long long)a->usage.in, (long long)b->usage.in,
+			 (long long)a->usage.in_cached,
+			 (long long)b->usage.in_cached, (long long)a->usage.out,
+			 (long long)b->usage.out,
+			 (long long)a->usage.out_reasoning,
+			 (long long)b->usage.out_reasoning);
+#define SAME_STR(f)                                                            \
+	if ((a->f == NULL) != (b->f == NULL) ||                                \
+	    (a->f && strcmp(a->f, b->f) != 0))                                 \
+		fail_msg("%s: " #f " %s/%s", what, a->f ? a->f : "NULL",       \
+			 b->f ? b->f : "NULL");
+	SAME_STR(request_id)
+	SAME_STR(error_code)
+	SAME_STR(error_message)
+#undef SAME_STR
+	if (a->body_len != b->body_len ||
+	    (a->body == NULL) != (b->body == NULL) ||
+	    (a->body && memcmp(a->body, b->body, a->body_len + 1) != 0))
+		fail_msg("%s: bodies differ", what);
+}
+
+static void resp_same_all(const char *body, size_t len, const char *name)
+{
+	static const char *const hdrs[] = {
+	    NULL,
+	    "HTTP/1.1 200 OK\r\nX-Request-ID: hdr-1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nrequest-id: \x01\x02\r\nRetry-After: 5\r\n\r\n",
+	};
+	static const int statuses[] = {200, 201, 299, 300, 429, 0};
+	static const unsigned flags[] = {0, DIALECT_EXPECT_JSON};
+	char what[160];
+	size_t h, s, f;
+
+	for (h = 0; h < sizeof(hdrs) / sizeof(hdrs[0]); h++)
+		for (s = 0; s < sizeof(statuses) / sizeof(statuses[0]); s++)
+			for (f = 0; f < 2; f++) {
+				struct outcome a = OUTCOME_INIT,
+					       b = OUTCOME_INIT;
+				size_t hl = hdrs[h] ? strlen(hdrs[h]) : 0;
+
+				snprintf(what, sizeof(what),
+					 "%s, headers %zu, status %d, flags %u",
+					 name, h, statuses[s], flags[f]);
+				dialect_openai_response(
+				    statuses[s], hdrs[h], hl, body, len,
+				    DIALECT_GENERIC, flags[f], NOW, &a);
+				dialect_openai__response_slow(
+				    statuses[s], hdrs[h], hl, body, len,
+				    DIALECT_GENERIC, flags[f], NOW, &b);
+				outcome_same(&a, &b, what);
+				outcome_clear(&a);
+				outcome_clear(&b);
+			}
+}
+
+static void response_fast_matches_slow(void **state)
+{
+	size_t i, n, cap = 4096;
+	char name[32], *b = malloc(cap);
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < sizeof(resp_bodies) / sizeof(resp_bodies[0]); i++) {
+		snprintf(name, sizeof(name), "body %zu", i);
+		resp_same_all(resp_bodies[i].s, resp_bodies[i].len, name);
+	}
+	req_generated(resp_same_all);
+	resp_same_all(NULL, 0, "NULL body");
+	/* A long id (dup_token keeps 128 bytes) and a long escaped one. */
+	for (int esc = 0; esc < 2; esc++) {
+		n = (size_t)snprintf(b, cap, "{\"id\":\"");
+		for (i = 0; i < 300; i++) {
+			if (esc)
+				n += (size_t)snprintf(
+				    b + n, cap - n, "\\u00%02x",
+				    (unsigned)(0x20 + i % 90));
+			else
+				b[n++] = (char)('a' + i % 26);
+		}
+		n += (size_t)snprintf(b + n, cap - n,
+				      "\"," CHOICE("\"x\"", "\"stop\"") "}");
+		resp_same_all(b, n, esc ? "long escaped id" : "long id");
+	}
+	free(b);
+}
+
 static void names(void **state)
 {
 	enum dialect_json_mode m;
@@ -879,6 +1379,9 @@ int main(void)
 	    cmocka_unit_test(request_rejects_non_objects),
 	    cmocka_unit_test(request_quirks),
 	    cmocka_unit_test(request_json_modes),
+	    cmocka_unit_test(request_fast_exact),
+	    cmocka_unit_test(request_fast_matches_slow),
+	    cmocka_unit_test(response_fast_matches_slow),
 	    cmocka_unit_test(names),
 	};
 
