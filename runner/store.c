@@ -119,11 +119,11 @@ static int apply(struct store *s, struct task *t)
 		f.model = a.model;
 	}
 	f.attempts_add = 1;
-	if (t->out.http_status)
+	if (t->act.verb != POLICY_DONE && t->out.http_status)
 		snprintf(last, sizeof(last), "%s (HTTP %d): %s",
 			 outcome_class_name(t->out.cls), t->out.http_status,
 			 t->out.error_message ? t->out.error_message : "");
-	else
+	else if (t->act.verb != POLICY_DONE)
 		snprintf(last, sizeof(last), "%s: %s",
 			 outcome_class_name(t->out.cls),
 			 t->out.error_message ? t->out.error_message : "");
