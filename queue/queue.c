@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,14 +304,23 @@ static int create_private(const char *path, char *err, size_t errlen)
 	return QUEUE_OK;
 }
 
+/* Before SQLite starts: no memory statistics, which cost a global mutex
+ * around every allocation it makes (we never read them). */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int queue_open(const char *path, unsigned flags, struct queue **out,
 	       char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct queue *q;
 	struct stat sb;
 	char scratch[8];
 	int rc;
 
+	pthread_once(&once, sqlite_setup);
 	*out = NULL;
 	if (!err) {
 		err = scratch;

@@ -9,12 +9,15 @@ void runctx_push_dones(struct runctx *rc, struct task *head,
 		       struct task *tail)
 {
 	pthread_mutex_lock(&rc->mu);
+	/* Only the first of a batch wakes the store: with work already back
+	 * it sleeps to the end of its batch anyway (see store.c). */
+	if (!rc->done_head)
+		pthread_cond_signal(&rc->store_cv);
 	if (rc->done_tail)
 		rc->done_tail->next = head;
 	else
 		rc->done_head = head;
 	rc->done_tail = tail;
-	pthread_cond_signal(&rc->store_cv);
 	pthread_mutex_unlock(&rc->mu);
 }
 
