@@ -3,7 +3,9 @@
  * Each worker owns a libcurl multi handle and drives up to its share of
  * --max-inflight transfers at once, so thousands of slow requests cost a
  * socket each, not a thread each; connections are kept and reused by the
- * multi handle. A task is routed (its model resolved to candidates) and
+ * multi handle. The multi handle is driven by socket events (epoll and
+ * curl_multi_socket_action): a reply costs the work for its own socket,
+ * where curl_multi_perform would look at every transfer in flight. A task is routed (its model resolved to candidates) and
  * admitted (provider enabled, key set, provider's in-flight cap) before a
  * request is built; when the response is complete it becomes an outcome
  * (dialect), a cost (usage x prices) and an action (policy), and goes
@@ -17,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "queue/blob.h"
 #include "queue/run.h"
@@ -64,6 +69,9 @@ struct worker {
 	int index;
 	pthread_t th;
 	CURLM *multi;
+	int epfd;          /* the transfers' sockets, and wakefd */
+	int wakefd;        /* eventfd: worker_wake */
+	int64_t timer_at;  /* when curl wants a timeout action; -1 none */
 	int active;
 	struct xfer *act_head; /* transfers in flight */
 	struct task *pend_head, *pend_tail; /* admitted later */
@@ -185,6 +193,41 @@ static struct curl_slist *request_headers(struct worker *w, struct xfer *x,
 	return &x->idnode;
 }
 
+/* on_socket: curl says which events a socket waits for (see
+ * CURLMOPT_SOCKETFUNCTION); the epoll set follows. A socket curl has
+ * seen before carries a mark (curl_multi_assign), so it is modified, not
+ * added twice. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg,
+		     void *mark)
+{
+	struct worker *w = arg;
+	struct epoll_event ev = {.data.fd = s};
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(w->multi, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+		    (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+	if (mark || epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev) != 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
+	if (!mark)
+		curl_multi_assign(w->multi, s, w);
+	return 0;
+}
+
+/* on_timer: when curl next wants CURL_SOCKET_TIMEOUT (-1: never). */
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)multi;
+	w->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	return 0;
+}
+
 struct worker *worker_new(struct runctx *rc, int index)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -193,10 +236,32 @@ struct worker *worker_new(struct runctx *rc, int index)
 	w->rc = rc;
 	w->index = index;
 	w->multi = curl_multi_init();
-	if (!w->multi) {
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->epfd >= 0 && w->wakefd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.fd = w->wakefd};
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev) != 0) {
+			close(w->wakefd);
+			w->wakefd = -1;
+		}
+	}
+	if (!w->multi || w->epfd < 0 || w->wakefd < 0) {
+		if (w->multi)
+			curl_multi_cleanup(w->multi);
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->wakefd >= 0)
+			close(w->wakefd);
 		free(w);
 		return NULL;
 	}
+	w->timer_at = -1;
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
 			  (long)(rc->max_inflight / rc->nworkers + 16));
 	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
@@ -259,14 +324,21 @@ void worker_free(struct worker **wp)
 	free(w->hdrs);
 	blob_codec_free(&w->codec);
 	free(w->quirks);
+	/* after the handle: its cleanup still reports sockets removed */
 	curl_multi_cleanup(w->multi);
+	close(w->epfd);
+	close(w->wakefd);
 	free(w);
 	*wp = NULL;
 }
 
 void worker_wake(struct worker *w)
 {
-	curl_multi_wakeup(w->multi);
+	uint64_t one = 1;
+
+	/* Cannot fail but by overflow (2^64 wakes): nothing to do then. */
+	if (write(w->wakefd, &one, sizeof(one)) < 0)
+		return;
 }
 
 /* finish: the task is done with here; queue it for the store. */
@@ -942,6 +1014,64 @@ static void abort_active(struct worker *w)
 	}
 }
 
+/* reap: hand every finished transfer on; returns how many. */
+static int reap(struct worker *w)
+{
+	CURLMsg *msg;
+	int left, n = 0;
+
+	while ((msg = curl_multi_info_read(w->multi, &left)))
+		if (msg->msg == CURLMSG_DONE) {
+			completed(w, msg);
+			n++;
+		}
+	return n;
+}
+
+/* wait_events: sleep until a socket is ready, curl's timer is due, the
+ * worker is woken or max_ms passed, and let curl act on what happened. */
+static void wait_events(struct worker *w, int max_ms)
+{
+	struct epoll_event ev[64];
+	int64_t now = mono_ms();
+	int running, n, timeout = max_ms;
+
+	if (w->timer_at >= 0)
+		timeout = w->timer_at <= now		  ? 0
+			  : w->timer_at - now < max_ms ? (int)(w->timer_at - now)
+						       : max_ms;
+	n = epoll_wait(w->epfd, ev, 64, timeout);
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd, mask = 0;
+		uint64_t count;
+
+		if (fd == w->wakefd) { /* drain: the wake is this return */
+			if (read(w->wakefd, &count, sizeof(count)) < 0)
+				count = 0;
+			continue;
+		}
+		if (ev[i].events & EPOLLIN)
+			mask |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (ev[i].events & (EPOLLERR | EPOLLHUP))
+			mask |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(w->multi, fd, mask, &running);
+	}
+}
+
+/* run_timer: curl's timeout action, when it is due (new transfers start
+ * here: adding one asks for a timeout of 0). */
+static void run_timer(struct worker *w)
+{
+	int running;
+
+	if (w->timer_at < 0 || w->timer_at > mono_ms())
+		return;
+	w->timer_at = -1;
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -949,8 +1079,7 @@ static void *worker_main(void *arg)
 	int share = (rc->max_inflight + rc->nworkers - 1) / rc->nworkers;
 
 	while (!atomic_load(&rc->finished)) {
-		int running = 0, left, ndone;
-		CURLMsg *msg;
+		int ndone;
 
 		if (atomic_load(&rc->abort_now)) {
 			abort_active(w);
@@ -979,22 +1108,17 @@ static void *worker_main(void *arg)
 		}
 		if (w->pend_head)
 			admit(w);
-		curl_multi_perform(w->multi, &running);
-		ndone = 0;
-		while ((msg = curl_multi_info_read(w->multi, &left)))
-			if (msg->msg == CURLMSG_DONE) {
-				completed(w, msg);
-				ndone++;
-			}
+		run_timer(w);
+		ndone = reap(w);
 		flush_done(w);
 		/* Slots just freed are refilled at once, not after the next
-		 * reply wakes the poll: against a fast server, every request
-		 * would otherwise wait a round trip before it is sent. */
+		 * reply wakes us: against a fast server, every request would
+		 * otherwise wait a round trip before it is sent. */
 		if (ndone)
 			continue;
 		/* Wake at least every 50 ms: pending tasks may be admitted
 		 * once another worker frees a provider slot. */
-		curl_multi_poll(w->multi, NULL, 0, w->npend ? 5 : 50, NULL);
+		wait_events(w, w->npend ? 5 : 50);
 	}
 	abort_active(w);
 	release_pending(w);
