@@ -204,9 +204,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg,
 	struct epoll_event ev = {.data.fd = s};
 
 	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
+	if (what == CURL_POLL_REMOVE) { /* curl forgets the mark with it */
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
-		curl_multi_assign(w->multi, s, NULL);
 		return 0;
 	}
 	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
