@@ -106,7 +106,8 @@ start a --log "$log" --key sk-test-123 --retry-after 3 --max-body 4096 \
 	--fault-match @badjson@=badjson --fault-match @error200@=error200 \
 	--fault-match @moderation@=moderation --fault-match @401@=401 \
 	--fault-match @emptychoices@=emptychoices \
-	--fault-match @badcontent@=badcontent
+	--fault-match @badcontent@=badcontent \
+	--fault-match @noschema@=noschema
 eq "port_line_is_the_only_stdout" "$(wc -l <"$tmp/a.out" | tr -d ' ')" 1
 A='-H Authorization:Bearer\ sk-test-123'
 auth="Authorization: Bearer sk-test-123"
@@ -280,6 +281,16 @@ has "fault_badcontent_usage" "$BODY" '"completion_tokens":11,'
 msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@badcontent@"}]}' -H 'x-api-key: sk-test-123'
 nreq=$((nreq + 1))
 has "fault_badcontent_anthropic_text_block" "$BODY" '"content":\[{"type":"text","text":"Sure! Here'
+# A native json_schema is followed: every property, a value of its type.
+sch='"response_format":{"type":"json_schema","json_schema":{"name":"b","schema":{"type":"object","properties":{"title":{"type":"string"},"year":{"type":"integer"},"tags":{"type":["null","array"]}},"required":["title","year","tags"]}}}'
+post /v1/chat/completions "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"go\"}],$sch}" -H "$auth"
+nreq=$((nreq + 1))
+has "json_schema_followed_integer" "$BODY" '\\"year\\":[0-9]'
+has "json_schema_followed_type_list" "$BODY" '\\"tags\\":\[\]'
+has "json_schema_followed_string" "$BODY" '\\"title\\":\\"'
+post /v1/chat/completions "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"@noschema@\"}],$sch}" -H "$auth"
+nreq=$((nreq + 1))
+has "fault_noschema_ignores_it" "$BODY" '\\"summary\\":'
 msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@529@"}]}' -H 'x-api-key: sk-test-123'
 nreq=$((nreq + 1))
 eq "fault_applies_to_anthropic_dialect" "$CODE" 529

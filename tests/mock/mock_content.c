@@ -215,8 +215,72 @@ static char *json_content(uint64_t hash, const char *text, long limit)
 	return out;
 }
 
+/* type_of: a property's JSON type: the first non-null of a type list. */
+static const char *type_of(const cJSON *prop)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type"), *e;
+
+	if (cJSON_IsString(t))
+		return t->valuestring;
+	cJSON_ArrayForEach(e, t)
+	{
+		if (cJSON_IsString(e) && strcmp(e->valuestring, "null") != 0)
+			return e->valuestring;
+	}
+	return "string";
+}
+
+/* schema_content: an object holding every property of schema, each a
+ * value of its type; strings are words of text. */
+static char *schema_content(uint64_t hash, const char *text,
+			    const cJSON *schema)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema,
+							      "properties");
+	const cJSON *p;
+	cJSON *o = cJSON_CreateObject();
+	char words[48];
+	char *out;
+	size_t n = strlen(text);
+
+	if (n >= sizeof(words))
+		n = mock_utf8_cut(text, sizeof(words) - 1);
+	memcpy(words, text, n);
+	words[n] = '\0';
+	if (!o)
+		abort();
+	cJSON_ArrayForEach(p, props)
+	{
+		const char *t = type_of(p);
+		cJSON *v;
+
+		if (strcmp(t, "integer") == 0)
+			v = cJSON_CreateNumber((double)(hash % 1000));
+		else if (strcmp(t, "number") == 0)
+			v = cJSON_CreateNumber((double)(hash % 100000) / 100);
+		else if (strcmp(t, "boolean") == 0)
+			v = cJSON_CreateBool(hash & 1);
+		else if (strcmp(t, "array") == 0)
+			v = cJSON_CreateArray();
+		else if (strcmp(t, "object") == 0)
+			v = cJSON_CreateObject();
+		else if (strcmp(t, "null") == 0)
+			v = cJSON_CreateNull();
+		else
+			v = cJSON_CreateString(words);
+		if (!v)
+			abort();
+		cJSON_AddItemToObject(o, p->string, v);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!out)
+		abort();
+	return out;
+}
+
 void mock_content_make(const cJSON *req, uint64_t hash, bool as_json,
-		       struct mock_content *out)
+		       const cJSON *schema, struct mock_content *out)
 {
 	char snip[160];
 	size_t len = 200 + (size_t)(mock_mix64(hash) % 401);
@@ -227,7 +291,14 @@ void mock_content_make(const cJSON *req, uint64_t hash, bool as_json,
 	snippet(req, snip, sizeof(snip));
 	text = prose(hash, snip, len);
 	out->cut = false;
-	if (as_json) {
+	if (as_json && cJSON_IsObject(
+			       cJSON_GetObjectItemCaseSensitive(schema,
+								"properties"))) {
+		char *j = schema_content(hash, text, schema);
+
+		free(text);
+		text = j;
+	} else if (as_json) {
 		char *j = json_content(hash, text, cap < 0 ? -1 : cap * 4);
 
 		free(text);

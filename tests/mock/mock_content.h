@@ -18,12 +18,15 @@ struct mock_content {
  * (borrowed; NULL or not an object gives a generic answer) whose body
  * hashes to hash: "Summary (HASH8): <first ~12 words of the last user
  * message> ..." padded to 200-600 bytes, or with as_json the object
- * {"summary":...,"id":HASH8} shrunk to fit max_tokens when it can.
+ * {"summary":...,"id":HASH8} shrunk to fit max_tokens when it can, or,
+ * given a JSON Schema (borrowed, may be NULL), an object with each of its
+ * properties as a value of the property's type (strings: words of the
+ * summary).
  * prompt_tokens = ceil(message content bytes / 4) + 4 per message
  * (Anthropic's top-level system counts as a message); completion_tokens
  * = ceil(text bytes / 4). */
 void mock_content_make(const cJSON *req, uint64_t hash, bool as_json,
-		       struct mock_content *out);
+		       const cJSON *schema, struct mock_content *out);
 
 /* mock_content_clear frees out->text. */
 void mock_content_clear(struct mock_content *c);

@@ -32,6 +32,7 @@ static const char *const kind_names[MOCK_K_COUNT] = {
     [MOCK_K_401] = "401",
     [MOCK_K_EMPTYCHOICES] = "emptychoices",
     [MOCK_K_BADCONTENT] = "badcontent",
+    [MOCK_K_NOSCHEMA] = "noschema",
     [MOCK_K_RPM] = "rpm",
     [MOCK_K_AUTH] = "auth",
     [MOCK_K_INVALID] = "invalid",
@@ -285,10 +286,23 @@ static bool wants_json(const cJSON *req)
 static const char bad_content[] = "Sure! Here is the JSON: {\"summary\": "
 				  "\"broken";
 
+/* schema_of: the JSON Schema a request's reply must follow natively
+ * (response_format json_schema), or NULL. */
+static const cJSON *schema_of(const cJSON *req)
+{
+	const cJSON *rf = cJSON_GetObjectItemCaseSensitive(req, "response_format");
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(rf, "json_schema");
+	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(js, "schema");
+
+	return cJSON_IsObject(schema) ? schema : NULL;
+}
+
 /* ok_reply fills r with a 200 reply; empty: no choices / content blocks;
- * text: the content to send instead of the generated one (or NULL). */
+ * text: the content to send instead of the generated one (or NULL);
+ * follow: JSON content follows the request's json_schema, as a model in
+ * structured-output mode does. */
 static void ok_reply(const struct mock_call *c, struct mock_reply *r,
-		     bool empty, const char *text)
+		     bool empty, const char *text, bool follow)
 {
 	struct mock_content mc;
 	struct sb b = {0};
@@ -296,7 +310,7 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 	bool anthropic = c->dialect == MOCK_ANTHROPIC;
 
 	mock_content_make(c->req, c->hash, c->content_json || wants_json(c->req),
-			  &mc);
+			  follow ? schema_of(c->req) : NULL, &mc);
 	if (text) {
 		free(mc.text);
 		mc.text = mock_xstrdup(text);
@@ -398,19 +412,22 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 	switch (k) {
 	case MOCK_K_OK:
 	case MOCK_K_TRUNCATED:
-		ok_reply(c, r, false, NULL);
+		ok_reply(c, r, false, NULL, true);
 		r->truncate = k == MOCK_K_TRUNCATED;
 		break;
 	case MOCK_K_EMPTYCHOICES:
-		ok_reply(c, r, true, NULL);
+		ok_reply(c, r, true, NULL, true);
 		break;
 	case MOCK_K_BADCONTENT:
-		ok_reply(c, r, false, bad_content);
+		ok_reply(c, r, false, bad_content, true);
+		break;
+	case MOCK_K_NOSCHEMA:
+		ok_reply(c, r, false, NULL, false);
 		break;
 	case MOCK_K_BADJSON:
 		/* A real reply cut in half: valid JSON up to a point, as a
 		 * proxy that drops the connection's tail would leave it. */
-		ok_reply(c, r, false, NULL);
+		ok_reply(c, r, false, NULL, true);
 		r->len /= 2;
 		r->body[r->len] = '\0';
 		break;

@@ -37,6 +37,7 @@ enum mock_kind {
 	MOCK_K_401,
 	MOCK_K_EMPTYCHOICES,
 	MOCK_K_BADCONTENT, /* 200, well-formed, content not JSON */
+	MOCK_K_NOSCHEMA,   /* 200, JSON content ignoring the json_schema */
 	/* Not scriptable: what the mock answers on its own. */
 	MOCK_K_RPM,	 /* over the --rpm limit: 429 */
 	MOCK_K_AUTH,	 /* --key given and not matched: 401 */
