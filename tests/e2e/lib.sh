@@ -83,6 +83,20 @@ jobs_file() {
 # test's independent witness).
 q() { sqlite3 "$1" "$2"; }
 
+# unserved DB: how many results of DB do not hold the reply the mock
+# served for that job: each exported content must carry "Summary (H8)",
+# H8 being the first 8 hex digits of the body hash the mock logged for the
+# job (mock_content.c); a job without a result counts too.
+unserved() {
+  "$NIGHTSHIFT" export --db "$1" -o "$T/served.jsonl" >/dev/null 2>&1
+  sed -n 's/.*"hash":"\([0-9a-f]\{8\}\)[0-9a-f]*","client_request_id":"\([^"]*\)".*/\2 \1/p' \
+    "$T/mock.log" | sort -u >"$T/served.want"
+  [ -s "$T/served.want" ] || { echo "no requests in the mock's log"; return; }
+  sed -n 's/.*"custom_id":"\([^"]*\)".*Summary (\([0-9a-f]\{8\}\)).*/\1 \2/p' \
+    "$T/served.jsonl" | sort -u >"$T/served.got"
+  comm -23 "$T/served.want" "$T/served.got" | wc -l | tr -d ' '
+}
+
 # requests_for ID: how many requests the mock logged for job custom_id ID.
 requests_for() { grep -c "\"client_request_id\":\"$1\"" "$T/mock.log"; }
 
