@@ -56,6 +56,20 @@ static void add_spend(struct runctx *rc, double usd)
 	atomic_fetch_add(&rc->spend_nusd, (long long)(usd * 1e9 + 0.5));
 }
 
+/* last_error: what the job's row keeps of a failed request. */
+static void last_error(const struct task *t, char *out, size_t cap)
+{
+	const char *msg = t->out.error_message ? t->out.error_message : "";
+
+	if (t->out.http_status)
+		snprintf(out, cap, "%s (HTTP %d): %s",
+			 outcome_class_name(t->out.cls), t->out.http_status,
+			 msg);
+	else
+		snprintf(out, cap, "%s: %s", outcome_class_name(t->out.cls),
+			 msg);
+}
+
 /* apply: the ledger row and the fate of one returned task. */
 static int apply(struct store *s, struct task *t)
 {
@@ -119,14 +133,8 @@ static int apply(struct store *s, struct task *t)
 		f.model = a.model;
 	}
 	f.attempts_add = 1;
-	if (t->act.verb != POLICY_DONE && t->out.http_status)
-		snprintf(last, sizeof(last), "%s (HTTP %d): %s",
-			 outcome_class_name(t->out.cls), t->out.http_status,
-			 t->out.error_message ? t->out.error_message : "");
-	else if (t->act.verb != POLICY_DONE)
-		snprintf(last, sizeof(last), "%s: %s",
-			 outcome_class_name(t->out.cls),
-			 t->out.error_message ? t->out.error_message : "");
+	if (t->act.verb != POLICY_DONE) /* a done job has no last error */
+		last_error(t, last, sizeof(last));
 	switch (t->act.verb) {
 	case POLICY_DONE:
 		f.verb = QRUN_DONE;
@@ -354,10 +362,16 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	return 0;
 }
 
-/* pace: size the claim-ahead from the rate jobs come back. */
+/* ahead_floor: the least kept claimed ahead: one in-flight window. */
+static int ahead_floor(const struct runctx *rc)
+{
+	return rc->max_inflight < 64 ? 64 : rc->max_inflight;
+}
+
+/* pace: size the claim-ahead from the rate jobs come back, measured over
+ * a quarter of a second. */
 static void pace(struct store *s, int ndone, int64_t now)
 {
-	int floor = s->rc->max_inflight < 64 ? 64 : s->rc->max_inflight;
 	long long want;
 
 	s->rate_n += ndone;
@@ -366,7 +380,7 @@ static void pace(struct store *s, int ndone, int64_t now)
 	want = s->rate_n * AHEAD_MS / (now - s->rate_t0);
 	if (want > AHEAD_MAX)
 		want = AHEAD_MAX;
-	s->ahead = want < floor ? floor : (int)want;
+	s->ahead = want < ahead_floor(s->rc) ? ahead_floor(s->rc) : (int)want;
 	s->rate_t0 = now;
 	s->rate_n = 0;
 }
@@ -378,7 +392,7 @@ static void *store_main(void *arg)
 	int64_t last_renew = wall_ms(), next_due = 0, last_turn = 0;
 	int idle_check = 1;
 
-	s->ahead = rc->max_inflight < 64 ? 64 : rc->max_inflight;
+	s->ahead = ahead_floor(rc); /* until a rate is seen */
 	s->rate_t0 = wall_ms();
 	s->rate_n = 0;
 

@@ -5,11 +5,11 @@
  * socket each, not a thread each; connections are kept and reused by the
  * multi handle. The multi handle is driven by socket events (epoll and
  * curl_multi_socket_action): a reply costs the work for its own socket,
- * where curl_multi_perform would look at every transfer in flight. A task is routed (its model resolved to candidates) and
- * admitted (provider enabled, key set, provider's in-flight cap) before a
- * request is built; when the response is complete it becomes an outcome
- * (dialect), a cost (usage x prices) and an action (policy), and goes
- * back to the store. */
+ * where curl_multi_perform would look at every transfer in flight. A task
+ * is routed (its model resolved to candidates) and admitted (provider
+ * enabled, key set, provider's in-flight cap) before a request is built;
+ * when the response is complete it becomes an outcome (dialect), a cost
+ * (usage x prices) and an action (policy), and goes back to the store. */
 #define _DEFAULT_SOURCE /* strcasecmp, strncasecmp */
 #include "runner/worker.h"
 

@@ -30,10 +30,10 @@ stop_mock; rm -f mock.log
 start_mock
 providers_file p.json
 jobs_file jobs.jsonl 2300
-run run --db d.db --providers p.json jobs.jsonl
+run run --db dict.db --providers p.json jobs.jsonl
 expect "2,300 jobs: exits 0" 0 "2300/2300 done"
-check "2,300 jobs: a results dictionary was trained" test "$(q d.db "SELECT count(*) FROM dicts WHERE kind = 'result'")" = 1
-check "2,300 jobs: every stored reply is the one served" test "$(unserved d.db)" = 0
+check "2,300 jobs: a results dictionary was trained" test "$(q dict.db "SELECT count(*) FROM dicts WHERE kind = 'result'")" = 1
+check "2,300 jobs: every stored reply is the one served" test "$(unserved dict.db)" = 0
 check "2,300 jobs: the mock's log is complete" test "$(grep -c . mock.log)" = 2300
 stop_mock; rm -f mock.log
 
