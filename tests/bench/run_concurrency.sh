@@ -93,10 +93,6 @@ q() {
 	sqlite3 "$tmp/q.db" "$1" 2>/dev/null
 }
 
-# cpu_ticks PID: user+sys clock ticks of a live process (all its threads).
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 # threads PID, nfiles PID: a live process's thread count and open files.
 threads() {
 	awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null
@@ -104,22 +100,9 @@ threads() {
 nfiles() {
 	ls "/proc/$1/fd" 2>/dev/null | wc -l
 }
-tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-"$MOCK" --port 0 --threads 2 --latency "$latency_ms" >"$tmp/mock.out" \
-	2>"$tmp/mock.err" &
-mock_pid=$!
-port='' i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/mock.out")
-	[ -n "$port" ] || sleep 0.05
-	i=$((i + 1))
-done
-if [ -z "$port" ]; then
-	echo "run_concurrency.sh: the mock provider did not start:" >&2
-	sed 's/^/    /' "$tmp/mock.err" >&2
-	exit 1
-fi
+. "$here/lib.sh"
+bench_mock run_concurrency.sh --latency "$latency_ms"
 
 cat >"$tmp/providers.json" <<JSON
 {"providers": {"mock": {"dialect": "openai",

@@ -97,25 +97,9 @@ q() {
 	sqlite3 "$tmp/q.db" "$1" 2>/dev/null
 }
 
-# cpu_ticks PID: user+sys clock ticks of a live process (all its threads).
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-"$MOCK" --port 0 --threads 2 >"$tmp/mock.out" 2>"$tmp/mock.err" &
-mock_pid=$!
-port='' i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/mock.out")
-	[ -n "$port" ] || sleep 0.05
-	i=$((i + 1))
-done
-if [ -z "$port" ]; then
-	echo "run_overhead.sh: the mock provider did not start:" >&2
-	sed 's/^/    /' "$tmp/mock.err" >&2
-	exit 1
-fi
+. "$here/lib.sh"
+bench_mock run_overhead.sh
 url=http://127.0.0.1:$port/v1
 
 cat >"$tmp/providers.json" <<JSON

@@ -24,15 +24,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; trap - EXIT; exit 130' HUP INT PIPE TERM
 
-"$MOCK" --port 0 --threads 2 >"$tmp/mock.out" 2>"$tmp/mock.err" &
-mock_pid=$!
-port='' i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-	port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/mock.out")
-	[ -n "$port" ] || sleep 0.05
-	i=$((i + 1))
-done
-[ -n "$port" ] || { echo "run_router.sh: the mock did not start" >&2; exit 1; }
+. "$here/lib.sh"
+bench_mock run_router.sh
 
 prov() { # NAME PRICE_IN PRICE_OUT
 	printf '"%s": {"dialect": "openai", "base_url": "http://127.0.0.1:%s/%s/v1",
