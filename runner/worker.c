@@ -693,6 +693,10 @@ static void start(struct worker *w, struct task *t)
 						m->name, &w->quirks[rc_->prov],
 						&x->resp_flags);
 	if (!x->req) {
+		/* admitted but never sent: give back its slot (and probe) and
+		 * its budget, or the provider stays full for the whole run */
+		sched_cancel(w->rc->sched, rc_->prov);
+		unreserve(w->rc, t);
 		xfer_put(w, x);
 		t->detail = xstrdup(p->dialect == PROV_ANTHROPIC
 					    ? "the job cannot be expressed in "

@@ -235,3 +235,24 @@ run run --db lp.db --providers pp.json --prices lp.json lpjobs.jsonl
 expect "--prices: run succeeds" 0 "1/1 done"
 check "--prices: the ledger is priced from the map" \
   test "$(q lp.db 'SELECT count(*) FROM attempts WHERE tokens_in > 0 AND abs(cost_usd - (tokens_in * 0.28 + tokens_out * 0.42) / 1e6) <= 1e-12')" = 1
+
+# --- a job the Messages API cannot express (n > 1) dies without holding
+# its admission slot: with max_inflight 2, three of them used to leave the
+# provider full and the run hung
+mock_as cap --key "$QK"
+cat >cap.json <<JSON
+{"providers": {"claude": {"dialect": "anthropic",
+  "base_url": "http://127.0.0.1:$cap_PORT", "api_key_env": "QK",
+  "max_inflight": 2, "timeout_s": 10, "connect_timeout_s": 2,
+  "models": {"claude-x": {"input_per_mtok": 1.00, "output_per_mtok": 5.00}}}}}
+JSON
+for i in 1 2 3; do
+  printf '{"custom_id":"n2-%s","body":{"model":"claude:claude-x","messages":%s,"n":2}}\n' "$i" "$xf"
+done >cap.jsonl
+for i in 1 2; do
+  printf '{"custom_id":"ok-%s","body":{"model":"claude:claude-x","messages":%s}}\n' "$i" "$xf"
+done >>cap.jsonl
+timeout 30 "$NIGHTSHIFT" run --db cap.db --providers cap.json --workers 1 \
+  cap.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "unsendable jobs free their slot: the run ends" 3 "2/5 done, 3 dead"
+eq "unsendable jobs free their slot: the others are sent" "$(logged cap)" 2
