@@ -514,25 +514,16 @@ int qrun_backlog(struct qrun *r, long long *queued, int64_t *next_due_ms,
 	return rc == SQLITE_OK ? QUEUE_OK : qfail(r->q, rc, "reading the queue");
 }
 
-int qrun_counts(struct qrun *r, long long *by_state)
+int qrun_dead(struct qrun *r, long long *n)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->q->db,
-				    "SELECT state, count(*) FROM jobs GROUP BY "
-				    "state",
-				    -1, &st, NULL);
+	int rc = one_row(r, "SELECT count(*) FROM jobs WHERE state = 3", &st);
 
-	for (int i = 0; i < JOB_NSTATES; i++)
-		by_state[i] = 0;
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int s = sqlite3_column_int(st, 0);
-
-		if (s >= 0 && s < JOB_NSTATES)
-			by_state[s] = sqlite3_column_int64(st, 1);
-		rc = SQLITE_OK;
-	}
+	if (rc)
+		return rc;
+	*n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(r->q, rc, "counting jobs");
+	return QUEUE_OK;
 }
 
 int qrun_spend(struct qrun *r, double *usd)

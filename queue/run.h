@@ -136,8 +136,9 @@ int qrun_unpark(struct qrun *r, long long *n);
  * leased by others. */
 int qrun_backlog(struct qrun *r, long long *queued, int64_t *next_due_ms,
 		 long long *parked, long long *others_running);
-/* qrun_counts: jobs per state now, for progress (array of JOB_NSTATES). */
-int qrun_counts(struct qrun *r, long long *by_state);
+/* qrun_dead: how many jobs are dead now (from an index of them: cheap
+ * however big the queue). */
+int qrun_dead(struct qrun *r, long long *n);
 /* qrun_spend: total cost in the ledger, all runs. */
 int qrun_spend(struct qrun *r, double *usd);
 

@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -433,7 +435,7 @@ int cmd_run(int argc, char **argv)
 	struct runctx rc;
 	struct store st = {0};
 	char err[700], host[256], owner[400];
-	long long recovered = 0, unparked = 0, by_state[JOB_NSTATES];
+	long long recovered = 0, unparked = 0, dead = 0;
 	long long queued = 0, parked = 0, others = 0;
 	int64_t next_due, t0, stop_at = 0, last_print = 0, end_at = 0;
 	int code, exit_code = EXIT_OK, tty, started = 0, time_up = 0;
@@ -441,6 +443,7 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 
 	memset(&rc, 0, sizeof(rc));
+	rc.end_fd = -1;
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
 	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
@@ -573,6 +576,8 @@ int cmd_run(int argc, char **argv)
 		rc.nworkers = rc.max_inflight;
 	pthread_mutex_init(&rc.mu, NULL);
 	pthread_cond_init(&rc.store_cv, NULL);
+	/* without it the main thread ends at its next tick instead */
+	rc.end_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	rc.qr = qr;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -631,10 +636,12 @@ int cmd_run(int argc, char **argv)
 			"flight at most\n",
 			queued, rc.nworkers, rc.max_inflight);
 	while (!atomic_load(&rc.finished)) {
-		struct timespec ts = {0, 100 * 1000000L};
+		/* A signal ends the wait too (EINTR), and so does the
+		 * store when it is done. */
+		struct pollfd pfd = {.fd = rc.end_fd, .events = POLLIN};
 		int64_t now;
 
-		nanosleep(&ts, NULL);
+		(void)poll(&pfd, 1, 100);
 		now = mono_ms();
 		if (signals_seen == 1 && !atomic_load(&rc.stopping)) {
 			atomic_store(&rc.stopping, 1);
@@ -689,7 +696,7 @@ int cmd_run(int argc, char **argv)
 		exit_code = EXIT_RUNTIME;
 		goto out_curl;
 	}
-	if (qrun_counts(qr, by_state) ||
+	if (qrun_dead(qr, &dead) ||
 	    qrun_backlog(qr, &queued, &next_due, &parked, &others)) {
 		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
 		exit_code = EXIT_RUNTIME;
@@ -712,11 +719,11 @@ int cmd_run(int argc, char **argv)
 			"again to resume\n",
 			queued + parked + others);
 		exit_code = EXIT_STOPPED;
-	} else if (by_state[JOB_DEAD]) {
+	} else if (dead) {
 		fprintf(stderr,
 			"nightshift run: %lld jobs dead (nightshift export "
 			"--failed shows why; nightshift retry requeues them)\n",
-			by_state[JOB_DEAD]);
+			dead);
 		exit_code = EXIT_PARTIAL;
 	} else if (exit_code != EXIT_PARTIAL) {
 		exit_code = EXIT_OK;
@@ -730,6 +737,8 @@ out_curl:
 	pthread_mutex_destroy(&rc.mu);
 	pthread_cond_destroy(&rc.store_cv);
 out:
+	if (rc.end_fd >= 0)
+		close(rc.end_fd);
 	for (size_t i = 0; rc.keys && i < cfg->nprovs; i++)
 		if (rc.keys[i]) {
 			explicit_bzero(rc.keys[i], strlen(rc.keys[i]));

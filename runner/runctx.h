@@ -86,6 +86,8 @@ struct runctx {
 	atomic_int stopping;       /* stop claiming; finish in flight */
 	atomic_int abort_now;      /* give up in-flight requests now */
 	atomic_int finished;       /* store is done: workers exit */
+	int end_fd; /* eventfd the store writes once finished is set, so the
+		     * main thread's wait ends then, not at its next tick */
 	atomic_int outstanding;    /* claimed and not yet back */
 
 	/* progress, written by the store */

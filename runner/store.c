@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "queue/queue.h"
 #include "queue/run.h"
@@ -493,6 +494,12 @@ out_free:
 		fail(s, QUEUE_EIO, "releasing leases");
 	atomic_store(&rc->finished, 1);
 	wake_workers(rc);
+	if (rc->end_fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(rc->end_fd, &one, sizeof(one)) < 0)
+			return NULL; /* the main thread still sees finished */
+	}
 	return NULL;
 }
 

@@ -17,6 +17,7 @@
 #include "queue/jobs.h"
 #include "queue/queue.h"
 #include "queue/queue_int.h"
+#include "queue/run.h"
 #include "queue/stats.h"
 #include "runner/jobline.h"
 
@@ -72,6 +73,25 @@ static long long raw_int(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+/* plan_uses: whether SQLite's plan for sql names index. */
+static int plan_uses(const char *path, const char *sql, const char *index)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char eqp[300];
+	int found = 0;
+
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strstr((const char *)sqlite3_column_text(st, 3), index))
+			found = 1;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
 }
 
 static long long frames_without_dict(const char *path)
@@ -711,6 +731,43 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM jobs"), 100);
 }
 
+/* The end of every run asks how many jobs are dead; an index of them
+ * keeps that from reading the whole table, request bodies and all. */
+static void dead_jobs_are_counted_from_their_index(void **state)
+{
+	struct fx *f = *state;
+	struct queue *q;
+	struct ingest *in;
+	struct qrun *r;
+	enum ingest_verdict v;
+	long long dead = -1;
+	char id[16];
+
+	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &q, NULL, 0),
+			 QUEUE_OK);
+	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
+	for (int i = 0; i < 10; i++) {
+		struct ingest_job j;
+
+		snprintf(id, sizeof(id), "j%d", i);
+		j = job(id, "{\"model\":\"m\"}");
+		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
+	}
+	assert_int_equal(ingest_commit(&in), QUEUE_OK);
+	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
+	assert_int_equal(qrun_dead(r, &dead), QUEUE_OK);
+	assert_int_equal(dead, 0);
+	raw_exec(f->path, "UPDATE jobs SET state = 3 WHERE id % 3 = 0; "
+			  "UPDATE jobs SET state = 2 WHERE id % 3 = 1");
+	assert_int_equal(qrun_dead(r, &dead), QUEUE_OK);
+	assert_int_equal(dead, 3);
+	qrun_close(&r);
+	queue_close(&q);
+	assert_true(plan_uses(f->path, "SELECT count(*) FROM jobs WHERE "
+				       "state = 3",
+			      "jobs_dead"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +787,7 @@ int main(void)
 		T(legacy_spelling_is_the_same_job_given_a_comparison),
 		T(prepared_jobs_follow_the_current_dictionary),
 		T(batch_verdicts_match_one_at_a_time),
+		T(dead_jobs_are_counted_from_their_index),
 #undef T
 	};
 
