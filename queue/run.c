@@ -131,8 +131,26 @@ void qrun_job_clear(struct qrun_job *j)
 {
 	free(j->custom_id);
 	free(j->body);
+	free(j->frame);
 	free(j->providers);
 	memset(j, 0, sizeof(*j));
+}
+
+int qrun_job_decode(struct qrun_job *j, struct blob_codec *c)
+{
+	const void *p;
+	size_t n;
+
+	if (j->body)
+		return 0;
+	if (blob_decompress(c, j->dict, j->frame, j->frame_len, &p, &n))
+		return -1;
+	j->body = xstrndup(p, n);
+	j->body_len = n;
+	free(j->frame);
+	j->frame = NULL;
+	j->frame_len = 0;
+	return 0;
 }
 
 static int done(struct qrun *r, int i, const char *what)
@@ -264,17 +282,24 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
 		struct qrun_job *j = &out[*n];
 		const char *prov;
+		unsigned dict_id;
 
 		memset(j, 0, sizeof(*j));
 		j->id = sqlite3_column_int64(st, 0);
 		j->custom_id = xstrdup((const char *)sqlite3_column_text(st, 1));
-		if (qdecode(r->q, r->codec, sqlite3_column_blob(st, 2),
-			    (size_t)sqlite3_column_bytes(st, 2), &j->body,
-			    &j->body_len)) {
+		j->frame_len = (size_t)sqlite3_column_bytes(st, 2);
+		dict_id = blob_frame_dict_id(sqlite3_column_blob(st, 2),
+					     j->frame_len);
+		if (dict_id && !(j->dict = qdict_find(r->q, dict_id))) {
+			snprintf(r->q->err, sizeof(r->q->err),
+				 "a stored body cannot be decoded (its "
+				 "dictionary is missing)");
 			free(j->custom_id);
 			rc = SQLITE_CORRUPT;
 			break;
 		}
+		j->frame = xmalloc(j->frame_len ? j->frame_len : 1);
+		memcpy(j->frame, sqlite3_column_blob(st, 2), j->frame_len);
 		j->attempts = sqlite3_column_int(st, 3);
 		j->candidate = sqlite3_column_int(st, 4);
 		j->cand_attempts = sqlite3_column_int(st, 5);
@@ -295,7 +320,7 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 		qrun_job_clear(&out[i]);
 	*n = 0;
 	if (rc == SQLITE_CORRUPT)
-		return QUEUE_EINVAL; /* message set by qdecode */
+		return QUEUE_EINVAL; /* message set above */
 	return qfail(r->q, rc, "claiming jobs");
 }
 

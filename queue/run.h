@@ -25,8 +25,15 @@ struct qrun;
 struct qrun_job {
 	int64_t id;
 	char *custom_id;
-	char *body; /* the queued body JSON, NUL-terminated */
+	char *body; /* the queued body JSON, NUL-terminated; NULL until
+		       qrun_job_decode */
 	size_t body_len;
+	/* as claimed: the stored frame and the dictionary it names (NULL:
+	 * none), decoded by qrun_job_decode on whichever thread sends it,
+	 * so the store thread, the run's one writer, does not */
+	void *frame;
+	size_t frame_len;
+	const struct blob_dict *dict;
 	int attempts;      /* requests sent so far, every candidate */
 	int candidate;     /* current candidate (config order); -1 none yet */
 	int cand_attempts; /* requests sent to that candidate */
@@ -37,6 +44,11 @@ struct qrun_job {
 	char *providers;           /* JSON array allow-list or NULL */
 };
 void qrun_job_clear(struct qrun_job *j);
+/* qrun_job_decode: the job's body from its frame, with the caller's codec
+ * (any thread; dictionaries live as long as the queue). Returns 0, or -1
+ * for a corrupt frame (the job keeps no body). */
+struct blob_codec;
+int qrun_job_decode(struct qrun_job *j, struct blob_codec *c);
 
 /* One request sent: a ledger row. Strings borrowed for the call. */
 struct qrun_attempt {

@@ -31,6 +31,7 @@ enum task_kind {
 	TASK_RELEASE,    /* not sent (stopping): back to queued */
 	TASK_PARK,       /* no usable candidate now (missing key) */
 	TASK_UNROUTABLE, /* no provider serves its model: dead */
+	TASK_CORRUPT,    /* its stored body cannot be decoded: dead */
 };
 
 struct task {

@@ -33,6 +33,8 @@
  * and a cap, since claimed jobs hold their bodies in memory. */
 #define AHEAD_MS 50
 #define AHEAD_MAX 4096
+/* Short rate windows at the start of a run, before the usual ones. */
+#define PACE_START 5
 /* Lease: long enough to outlive a slow request; renewed while we run, so
  * only a dead or hung run lets its leases expire. */
 #define LEASE_MS (15 * 60 * 1000)
@@ -94,9 +96,10 @@ static int apply(struct store *s, struct task *t)
 		atomic_fetch_add(&rc->n_parked, 1);
 		return qrun_fate(s->qr, &f);
 	}
-	if (t->kind == TASK_UNROUTABLE) {
+	if (t->kind == TASK_UNROUTABLE || t->kind == TASK_CORRUPT) {
 		f.verb = QRUN_DEAD;
-		f.error_code = "unroutable";
+		f.error_code = t->kind == TASK_CORRUPT ? "corrupt_body"
+						       : "unroutable";
 		f.error_message = t->detail;
 		f.last_error = t->detail;
 		atomic_fetch_add(&rc->n_dead, 1);
@@ -370,13 +373,15 @@ static int ahead_floor(const struct runctx *rc)
 }
 
 /* pace: size the claim-ahead from the rate jobs come back, measured over
- * a quarter of a second. */
+ * a quarter of a second; over 50 ms windows while the run starts, since
+ * a claim-ahead still at its floor starves the workers at every turn and
+ * so holds down the very rate it is sized from. */
 static void pace(struct store *s, int ndone, int64_t now)
 {
 	long long want;
 
 	s->rate_n += ndone;
-	if (now - s->rate_t0 < 250)
+	if (now - s->rate_t0 < (s->windows < PACE_START ? 50 : 250))
 		return;
 	want = s->rate_n * AHEAD_MS / (now - s->rate_t0);
 	if (want > AHEAD_MAX)
@@ -384,6 +389,7 @@ static void pace(struct store *s, int ndone, int64_t now)
 	s->ahead = want < ahead_floor(s->rc) ? ahead_floor(s->rc) : (int)want;
 	s->rate_t0 = now;
 	s->rate_n = 0;
+	s->windows++;
 }
 
 static void *store_main(void *arg)

@@ -19,6 +19,7 @@ struct store {
 	int ahead;
 	int64_t rate_t0;
 	long long rate_n;
+	int windows; /* rate windows measured so far */
 };
 
 int store_start(struct store *s);

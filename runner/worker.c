@@ -1101,6 +1101,13 @@ static void *worker_main(void *arg)
 				got = t->next;
 				t->next = NULL;
 				t->ncands = -1;
+				if (qrun_job_decode(&t->job, w->codec)) {
+					t->detail = xstrdup(
+						"its stored body cannot be "
+						"decoded (corrupt frame)");
+					finish(w, t, TASK_CORRUPT);
+					continue;
+				}
 				if (w->pend_tail)
 					w->pend_tail->next = t;
 				else

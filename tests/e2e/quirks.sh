@@ -256,3 +256,18 @@ timeout 30 "$NIGHTSHIFT" run --db cap.db --providers cap.json --workers 1 \
   cap.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "unsendable jobs free their slot: the run ends" 3 "2/5 done, 3 dead"
 eq "unsendable jobs free their slot: the others are sent" "$(logged cap)" 2
+
+# --- a stored body that cannot be decoded (workers decode bodies now, not
+# the store): that job dies saying why, the others are sent, the run goes on
+for i in 1 2 3; do
+  printf '{"custom_id":"cf-%s","body":{"model":"claude:claude-x","messages":%s}}\n' "$i" "$xf"
+done >cf.jsonl
+run ingest --db cf.db cf.jsonl
+q cf.db "UPDATE jobs SET request = x'28b52ffd2400ffffffffffff' WHERE custom_id = 'cf-2'"
+sent=$(logged cap)
+timeout 30 "$NIGHTSHIFT" run --db cf.db --providers cap.json >"$T/out" 2>"$T/err"; rc=$?
+expect "a corrupt stored body: that job dies, the run ends" 3 "2/3 done, 1 dead"
+eq "a corrupt stored body: its reason" \
+  "$(q cf.db "SELECT r.error_code || ': ' || r.error_message FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id = 'cf-2' AND j.state = 3")" \
+  "corrupt_body: its stored body cannot be decoded (corrupt frame)"
+eq "a corrupt stored body: only the others were sent" "$(( $(logged cap) - sent ))" 2
