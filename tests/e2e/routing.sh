@@ -92,6 +92,7 @@ jobs_file jobs.jsonl 40
 run run --db s.db --providers p.json jobs.jsonl
 expect "429 storm: every job finishes" 0 "40/40 done"
 t429=$(grep '"status":429' "$T/qwen.log" | sed -n 's/.*"done_ms":\([0-9]*\).*/\1/p' | sort -n | head -n 1)
+check "429 storm: qwen did answer 429 (else the next check proves nothing)" test -n "$t429"
 early=$(awk -v t="$t429" 'match($0, /"t_ms":[0-9]+/) { v = substr($0, RSTART + 7, RLENGTH - 7) + 0; if (v > t + 20 && v < t + 1950) n++ } END { print n + 0 }' "$T/qwen.log")
 check "429 storm: no request to qwen before its Retry-After ($early early)" test "$early" = 0
 check "429 storm: qwen served the jobs after the pause" test "$(q s.db "SELECT count(*) FROM results WHERE provider = 'qwen'")" -ge 30
