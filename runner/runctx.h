@@ -42,6 +42,7 @@ struct task {
 	int ncands; /* -1 until routed */
 	enum task_kind kind;
 	int prov, model;   /* the candidate used (indexes into config) */
+	int probe;         /* admitted as its breaker's half-open probe */
 	long long reserved_nusd; /* budget held while in flight */
 	double cost_ref_usd;     /* the same usage on the dearest candidate */
 	int64_t wait_until_ms;   /* pending: not admitted before then */

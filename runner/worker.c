@@ -695,7 +695,7 @@ static void start(struct worker *w, struct task *t)
 	if (!x->req) {
 		/* admitted but never sent: give back its slot (and probe) and
 		 * its budget, or the provider stays full for the whole run */
-		sched_cancel(w->rc->sched, rc_->prov);
+		sched_cancel(w->rc->sched, rc_->prov, t->probe);
 		unreserve(w->rc, t);
 		xfer_put(w, x);
 		t->detail = xstrdup(p->dialect == PROV_ANTHROPIC
@@ -757,7 +757,7 @@ static int gate(struct worker *w, struct task *t, int64_t now_s,
 		c = &t->cands[*i];
 		v = sched_admit(w->rc->sched, c->prov,
 				est_in(w->rc, t, c) + est_out(w->rc, t, c),
-				now_ms, &at);
+				now_ms, &at, &t->probe);
 		if (v == SCHED_GO)
 			return SCHED_GO;
 		if (v == SCHED_OFF) {
@@ -841,7 +841,8 @@ static void admit(struct worker *w)
 		if (!reserve(w, t, now_s)) {
 			/* over budget: this and every later job wait for
 			 * the next run */
-			sched_cancel(w->rc->sched, t->cands[i].prov);
+			sched_cancel(w->rc->sched, t->cands[i].prov,
+				     t->probe);
 			finish(w, t, TASK_RELEASE);
 			continue;
 		}
@@ -961,7 +962,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 	outcome_scrub(&t->out, w->rc->keys[t->prov]);
 	check_schema(t);
 	sched_done(w->rc->sched, t->prov, t->out.cls, t->out.retry_after_ms,
-		   now);
+		   now, t->probe);
 	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
 			       t->sent_at_ms / 1000);
 	xfer_put(w, x);
@@ -1010,7 +1011,7 @@ static void abort_active(struct worker *w)
 		struct task *t = x->t;
 
 		unlink_active(w, x);
-		sched_cancel(w->rc->sched, t->prov);
+		sched_cancel(w->rc->sched, t->prov, t->probe);
 		unreserve(w->rc, t);
 		finish(w, t, TASK_RELEASE);
 		xfer_put(w, x);

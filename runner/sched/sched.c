@@ -137,7 +137,7 @@ static int limit_of(const struct gate *g)
 }
 
 int sched_admit(struct sched *s, int prov, int64_t est_tokens, int64_t now_ms,
-		int64_t *retry_at_ms)
+		int64_t *retry_at_ms, int *probe)
 {
 	struct gate *g = gate_of(s, prov);
 	enum breaker_verdict v;
@@ -192,6 +192,8 @@ int sched_admit(struct sched *s, int prov, int64_t est_tokens, int64_t now_ms,
 	}
 	g->inflight++;
 	g->admitted++;
+	if (probe)
+		*probe = v == BREAKER_PROBE;
 	rc = SCHED_GO;
 	goto out;
 undo:
@@ -239,7 +241,7 @@ static void rate_limited(struct gate *g, int64_t retry_after_ms, int64_t now_ms)
 }
 
 void sched_done(struct sched *s, int prov, enum outcome_class cls,
-		int64_t retry_after_ms, int64_t now_ms)
+		int64_t retry_after_ms, int64_t now_ms, int probe)
 {
 	struct gate *g = gate_of(s, prov);
 
@@ -248,16 +250,22 @@ void sched_done(struct sched *s, int prov, enum outcome_class cls,
 	pthread_mutex_lock(&g->mu);
 	if (g->inflight > 0)
 		g->inflight--;
-	switch (breaker_kind_of(cls)) {
-	case BREAKER_SUCCESS:
-		breaker_record(&g->br, 1, now_ms);
-		break;
-	case BREAKER_FAILURE:
-		breaker_record(&g->br, 0, now_ms);
-		break;
-	case BREAKER_NEUTRAL:
-		breaker_release(&g->br);
-		break;
+	/* Half-open, only the probe speaks for the provider: the others were
+	 * sent before the breaker opened, and a late timeout among them
+	 * would re-trip a provider that has recovered (doubling its
+	 * cooldown), a late 429 let a second probe out. */
+	if (g->br.state != BREAKER_HALF_OPEN || probe) {
+		switch (breaker_kind_of(cls)) {
+		case BREAKER_SUCCESS:
+			breaker_record(&g->br, 1, now_ms);
+			break;
+		case BREAKER_FAILURE:
+			breaker_record(&g->br, 0, now_ms);
+			break;
+		case BREAKER_NEUTRAL:
+			breaker_release(&g->br);
+			break;
+		}
 	}
 	if (cls == OUTCOME_RATE_LIMITED) {
 		rate_limited(g, retry_after_ms, now_ms);
@@ -272,7 +280,7 @@ void sched_done(struct sched *s, int prov, enum outcome_class cls,
 	pthread_mutex_unlock(&g->mu);
 }
 
-void sched_cancel(struct sched *s, int prov)
+void sched_cancel(struct sched *s, int prov, int probe)
 {
 	struct gate *g = gate_of(s, prov);
 
@@ -281,7 +289,8 @@ void sched_cancel(struct sched *s, int prov)
 	pthread_mutex_lock(&g->mu);
 	if (g->inflight > 0)
 		g->inflight--;
-	breaker_release(&g->br);
+	if (probe)
+		breaker_release(&g->br);
 	pthread_mutex_unlock(&g->mu);
 }
 

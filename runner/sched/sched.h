@@ -84,22 +84,27 @@ void sched_free(struct sched **s);
  * (rate bucket empty, paused after a 429, or at the concurrency limit),
  * SCHED_OPEN (breaker open, or its one probe is out) or SCHED_OFF; for
  * the last three, *retry_at_ms (may be NULL) says when to ask again. An
- * out-of-range prov gets SCHED_OFF. */
+ * out-of-range prov gets SCHED_OFF. On SCHED_GO, *probe (may be NULL) is
+ * 1 if the request is the half-open breaker's probe: pass it back to
+ * sched_done or sched_cancel. */
 int sched_admit(struct sched *s, int prov, int64_t est_tokens, int64_t now_ms,
-		int64_t *retry_at_ms);
+		int64_t *retry_at_ms, int *probe);
 
 /* sched_done: a request admitted to prov ended with class cls at now_ms.
  * Frees its slot and feeds the breaker. RATE_LIMITED pauses the whole
  * provider until retry_after_ms (absolute, same clock as now_ms; -1 or a
  * past time: the default pause) and halves its concurrency window once
  * per pause; OK grows the window by 1/cwnd (one slot per window of
- * successes) up to max_inflight. AUTH and BILLING disable the provider. */
+ * successes) up to max_inflight. AUTH and BILLING disable the provider.
+ * While the breaker is half-open only the probe's outcome (probe = 1)
+ * feeds it: the others were sent before it opened. */
 void sched_done(struct sched *s, int prov, enum outcome_class cls,
-		int64_t retry_after_ms, int64_t now_ms);
+		int64_t retry_after_ms, int64_t now_ms, int probe);
 
 /* sched_cancel: a request admitted to prov was given up without an
- * outcome: frees its slot (and lets another probe go if it was one). */
-void sched_cancel(struct sched *s, int prov);
+ * outcome: frees its slot (and lets another probe go if it was the
+ * probe). */
+void sched_cancel(struct sched *s, int prov, int probe);
 
 /* sched_available: 1 if prov takes requests at now_ms as far as health
  * goes (not disabled, breaker closed or a probe may go), else 0; rate

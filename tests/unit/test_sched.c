@@ -57,7 +57,7 @@ static int fill(struct sched *s, int prov, int64_t now)
 	int64_t at;
 	int n = 0;
 
-	while (n < 10000 && sched_admit(s, prov, 0, now, &at) == SCHED_GO)
+	while (n < 10000 && sched_admit(s, prov, 0, now, &at, NULL) == SCHED_GO)
 		n++;
 	return n;
 }
@@ -72,26 +72,26 @@ static void inflight_cap(void **state)
 	fixture(&f, 4, 0, 0);
 	s = sched_new(&f.c);
 	assert_int_equal(fill(s, 0, T0), 4);
-	assert_int_equal(sched_admit(s, 0, 0, T0, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, T0 + SCHED_SLOT_RETRY_MS);
 	/* the other provider has its own gate */
 	assert_int_equal(fill(s, 1, T0), 2);
-	sched_done(s, 0, OUTCOME_OK, -1, T0 + 1);
+	sched_done(s, 0, OUTCOME_OK, -1, T0 + 1, 0);
 	assert_int_equal(stats(s, 0).inflight, 3);
-	assert_int_equal(sched_admit(s, 0, 0, T0 + 1, &at), SCHED_GO);
-	sched_cancel(s, 0);
+	assert_int_equal(sched_admit(s, 0, 0, T0 + 1, &at, NULL), SCHED_GO);
+	sched_cancel(s, 0, 0);
 	assert_int_equal(stats(s, 0).inflight, 3);
 	assert_int_equal(stats(s, 0).admitted, 5);
 	/* ending more than was admitted does not go below zero */
 	for (int i = 0; i < 6; i++)
-		sched_cancel(s, 0);
+		sched_cancel(s, 0, 0);
 	assert_int_equal(stats(s, 0).inflight, 0);
 	/* out of range */
-	assert_int_equal(sched_admit(s, 2, 0, T0, &at), SCHED_OFF);
+	assert_int_equal(sched_admit(s, 2, 0, T0, &at, NULL), SCHED_OFF);
 	assert_int_equal(at, -1);
-	assert_int_equal(sched_admit(s, -1, 0, T0, NULL), SCHED_OFF);
-	sched_done(s, 7, OUTCOME_OK, -1, T0);
-	sched_cancel(s, 7);
+	assert_int_equal(sched_admit(s, -1, 0, T0, NULL, NULL), SCHED_OFF);
+	sched_done(s, 7, OUTCOME_OK, -1, T0, 0);
+	sched_cancel(s, 7, 0);
 	assert_int_equal(stats(s, 7).limit, 0);
 	sched_free(&s);
 	assert_null(s);
@@ -111,44 +111,44 @@ static void aimd(void **state)
 	s = sched_new(&f.c);
 	assert_int_equal(stats(s, 0).limit, 16);
 	assert_int_equal(fill(s, 0, now), 16);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now, 0);
 	assert_int_equal(stats(s, 0).limit, 8);
 	/* more 429s of the same burst, during the pause: no more halving */
 	for (int i = 0; i < 5; i++)
-		sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now + 10);
+		sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now + 10, 0);
 	assert_int_equal(stats(s, 0).limit, 8);
 	assert_int_equal(stats(s, 0).n429, 6);
 	for (int i = 0; i < 10; i++)
-		sched_cancel(s, 0);
+		sched_cancel(s, 0, 0);
 	/* after the pause: a new event halves again, down to 1 at least */
 	now += 1000;
 	assert_int_equal(fill(s, 0, now), 8);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 4);
 	for (int k = 0; k < 5; k++) {
 		now = stats(s, 0).paused_until;
-		sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now);
+		sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now, 0);
 	}
 	assert_int_equal(stats(s, 0).limit, 1);
 	assert_true(stats(s, 0).cwnd >= 1);
 	/* additive increase, 1/cwnd a success: 1 -> 2 -> 2.5 -> 2.9 ->
 	 * 3.24: about one slot per window of successes */
 	for (int i = 0; i < 8; i++)
-		sched_cancel(s, 0);
-	sched_done(s, 0, OUTCOME_OK, -1, now);
+		sched_cancel(s, 0, 0);
+	sched_done(s, 0, OUTCOME_OK, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 2);
-	sched_done(s, 0, OUTCOME_OK, -1, now);
-	sched_done(s, 0, OUTCOME_OK, -1, now);
+	sched_done(s, 0, OUTCOME_OK, -1, now, 0);
+	sched_done(s, 0, OUTCOME_OK, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 2);
-	sched_done(s, 0, OUTCOME_OK, -1, now);
+	sched_done(s, 0, OUTCOME_OK, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 3);
 	for (int i = 0; i < 1000; i++)
-		sched_done(s, 0, OUTCOME_OK, -1, now);
+		sched_done(s, 0, OUTCOME_OK, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 16);
 	assert_true(stats(s, 0).cwnd <= 16.0);
 	/* other outcomes leave the window alone */
-	sched_done(s, 0, OUTCOME_SERVER_ERROR, -1, now);
-	sched_done(s, 0, OUTCOME_BAD_REQUEST, -1, now);
+	sched_done(s, 0, OUTCOME_SERVER_ERROR, -1, now, 0);
+	sched_done(s, 0, OUTCOME_BAD_REQUEST, -1, now, 0);
 	assert_int_equal(stats(s, 0).limit, 16);
 	sched_free(&s);
 }
@@ -163,22 +163,22 @@ static void pause_honoured(void **state)
 	(void)state;
 	fixture(&f, 8, 0, 0);
 	s = sched_new(&f.c);
-	assert_int_equal(sched_admit(s, 0, 0, T0, &at), SCHED_GO);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 3000, T0 + 10);
+	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_GO);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 3000, T0 + 10, 0);
 	assert_int_equal(stats(s, 0).paused_until, T0 + 3000);
-	assert_int_equal(sched_admit(s, 0, 0, T0 + 10, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, T0 + 10, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, T0 + 3000);
-	assert_int_equal(sched_admit(s, 0, 0, T0 + 2999, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, T0 + 2999, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, T0 + 3000);
 	/* the other provider is not paused */
-	assert_int_equal(sched_admit(s, 1, 0, T0 + 10, &at), SCHED_GO);
-	assert_int_equal(sched_admit(s, 0, 0, T0 + 3000, &at), SCHED_GO);
+	assert_int_equal(sched_admit(s, 1, 0, T0 + 10, &at, NULL), SCHED_GO);
+	assert_int_equal(sched_admit(s, 0, 0, T0 + 3000, &at, NULL), SCHED_GO);
 	/* an earlier Retry-After never shortens a pause */
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 9000, T0 + 3001);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 4000, T0 + 3002);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 9000, T0 + 3001, 0);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 4000, T0 + 3002, 0);
 	assert_int_equal(stats(s, 0).paused_until, T0 + 9000);
 	/* a pause is capped */
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 86400000, T0 + 9000);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 86400000, T0 + 9000, 0);
 	assert_int_equal(stats(s, 0).paused_until,
 			 T0 + 9000 + SCHED_PAUSE_MAX_MS);
 	sched_free(&s);
@@ -197,13 +197,13 @@ static void default_pause(void **state)
 	fixture(&f, 8, 0, 0);
 	s = sched_new(&f.c);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now);
+		sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now, 0);
 		assert_int_equal(stats(s, 0).paused_until - now, want[i]);
 		now = stats(s, 0).paused_until;
 	}
 	/* a Retry-After in the past counts as none */
-	sched_done(s, 0, OUTCOME_OK, -1, now);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, now - 5, now);
+	sched_done(s, 0, OUTCOME_OK, -1, now, 0);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, now - 5, now, 0);
 	assert_int_equal(stats(s, 0).paused_until - now, 1000);
 	sched_free(&s);
 }
@@ -219,23 +219,23 @@ static void rpm_pacing(void **state)
 	(void)state;
 	fixture(&f, 64, 600, 0);
 	s = sched_new(&f.c);
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_GO);
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 106);
-	assert_int_equal(sched_admit(s, 0, 0, now + 105, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, now + 105, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 106);
 	/* a minute of asking every ms gets 95% of 600, plus the first */
 	for (int64_t t = now + 1; t <= now + 60000; t++) {
-		if (sched_admit(s, 0, 0, t, &at) == SCHED_GO) {
+		if (sched_admit(s, 0, 0, t, &at, NULL) == SCHED_GO) {
 			go++;
-			sched_done(s, 0, OUTCOME_OK, -1, t);
+			sched_done(s, 0, OUTCOME_OK, -1, t, 0);
 		}
 	}
 	assert_in_range(go, 568, 571);
 	/* an idle minute earns a burst of one second's quota (10), no more */
 	now += 120000;
 	go = 0;
-	while (go < 100 && sched_admit(s, 0, 0, now, &at) == SCHED_GO)
+	while (go < 100 && sched_admit(s, 0, 0, now, &at, NULL) == SCHED_GO)
 		go++;
 	assert_int_equal(go, 10);
 	sched_free(&s);
@@ -252,10 +252,10 @@ static void burst_voided_by_429(void **state)
 	(void)state;
 	fixture(&f, 64, 600, 0);
 	s = sched_new(&f.c);
-	assert_int_equal(sched_admit(s, 0, 0, T0, &at), SCHED_GO);
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now);
+	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_GO);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now, 0);
 	now += 1000;
-	while (go < 100 && sched_admit(s, 0, 0, now, &at) == SCHED_GO)
+	while (go < 100 && sched_admit(s, 0, 0, now, &at, NULL) == SCHED_GO)
 		go++;
 	assert_int_equal(go, 1);
 	assert_int_equal(at, now + 106);
@@ -275,25 +275,72 @@ static void tpm_pacing(void **state)
 	 * tpm turns away must get it back. */
 	fixture(&f, 64, 60, 60000);
 	s = sched_new(&f.c);
-	assert_int_equal(sched_admit(s, 0, 500, now, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 500, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 527); /* 500 / 0.95 */
 	assert_int_equal(stats(s, 0).inflight, 0);
 	now = at;
-	assert_int_equal(sched_admit(s, 0, 500, now, &at), SCHED_GO);
+	assert_int_equal(sched_admit(s, 0, 500, now, &at, NULL), SCHED_GO);
 	sched_free(&s);
 
 	fixture(&f, 64, 0, 60000);
 	s = sched_new(&f.c);
 	now = T0;
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_GO);
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
 	/* 5,000 tokens never fit in 1,000: it goes once the bucket is full */
-	assert_int_equal(sched_admit(s, 0, 5000, now, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 5000, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 1053); /* 1000 / 0.95 */
 	now = at;
-	assert_int_equal(sched_admit(s, 0, 5000, now, &at), SCHED_GO);
+	assert_int_equal(sched_admit(s, 0, 5000, now, &at, NULL), SCHED_GO);
 	/* ... and leaves a debt of 4,000 */
-	assert_int_equal(sched_admit(s, 0, 1, now, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 1, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 4212); /* 4001 / 0.95 */
+	sched_free(&s);
+}
+
+/* Only the probe speaks for a half-open provider. Replies to requests
+ * sent before the trip arrive late (a timeout comes a minute after): a
+ * late failure must not re-trip a provider whose probe is still out (it
+ * would double the cooldown), a late success must not close it, and a
+ * late 429 must not let a second probe out. */
+static void late_replies_are_not_the_probe(void **state)
+{
+	struct fixture f;
+	struct sched *s;
+	int64_t now = T0, at = 0;
+	int probe = -1, n = 0;
+
+	(void)state;
+	fixture(&f, 8, 0, 0);
+	s = sched_new(&f.c);
+	/* eight in flight; the first failures trip the breaker */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL),
+				 SCHED_GO);
+	for (; n < BREAKER_CONSECUTIVE; n++)
+		sched_done(s, 0, OUTCOME_SERVER_ERROR, -1, now, 0);
+	assert_int_equal(stats(s, 0).breaker, BREAKER_OPEN);
+	now += BREAKER_COOLDOWN_MS;
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, &probe), SCHED_GO);
+	assert_true(probe);
+	/* the rest of the old requests come back while the probe is out */
+	sched_done(s, 0, OUTCOME_TIMEOUT, -1, now + 10, 0);
+	n++;
+	assert_int_equal(stats(s, 0).breaker, BREAKER_HALF_OPEN);
+	assert_int_equal(stats(s, 0).trips, 1);
+	sched_done(s, 0, OUTCOME_OK, -1, now + 20, 0);
+	n++;
+	assert_int_equal(stats(s, 0).breaker, BREAKER_HALF_OPEN);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now + 30, 0);
+	n++;
+	assert_int_equal(sched_admit(s, 0, 0, now + 40, &at, NULL), SCHED_OPEN);
+	for (; n < 8; n++)
+		sched_cancel(s, 0, 0);
+	assert_int_equal(sched_admit(s, 0, 0, now + 40, &at, NULL), SCHED_OPEN);
+	/* the probe's own answer decides */
+	sched_done(s, 0, OUTCOME_OK, -1, now + 50, 1);
+	assert_int_equal(stats(s, 0).breaker, BREAKER_CLOSED);
+	assert_int_equal(stats(s, 0).trips, 1);
+	assert_int_equal(stats(s, 0).inflight, 0);
 	sched_free(&s);
 }
 
@@ -304,53 +351,63 @@ static void breaker_and_auth(void **state)
 	struct fixture f;
 	struct sched *s;
 	int64_t now = T0, at = 0;
+	int probe = -1;
 
 	(void)state;
 	fixture(&f, 8, 0, 0);
 	s = sched_new(&f.c);
 	assert_true(sched_available(s, 0, now));
 	for (int i = 0; i < BREAKER_CONSECUTIVE; i++) {
-		assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_GO);
-		sched_done(s, 0, OUTCOME_SERVER_ERROR, -1, now);
+		assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
+		sched_done(s, 0, OUTCOME_SERVER_ERROR, -1, now, 0);
 	}
 	assert_int_equal(stats(s, 0).breaker, BREAKER_OPEN);
 	assert_int_equal(stats(s, 0).trips, 1);
 	assert_false(sched_available(s, 0, now + 1));
 	assert_true(sched_available(s, 1, now + 1)); /* its own breaker */
-	assert_int_equal(sched_admit(s, 0, 0, now + 1, &at), SCHED_OPEN);
+	assert_int_equal(sched_admit(s, 0, 0, now + 1, &at, NULL), SCHED_OPEN);
 	assert_int_equal(at, now + BREAKER_COOLDOWN_MS);
 	now += BREAKER_COOLDOWN_MS;
 	/* asking whether a probe may go does not use it up */
 	assert_true(sched_available(s, 0, now));
 	assert_true(sched_available(s, 0, now));
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_GO); /* probe */
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, &probe), SCHED_GO);
+	assert_true(probe);
 	assert_false(sched_available(s, 0, now));
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_OPEN);
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_OPEN);
 	/* the probe is cancelled: another may go */
-	sched_cancel(s, 0);
-	assert_int_equal(sched_admit(s, 0, 0, now, &at), SCHED_GO);
+	sched_cancel(s, 0, 1);
+	assert_int_equal(sched_admit(s, 0, 0, now, &at, &probe), SCHED_GO);
+	assert_true(probe);
 	/* the probe gets a 429: no verdict, but a pause */
-	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 500, now);
+	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 500, now, 1);
 	assert_int_equal(stats(s, 0).breaker, BREAKER_HALF_OPEN);
 	/* paused: the probe slot is not used up by a WAIT */
-	assert_int_equal(sched_admit(s, 0, 0, now + 1, &at), SCHED_WAIT);
+	assert_int_equal(sched_admit(s, 0, 0, now + 1, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 500);
-	assert_int_equal(sched_admit(s, 0, 0, now + 500, &at), SCHED_GO);
-	assert_int_equal(sched_admit(s, 0, 0, now + 500, &at), SCHED_OPEN);
-	sched_done(s, 0, OUTCOME_OK, -1, now + 600);
+	assert_int_equal(sched_admit(s, 0, 0, now + 500, &at, &probe),
+			 SCHED_GO);
+	assert_true(probe);
+	assert_int_equal(sched_admit(s, 0, 0, now + 500, &at, NULL), SCHED_OPEN);
+	sched_done(s, 0, OUTCOME_OK, -1, now + 600, 1);
 	assert_int_equal(stats(s, 0).breaker, BREAKER_CLOSED);
+	assert_int_equal(sched_admit(s, 0, 0, now + 600, &at, &probe),
+			 SCHED_GO);
+	assert_false(probe); /* closed: requests are not probes */
+	sched_cancel(s, 0, 0);
 	assert_int_equal(fill(s, 0, now + 600), 4); /* cwnd was halved */
 	/* auth: off for the run, whatever the time */
-	sched_done(s, 0, OUTCOME_AUTH, -1, now + 700);
-	assert_int_equal(sched_admit(s, 0, 0, now + 700, &at), SCHED_OFF);
+	sched_done(s, 0, OUTCOME_AUTH, -1, now + 700, 0);
+	assert_int_equal(sched_admit(s, 0, 0, now + 700, &at, NULL), SCHED_OFF);
 	assert_int_equal(at, -1);
-	assert_int_equal(sched_admit(s, 0, 0, now + 9999999, &at), SCHED_OFF);
+	assert_int_equal(sched_admit(s, 0, 0, now + 9999999, &at, NULL),
+			 SCHED_OFF);
 	assert_true(stats(s, 0).disabled);
 	assert_false(sched_available(s, 0, now + 700));
 	assert_false(stats(s, 1).disabled);
 	assert_false(sched_available(s, 5, now));
-	sched_done(s, 1, OUTCOME_BILLING, -1, now);
-	assert_int_equal(sched_admit(s, 1, 0, now, &at), SCHED_OFF);
+	sched_done(s, 1, OUTCOME_BILLING, -1, now, 0);
+	assert_int_equal(sched_admit(s, 1, 0, now, &at, NULL), SCHED_OFF);
 	sched_free(&s);
 }
 
@@ -466,13 +523,13 @@ static struct sim_result simulate(const struct sim_case *k, uint64_t seed)
 			if (!q->arrived || q->end != t)
 				continue;
 			if (q->ok) {
-				sched_done(s, 0, OUTCOME_OK, -1, t);
+				sched_done(s, 0, OUTCOME_OK, -1, t, 0);
 				done[q->job] = 1;
 				ndone++;
 				r.ok++;
 			} else {
 				sched_done(s, 0, OUTCOME_RATE_LIMITED,
-					   q->retry_at, t);
+					   q->retry_at, t, 0);
 				ready[q->job] = q->retry_at;
 				r.n429++;
 			}
@@ -485,7 +542,7 @@ static struct sim_result simulate(const struct sim_case *k, uint64_t seed)
 
 			if (done[j] || ready[j] > t)
 				continue;
-			if (sched_admit(s, 0, 100, t, &at) != SCHED_GO)
+			if (sched_admit(s, 0, 100, t, &at, NULL) != SCHED_GO)
 				break;
 			assert_true(nreq < SIM_MAX_JOBS * 4);
 			reqs[nreq] = (struct sim_req){
@@ -592,7 +649,7 @@ static void *hammer_main(void *arg)
 		uint64_t u = rnd(&seed) % 100;
 
 		if (i < HAMMER_ITERS && held < HAMMER_HOLD && u < 60) {
-			int v = sched_admit(h->s, 0, 10, now, &at);
+			int v = sched_admit(h->s, 0, 10, now, &at, NULL);
 
 			if (v != SCHED_GO) {
 				if (v != SCHED_WAIT && v != SCHED_OPEN)
@@ -624,13 +681,13 @@ static void *hammer_main(void *arg)
 		u = i < HAMMER_ITERS / 2 ? 99 : rnd(&seed) % 100;
 		if (u < 3)
 			sched_done(h->s, 0, OUTCOME_RATE_LIMITED, now + 50,
-				   now);
+				   now, 0);
 		else if (u < 8)
-			sched_done(h->s, 0, OUTCOME_SERVER_ERROR, -1, now);
+			sched_done(h->s, 0, OUTCOME_SERVER_ERROR, -1, now, 0);
 		else if (u < 10)
-			sched_cancel(h->s, 0);
+			sched_cancel(h->s, 0, 0);
 		else
-			sched_done(h->s, 0, OUTCOME_OK, -1, now);
+			sched_done(h->s, 0, OUTCOME_OK, -1, now, 0);
 	}
 	return NULL;
 }
@@ -682,6 +739,7 @@ int main(void)
 	    cmocka_unit_test(burst_voided_by_429),
 	    cmocka_unit_test(tpm_pacing),
 	    cmocka_unit_test(breaker_and_auth),
+	    cmocka_unit_test(late_replies_are_not_the_probe),
 	    cmocka_unit_test(sim_at_limit),
 	    cmocka_unit_test(sim_over_limit),
 	    cmocka_unit_test(hammer),
