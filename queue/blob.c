@@ -36,7 +36,7 @@ struct blob_codec {
 	size_t cap;
 };
 
-struct blob_dict *blob_dict_load(const void *data, size_t len)
+struct blob_dict *blob_dict_load(const void *data, size_t len, int level)
 {
 	struct blob_dict *d;
 	unsigned id = (unsigned)ZDICT_getDictID(data, len);
@@ -48,7 +48,7 @@ struct blob_dict *blob_dict_load(const void *data, size_t len)
 	d->data = xmalloc(len);
 	memcpy(d->data, data, len);
 	d->len = len;
-	d->cdict = ZSTD_createCDict(d->data, len, BLOB_LEVEL);
+	d->cdict = ZSTD_createCDict(d->data, len, level);
 	d->ddict = ZSTD_createDDict(d->data, len);
 	if (!d->cdict || !d->ddict)
 		blob_dict_free(&d);
@@ -61,7 +61,7 @@ struct blob_dict *blob_dict_load(const void *data, size_t len)
  * replies: within 1% either way); the run loop trains on its store
  * thread, where those 100 ms stall every commit. */
 static size_t train(void *dict, size_t cap, const void *buf,
-		    const size_t *sizes, unsigned n)
+		    const size_t *sizes, unsigned n, int level)
 {
 	ZDICT_fastCover_params_t p;
 	size_t got;
@@ -72,7 +72,7 @@ static size_t train(void *dict, size_t cap, const void *buf,
 	p.f = 20;
 	p.accel = 1;
 	p.splitPoint = 1.0;
-	p.zParams.compressionLevel = BLOB_LEVEL;
+	p.zParams.compressionLevel = level;
 	got = ZDICT_trainFromBuffer_fastCover(dict, cap, buf, sizes, n, p);
 	if (ZDICT_isError(got)) /* e.g. samples too small for k: search */
 		got = ZDICT_trainFromBuffer(dict, cap, buf, sizes, n);
@@ -80,7 +80,7 @@ static size_t train(void *dict, size_t cap, const void *buf,
 }
 
 struct blob_dict *blob_dict_train(const void *buf, const size_t *sizes,
-				  unsigned n)
+				  unsigned n, int level)
 {
 	size_t total = 0, cap, got;
 	void *dict;
@@ -94,14 +94,19 @@ struct blob_dict *blob_dict_train(const void *buf, const size_t *sizes,
 	if (cap < 1024)
 		return NULL;
 	dict = xmalloc(cap);
-	got = train(dict, cap, buf, sizes, n);
+	got = train(dict, cap, buf, sizes, n, level);
 	if (ZDICT_isError(got)) {
 		free(dict);
 		return NULL;
 	}
-	d = blob_dict_load(dict, got);
+	d = blob_dict_load(dict, got, level);
 	free(dict);
 	return d;
+}
+
+int blob_level_of(const char *kind)
+{
+	return strcmp(kind, "result") == 0 ? BLOB_LEVEL_RESULT : BLOB_LEVEL;
 }
 
 unsigned blob_dict_id(const struct blob_dict *d)

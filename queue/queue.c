@@ -233,10 +233,12 @@ static int load_dicts(struct queue *q)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 0);
 		struct blob_dict *d =
-			blob_dict_load(sqlite3_column_blob(st, 1),
-				       (size_t)sqlite3_column_bytes(st, 1));
+			kind ? blob_dict_load(sqlite3_column_blob(st, 1),
+					      (size_t)sqlite3_column_bytes(st, 1),
+					      blob_level_of(kind))
+			     : NULL;
 
-		if (!d || !kind)
+		if (!d)
 			continue; /* an unreadable dictionary: its rows say so */
 		q->dicts = xrealloc(q->dicts,
 				    (q->ndicts + 1) * sizeof(*q->dicts));

@@ -57,7 +57,8 @@ int sampler_train(struct sampler *s, struct queue *q, struct blob_codec *c,
 	int rc = QUEUE_OK;
 
 	if (s->active && s->n >= BLOB_TRAIN_MIN)
-		d = blob_dict_train(s->buf, s->sizes, s->n);
+		d = blob_dict_train(s->buf, s->sizes, s->n,
+				    blob_level_of(kind));
 	if (!d)
 		goto out; /* too little, or too uniform to be worth it */
 	if ((rc = qdict_add(q, kind, d)))
