@@ -36,6 +36,11 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	if (c == ':')
 		return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+	/* A short option inside a cluster (-xq) leaves optind on the
+	 * cluster's word, not past it: name the letter getopt saw. An
+	 * unknown long option sets optopt to 0. */
+	if (optopt > 0)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
