@@ -299,7 +299,9 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 			break;
 		}
 		j->frame = xmalloc(j->frame_len ? j->frame_len : 1);
-		memcpy(j->frame, sqlite3_column_blob(st, 2), j->frame_len);
+		if (j->frame_len) /* an empty blob reads as NULL */
+			memcpy(j->frame, sqlite3_column_blob(st, 2),
+			       j->frame_len);
 		j->attempts = sqlite3_column_int(st, 3);
 		j->candidate = sqlite3_column_int(st, 4);
 		j->cand_attempts = sqlite3_column_int(st, 5);

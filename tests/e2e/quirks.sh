@@ -263,11 +263,13 @@ for i in 1 2 3; do
   printf '{"custom_id":"cf-%s","body":{"model":"claude:claude-x","messages":%s}}\n' "$i" "$xf"
 done >cf.jsonl
 run ingest --db cf.db cf.jsonl
-q cf.db "UPDATE jobs SET request = x'28b52ffd2400ffffffffffff' WHERE custom_id = 'cf-2'"
+q cf.db "UPDATE jobs SET request = x'28b52ffd2400ffffffffffff' WHERE custom_id = 'cf-2'; UPDATE jobs SET request = x'' WHERE custom_id = 'cf-3'"
 sent=$(logged cap)
 timeout 30 "$NIGHTSHIFT" run --db cf.db --providers cap.json >"$T/out" 2>"$T/err"; rc=$?
-expect "a corrupt stored body: that job dies, the run ends" 3 "2/3 done, 1 dead"
+expect "a corrupt stored body: that job dies, the run ends" 3 "1/3 done, 2 dead"
 eq "a corrupt stored body: its reason" \
   "$(q cf.db "SELECT r.error_code || ': ' || r.error_message FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id = 'cf-2' AND j.state = 3")" \
   "corrupt_body: its stored body cannot be decoded (corrupt frame)"
-eq "a corrupt stored body: only the others were sent" "$(( $(logged cap) - sent ))" 2
+eq "a corrupt stored body: an empty one too" \
+  "$(q cf.db "SELECT r.error_code FROM results r JOIN jobs j ON j.id = r.job_id WHERE j.custom_id = 'cf-3'")" corrupt_body
+eq "a corrupt stored body: only the others were sent" "$(( $(logged cap) - sent ))" 1
