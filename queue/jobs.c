@@ -8,6 +8,21 @@
 #include "queue/queue_int.h"
 #include "queue/xalloc.h"
 
+int qframe_dict(struct queue *q, const void *z, size_t zlen,
+		const struct blob_dict **d)
+{
+	unsigned id = blob_frame_dict_id(z, zlen);
+
+	*d = id ? qdict_find(q, id) : NULL;
+	if (id && !*d) {
+		snprintf(q->err, sizeof(q->err),
+			 "a stored body cannot be decoded (its dictionary is "
+			 "missing)");
+		return QUEUE_EINVAL;
+	}
+	return QUEUE_OK;
+}
+
 /* qdecode: decode a stored frame with whichever dictionary it names; *out
  * new. Shared by every reader of request and result blobs. */
 int qdecode(struct queue *q, struct blob_codec *c, const void *z, size_t zlen,
@@ -15,15 +30,14 @@ int qdecode(struct queue *q, struct blob_codec *c, const void *z, size_t zlen,
 {
 	const void *p;
 	size_t n;
-	unsigned id = blob_frame_dict_id(z, zlen);
-	struct blob_dict *d = id ? qdict_find(q, id) : NULL;
-	int rc = blob_decompress(c, d, z, zlen, &p, &n);
+	const struct blob_dict *d;
+	int rc = qframe_dict(q, z, zlen, &d);
 
-	if (rc) {
+	if (rc)
+		return rc;
+	if (blob_decompress(c, d, z, zlen, &p, &n)) {
 		snprintf(q->err, sizeof(q->err),
-			 "a stored body cannot be decoded (%s)",
-			 rc == BLOB_ENODICT ? "its dictionary is missing"
-					    : "corrupt frame");
+			 "a stored body cannot be decoded (corrupt frame)");
 		return QUEUE_EINVAL;
 	}
 	*out = xstrndup(p, n);

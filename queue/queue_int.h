@@ -37,6 +37,10 @@ int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st);
 int qdict_add(struct queue *q, const char *kind, struct blob_dict *d);
 /* qdict_find: the loaded dictionary with zstd id, or NULL (borrowed). */
 struct blob_dict *qdict_find(const struct queue *q, unsigned id);
+/* qframe_dict: the dictionary a stored frame names (*d NULL: none);
+ * QUEUE_EINVAL with q's message if the frame names one the file lacks. */
+int qframe_dict(struct queue *q, const void *z, size_t zlen,
+		const struct blob_dict **d);
 /* qdecode: decode a stored frame with the dictionary it names; *out new
  * (free()), NUL-terminated. QUEUE_EINVAL with q's message if it cannot. */
 int qdecode(struct queue *q, struct blob_codec *c, const void *z, size_t zlen,

@@ -117,7 +117,9 @@ static int train_and_flush(sqlite3 *db, sqlite3_stmt *ins,
 	/* As nightshift: a sample under BLOB_TRAIN_MIN rows is not worth a
 	 * dictionary. */
 	*dict =
-	    s->n >= BLOB_TRAIN_MIN ? blob_dict_train(buf, sizes, s->n, BLOB_LEVEL) : NULL;
+	    s->n >= BLOB_TRAIN_MIN
+		? blob_dict_train(buf, sizes, s->n, BLOB_LEVEL)
+		: NULL;
 	if (*dict) {
 		size_t dlen;
 		const void *data = blob_dict_data(*dict, &dlen);

@@ -77,8 +77,8 @@ static int load_dicts(sqlite3 *db, struct dicts *ds)
 
 		if (kind && strcmp(kind, "result") == 0)
 			ds->bytes += len;
-		d = data ? blob_dict_load(data, (size_t)len,
-						 BLOB_LEVEL_RESULT) : NULL;
+		d = data ? blob_dict_load(data, (size_t)len, BLOB_LEVEL_RESULT)
+			 : NULL;
 		if (!d)
 			continue;
 		ds->d = xrealloc(ds->d, (ds->n + 1) * sizeof(*ds->d));

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "queue/blob.h"
 #include "queue/ingest.h"
 #include "queue/jobs.h"
 #include "queue/queue.h"
@@ -768,6 +769,71 @@ static void dead_jobs_are_counted_from_their_index(void **state)
 			      "jobs_dead"));
 }
 
+/* A claim hands the stored frame to whichever thread sends the job, which
+ * decodes it with its own codec; a frame naming a dictionary the file no
+ * longer has stops the claim with a message, not a wrong body. */
+static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
+{
+	struct fx *f = *state;
+	struct queue *q;
+	struct ingest *in;
+	struct qrun *r;
+	struct qrun_job jobs[8];
+	struct blob_codec *c = blob_codec_new();
+	enum ingest_verdict v;
+	char id[32], body[200];
+	int n = -1;
+
+	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &q, NULL, 0),
+			 QUEUE_OK);
+	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
+	for (int i = 0; i < BLOB_TRAIN_ROWS + 10; i++) {
+		struct ingest_job j;
+
+		snprintf(id, sizeof(id), "c%05d", i);
+		snprintf(body, sizeof(body),
+			 "{\"model\":\"cheap\",\"messages\":[{\"role\":"
+			 "\"user\",\"content\":\"Report %d, region %d.\"}]}",
+			 i * 7919 % 10007, i % 13);
+		j = job(id, body);
+		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
+	}
+	assert_int_equal(ingest_commit(&in), QUEUE_OK);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM dicts"), 1);
+	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
+	assert_int_equal(qrun_begin(r), QUEUE_OK);
+	assert_int_equal(qrun_claim(r, 1, 2, 8, jobs, &n), QUEUE_OK);
+	assert_int_equal(n, 8);
+	assert_int_equal(qrun_commit(r), QUEUE_OK);
+	for (int i = 0; i < n; i++) {
+		int k = atoi(jobs[i].custom_id + 1);
+
+		assert_null(jobs[i].body);
+		assert_non_null(jobs[i].dict);
+		assert_int_equal(qrun_job_decode(&jobs[i], c), 0);
+		snprintf(body, sizeof(body),
+			 "{\"model\":\"cheap\",\"messages\":[{\"role\":"
+			 "\"user\",\"content\":\"Report %d, region %d.\"}]}",
+			 k * 7919 % 10007, k % 13);
+		assert_string_equal(jobs[i].body, body);
+		assert_int_equal(jobs[i].body_len, strlen(body));
+		qrun_job_clear(&jobs[i]);
+	}
+	qrun_close(&r);
+	queue_close(&q);
+	raw_exec(f->path, "DELETE FROM dicts");
+	assert_int_equal(queue_open(f->path, 0, &q, NULL, 0), QUEUE_OK);
+	assert_int_equal(qrun_open(q, "host:1:run2", &r), QUEUE_OK);
+	assert_int_equal(qrun_begin(r), QUEUE_OK);
+	assert_int_equal(qrun_claim(r, 1, 2, 8, jobs, &n), QUEUE_EINVAL);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(queue_errmsg(q), "dictionary is missing"));
+	qrun_rollback(r);
+	qrun_close(&r);
+	queue_close(&q);
+	blob_codec_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +854,7 @@ int main(void)
 		T(prepared_jobs_follow_the_current_dictionary),
 		T(batch_verdicts_match_one_at_a_time),
 		T(dead_jobs_are_counted_from_their_index),
+		T(claimed_frames_decode_anywhere_or_say_why_not),
 #undef T
 	};
 
