@@ -24,6 +24,7 @@
  * plain 2xx chat.completion is read without a tree. Anything else, or
  * anything cJSON might read differently from jsonidx, falls through to the
  * tree code, which stays the reference: the unit tests compare the two. */
+#define _GNU_SOURCE /* memmem */
 #include "runner/dialect_openai.h"
 
 #include <assert.h>
@@ -110,14 +111,7 @@ static int ci_contains(const char *hay, const char *needle)
 /* Bounded search in a buffer that need not be NUL-terminated. */
 static int mem_contains(const char *hay, size_t n, const char *needle)
 {
-	size_t nl = strlen(needle), i;
-
-	if (hay == NULL || n < nl)
-		return 0;
-	for (i = 0; i + nl <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, nl) == 0)
-			return 1;
-	return 0;
+	return hay != NULL && memmem(hay, n, needle, strlen(needle)) != NULL;
 }
 
 /* A copy of an id with anything but printable ASCII dropped. */
@@ -167,39 +161,46 @@ static void set_error(struct outcome *o, enum outcome_class cls,
  * double (inf, printed as null). Any of them sends the caller to the slow path,
  * as does anything but the four whitespace bytes after the value. Returns
  * 0 (free x with jsonidx_free) or -1 (nothing to free). */
-static int index_exact(struct jsonidx *x, const char *body, size_t len)
+static int exact(const struct jsonidx *x, const char *body, size_t len,
+		 size_t end)
 {
-	size_t end, i;
-	int rc = -1;
-
-	if (body == NULL || len == 0)
-		return -1;
-	if (jsonidx_parse(x, body, len, &end) != 0)
-		goto out;
 	while (end < len && (body[end] == ' ' || body[end] == '\t' ||
 			     body[end] == '\r' || body[end] == '\n'))
 		end++;
 	if (end != len || x->t[0].type != JSONIDX_OBJECT)
-		goto out;
-	for (i = 0; i < x->n; i++) {
+		return -1;
+	for (size_t i = 0; i < x->n; i++) {
 		const struct jsonidx_tok *t = &x->t[i];
 		size_t n = t->end - t->start;
 
 		if (t->type == JSONIDX_STRING && t->esc &&
 		    mem_contains(body + t->start, n, "\\u0000"))
-			goto out;
+			return -1;
 		if (t->type == JSONIDX_NUMBER &&
 		    (n > CJSON_NUMBER_MAX ||
 		     ((memchr(body + t->start, 'e', n) ||
 		       memchr(body + t->start, 'E', n)) &&
 		      !isfinite(jsonidx_number(x, body, i)))))
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	if (rc)
+	return 0;
+}
+
+static int index_exact(struct jsonidx *x, const char *body, size_t len)
+{
+	size_t end;
+
+	if (body == NULL || len == 0)
+		return -1;
+	if (jsonidx_parse(x, body, len, &end) != 0) {
 		jsonidx_free(x);
-	return rc;
+		return -1;
+	}
+	if (exact(x, body, len, end) != 0) {
+		jsonidx_free(x);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- request ---------------------------------------------------------- */
@@ -509,13 +510,16 @@ static int dropped(const struct jsonidx *x, const char *s, size_t k,
  * minus the deleted ones, the model's value replaced in place (appended
  * when the body has none), "enable_thinking":false appended last. Returns
  * 1 with *out (new) and *flags set, or 0 when the slow path must run. */
-static int request_fast(const char *body, size_t len, const char *model,
+static int request_fast(const char *body, size_t len,
+			const struct jsonidx *pre, size_t pre_end,
+			const char *model,
 			const struct dialect_openai_quirks *q, char **out,
 			unsigned *flags)
 {
 	static const char model_key[] = "\"model\":",
 			  thinking[] = "\"enable_thinking\":false";
-	struct jsonidx x;
+	struct jsonidx own;
+	const struct jsonidx *x = pre;
 	size_t keys[FAST_MEMBERS_MAX];
 	unsigned char skip[FAST_MEMBERS_MAX], is_model[FAST_MEMBERS_MAX];
 	size_t nk = 0, k, i, rf = 0, msgs = 0, mlen = 0, size;
@@ -523,36 +527,42 @@ static int request_fast(const char *body, size_t len, const char *model,
 	unsigned fl = 0;
 	char *w;
 
-	if (index_exact(&x, body, len) != 0)
-		return 0;
-	if (x.t[0].n > FAST_MEMBERS_MAX || raw_controls(&x, body, len))
+	if (pre) {
+		if (exact(pre, body, len, pre_end) != 0)
+			return 0;
+	} else {
+		if (index_exact(&own, body, len) != 0)
+			return 0;
+		x = &own;
+	}
+	if (x->t[0].n > FAST_MEMBERS_MAX || raw_controls(x, body, len))
 		goto out;
-	for (k = jsonidx_first(&x, 0); k; k = x.t[k].next) {
+	for (k = jsonidx_first(x, 0); k; k = x->t[k].next) {
 		/* The slow path deletes only the first of duplicate keys. */
 		for (i = 0; i < nk; i++)
-			if (same_key(&x, body, keys[i], k))
+			if (same_key(x, body, keys[i], k))
 				goto out;
 		keys[nk] = k;
 		skip[nk] = is_model[nk] = 0;
-		if (jsonidx_equals(&x, body, k, "model"))
+		if (jsonidx_equals(x, body, k, "model"))
 			is_model[nk] = has_model = 1;
-		else if (jsonidx_equals(&x, body, k, "messages"))
+		else if (jsonidx_equals(x, body, k, "messages"))
 			msgs = k + 1;
-		else if (dropped(&x, body, k, q))
+		else if (dropped(x, body, k, q))
 			skip[nk] = 1;
-		else if (jsonidx_equals(&x, body, k, "response_format"))
+		else if (jsonidx_equals(x, body, k, "response_format"))
 			rf = k + 1;
 		nk++;
 	}
 	if (rf) {
-		size_t type = jsonidx_get(&x, body, rf, "type");
+		size_t type = jsonidx_get(x, body, rf, "type");
 
-		if (type && (jsonidx_equals(&x, body, type, "json_object") ||
-			     jsonidx_equals(&x, body, type, "json_schema"))) {
+		if (type && (jsonidx_equals(x, body, type, "json_object") ||
+			     jsonidx_equals(x, body, type, "json_schema"))) {
 			/* apply_json_mode rewrites messages only when they
 			 * are an array and the mode is not native. */
 			if (q && q->json_mode != DIALECT_JSON_NATIVE && msgs &&
-			    x.t[msgs].type == JSONIDX_ARRAY)
+			    x->t[msgs].type == JSONIDX_ARRAY)
 				goto out;
 			fl = DIALECT_EXPECT_JSON;
 		}
@@ -563,8 +573,8 @@ static int request_fast(const char *body, size_t len, const char *model,
 	if (model)
 		mlen = escaped_len(model);
 	for (i = 0; i < nk; i++) {
-		const struct jsonidx_tok *kt = &x.t[keys[i]],
-					 *vt = &x.t[keys[i] + 1];
+		const struct jsonidx_tok *kt = &x->t[keys[i]],
+					 *vt = &x->t[keys[i] + 1];
 
 		if (skip[i])
 			continue;
@@ -580,8 +590,8 @@ static int request_fast(const char *body, size_t len, const char *model,
 	w = *out;
 	*w++ = '{';
 	for (i = 0; i < nk; i++) {
-		const struct jsonidx_tok *kt = &x.t[keys[i]],
-					 *vt = &x.t[keys[i] + 1];
+		const struct jsonidx_tok *kt = &x->t[keys[i]],
+					 *vt = &x->t[keys[i] + 1];
 
 		if (skip[i])
 			continue;
@@ -615,23 +625,34 @@ static int request_fast(const char *body, size_t len, const char *model,
 	*flags = fl;
 	ok = 1;
 out:
-	jsonidx_free(&x);
+	if (x == &own)
+		jsonidx_free(&own);
 	return ok;
+}
+
+char *dialect_openai_request_indexed(const char *body, size_t len,
+				     const struct jsonidx *x, size_t end,
+				     const char *model,
+				     const struct dialect_openai_quirks *q,
+				     unsigned *resp_flags)
+{
+	char *out;
+	unsigned flags;
+
+	if (request_fast(body, len, x, end, model, q, &out, &flags)) {
+		if (resp_flags)
+			*resp_flags = flags;
+		return out;
+	}
+	return request_slow(body, len, model, q, resp_flags);
 }
 
 char *dialect_openai_request(const char *body, size_t len, const char *model,
 			     const struct dialect_openai_quirks *q,
 			     unsigned *resp_flags)
 {
-	char *out;
-	unsigned flags;
-
-	if (request_fast(body, len, model, q, &out, &flags)) {
-		if (resp_flags)
-			*resp_flags = flags;
-		return out;
-	}
-	return request_slow(body, len, model, q, resp_flags);
+	return dialect_openai_request_indexed(body, len, NULL, 0, model, q,
+					      resp_flags);
 }
 
 char *dialect_openai__request_slow(const char *body, size_t len,

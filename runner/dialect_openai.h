@@ -72,6 +72,15 @@ int dialect_json_mode_from_name(const char *name, enum dialect_json_mode *m);
 char *dialect_openai_request(const char *body, size_t len, const char *model,
 			     const struct dialect_openai_quirks *q,
 			     unsigned *resp_flags);
+/* dialect_openai_request_indexed: the same for a body its caller has
+ * indexed already (jsonidx_parse(x, body, len, &end) returned 0), which
+ * saves indexing it again for every request sent; x may be NULL. */
+struct jsonidx;
+char *dialect_openai_request_indexed(const char *body, size_t len,
+				     const struct jsonidx *x, size_t end,
+				     const char *model,
+				     const struct dialect_openai_quirks *q,
+				     unsigned *resp_flags);
 
 /* dialect_openai_response: classify one HTTP response into o. o must be
  * initialized (outcome_init/OUTCOME_INIT); it is cleared first, then

@@ -84,6 +84,11 @@ struct worker {
 	struct dialect_openai_quirks *quirks;
 	struct task *done_head, *done_tail;
 	struct blob_codec *codec; /* compresses results (see compress) */
+	/* The body route() indexed last, for start(): a job is mostly routed
+	 * and sent in one pass, so its body is indexed once, not twice. */
+	struct jsonidx idx;
+	const struct task *idx_task; /* whose body idx holds, or NULL */
+	size_t idx_end;
 };
 
 static int64_t mono_ms(void)
@@ -322,6 +327,7 @@ void worker_free(struct worker **wp)
 	free(w->urls);
 	free(w->hdrs);
 	blob_codec_free(&w->codec);
+	jsonidx_free(&w->idx);
 	free(w->quirks);
 	/* after the handle: its cleanup still reports sockets removed */
 	curl_multi_cleanup(w->multi);
@@ -343,6 +349,8 @@ void worker_wake(struct worker *w)
 /* finish: the task is done with here; queue it for the store. */
 static void finish(struct worker *w, struct task *t, enum task_kind kind)
 {
+	if (w->idx_task == t)
+		w->idx_task = NULL; /* t's memory may hold another task next */
 	t->kind = kind;
 	t->next = NULL;
 	if (w->done_tail)
@@ -385,24 +393,27 @@ static void route(struct worker *w, struct task *t)
 {
 	const struct config *c = w->rc->cfg;
 	struct route_cand all[TASK_MAX_CANDS];
-	struct jsonidx x;
+	struct jsonidx *x = &w->idx;
 	cJSON *allow = t->job.providers ? cJSON_Parse(t->job.providers)
 					: NULL;
 	char model[512] = "";
 	size_t end, m = 0, n = 0;
 
 	t->ncands = 0;
-	if (jsonidx_parse(&x, t->job.body, t->job.body_len, &end) == 0) {
-		m = jsonidx_get(&x, t->job.body, 0, "model");
-		if (m && x.t[m].type == JSONIDX_STRING &&
-		    jsonidx_decode(&x, t->job.body, m, model,
+	jsonidx_free(x); /* the last job's */
+	w->idx_task = NULL;
+	if (jsonidx_parse(x, t->job.body, t->job.body_len, &end) == 0) {
+		w->idx_task = t;
+		w->idx_end = end;
+		m = jsonidx_get(x, t->job.body, 0, "model");
+		if (m && x->t[m].type == JSONIDX_STRING &&
+		    jsonidx_decode(x, t->job.body, m, model,
 				   sizeof(model)) < sizeof(model))
 			n = config_candidates(c, model, all, TASK_MAX_CANDS);
-		t->schema = schema_of(t->job.body, t->job.body_len, &x,
-				      jsonidx_get(&x, t->job.body, 0,
+		t->schema = schema_of(t->job.body, t->job.body_len, x,
+				      jsonidx_get(x, t->job.body, 0,
 						  "response_format"));
 	}
-	jsonidx_free(&x);
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *a;
 		int ok = allow == NULL;
@@ -617,7 +628,10 @@ static struct xfer *xfer_get(struct worker *w)
 		w->free_xfers = x->next;
 	} else {
 		/* Options that never change are set once per handle; a
-		 * reused handle keeps them (and its connection cache). */
+		 * reused handle keeps them (and its connection cache). No
+		 * Accept-Encoding: replies are a few KB, and asking for
+		 * gzip cost curl about 4% of a job's CPU (callgrind), reply
+		 * compressed or not. */
 		x = xcalloc(1, sizeof(*x));
 		x->easy = curl_easy_init();
 		if (!x->easy)
@@ -630,7 +644,6 @@ static struct xfer *xfer_get(struct worker *w)
 		curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-		curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
 		curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	}
@@ -689,9 +702,10 @@ static void start(struct worker *w, struct task *t)
 					     : DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS,
 			&x->resp_flags);
 	else
-		x->req = dialect_openai_request(t->job.body, t->job.body_len,
-						m->name, &w->quirks[rc_->prov],
-						&x->resp_flags);
+		x->req = dialect_openai_request_indexed(
+			t->job.body, t->job.body_len,
+			w->idx_task == t ? &w->idx : NULL, w->idx_end, m->name,
+			&w->quirks[rc_->prov], &x->resp_flags);
 	if (!x->req) {
 		/* admitted but never sent: give back its slot (and probe) and
 		 * its budget, or the provider stays full for the whole run */

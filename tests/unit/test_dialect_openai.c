@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "runner/dialect_openai.h"
+#include "runner/jsonidx.h"
 #include "runner/outcome.h"
 #include "runner/retry_after.h"
 
@@ -641,13 +642,42 @@ static void error_message_scrubbed(void **state)
 
 /* ---- request ---------------------------------------------------------- */
 
+/* indexed: dialect_openai_request_indexed on a body indexed here, as the
+ * worker does for the body it routed; NULL when it refuses the body. */
+static char *indexed(const char *body, const char *model,
+		     const struct dialect_openai_quirks *q, unsigned *flags)
+{
+	struct jsonidx x;
+	size_t end;
+	char *out;
+
+	if (jsonidx_parse(&x, body, strlen(body), &end) != 0) {
+		jsonidx_free(&x);
+		return dialect_openai_request(body, strlen(body), model, q,
+					      flags);
+	}
+	out = dialect_openai_request_indexed(body, strlen(body), &x, end,
+					     model, q, flags);
+	jsonidx_free(&x);
+	return out;
+}
+
+/* req: the request for body, parsed; the indexed entry point must send
+ * the same bytes with the same flags. */
 static cJSON *req(const char *body, const char *model,
 		  const struct dialect_openai_quirks *q, unsigned *flags)
 {
 	char *out = dialect_openai_request(body, strlen(body), model, q, flags);
+	unsigned iflags = 77;
+	char *iout = indexed(body, model, q, &iflags);
 	cJSON *root;
 
 	assert_non_null(out);
+	assert_non_null(iout);
+	assert_string_equal(iout, out);
+	if (flags)
+		assert_int_equal(iflags, *flags);
+	free(iout);
 	root = cJSON_Parse(out);
 	free(out);
 	assert_non_null(root);
@@ -711,6 +741,11 @@ static void request_rejects_non_objects(void **state)
 
 		if (out != NULL)
 			fail_msg("accepted \"%s\" as %s", bad[i], out);
+		assert_int_equal(flags, 0);
+		flags = 7;
+		out = indexed(bad[i], "m", NULL, &flags);
+		if (out != NULL)
+			fail_msg("indexed accepted \"%s\" as %s", bad[i], out);
 		assert_int_equal(flags, 0);
 	}
 	assert_null(dialect_openai_request(NULL, 0, "m", NULL, NULL));
