@@ -38,6 +38,7 @@ struct qrun_job {
 	int candidate;     /* current candidate (config order); -1 none yet */
 	int cand_attempts; /* requests sent to that candidate */
 	unsigned cand_exhausted; /* bit i: candidate i was failed over from */
+	double spent_usd; /* what the ledger holds for the job */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0 = not given */
 	double max_cost_usd;       /* < 0 = none */
@@ -94,6 +95,13 @@ struct qrun_fate {
 	int64_t latency_ms;
 	double cost_ref_usd; /* DONE: the same usage on the dearest
 				candidate of the job (0 = unknown) */
+	/* DONE / DEAD, when claimed is set: the job's attempts and
+	 * spent_usd as claimed, and what the attempts_add requests cost.
+	 * While the lease holds they make the result's attempts and cost;
+	 * otherwise (or unset) both are read back from the row and ledger. */
+	int claimed;
+	int claimed_attempts;
+	double claimed_usd, add_usd;
 };
 
 /* qrun_result_dict: the dictionary results are compressed with, or NULL

@@ -81,7 +81,10 @@ static int apply(struct store *s, struct task *t)
 {
 	struct runctx *rc = s->rc;
 	const struct config *c = rc->cfg;
-	struct qrun_fate f = {.job_id = t->job.id};
+	struct qrun_fate f = {.job_id = t->job.id,
+			      .claimed = 1,
+			      .claimed_attempts = t->job.attempts,
+			      .claimed_usd = t->job.spent_usd};
 	char last[400];
 	int rc_;
 
@@ -138,6 +141,7 @@ static int apply(struct store *s, struct task *t)
 		add_spend(rc, t->cost_usd);
 		f.provider = a.provider;
 		f.model = a.model;
+		f.add_usd = a.cost_usd;
 	}
 	f.attempts_add = 1;
 	if (t->act.verb != POLICY_DONE) /* a done job has no last error */

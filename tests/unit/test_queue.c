@@ -18,6 +18,7 @@
 #include "queue/jobs.h"
 #include "queue/queue.h"
 #include "queue/queue_int.h"
+#include "queue/retry.h"
 #include "queue/run.h"
 #include "queue/stats.h"
 #include "runner/jobline.h"
@@ -834,6 +835,161 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 	blob_codec_free(&c);
 }
 
+/* sent: one request for claimed job j, costing usd, in the ledger. */
+static void sent(struct qrun *r, const struct qrun_job *j, double usd)
+{
+	struct qrun_attempt a = {.job_id = j->id,
+				 .provider = "p",
+				 .model = "m",
+				 .sent_at_ms = 1,
+				 .http_status = 200,
+				 .error_class = "ok",
+				 .cost_usd = usd,
+				 .action = "done"};
+
+	assert_int_equal(qrun_attempt(r, &a), QUEUE_OK);
+}
+
+/* ended: the fate of claimed job j after one request costing usd, with
+ * what the claim read, as the store hands it over. */
+static void ended(struct qrun *r, const struct qrun_job *j,
+		  enum qrun_verb verb, double usd)
+{
+	struct qrun_fate f = {.job_id = j->id,
+			      .verb = verb,
+			      .attempts_add = 1,
+			      .provider = "p",
+			      .model = "m",
+			      .status_code = 200,
+			      .body = "{\"ok\":1}",
+			      .body_len = 8,
+			      .error_code = verb == QRUN_DEAD ? "x" : NULL,
+			      .claimed = 1,
+			      .claimed_attempts = j->attempts,
+			      .claimed_usd = j->spent_usd,
+			      .add_usd = usd};
+
+	assert_int_equal(qrun_fate(r, &f), QUEUE_OK);
+}
+
+static const struct qrun_job *named(const struct qrun_job *jobs, int n,
+				    const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(jobs[i].custom_id, id) == 0)
+			return &jobs[i];
+	fail_msg("job %s not claimed", id);
+	return NULL;
+}
+
+/* A result's attempts and cost count every request the job made: those
+ * before a `retry`, those of an earlier run, and those another run made
+ * after our lease lapsed (then the row and ledger are read back). */
+static void result_cost_counts_every_request(void **state)
+{
+	struct fx *f = *state;
+	struct queue *q;
+	struct ingest *in;
+	struct qrun *r1, *r2;
+	struct qrun_job one[4], two[4];
+	enum ingest_verdict v;
+	int n1 = -1, n2 = -1;
+	int64_t requeued = 0;
+	const char *ids[] = {"a", "b", "c"};
+
+	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &q, NULL, 0),
+			 QUEUE_OK);
+	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
+	for (int i = 0; i < 3; i++) {
+		struct ingest_job j = job(ids[i], "{\"model\":\"m\"}");
+
+		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
+	}
+	assert_int_equal(ingest_commit(&in), QUEUE_OK);
+
+	/* Run 1: a dies, b is retried, c is still in flight. */
+	assert_int_equal(qrun_open(q, "host:1:one", &r1), QUEUE_OK);
+	assert_int_equal(qrun_begin(r1), QUEUE_OK);
+	assert_int_equal(qrun_claim(r1, 1, 1000000, 4, one, &n1), QUEUE_OK);
+	assert_int_equal(n1, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(one[i].attempts, 0);
+		assert_true(one[i].spent_usd == 0.0);
+	}
+	sent(r1, named(one, n1, "a"), 0.25);
+	ended(r1, named(one, n1, "a"), QRUN_DEAD, 0.25);
+	sent(r1, named(one, n1, "b"), 0.25);
+	{
+		struct qrun_fate rf = {.job_id = named(one, n1, "b")->id,
+				       .verb = QRUN_RETRY,
+				       .attempts_add = 1,
+				       .candidate = -1};
+
+		assert_int_equal(qrun_fate(r1, &rf), QUEUE_OK);
+	}
+	assert_int_equal(qrun_commit(r1), QUEUE_OK);
+	assert_int_equal(retry_dead(q, NULL, 0, NULL, &requeued), QUEUE_OK);
+	assert_int_equal(requeued, 1);
+	/* c's lease lapses; another run takes it and sends a request. */
+	raw_exec(f->path,
+		 "UPDATE jobs SET lease_owner = 'host:2:other', attempts = 1 "
+		 "WHERE custom_id = 'c'; INSERT INTO attempts (job_id, run_id, "
+		 "provider, model, sent_at, error_class, latency_ms, cost_usd) "
+		 "SELECT id, 'host:2:other', 'p', 'm', 1, 'ok', 1, 1.0 FROM "
+		 "jobs WHERE custom_id = 'c'");
+
+	/* Run 2 takes a and b back; run 1's request for c comes back late. */
+	assert_int_equal(qrun_open(q, "host:1:two", &r2), QUEUE_OK);
+	assert_int_equal(qrun_begin(r2), QUEUE_OK);
+	assert_int_equal(qrun_claim(r2, 1, 1000000, 4, two, &n2), QUEUE_OK);
+	assert_int_equal(n2, 2);
+	assert_int_equal(named(two, n2, "a")->attempts, 0);
+	assert_true(named(two, n2, "a")->spent_usd == 0.25);
+	assert_int_equal(named(two, n2, "b")->attempts, 1);
+	assert_true(named(two, n2, "b")->spent_usd == 0.25);
+	for (int i = 0; i < n2; i++) {
+		sent(r2, &two[i], 0.5);
+		ended(r2, &two[i], QRUN_DONE, 0.5);
+	}
+	assert_int_equal(qrun_commit(r2), QUEUE_OK);
+	assert_int_equal(qrun_begin(r1), QUEUE_OK);
+	sent(r1, named(one, n1, "c"), 0.25);
+	ended(r1, named(one, n1, "c"), QRUN_DONE, 0.25);
+	assert_int_equal(qrun_commit(r1), QUEUE_OK);
+
+	assert_int_equal(raw_int(f->path, "SELECT r.attempts FROM results r JOIN "
+					  "jobs ON id = job_id WHERE "
+					  "custom_id = 'a'"),
+			 1);
+	assert_int_equal(raw_int(f->path, "SELECT r.attempts FROM results r JOIN "
+					  "jobs ON id = job_id WHERE "
+					  "custom_id = 'b'"),
+			 2);
+	assert_int_equal(raw_int(f->path, "SELECT r.attempts FROM results r JOIN "
+					  "jobs ON id = job_id WHERE "
+					  "custom_id = 'c'"),
+			 2);
+	/* costs in quarters of a dollar: exact in binary */
+	assert_int_equal(raw_int(f->path, "SELECT group_concat(custom_id || "
+					  "'=' || CAST(r.cost_usd * 4 AS "
+					  "INTEGER), ',') = 'a=3,b=3,c=5' "
+					  "FROM results r JOIN jobs ON id = "
+					  "job_id ORDER BY custom_id"),
+			 1);
+	assert_int_equal(raw_int(f->path,
+				 "SELECT count(*) FROM results r WHERE "
+				 "r.cost_usd != (SELECT total(cost_usd) FROM "
+				 "attempts a WHERE a.job_id = r.job_id)"),
+			 0);
+	for (int i = 0; i < n1; i++)
+		qrun_job_clear(&one[i]);
+	for (int i = 0; i < n2; i++)
+		qrun_job_clear(&two[i]);
+	qrun_close(&r2);
+	qrun_close(&r1);
+	queue_close(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -855,6 +1011,7 @@ int main(void)
 		T(batch_verdicts_match_one_at_a_time),
 		T(dead_jobs_are_counted_from_their_index),
 		T(claimed_frames_decode_anywhere_or_say_why_not),
+		T(result_cost_counts_every_request),
 #undef T
 	};
 
