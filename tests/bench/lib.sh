@@ -27,3 +27,11 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# steal_ticks: clock ticks the hypervisor gave to other guests, all CPUs
+# (0 where /proc/stat has no such field). A virtual machine's neighbours
+# take a varying share, and every figure moves with it.
+steal_ticks() {
+	awk '$1 == "cpu" { print ($9 == "" ? 0 : $9); exit }' /proc/stat \
+		2>/dev/null || echo 0
+}
