@@ -404,6 +404,40 @@ static int check_id(const struct doc *d, size_t v, char *id, char *err,
 	return 0;
 }
 
+/* holds_nul: whether the JSON string text s[0..n) has a \u0000 escape
+ * (not an escaped backslash followed by "u0000"). */
+static int holds_nul(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 6 <= n &&
+		    memcmp(s + i + 2, "0000", 4) == 0)
+			return 1;
+		i++; /* the escaped character */
+	}
+	return 0;
+}
+
+/* check_nul: a NUL inside a body string would be cut off, with all that
+ * follows it, by the JSON tree the request is built from; so a job that
+ * cannot be sent intact is refused here, not sent shortened. */
+static int check_nul(const struct doc *d, size_t body, size_t at, char *err,
+		     size_t errlen)
+{
+	const struct jsonidx_tok *t = d->x.t;
+
+	for (size_t k = body + 1; k < d->x.n && t[k].start < t[body].end; k++)
+		if (t[k].type == JSONIDX_STRING && t[k].esc &&
+		    holds_nul(d->s + t[k].start, t[k].end - t[k].start))
+			return fail(err, errlen,
+				    "body: the string at byte %zu holds "
+				    "\\u0000 (NUL), which a request cannot "
+				    "carry",
+				    at + t[k].start + 1);
+	return 0;
+}
+
 /* string_end: s[i] opens a (valid) string; the index after its closing
  * quote: the first quote not escaped by an odd run of backslashes. */
 static size_t string_end(const char *s, size_t i, size_t n)
@@ -504,7 +538,8 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 	if (check_id(&d, vid, id, err, errlen) ||
 	    check_keys(&d, unknown, err, errlen) ||
 	    check_extensions(&d, f, j, err, errlen) ||
-	    check_body(&d, vbody, j, err, errlen))
+	    check_body(&d, vbody, j, err, errlen) ||
+	    check_nul(&d, vbody, at, err, errlen))
 		goto out;
 	j->body = keep(&d, line, vbody, &j->body_len);
 	if (vprov)

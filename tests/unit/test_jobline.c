@@ -193,6 +193,19 @@ static const struct row ROWS[] = {
 	{"rejects_escaped_empty_model",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\\u0000\"," MSGS "}}",
 	 "body.model: must be a non-empty string"},
+	/* a NUL would be cut off, with the rest of its string, on the way out */
+	{"rejects_nul_escape_in_body",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":\"a\\u0000b\"}]}}",
+	 "the string at byte 75 holds \\u0000 (NUL)"},
+	{"rejects_nul_escape_in_body_key",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"x\\u0000\":1,"
+	 MSGS "}}",
+	 "holds \\u0000"},
+	{"accepts_escaped_backslash_before_u0000",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"user\",\"content\":\"a\\\\u0000b\"}]}}",
+	 NULL},
 };
 
 static void check_row(void **state)
