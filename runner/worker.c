@@ -89,6 +89,7 @@ struct worker {
 	struct jsonidx idx;
 	const struct task *idx_task; /* whose body idx holds, or NULL */
 	size_t idx_end;
+	int proxy_env; /* a proxy variable is set: curl reads them */
 };
 
 static int64_t mono_ms(void)
@@ -232,12 +233,28 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
+/* proxy_env: whether any variable curl takes a proxy from is set. When
+ * none is, handles are told "no proxy" outright; curl would otherwise look
+ * them all up again for every request (~0.7% of a job's CPU). */
+static int proxy_env(void)
+{
+	static const char *const names[] = {
+	    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	    "all_proxy",  "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (getenv(names[i]))
+			return 1;
+	return 0;
+}
+
 struct worker *worker_new(struct runctx *rc, int index)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	const struct config *c = rc->cfg;
 
 	w->rc = rc;
+	w->proxy_env = proxy_env();
 	w->index = index;
 	w->multi = curl_multi_init();
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -646,6 +663,10 @@ static struct xfer *xfer_get(struct worker *w)
 		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 		curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+		if (!w->proxy_env) {
+			curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+			curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "");
+		}
 	}
 	x->body.len = x->head.len = 0;
 	x->body.over = x->head.over = 0;

@@ -150,6 +150,25 @@ expect "unknown model: dead, exit 3" 3 "1 dead"
 check "unknown model: reason kept" sh -c "sqlite3 u.db 'SELECT error_message FROM results' | grep -q 'no-such-model'"
 stop_mock; rm -f mock.log
 
+# --- proxy variables: honoured when set (handles are told "no proxy"
+# only when none is), and no_proxy too; a second mock stands in for the
+# proxy and logs the absolute request target it was asked for
+start_mock
+mock_as proxy
+providers_file p.json
+jobs_file px.jsonl 2
+MOCK_KEY_ENV=k http_proxy=http://127.0.0.1:$proxy_PORT "$NIGHTSHIFT" run --db px.db --providers p.json px.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "http_proxy: the run succeeds" 0 "2/2 done"
+check "http_proxy: requests went through the proxy" test "$(grep -c "\"path\":\"http://127.0.0.1:$MOCK_PORT/v1/chat/completions\"" proxy.log)" = 2
+check "http_proxy: none went direct" test "$(logged mock)" = 0
+rm -f px.db px.db-wal px.db-shm
+MOCK_KEY_ENV=k http_proxy=http://127.0.0.1:$proxy_PORT no_proxy=127.0.0.1 "$NIGHTSHIFT" run --db px.db --providers p.json px.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "no_proxy: the run succeeds" 0 "2/2 done"
+check "no_proxy: requests went direct" test "$(logged mock)" = 2
+check "no_proxy: the proxy saw no more requests" test "$(logged proxy)" = 2
+kill "$proxy_PID" 2>/dev/null
+stop_mock; rm -f mock.log
+
 # --- usage
 run run --help; expect "run --help" 0 "usage: nightshift run"
 run run --bogus; expect "run: unknown option" 2 "unknown option '--bogus'"
