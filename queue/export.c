@@ -8,6 +8,7 @@
  *
  * The writer stages bytes in a fixed buffer and, for .zst, feeds them to
  * one streaming zstd frame, so memory does not grow with the export. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "queue/export.h"
 
 #include <errno.h>
@@ -38,9 +39,11 @@ struct export_out {
 	int is_stdout;
 	int committed;
 	int created; /* PATH.tmp is ours to remove */
+	int direct;  /* written in place: a device, FIFO or dangling link */
 	int rc;      /* sticky failure */
 	char *path;
-	char *tmp; /* PATH.tmp, NULL for stdout */
+	char *tmp; /* PATH.tmp, NULL for stdout and direct */
+	char *dest; /* what PATH.tmp is renamed to: path, or a link's target */
 	ZSTD_CCtx *cctx; /* NULL: plain */
 	char *buf;
 	size_t len;
@@ -260,10 +263,44 @@ int export_out_open(const char *path, struct export_out **out, char *err,
 		o->fd = STDOUT_FILENO;
 		o->path = xstrdup("stdout");
 	} else {
+		struct stat sb;
+		int linked;
+
 		o->path = xstrdup(path);
-		n = strlen(path);
+		/* Only a regular file (or a new name) is replaced by renaming
+		 * a finished copy over it. A device or FIFO (-o /dev/stdout,
+		 * a pipe) is written in place: renaming over it would put a
+		 * file where the device was. A link keeps pointing where it
+		 * did: its target is what gets replaced. */
+		linked = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode);
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			rc = QUEUE_EIO;
+			snprintf(err, errlen, "%s: is a directory", path);
+			goto fail;
+		}
+		if (stat(path, &sb) == 0 ? !S_ISREG(sb.st_mode) : linked) {
+			o->direct = 1;
+			o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+						   O_CLOEXEC,
+				     0600);
+			if (o->fd < 0) {
+				rc = errno_code(errno);
+				snprintf(err, errlen, "%s: cannot open: %s",
+					 path, strerror(errno));
+				goto fail;
+			}
+			goto opened;
+		}
+		o->dest = linked ? realpath(path, NULL) : xstrdup(path);
+		if (!o->dest) {
+			rc = errno_code(errno);
+			snprintf(err, errlen, "%s: cannot follow the link: %s",
+				 path, strerror(errno));
+			goto fail;
+		}
+		n = strlen(o->dest);
 		o->tmp = xmalloc(n + 5);
-		memcpy(o->tmp, path, n);
+		memcpy(o->tmp, o->dest, n);
 		memcpy(o->tmp + n, ".tmp", 5);
 		/* O_TRUNC, not O_EXCL: a .tmp left by a killed export is
 		 * ours to overwrite. O_NOFOLLOW: never write through a link
@@ -279,6 +316,7 @@ int export_out_open(const char *path, struct export_out **out, char *err,
 				 strerror(errno));
 			goto fail;
 		}
+opened:
 		if (has_suffix(path, ".zst")) {
 			o->cctx = ZSTD_createCCtx();
 			if (!o->cctx ||
@@ -335,6 +373,15 @@ int export_out_commit(struct export_out *o)
 		o->committed = 1;
 		return QUEUE_OK;
 	}
+	if (o->direct) {
+		int fd = o->fd;
+
+		o->fd = -1;
+		if (close(fd) != 0)
+			return fail(o, "cannot write", errno);
+		o->committed = 1;
+		return QUEUE_OK;
+	}
 	/* Sync before the rename: otherwise a power cut can leave the new
 	 * name pointing at an empty file. */
 	if (fsync(o->fd) != 0)
@@ -344,7 +391,7 @@ int export_out_commit(struct export_out *o)
 		return fail(o, "cannot write", errno);
 	}
 	o->fd = -1;
-	if (rename(o->tmp, o->path) != 0)
+	if (rename(o->tmp, o->dest) != 0)
 		return fail(o, "cannot rename the finished file into place",
 			    errno);
 	o->committed = 1;
@@ -375,6 +422,7 @@ void export_out_free(struct export_out **op)
 	free(o->zbuf);
 	free(o->buf);
 	free(o->tmp);
+	free(o->dest);
 	free(o->path);
 	free(o);
 	*op = NULL;

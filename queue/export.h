@@ -57,7 +57,10 @@ void export_close(struct export_cursor **c);
 /* export_out_open: write to path, or to standard output when path is NULL
  * or "-". A path ending in ".zst" gets one zstd frame. A file is written to
  * PATH.tmp (0600) and renamed over path only by export_out_commit, so a
- * failed or killed export never leaves a half file under the real name.
+ * failed or killed export never leaves a half file under the real name; a
+ * symbolic link's target is replaced so, the link kept. A device or FIFO
+ * (or a link to one, or to nothing yet) is written in place; a directory
+ * is refused.
  * *out new (export_out_free). On failure *out is NULL and err holds a line
  * naming the file. */
 int export_out_open(const char *path, struct export_out **out, char *err,

@@ -65,6 +65,30 @@ run export --db q.db --succeeded
 expect "export --succeeded" 0 "exported 3 results (0 dead)"
 run export --db q.db -o "$T/no/such/dir/x.jsonl"
 expect "export into a missing directory" 1 "no/such/dir/x.jsonl"
+# Only a regular file is replaced by renaming a finished copy over it: a
+# FIFO (or a device) is written in place, a link keeps pointing at its
+# target, which gets the export; a directory is refused.
+mkfifo pipe.jsonl
+( timeout 20 cat pipe.jsonl >from_pipe.jsonl ) &
+run export --db q.db -o pipe.jsonl
+wait
+expect "export into a FIFO" 0 "exported 4 results (1 dead) to pipe.jsonl"
+check "the FIFO is still a FIFO" test -p pipe.jsonl
+check "its reader got every line" test "$(grep -c custom_id from_pipe.jsonl)" = 4
+ln -s linked.jsonl link.jsonl
+run export --db q.db -o link.jsonl
+expect "export through a dangling link" 0 "to link.jsonl"
+run export --db q.db -o link.jsonl
+expect "export through the link again" 0 "to link.jsonl"
+check "the link is still a link" test -L link.jsonl
+check "its target holds the export" test "$(grep -c custom_id linked.jsonl)" = 4
+check "no .tmp left beside either" test ! -e link.jsonl.tmp -a ! -e linked.jsonl.tmp
+mkdir adir.jsonl
+run export --db q.db -o adir.jsonl
+expect "export onto a directory" 1 "adir.jsonl: is a directory"
+run export --db q.db -o /dev/stdout
+expect "export to /dev/stdout" 0 "to /dev/stdout"
+check "/dev/stdout got the lines" test "$(grep -c custom_id "$T/out")" = 4
 
 # --- report
 run report --db q.db
