@@ -86,9 +86,13 @@ check "no .tmp left beside either" test ! -e link.jsonl.tmp -a ! -e linked.jsonl
 mkdir adir.jsonl
 run export --db q.db -o adir.jsonl
 expect "export onto a directory" 1 "adir.jsonl: is a directory"
-run export --db q.db -o /dev/stdout
-expect "export to /dev/stdout" 0 "to /dev/stdout"
-check "/dev/stdout got the lines" test "$(grep -c custom_id "$T/out")" = 4
+# what -o /dev/stdout is, made here: a regression must not replace the
+# system's /dev/stdout
+ln -s /proc/self/fd/1 stdout_link
+run export --db q.db -o stdout_link
+expect "export to a link to standard output" 0 "to stdout_link"
+check "standard output got the lines" test "$(grep -c custom_id "$T/out")" = 4
+check "the link to it is still a link" test -L stdout_link
 
 # --- report
 run report --db q.db
