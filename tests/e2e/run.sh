@@ -109,6 +109,21 @@ expect "with the right key the same jobs run" 0 "10/10 done"
 check "wrong key: never in the mock's log or our output" sh -c "! grep -q '$MOCK_KEY_ENV' mock.log && ! cat '$T/out' '$T/err' | grep -q '$MOCK_KEY_ENV'"
 stop_mock; rm -f mock.log
 
+# --- a key with a line break would end its header line and start another:
+# refused, naming the variable, never the key; spaces around a key dropped
+start_mock --key right-key
+providers_file p.json
+jobs_file jobs.jsonl 3
+MOCK_KEY_ENV="right-key$(printf '\r\nX-Injected: 1')" "$NIGHTSHIFT" run --db cr.db --providers p.json jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "key with CR LF: exit 2 naming the variable" 2 "MOCK_KEY_ENV: the key holds a control character"
+check "key with CR LF: nothing sent" test "$(grep -c . mock.log)" = 0
+check "key with CR LF: the key not echoed" sh -c "! cat '$T/out' '$T/err' | grep -q 'X-Injected'"
+MOCK_KEY_ENV="  right-key	" "$NIGHTSHIFT" run --db cr.db --providers p.json >"$T/out" 2>"$T/err"; rc=$?
+expect "key with spaces around it: sent without them" 0 "3/3 done"
+MOCK_KEY_ENV="   " "$NIGHTSHIFT" run --db cr2.db --providers p.json jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "a key of spaces is no key" 2 "no provider has its API key set"
+stop_mock; rm -f mock.log
+
 # --- no key set anywhere: nothing can be sent: exit 2 before sending
 start_mock
 providers_file p.json
