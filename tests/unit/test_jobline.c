@@ -383,20 +383,63 @@ static void custom_id_escapes_are_decoded(void **state)
 	jobline_clear(&j);
 }
 
-static void first_of_duplicated_keys_wins(void **state)
+/* A key given twice is refused anywhere in the line: providers' parsers
+ * disagree on which counts, so the model routed and priced could differ
+ * from the one the provider runs. */
+static void duplicated_keys_are_refused(void **state)
 {
-	const char *line = "{\"custom_id\":\"a\",\"custom_id\":\"b\"," BODY
-			   ",\"body\":{\"model\":\"other\"}}";
+	static const struct {
+		const char *line, *err;
+	} rows[] = {
+	    {"{\"custom_id\":\"a\",\"custom_id\":\"b\"," BODY "}",
+	     "custom_id: given twice"},
+	    {"{\"custom_id\":\"a\",\"body\":{\"model\":\"cheap\",\"model\":"
+	     "\"other\"," MSGS "}}",
+	     "body.model: given twice"},
+	    /* the same key spelled with an escape */
+	    {"{\"custom_id\":\"a\",\"body\":{\"model\":\"cheap\",\"mo\\u0064el\":"
+	     "\"other\"," MSGS "}}",
+	     "body.model: given twice"},
+	    {"{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	     "\"role\":\"user\",\"content\":\"x\",\"content\":\"y\"}]}}",
+	     "body: key \"content\" given twice in the object at byte 50"},
+	    /* more keys than the pairwise check takes: sorted */
+	    {"{\"custom_id\":\"a\",\"body\":{\"model\":\"m\"," MSGS ",\"k1\":1,"
+	     "\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,"
+	     "\"k9\":1,\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,"
+	     "\"k15\":1,\"k16\":1,\"k7\":2}}",
+	     "body.k7: given twice"},
+	};
+	static const char *const fine[] = {
+	    /* prefixes, and equal keys in different objects, are no twins */
+	    "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"mode\":1,"
+	    "\"modelx\":2,\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+	    "{\"role\":\"assistant\",\"content\":\"y\"}]}}",
+	    "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\"," MSGS ",\"k1\":1,"
+	    "\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,"
+	    "\"k9\":1,\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,"
+	    "\"k15\":1,\"k16\":1,\"k17\":2}}",
+	};
 	struct jobline j;
-	char err[200];
+	char err[300];
 
 	(void)state;
-	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
-				       sizeof(err)),
-			 0);
-	assert_string_equal(j.custom_id, "a");
-	assert_non_null(strstr(j.body, "\"cheap\""));
-	jobline_clear(&j);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(jobline_parse(rows[i].line,
+					       strlen(rows[i].line), &j, err,
+					       sizeof(err)),
+				 -1);
+		if (!strstr(err, rows[i].err))
+			fail_msg("row %zu: \"%s\" lacks \"%s\"", i, err,
+				 rows[i].err);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		if (jobline_parse(fine[i], strlen(fine[i]), &j, err,
+				  sizeof(err)) != 0)
+			fail_msg("fine %zu refused: %s", i, err);
+		jobline_clear(&j);
+	}
 }
 
 static void integral_numbers_count_as_integers(void **state)
@@ -553,7 +596,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		custom_id_escapes_are_decoded);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
-		first_of_duplicated_keys_wins);
+		duplicated_keys_are_refused);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		integral_numbers_count_as_integers);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nul_byte_is_refused);
