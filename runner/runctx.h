@@ -29,6 +29,8 @@
 enum task_kind {
 	TASK_SENT,       /* a request was sent: ledger row + fate */
 	TASK_RELEASE,    /* not sent (stopping): back to queued */
+	TASK_ABORTED,    /* sent, then given up as the run stopped: a
+			    ledger row, back to queued */
 	TASK_PARK,       /* no usable candidate now (missing key) */
 	TASK_UNROUTABLE, /* no provider serves its model: dead */
 	TASK_CORRUPT,    /* its stored body cannot be decoded: dead */

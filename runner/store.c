@@ -105,6 +105,30 @@ static int apply(struct store *s, struct task *t)
 		atomic_fetch_add(&rc->n_parked, 1);
 		return qrun_fate(s->qr, &f);
 	}
+	if (t->kind == TASK_ABORTED) {
+		/* The provider may have read it and may bill it: a request
+		 * like any other in the ledger (no reply, so no usage), and
+		 * the job goes back counting it. */
+		const struct prov *p = &c->provs[t->prov];
+		struct qrun_attempt a = {.job_id = t->job.id,
+					 .provider = p->name,
+					 .model = p->models[t->model].name,
+					 .sent_at_ms = t->sent_at_ms,
+					 .error_class = "aborted",
+					 .latency_ms = t->latency_ms,
+					 .action = "retry"};
+
+		if ((rc_ = qrun_attempt(s->qr, &a)))
+			return rc_;
+		atomic_fetch_add(&rc->n_requests, 1);
+		f.verb = QRUN_RETRY;
+		f.attempts_add = 1;
+		f.candidate = t->job.candidate;
+		f.cand_attempts = t->job.cand_attempts + 1;
+		f.cand_exhausted = t->job.cand_exhausted;
+		f.last_error = "given up unanswered when the run stopped";
+		return qrun_fate(s->qr, &f);
+	}
 	if (t->kind == TASK_UNROUTABLE || t->kind == TASK_CORRUPT) {
 		f.verb = QRUN_DEAD;
 		f.error_code = t->kind == TASK_CORRUPT ? "corrupt_body"

@@ -1048,7 +1048,8 @@ static void abort_active(struct worker *w)
 		unlink_active(w, x);
 		sched_cancel(w->rc->sched, t->prov, t->probe);
 		unreserve(w->rc, t);
-		finish(w, t, TASK_RELEASE);
+		t->latency_ms = mono_ms() - x->t0_ms;
+		finish(w, t, TASK_ABORTED);
 		xfer_put(w, x);
 	}
 }

@@ -38,6 +38,9 @@ t0=$(date +%s); wait $pid; rc=$?; t1=$(date +%s)
 expect "second signal: exit 4 at once" 4 "run again to resume"
 check "second signal: did not wait for the hung requests" test $((t1 - t0)) -le 3
 check "second signal: leases released" test "$(q h.db 'SELECT count(*) FROM jobs WHERE state = 0 AND lease_owner IS NULL')" = 10
+# the ten hung requests were sent: each is a ledger row, counted on its job
+check "second signal: every request sent is in the ledger" test "$(q h.db "SELECT count(*), count(DISTINCT job_id) FROM attempts WHERE error_class = 'aborted' AND action = 'retry'")" = "10|10"
+check "second signal: the given-up request counts on its job" test "$(q h.db 'SELECT count(*) FROM jobs WHERE attempts = 1')" = 10
 stop_mock; rm -f mock.log
 
 # a full disk during a run: "disk full", exit 1, intact, resumable
