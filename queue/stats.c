@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
+#include "queue/run.h"
 
 static int run(struct queue *q, const char *sql, sqlite3_stmt **st)
 {
@@ -23,11 +24,13 @@ int queue_stats(struct queue *q, struct queue_stats *s)
 	if ((rc = qexec(q, "BEGIN", "reading status")))
 		return rc;
 	if ((rc = run(q,
-		      "SELECT state, count(*), sum(not_before > ?1), "
-		      "sum(length(request)) FROM jobs GROUP BY state",
+		      "SELECT state, count(*), sum(not_before > ?1 AND "
+		      "not_before < ?2), sum(length(request)), "
+		      "sum(not_before >= ?2) FROM jobs GROUP BY state",
 		      &st)))
 		goto out;
 	sqlite3_bind_int64(st, 1, qnow_ms());
+	sqlite3_bind_int64(st, 2, QRUN_PARKED);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 0);
 
@@ -35,8 +38,10 @@ int queue_stats(struct queue *q, struct queue_stats *s)
 			continue;
 		s->by_state[state] = sqlite3_column_int64(st, 1);
 		s->total += s->by_state[state];
-		if (state == JOB_QUEUED)
+		if (state == JOB_QUEUED) {
 			s->waiting = sqlite3_column_int64(st, 2);
+			s->parked = sqlite3_column_int64(st, 4);
+		}
 		s->body_bytes += sqlite3_column_int64(st, 3);
 	}
 	if (rc != SQLITE_DONE) {

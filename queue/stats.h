@@ -13,6 +13,7 @@ struct queue_stats {
 	int64_t by_state[JOB_NSTATES];
 	int64_t total;
 	int64_t waiting;       /* queued but in backoff (not_before > now) */
+	int64_t parked;        /* queued until a key is set or the next run */
 	int64_t requests;      /* ledger rows: requests sent */
 	double spend_usd;      /* ledger total */
 	int64_t tokens_in;     /* all input kinds */

@@ -34,6 +34,7 @@ static int print_json(const char *db, const struct queue_stats *s)
 		cJSON_AddNumberToObject(jobs, job_state_name(i),
 					(double)s->by_state[i]);
 	cJSON_AddNumberToObject(jobs, "waiting", (double)s->waiting);
+	cJSON_AddNumberToObject(jobs, "parked", (double)s->parked);
 	cJSON_AddNumberToObject(root, "requests", (double)s->requests);
 	cJSON_AddNumberToObject(root, "spend_usd", s->spend_usd);
 	cJSON_AddNumberToObject(root, "tokens_in", (double)s->tokens_in);
@@ -55,6 +56,10 @@ static void print_text(const char *db, const struct queue_stats *s)
 	if (s->waiting)
 		printf(" (%lld waiting for a retry time)",
 		       (long long)s->waiting);
+	if (s->parked)
+		printf(" (%lld parked: no usable provider; they run when a "
+		       "key is set or at the next run)",
+		       (long long)s->parked);
 	printf("\n  running %lld\n", (long long)s->by_state[JOB_RUNNING]);
 	printf("  done    %lld\n", (long long)s->by_state[JOB_DONE]);
 	printf("  dead    %lld\n", (long long)s->by_state[JOB_DEAD]);

@@ -580,25 +580,34 @@ static int others_left(struct worker *w, const struct task *t)
 	return 0;
 }
 
+/* park: no candidate of the job can be used this run; the job waits, and
+ * its last error says why: the keys to set, the providers shut off. */
 static void park(struct worker *w, struct task *t)
 {
 	const struct config *c = w->rc->cfg;
-	char msg[400];
-	size_t off = 0;
+	char keys[300] = "", off[300] = "", msg[700];
+	size_t nk = 0, no = 0;
 
-	off += (size_t)snprintf(msg, sizeof(msg),
-				"no usable provider now; set ");
-	for (int i = 0; i < t->ncands && off < sizeof(msg); i++) {
-		const struct prov *p = &c->provs[t->cands[i].prov];
+	for (int i = 0; i < t->ncands; i++) {
+		int prov = t->cands[i].prov;
+		const struct prov *p = &c->provs[prov];
 
-		if (!w->rc->keys[t->cands[i].prov] && p->api_key_env)
-			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
-						"%s ", p->api_key_env);
+		if (!w->rc->keys[prov] && p->api_key_env &&
+		    nk < sizeof(keys))
+			nk += (size_t)snprintf(keys + nk, sizeof(keys) - nk,
+					       "%s%s", nk ? ", " : "",
+					       p->api_key_env);
+		else if (atomic_load(&w->rc->prov_disabled[prov]) &&
+			 no < sizeof(off))
+			no += (size_t)snprintf(off + no, sizeof(off) - no,
+					       "%s%s", no ? ", " : "", p->name);
 	}
-	if (off < sizeof(msg))
-		snprintf(msg + off, sizeof(msg) - off,
-			 "(or wait for the next run if a provider was "
-			 "disabled)");
+	snprintf(msg, sizeof(msg), "no usable provider this run%s%s%s%s",
+		 keys[0] ? "; set " : "", keys,
+		 off[0] ? "; shut off after refusing the account (key or "
+			  "credit): "
+			: "",
+		 off);
 	t->detail = xstrdup(msg);
 	finish(w, t, TASK_PARK);
 }

@@ -151,6 +151,9 @@ JSON
 OTHER_KEY_ENV= "$NIGHTSHIFT" run --db o.db --providers p2.json o.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "a missing key parks its jobs: exit 4 naming it" 4 "skipping providers without a key: other (OTHER_KEY_ENV)" "set OTHER_KEY_ENV" "2/3 done"
 check "parked job still queued" test "$(q o.db "SELECT state FROM jobs WHERE custom_id = 'o1'")" = 0
+check "parked job: its last error names the variable" test "$(q o.db "SELECT last_error FROM jobs WHERE custom_id = 'o1'")" = "no usable provider this run; set OTHER_KEY_ENV"
+run status --db o.db --json
+check "parked job: status counts it as parked, not waiting" sh -c "grep -q '\"waiting\":0,\"parked\":1' '$T/out'"
 OTHER_KEY_ENV=sk-other-0123456789 "$NIGHTSHIFT" run --db o.db --providers p2.json >"$T/out" 2>"$T/err"; rc=$?
 expect "with the key set the parked job runs" 0 "1/1 done"
 check "the parked job went to its provider" test "$(grep -c '/other/v1/chat/completions' mock.log)" = 1
