@@ -39,8 +39,19 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	/* A short option inside a cluster (-xq) leaves optind on the
 	 * cluster's word, not past it: name the letter getopt saw. An
 	 * unknown long option sets optopt to 0. */
-	if (optopt > 0)
+	if (optopt > 0) {
+		/* "--json=1": a long option given a value it does not take
+		 * also ends here, with optopt its letter; the word is the
+		 * one getopt just stepped past. */
+		const char *w = optind > 0 ? argv[optind - 1] : "";
+		const char *eq = strchr(w, '=');
+
+		if (strncmp(w, "--", 2) == 0 && eq && w[2] == optopt)
+			return cli_usage_error(cmd,
+					       "option '%.*s' takes no value",
+					       (int)(eq - w), w);
 		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	}
 	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 

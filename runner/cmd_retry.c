@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "queue/queue.h"
 #include "queue/retry.h"
@@ -58,6 +59,14 @@ int cmd_retry(int argc, char **argv)
 		case 'f':
 			break;
 		case 'i':
+			/* "--id --db x": an option where the id should be */
+			if (strncmp(optarg, "--", 2) == 0) {
+				rc = cli_usage_error("retry",
+						     "--id needs a custom_id, "
+						     "not the option '%s'",
+						     optarg);
+				goto out;
+			}
 			ids[nids++] = optarg;
 			break;
 		case 'h':
