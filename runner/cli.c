@@ -2,12 +2,16 @@
 #include "runner/cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 const char *cli_db_path(const char *opt)
 {
@@ -30,6 +34,28 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'nightshift %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_input_check(const char *cmd, const char *path)
+{
+	struct stat sb;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &sb) != 0 || (fd = open(path, O_RDONLY)) < 0) {
+		fprintf(stderr, "nightshift %s: %s: %s\n", cmd, path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	close(fd);
+	if (S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "nightshift %s: %s: is a directory, not a JSONL "
+				"file\n",
+			cmd, path);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 int cli_bad_option(const char *cmd, int c, char **argv)

@@ -98,6 +98,8 @@ int cmd_ingest(int argc, char **argv)
 			"ingest", optind == argc ? "which file? (give FILE.jsonl "
 						   "or - for standard input)"
 						 : "one file at a time");
+	if ((rc = cli_input_check("ingest", argv[optind])))
+		return rc;
 	db = cli_db_path(db);
 	rc = queue_open(db, QUEUE_OPEN_CREATE, &q, err, sizeof(err));
 	if (rc) {

@@ -476,6 +476,10 @@ int cmd_run(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	if (o.file && (code = cli_input_check("run", o.file))) {
+		config_free(&cfg);
+		return code;
+	}
 	o.db = cli_db_path(o.db);
 	code = queue_open(o.db, o.file ? QUEUE_OPEN_CREATE : 0, &q, err,
 			  sizeof(err));

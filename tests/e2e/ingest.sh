@@ -104,7 +104,12 @@ run --help;                        expect "nightshift --help" 0 "ingest" "status
 run --version;                     expect "nightshift --version" 0 "nightshift "
 run ingest --db x.db;              expect "ingest without a file" 2 "which file?" "Try 'nightshift ingest --help'"
 run ingest --bogus one.jsonl;      expect "unknown option" 2 "unknown option '--bogus'" "--help"
-run ingest --db x.db nosuch.jsonl; expect "missing input file" 2 "nosuch.jsonl: No such file"
+rm -f x.db
+run ingest --db x.db nosuch.jsonl; expect "missing input file" 2 "nightshift ingest: nosuch.jsonl: No such file"
+check "a missing input file creates no database" test ! -e x.db
+mkdir -p adir
+run ingest --db x.db adir; expect "a directory as input" 2 "adir: is a directory"
+check "a directory as input creates no database" test ! -e x.db
 run frobnicate;                    expect "unknown command" 2 "unknown command 'frobnicate'"
 run status --db nosuch.db;         expect "status on a missing database" 2 "nosuch.db: no such database"
 check "status did not create it" test ! -e nosuch.db
