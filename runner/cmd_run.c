@@ -748,11 +748,18 @@ int cmd_run(int argc, char **argv)
 	if (parked)
 		why_parked(&rc);
 	if (atomic_load(&rc.budget_hit))
+		/* Requests are held at their worst case, so the cap can stop
+		 * a run that has spent little: say what did not fit. */
 		fprintf(stderr,
 			"nightshift run: --max-cost reached: $%.6f spent%s of "
-			"$%.6f; run again with a higher cap to continue\n",
+			"$%.6f, and the next request could cost up to $%.6f "
+			"(its prompt plus its max_tokens, or the model's "
+			"output limit for a job without one); run again with "
+			"a higher cap, or give the jobs max_tokens, to "
+			"continue\n",
 			(double)atomic_load(&rc.ledger_nusd) / 1e9,
-			o.cost_run ? " this run" : " in all", o.max_cost);
+			o.cost_run ? " this run" : " in all", o.max_cost,
+			(double)atomic_load(&rc.refused_nusd) / 1e9);
 	if (time_up)
 		fprintf(stderr, "nightshift run: stopped for the %s\n",
 			o.runtime_ms ? "--max-runtime" : "--deadline");

@@ -108,6 +108,8 @@ struct runctx {
 	long long budget_nusd;     /* 0 = no budget */
 	atomic_llong ledger_nusd;  /* spend counted against it */
 	atomic_llong reserved_nusd;
+	atomic_llong refused_nusd; /* worst case of the first request the
+				      budget could not take */
 	atomic_int budget_hit;
 
 	struct qrun *qr; /* the store's; workers only call qrun_result_dict */

@@ -630,7 +630,10 @@ static int reserve(struct worker *w, struct task *t, int64_t now_s)
 	       1;
 	held = atomic_fetch_add(&rc->reserved_nusd, need) + need;
 	if (atomic_load(&rc->ledger_nusd) + held > rc->budget_nusd) {
+		long long none = 0;
+
 		atomic_fetch_sub(&rc->reserved_nusd, need);
+		atomic_compare_exchange_strong(&rc->refused_nusd, &none, need);
 		atomic_store(&rc->budget_hit, 1);
 		atomic_store(&rc->stopping, 1);
 		return 0;

@@ -122,6 +122,12 @@ check "--max-cost: work left" test "$(q c.db 'SELECT count(*) > 0 FROM jobs WHER
 run run --db c.db --providers p.json --max-cost 1
 expect "--max-cost: a higher cap finishes the work" 0 "done"
 check "--max-cost: one result per job" test "$(q c.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "300|300"
+# a cap below one request's worst case stops before spending anything and
+# says so: the job has no max_tokens, so the model's output limit counts
+printf '{"custom_id":"nomax","body":{"model":"cheap","messages":[{"role":"user","content":"hi"}]}}\n' >nomax.jsonl
+run run --db nm.db --providers p.json --max-cost 0.000001 nomax.jsonl
+expect "--max-cost below one request: exit 4 naming the worst case" 4 "\$0.000000 spent in all of \$0.000001, and the next request could cost up to" "give the jobs max_tokens"
+check "--max-cost below one request: nothing sent" test "$(q nm.db 'SELECT count(*) FROM attempts')" = 0
 
 # --- --max-runtime: exit 4 with work left; the next run finishes
 kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
