@@ -45,6 +45,8 @@ struct task {
 	enum task_kind kind;
 	int prov, model;   /* the candidate used (indexes into config) */
 	int probe;         /* admitted as its breaker's half-open probe */
+	int resent;        /* sent again by libcurl after a dead connection
+			      (see worker.c, struct xfer) */
 	long long reserved_nusd; /* budget held while in flight */
 	double cost_ref_usd;     /* the same usage on the dearest candidate */
 	int64_t wait_until_ms;   /* pending: not admitted before then */

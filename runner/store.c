@@ -80,6 +80,28 @@ static void last_error(const struct task *t, char *out, size_t cap)
 }
 
 /* apply: the ledger row and the fate of one returned task. */
+/* resent_rows: the sends libcurl made again by itself after a connection
+ * died before the reply: the provider may have read them, so each is a
+ * ledger row (no reply: class connection) and an attempt of the job. */
+static int resent_rows(struct store *s, const struct task *t)
+{
+	const struct prov *p = &s->rc->cfg->provs[t->prov];
+	struct qrun_attempt a = {.job_id = t->job.id,
+				 .provider = p->name,
+				 .model = p->models[t->model].name,
+				 .sent_at_ms = t->sent_at_ms,
+				 .error_class = "connection",
+				 .action = "retry"};
+	int rc;
+
+	for (int i = 0; i < t->resent; i++) {
+		if ((rc = qrun_attempt(s->qr, &a)))
+			return rc;
+		atomic_fetch_add(&s->rc->n_requests, 1);
+	}
+	return 0;
+}
+
 static int apply(struct store *s, struct task *t)
 {
 	struct runctx *rc = s->rc;
@@ -118,11 +140,12 @@ static int apply(struct store *s, struct task *t)
 					 .latency_ms = t->latency_ms,
 					 .action = "retry"};
 
-		if ((rc_ = qrun_attempt(s->qr, &a)))
+		if ((rc_ = resent_rows(s, t)) ||
+		    (rc_ = qrun_attempt(s->qr, &a)))
 			return rc_;
 		atomic_fetch_add(&rc->n_requests, 1);
 		f.verb = QRUN_RETRY;
-		f.attempts_add = 1;
+		f.attempts_add = 1 + t->resent;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts + 1;
 		f.cand_exhausted = t->job.cand_exhausted;
@@ -162,7 +185,8 @@ static int apply(struct store *s, struct task *t)
 			   : t->act.verb == POLICY_FAILOVER ? "failover"
 			   : t->act.disable_provider	    ? "park"
 							    : "dead";
-		if ((rc_ = qrun_attempt(s->qr, &a)))
+		if ((rc_ = resent_rows(s, t)) ||
+		    (rc_ = qrun_attempt(s->qr, &a)))
 			return rc_;
 		atomic_fetch_add(&rc->n_requests, 1);
 		add_spend(rc, t->cost_usd);
@@ -170,7 +194,7 @@ static int apply(struct store *s, struct task *t)
 		f.model = a.model;
 		f.add_usd = a.cost_usd;
 	}
-	f.attempts_add = 1;
+	f.attempts_add = 1 + t->resent;
 	if (t->act.verb != POLICY_DONE) /* a done job has no last error */
 		last_error(t, last, sizeof(last));
 	switch (t->act.verb) {

@@ -59,6 +59,10 @@ struct xfer {
 	struct buf body, head;
 	unsigned resp_flags;
 	int64_t t0_ms; /* monotonic start */
+	/* Sends of this request (see on_prereq): libcurl sends a request
+	 * again, unasked, when a reused connection dies before any reply;
+	 * the provider may have read each, so each is counted. */
+	int sends;
 	char errbuf[CURL_ERROR_SIZE];
 	struct xfer *next;  /* free list */
 	struct xfer *aprev, *anext; /* active list */
@@ -221,6 +225,23 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg,
 	if (!mark)
 		curl_multi_assign(w->multi, s, w);
 	return 0;
+}
+
+/* on_prereq: curl is about to send x's request on a connection, new or
+ * reused: once, or again after a reused connection died unanswered (a
+ * retry curl makes by itself, possibly within one call, so socket events
+ * cannot be relied on to show it). */
+static int on_prereq(void *arg, char *ip, char *local_ip, int port,
+		     int local_port)
+{
+	struct xfer *x = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	x->sends++;
+	return CURL_PREREQFUNC_OK;
 }
 
 /* on_timer: when curl next wants CURL_SOCKET_TIMEOUT (-1: never). */
@@ -672,6 +693,8 @@ static struct xfer *xfer_get(struct worker *w)
 		curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 		curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
 		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 		curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -682,6 +705,7 @@ static struct xfer *xfer_get(struct worker *w)
 	}
 	x->body.len = x->head.len = 0;
 	x->body.over = x->head.over = 0;
+	x->sends = 0;
 	return x;
 }
 
@@ -992,6 +1016,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 	p = &c->provs[t->prov];
 	unlink_active(w, x);
 	t->latency_ms = mono_ms() - x->t0_ms;
+	t->resent = x->sends > 1 ? x->sends - 1 : 0;
 	outcome_init(&t->out);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (msg->data.result == CURLE_OK && p->dialect == PROV_ANTHROPIC)
@@ -1061,6 +1086,7 @@ static void abort_active(struct worker *w)
 		sched_cancel(w->rc->sched, t->prov, t->probe);
 		unreserve(w->rc, t);
 		t->latency_ms = mono_ms() - x->t0_ms;
+		t->resent = x->sends > 1 ? x->sends - 1 : 0;
 		finish(w, t, TASK_ABORTED);
 		xfer_put(w, x);
 	}

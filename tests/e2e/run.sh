@@ -67,6 +67,20 @@ for kind in 500 502 503 reset truncated badjson error200 emptychoices; do
   stop_mock; rm -f mock.log
 done
 
+# --- resets on reused connections: libcurl sends such a request again by
+# itself, at once; the provider may have read each, so the ledger must hold
+# every request the mock saw, each counted on its job
+start_mock --fault reset=0.15
+providers_file p.json
+jobs_file jobs.jsonl 200
+run run --db rr.db --providers p.json jobs.jsonl
+expect "resets at random: every job done" 0 "200/200 done"
+check "resets at random: some were served" test "$(grep -c '"kind":"reset"' mock.log)" -gt 5
+check "resets at random: the ledger holds every request the mock saw" test "$(q rr.db 'SELECT count(*) FROM attempts')" = "$(grep -c . mock.log)"
+check "resets at random: as many reset rows as resets" test "$(q rr.db "SELECT count(*) FROM attempts WHERE error_class = 'connection'")" = "$(grep -c '"kind":"reset"' mock.log)"
+check "resets at random: each counted on its job" test "$(q rr.db 'SELECT sum(attempts) FROM jobs')" = "$(grep -c . mock.log)"
+stop_mock; rm -f mock.log
+
 # --- hangs: the client's timeout fires and the retry succeeds
 start_mock --fail-first 1=hang --hang-ms 8000
 providers_file p.json 1
