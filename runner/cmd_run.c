@@ -731,11 +731,14 @@ int cmd_run(int argc, char **argv)
 	if (rc.fatal) {
 		fprintf(stderr,
 			"nightshift run: %s while %s; what was committed is "
-			"kept and the database is intact; run again to "
+			"kept and the database is intact; %srun again to "
 			"resume\n",
 			rc.fatal == QUEUE_EFULL ? "disk full"
 						: queue_errmsg(q),
-			rc.fatal_msg);
+			rc.fatal_msg,
+			rc.fatal == QUEUE_EFULL
+				? "free some space on its disk, then "
+				: "");
 		exit_code = EXIT_RUNTIME;
 		goto out_curl;
 	}

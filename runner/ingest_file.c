@@ -16,6 +16,7 @@
 
 #include "queue/ingest.h"
 #include "queue/queue.h"
+#include "queue/stats.h"
 #include "runner/cli.h"
 #include "runner/ingest_pipe.h"
 #include "runner/jobline.h"
@@ -182,12 +183,20 @@ int ingest_path(struct queue *q, const char *path,
 	}
 	rc = n->rejected ? EXIT_PARTIAL : EXIT_OK;
 out:
-	if (rc == EXIT_RUNTIME && n->added && !o->strict)
-		fprintf(stderr,
-			"nightshift: %s: jobs committed before the failure stay "
-			"queued; ingesting the file again adds the rest\n",
-			s.name);
 	ingest_abort(&in);
+	if (rc == EXIT_RUNTIME && n->added && !o->strict) {
+		/* Batches are committed as they fill: say how many jobs the
+		 * queue holds now, not how many were read. */
+		struct queue_stats st;
+
+		if (queue_stats(q, &st) == QUEUE_OK)
+			fprintf(stderr,
+				"nightshift: %s: the queue holds %lld jobs, "
+				"this file's batches committed before the "
+				"failure among them; ingesting the file again "
+				"adds the rest\n",
+				s.name, (long long)st.total);
+	}
 	ingest_pipe_free(&p);
 	if (fd > 0)
 		close(fd);

@@ -506,7 +506,7 @@ static void *store_main(void *arg)
 			last_renew = now;
 		}
 		if ((code = qrun_commit(s->qr))) {
-			fail(s, code, "committing results");
+			fail(s, code, "committing (results, ledger, claims)");
 			goto out_drop;
 		}
 		while (done) {
