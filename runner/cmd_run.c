@@ -39,7 +39,7 @@ static const char USAGE[] =
 	"                      [--workers N] [--max-inflight N]\n"
 	"                      [--max-cost USD [--max-cost-run]]\n"
 	"                      [--deadline HH:MM | --max-runtime DUR] [--grace DUR]\n"
-	"                      [FILE.jsonl]\n"
+	"                      [--strict] [--progress | --no-progress] [FILE.jsonl]\n"
 	"\n"
 	"Send every queued job to its provider, retrying and backing off as\n"
 	"providers throttle or fail, and store each result once. With a\n"
@@ -190,17 +190,20 @@ static void progress(struct runctx *rc, int64_t t0, int tty, int final)
 	long long fin = done + dead;
 	double secs = (double)(mono_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)fin / secs : 0;
-	long long left = rc->total_at_start - fin;
+	/* Jobs ingested while the run goes are claimed too: the total
+	 * grows with them rather than being passed. */
+	long long total = rc->total_at_start > fin ? rc->total_at_start : fin;
+	long long left = total - fin;
 	char eta[32];
 
 	fmt_eta(eta, sizeof(eta), rate > 0 ? (double)left / rate : -1);
 	fprintf(stderr,
 		"%s%lld/%lld done, %lld dead, %.1f jobs/s, ETA %s, "
 		"%lld requests, %lld retries, $%.6f%s",
-		tty ? "\r\033[K" : "nightshift run: ", done, rc->total_at_start,
+		tty ? "\r\033[K" : "nightshift run: ", done, total,
 		dead, rate, eta, atomic_load(&rc->n_requests),
 		atomic_load(&rc->n_retries),
-		(double)atomic_load(&rc->spend_nusd) / 1e9,
+		(double)atomic_load(&rc->spend_pusd) / 1e12,
 		tty && !final ? "" : "\n");
 }
 

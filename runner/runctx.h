@@ -98,7 +98,9 @@ struct runctx {
 
 	/* progress, written by the store */
 	atomic_llong n_done, n_dead, n_requests, n_retries, n_parked;
-	atomic_llong spend_nusd; /* spend this run, nano-dollars */
+	atomic_llong spend_pusd; /* spend this run, pico-dollars: the sum of
+				    rounded nano-dollars drifted from the
+				    ledger's in the sixth decimal */
 	long long total_at_start;
 
 	/* estimates, calibrated as the run goes */

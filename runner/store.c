@@ -62,7 +62,7 @@ static void wake_workers(struct runctx *rc)
 
 static void add_spend(struct runctx *rc, double usd)
 {
-	atomic_fetch_add(&rc->spend_nusd, (long long)(usd * 1e9 + 0.5));
+	atomic_fetch_add(&rc->spend_pusd, (long long)(usd * 1e12 + 0.5));
 }
 
 /* last_error: what the job's row keeps of a failed request. */
