@@ -458,16 +458,14 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 		return done(r, S_RELEASE, "releasing a job");
 	case QRUN_DONE:
 	case QRUN_DEAD: {
-		int own = f->claimed, rc;
+		int own, rc;
 
-		if (own) {
-			bind_finish(r->st[S_FINISH_OWN], f, now);
-			sqlite3_bind_text(r->st[S_FINISH_OWN], 6, r->owner, -1,
-					  SQLITE_STATIC);
-			if ((rc = done(r, S_FINISH_OWN, "finishing a job")))
-				return rc;
-			own = sqlite3_changes(r->q->db) == 1;
-		}
+		bind_finish(r->st[S_FINISH_OWN], f, now);
+		sqlite3_bind_text(r->st[S_FINISH_OWN], 6, r->owner, -1,
+				  SQLITE_STATIC);
+		if ((rc = done(r, S_FINISH_OWN, "finishing a job")))
+			return rc;
+		own = sqlite3_changes(r->q->db) == 1;
 		if (!own) {
 			/* A lapsed lease: another run may have sent requests
 			 * for the job since; the row and ledger say what. */

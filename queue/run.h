@@ -95,11 +95,10 @@ struct qrun_fate {
 	int64_t latency_ms;
 	double cost_ref_usd; /* DONE: the same usage on the dearest
 				candidate of the job (0 = unknown) */
-	/* DONE / DEAD, when claimed is set: the job's attempts and
-	 * spent_usd as claimed, and what the attempts_add requests cost.
-	 * While the lease holds they make the result's attempts and cost;
-	 * otherwise (or unset) both are read back from the row and ledger. */
-	int claimed;
+	/* DONE / DEAD: the job's attempts and spent_usd as claimed, and
+	 * what the attempts_add requests cost. While the lease holds they
+	 * make the result's attempts and cost; once it has lapsed both are
+	 * read back from the row and the ledger. */
 	int claimed_attempts;
 	double claimed_usd, add_usd;
 };

@@ -86,7 +86,14 @@ static const char *key_state(const struct prov *p)
 {
 	if (!p->api_key_env)
 		return "none";
-	return config_key_set(p) ? "set" : "unset";
+	switch (config_key_state(p)) {
+	case 1:
+		return "set";
+	case -1:
+		return "invalid";
+	default:
+		return "unset";
+	}
 }
 
 static void print_quirks(const struct prov_quirks *q)
@@ -163,7 +170,11 @@ static void print_text(const struct config *c, const char *prices,
 		printf("  url        %s\n", p->base_url);
 		if (p->api_key_env)
 			printf("  key        %s: %s\n", p->api_key_env,
-			       strcmp(ks, "set") == 0 ? "SET" : "not set");
+			       strcmp(ks, "set") == 0 ? "SET"
+			       : strcmp(ks, "invalid") == 0
+				       ? "INVALID (holds a control character; "
+					 "run refuses it)"
+				       : "not set");
 		else
 			printf("  key        none needed\n");
 		printf("  limits     max_inflight %d, rpm %d, tpm %lld "

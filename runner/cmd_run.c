@@ -364,30 +364,6 @@ static int parse(int argc, char **argv, struct opts *o)
 
 /* usable_providers: how many providers have their key (or need none);
  * says once which are skipped for want of a key. */
-/* key_copy: an API key as set, without the spaces or tabs around it
- * (they would be sent as part of it). */
-static char *key_copy(const char *k)
-{
-	size_t n;
-
-	while (*k == ' ' || *k == '\t')
-		k++;
-	n = strlen(k);
-	while (n > 0 && (k[n - 1] == ' ' || k[n - 1] == '\t'))
-		n--;
-	return xstrndup(k, n);
-}
-
-/* key_ok: no control characters: a CR or LF in a key would end its
- * header line and start another with the rest. */
-static int key_ok(const char *k)
-{
-	for (; *k; k++)
-		if ((unsigned char)*k < 0x20 || *k == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int usable_providers(const struct config *cfg, char **keys)
 {
 	int n = 0, skipped = 0;
@@ -544,24 +520,19 @@ int cmd_run(int argc, char **argv)
 	rc.prov_disabled = xcalloc(cfg->nprovs, sizeof(*rc.prov_disabled));
 	rc.disabled_logged = xcalloc(cfg->nprovs, sizeof(*rc.disabled_logged));
 	for (size_t i = 0; i < cfg->nprovs; i++) {
-		const char *env = cfg->provs[i].api_key_env;
-		const char *k = env ? getenv(env) : "";
+		int bad;
 
-		rc.keys[i] = k ? key_copy(k) : NULL;
-		if (rc.keys[i] && env && !*rc.keys[i]) { /* unset */
-			free(rc.keys[i]);
-			rc.keys[i] = NULL;
-		}
+		rc.keys[i] = config_key(&cfg->provs[i], &bad);
 		atomic_init(&rc.prov_disabled[i], 0);
 		rc.max_inflight += cfg->provs[i].max_inflight;
-		if (rc.keys[i] && !key_ok(rc.keys[i])) {
+		if (bad) {
 			/* never the key itself: it may be half right */
 			fprintf(stderr,
 				"nightshift run: %s: the key holds a control "
 				"character (a line break or a CR from a "
 				"Windows file?); it would break the request's "
 				"headers. Set it to the key alone\n",
-				env);
+				cfg->provs[i].api_key_env);
 			exit_code = EXIT_USAGE;
 			goto out;
 		}

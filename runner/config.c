@@ -13,6 +13,7 @@
  * The cJSON tree is copied into plain structs (struct config) and deleted
  * before returning, so readers need no cJSON and a loaded config is
  * immutable. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "runner/config.h"
 
 #include <ctype.h>
@@ -1164,14 +1165,39 @@ void config_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
 	}
 }
 
-int config_key_set(const struct prov *p)
+char *config_key(const struct prov *p, int *bad)
 {
-	const char *v;
+	const char *k = p->api_key_env ? getenv(p->api_key_env) : "";
+	size_t n;
 
-	if (!p->api_key_env)
-		return 1;
-	v = getenv(p->api_key_env);
-	return v && *v;
+	if (bad)
+		*bad = 0;
+	if (!k)
+		return NULL;
+	/* Spaces around a key would be sent as part of it. */
+	while (*k == ' ' || *k == '\t')
+		k++;
+	n = strlen(k);
+	while (n > 0 && (k[n - 1] == ' ' || k[n - 1] == '\t'))
+		n--;
+	if (n == 0 && p->api_key_env)
+		return NULL;
+	for (size_t i = 0; bad && i < n; i++)
+		if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f)
+			*bad = 1;
+	return xstrndup(k, n);
+}
+
+int config_key_state(const struct prov *p)
+{
+	int bad;
+	char *k = config_key(p, &bad);
+
+	if (!k)
+		return 0;
+	explicit_bzero(k, strlen(k));
+	free(k);
+	return bad ? -1 : 1;
 }
 
 const char *config_dialect_name(enum prov_dialect d)

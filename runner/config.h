@@ -149,11 +149,16 @@ size_t config_candidates(const struct config *c, const char *body_model,
 void config_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
 		  double *out_per_mtok);
 
-/* config_key_set: 1 if the provider's key variable is set and non-empty, or
- * the provider needs no key; else 0. Reads the environment (getenv): call
- * it while nothing modifies the environment. The key itself is never
- * returned. */
-int config_key_set(const struct prov *p);
+/* config_key: the provider's API key from its variable, without the spaces
+ * or tabs around it (new: wipe it with explicit_bzero before free); ""
+ * when the provider needs none; NULL when the variable is unset or blank.
+ * *bad (may be NULL) is set when the key holds a control character: a CR
+ * or LF would end the header line it is sent in and start another. Reads
+ * the environment: call it while nothing modifies the environment. */
+char *config_key(const struct prov *p, int *bad);
+/* config_key_state: 1 if config_key gives a usable key (or none is
+ * needed), -1 if the key holds a control character, 0 if it is unset. */
+int config_key_state(const struct prov *p);
 
 /* config_dialect_name: "openai" or "anthropic" (static string). */
 const char *config_dialect_name(enum prov_dialect d);

@@ -79,21 +79,32 @@ static void last_error(const struct task *t, char *out, size_t cap)
 			 msg);
 }
 
-/* apply: the ledger row and the fate of one returned task. */
+/* ledger_row: the ledger row of a request task t sent, before its reply
+ * (status, usage, cost) is filled in. */
+static struct qrun_attempt ledger_row(const struct runctx *rc,
+				      const struct task *t, const char *cls,
+				      const char *action)
+{
+	const struct prov *p = &rc->cfg->provs[t->prov];
+
+	return (struct qrun_attempt){.job_id = t->job.id,
+				     .provider = p->name,
+				     .model = p->models[t->model].name,
+				     .sent_at_ms = t->sent_at_ms,
+				     .error_class = cls,
+				     .latency_ms = t->latency_ms,
+				     .action = action};
+}
+
 /* resent_rows: the sends libcurl made again by itself after a connection
  * died before the reply: the provider may have read them, so each is a
  * ledger row (no reply: class connection) and an attempt of the job. */
 static int resent_rows(struct store *s, const struct task *t)
 {
-	const struct prov *p = &s->rc->cfg->provs[t->prov];
-	struct qrun_attempt a = {.job_id = t->job.id,
-				 .provider = p->name,
-				 .model = p->models[t->model].name,
-				 .sent_at_ms = t->sent_at_ms,
-				 .error_class = "connection",
-				 .action = "retry"};
+	struct qrun_attempt a = ledger_row(s->rc, t, "connection", "retry");
 	int rc;
 
+	a.latency_ms = 0; /* unknown: only the last send is timed */
 	for (int i = 0; i < t->resent; i++) {
 		if ((rc = qrun_attempt(s->qr, &a)))
 			return rc;
@@ -102,12 +113,11 @@ static int resent_rows(struct store *s, const struct task *t)
 	return 0;
 }
 
+/* apply: the ledger row and the fate of one returned task. */
 static int apply(struct store *s, struct task *t)
 {
 	struct runctx *rc = s->rc;
-	const struct config *c = rc->cfg;
 	struct qrun_fate f = {.job_id = t->job.id,
-			      .claimed = 1,
 			      .claimed_attempts = t->job.attempts,
 			      .claimed_usd = t->job.spent_usd};
 	char last[400];
@@ -131,14 +141,7 @@ static int apply(struct store *s, struct task *t)
 		/* The provider may have read it and may bill it: a request
 		 * like any other in the ledger (no reply, so no usage), and
 		 * the job goes back counting it. */
-		const struct prov *p = &c->provs[t->prov];
-		struct qrun_attempt a = {.job_id = t->job.id,
-					 .provider = p->name,
-					 .model = p->models[t->model].name,
-					 .sent_at_ms = t->sent_at_ms,
-					 .error_class = "aborted",
-					 .latency_ms = t->latency_ms,
-					 .action = "retry"};
+		struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
 
 		if ((rc_ = resent_rows(s, t)) ||
 		    (rc_ = qrun_attempt(s->qr, &a)))
@@ -162,29 +165,22 @@ static int apply(struct store *s, struct task *t)
 		return qrun_fate(s->qr, &f);
 	}
 	{
-		const struct prov *p = &c->provs[t->prov];
 		const struct outcome_usage *u = &t->out.usage;
-		struct qrun_attempt a = {
-			.job_id = t->job.id,
-			.provider = p->name,
-			.model = p->models[t->model].name,
-			.sent_at_ms = t->sent_at_ms,
-			.http_status = t->out.http_status,
-			.error_class = outcome_class_name(t->out.cls),
-			.latency_ms = t->latency_ms,
-			.tok_in = u->in,
-			.tok_cached = u->in_cached,
-			.tok_cache_write = u->cache_write,
-			.tok_out = u->out,
-			.tok_reasoning = u->out_reasoning,
-			.cost_usd = t->cost_usd,
-		};
+		struct qrun_attempt a = ledger_row(
+			rc, t, outcome_class_name(t->out.cls),
+			t->act.verb == POLICY_DONE	    ? "done"
+			: t->act.verb == POLICY_RETRY	    ? "retry"
+			: t->act.verb == POLICY_FAILOVER ? "failover"
+			: t->act.disable_provider	    ? "park"
+							    : "dead");
 
-		a.action = t->act.verb == POLICY_DONE	    ? "done"
-			   : t->act.verb == POLICY_RETRY    ? "retry"
-			   : t->act.verb == POLICY_FAILOVER ? "failover"
-			   : t->act.disable_provider	    ? "park"
-							    : "dead";
+		a.http_status = t->out.http_status;
+		a.tok_in = u->in;
+		a.tok_cached = u->in_cached;
+		a.tok_cache_write = u->cache_write;
+		a.tok_out = u->out;
+		a.tok_reasoning = u->out_reasoning;
+		a.cost_usd = t->cost_usd;
 		if ((rc_ = resent_rows(s, t)) ||
 		    (rc_ = qrun_attempt(s->qr, &a)))
 			return rc_;

@@ -980,6 +980,14 @@ static void learn(struct runctx *rc, const struct task *t)
 	atomic_fetch_add(&k->n, 1);
 }
 
+/* sent: what the transfer says of t's request once it is over, answered
+ * or given up: how long it took, how often curl sent it again. */
+static void sent(const struct xfer *x, struct task *t)
+{
+	t->latency_ms = mono_ms() - x->t0_ms;
+	t->resent = x->sends > 1 ? x->sends - 1 : 0;
+}
+
 /* compress: the reply as the store will keep it, made here so that the
  * one store thread does not spend its time in zstd. Until the results'
  * dictionary exists the store gets the plain body (its sample). */
@@ -1015,8 +1023,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 	t = x->t;
 	p = &c->provs[t->prov];
 	unlink_active(w, x);
-	t->latency_ms = mono_ms() - x->t0_ms;
-	t->resent = x->sends > 1 ? x->sends - 1 : 0;
+	sent(x, t);
 	outcome_init(&t->out);
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (msg->data.result == CURLE_OK && p->dialect == PROV_ANTHROPIC)
@@ -1085,8 +1092,7 @@ static void abort_active(struct worker *w)
 		unlink_active(w, x);
 		sched_cancel(w->rc->sched, t->prov, t->probe);
 		unreserve(w->rc, t);
-		t->latency_ms = mono_ms() - x->t0_ms;
-		t->resent = x->sends > 1 ? x->sends - 1 : 0;
+		sent(x, t);
 		finish(w, t, TASK_ABORTED);
 		xfer_put(w, x);
 	}

@@ -84,6 +84,17 @@ runenv DASHSCOPE_API_KEY=$FAKE_KEY providers --json
 report "key set shows \"set\" in JSON" \
 	"$(has out '"key":[[:space:]]*"set"'; echo $?)"
 report "key value never printed (json)" "$(lacks_key; echo $?)"
+# a key with a line break cannot be sent: shown as INVALID, never its value
+runenv DASHSCOPE_API_KEY="$FAKE_KEY$(printf '\r')" providers
+report "key with a control character shows INVALID" \
+	"$([ $rc -eq 0 ] && has out 'DASHSCOPE_API_KEY: INVALID'; echo $?)"
+report "key value never printed (invalid key)" "$(lacks_key; echo $?)"
+runenv DASHSCOPE_API_KEY="$FAKE_KEY$(printf '\r')" providers --json
+report "key with a control character shows \"invalid\" in JSON" \
+	"$(has out '"key":[[:space:]]*"invalid"'; echo $?)"
+runenv DASHSCOPE_API_KEY="   " providers
+report "a key of spaces shows not set" \
+	"$(has out 'DASHSCOPE_API_KEY: not set'; echo $?)"
 
 # --providers FILE
 run providers --providers "$tmp/good.json"

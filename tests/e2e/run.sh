@@ -123,6 +123,24 @@ expect "with the right key the same jobs run" 0 "10/10 done"
 check "wrong key: never in the mock's log or our output" sh -c "! grep -q '$MOCK_KEY_ENV' mock.log && ! cat '$T/out' '$T/err' | grep -q '$MOCK_KEY_ENV'"
 stop_mock; rm -f mock.log
 
+# --- a provider shut off after refusing the key: jobs not yet sent are
+# parked, and their last error names it (one request in flight at a time,
+# so most jobs are still unsent when the 401 comes)
+start_mock --key right-key
+sed 's/"max_inflight": 64/"max_inflight": 1/' >p1.json <<JSON
+$(providers_file /dev/stdout)
+JSON
+jobs_file jobs.jsonl 5
+run run --db off.db --providers p1.json jobs.jsonl
+expect "refused key, one in flight: exit 4" 4 "provider mock refused this account"
+check "refused key: the unsent jobs' last error names the provider shut off" test "$(q off.db "SELECT count(*) FROM jobs WHERE last_error = 'no usable provider this run; shut off after refusing the account (key or credit): mock'")" -ge 3
+stop_mock; rm -f mock.log
+
+# --- run FILE with a missing file: refused before any database is made
+run run --db nofile.db --providers p.json nosuch.jsonl
+expect "run with a missing job file: exit 2" 2 "nightshift run: nosuch.jsonl: No such file"
+check "run with a missing job file: no database made" test ! -e nofile.db
+
 # --- a key with a line break would end its header line and start another:
 # refused, naming the variable, never the key; spaces around a key dropped
 start_mock --key right-key

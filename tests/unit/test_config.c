@@ -503,22 +503,40 @@ static void offpeak_prices(void **state)
 static void key_set(void **state)
 {
 	struct config *c = NULL;
-	char err[256];
+	char err[256], *k;
+	int bad = -1;
 
 	(void)state;
 	assert_int_equal(config_parse(cand_json, strlen(cand_json), "c", &c,
 				      err, sizeof(err)),
 			 0);
 	unsetenv("A_KEY");
-	assert_int_equal(config_key_set(&c->provs[0]), 0);
+	assert_int_equal(config_key_state(&c->provs[0]), 0);
 	setenv("A_KEY", "", 1);
-	assert_int_equal(config_key_set(&c->provs[0]), 0);
+	assert_int_equal(config_key_state(&c->provs[0]), 0);
+	setenv("A_KEY", " \t ", 1); /* blank is unset */
+	assert_int_equal(config_key_state(&c->provs[0]), 0);
 	setenv("A_KEY", "sk-test-123", 1);
-	assert_int_equal(config_key_set(&c->provs[0]), 1);
+	assert_int_equal(config_key_state(&c->provs[0]), 1);
+	/* spaces around the key are not sent */
+	setenv("A_KEY", "  sk-test-123\t", 1);
+	k = config_key(&c->provs[0], &bad);
+	assert_string_equal(k, "sk-test-123");
+	assert_int_equal(bad, 0);
+	free(k);
+	/* a CR LF would start another header line */
+	setenv("A_KEY", "sk-test\r\nX-Injected: 1", 1);
+	assert_int_equal(config_key_state(&c->provs[0]), -1);
+	k = config_key(&c->provs[0], &bad);
+	assert_int_equal(bad, 1);
+	free(k);
 	unsetenv("A_KEY");
 	free(c->provs[1].api_key_env);
 	c->provs[1].api_key_env = NULL; /* keyless server */
-	assert_int_equal(config_key_set(&c->provs[1]), 1);
+	assert_int_equal(config_key_state(&c->provs[1]), 1);
+	k = config_key(&c->provs[1], NULL);
+	assert_string_equal(k, "");
+	free(k);
 	config_free(&c);
 }
 

@@ -127,6 +127,30 @@ static struct ingest_job job(const char *id, const char *body)
 				   .est_input_tokens = 10};
 }
 
+/* queued: the queue at path, created, with jobs id0..id(n-1) (or the n
+ * ids given) of one small body. */
+static struct queue *queued(const char *path, const char *const *ids,
+			    int n)
+{
+	struct queue *q;
+	struct ingest *in;
+	enum ingest_verdict v;
+	char id[16];
+
+	assert_int_equal(queue_open(path, QUEUE_OPEN_CREATE, &q, NULL, 0),
+			 QUEUE_OK);
+	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
+	for (int i = 0; i < n; i++) {
+		struct ingest_job j;
+
+		snprintf(id, sizeof(id), "j%d", i);
+		j = job(ids ? ids[i] : id, "{\"model\":\"m\"}");
+		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
+	}
+	assert_int_equal(ingest_commit(&in), QUEUE_OK);
+	return q;
+}
+
 static void open_creates_private_file_at_current_version(void **state)
 {
 	struct fx *f = *state;
@@ -738,24 +762,10 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 static void dead_jobs_are_counted_from_their_index(void **state)
 {
 	struct fx *f = *state;
-	struct queue *q;
-	struct ingest *in;
+	struct queue *q = queued(f->path, NULL, 10);
 	struct qrun *r;
-	enum ingest_verdict v;
 	long long dead = -1;
-	char id[16];
 
-	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &q, NULL, 0),
-			 QUEUE_OK);
-	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
-	for (int i = 0; i < 10; i++) {
-		struct ingest_job j;
-
-		snprintf(id, sizeof(id), "j%d", i);
-		j = job(id, "{\"model\":\"m\"}");
-		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
-	}
-	assert_int_equal(ingest_commit(&in), QUEUE_OK);
 	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
 	assert_int_equal(qrun_dead(r, &dead), QUEUE_OK);
 	assert_int_equal(dead, 0);
@@ -864,7 +874,6 @@ static void ended(struct qrun *r, const struct qrun_job *j,
 			      .body = "{\"ok\":1}",
 			      .body_len = 8,
 			      .error_code = verb == QRUN_DEAD ? "x" : NULL,
-			      .claimed = 1,
 			      .claimed_attempts = j->attempts,
 			      .claimed_usd = j->spent_usd,
 			      .add_usd = usd};
@@ -887,25 +896,13 @@ static const struct qrun_job *named(const struct qrun_job *jobs, int n,
  * after our lease lapsed (then the row and ledger are read back). */
 static void result_cost_counts_every_request(void **state)
 {
+	static const char *const ids[] = {"a", "b", "c"};
 	struct fx *f = *state;
-	struct queue *q;
-	struct ingest *in;
+	struct queue *q = queued(f->path, ids, 3);
 	struct qrun *r1, *r2;
 	struct qrun_job one[4], two[4];
-	enum ingest_verdict v;
 	int n1 = -1, n2 = -1;
 	int64_t requeued = 0;
-	const char *ids[] = {"a", "b", "c"};
-
-	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &q, NULL, 0),
-			 QUEUE_OK);
-	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
-	for (int i = 0; i < 3; i++) {
-		struct ingest_job j = job(ids[i], "{\"model\":\"m\"}");
-
-		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
-	}
-	assert_int_equal(ingest_commit(&in), QUEUE_OK);
 
 	/* Run 1: a dies, b is retried, c is still in flight. */
 	assert_int_equal(qrun_open(q, "host:1:one", &r1), QUEUE_OK);
