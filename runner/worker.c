@@ -82,8 +82,13 @@ struct worker {
 	int npend;
 	struct xfer *free_xfers;
 	uint64_t rng;
-	/* per provider, built once: URL, headers, quirks for the dialect */
+	/* per provider, built once: URL, headers, quirks for the dialect.
+	 * The URL is also kept parsed: handed a CURLU, libcurl copies it
+	 * instead of parsing the string again for every request (11k
+	 * instructions a job, 5% of the run loop's). NULL if the parse
+	 * failed, and then the string is used, failing as it would. */
 	char **urls;
+	CURLU **curlu;
 	struct curl_slist **hdrs;
 	struct dialect_openai_quirks *quirks;
 	struct task *done_head, *done_tail;
@@ -309,6 +314,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
 	w->codec = blob_codec_new();
 	w->urls = xcalloc(c->nprovs, sizeof(*w->urls));
+	w->curlu = xcalloc(c->nprovs, sizeof(*w->curlu));
 	w->quirks = xcalloc(c->nprovs, sizeof(*w->quirks));
 	w->hdrs = xcalloc(c->nprovs, sizeof(*w->hdrs));
 	for (size_t i = 0; i < c->nprovs; i++) {
@@ -320,6 +326,12 @@ struct worker *worker_new(struct runctx *rc, int index)
 
 		w->urls[i] = xmalloc(n);
 		snprintf(w->urls[i], n, "%s%s", p->base_url, path);
+		if (!(w->curlu[i] = curl_url()))
+			abort(); /* only fails on OOM; see xalloc.h */
+		if (curl_url_set(w->curlu[i], CURLUPART_URL, w->urls[i], 0)) {
+			curl_url_cleanup(w->curlu[i]);
+			w->curlu[i] = NULL;
+		}
 		w->hdrs[i] = headers_for(p, rc->keys[i]);
 		w->quirks[i].drop_params = p->quirks.drop_params;
 		w->quirks[i].ndrop = p->quirks.ndrop;
@@ -357,12 +369,14 @@ void worker_free(struct worker **wp)
 	}
 	for (size_t i = 0; i < c->nprovs; i++) {
 		free(w->urls[i]);
+		curl_url_cleanup(w->curlu[i]);
 		/* the list holds the key: wipe it before it goes */
 		for (struct curl_slist *h = w->hdrs[i]; h; h = h->next)
 			explicit_bzero(h->data, strlen(h->data));
 		curl_slist_free_all(w->hdrs[i]);
 	}
 	free(w->urls);
+	free(w->curlu);
 	free(w->hdrs);
 	blob_codec_free(&w->codec);
 	jsonidx_free(&w->idx);
@@ -785,7 +799,9 @@ static void start(struct worker *w, struct task *t)
 			    t->job.max_output_tokens * 10);
 	if (timeout_ms > (long)p->timeout_s * 4000)
 		timeout_ms = (long)p->timeout_s * 4000;
-	curl_easy_setopt(x->easy, CURLOPT_URL, w->urls[rc_->prov]);
+	curl_easy_setopt(x->easy, CURLOPT_CURLU, w->curlu[rc_->prov]);
+	if (!w->curlu[rc_->prov])
+		curl_easy_setopt(x->easy, CURLOPT_URL, w->urls[rc_->prov]);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->req);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)strlen(x->req));
