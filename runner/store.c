@@ -19,6 +19,7 @@
 #include "queue/run.h"
 #include "queue/xalloc.h"
 #include "runner/runctx.h"
+#include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
 #include "runner/worker.h"
 
@@ -432,15 +433,14 @@ static int ahead_floor(const struct runctx *rc)
  * so holds down the very rate it is sized from. */
 static void pace(struct store *s, int ndone, int64_t now)
 {
-	long long want;
+	struct ahead_limits lim = {.horizon_ms = AHEAD_MS,
+				   .floor = ahead_floor(s->rc),
+				   .cap = AHEAD_MAX};
 
 	s->rate_n += ndone;
 	if (now - s->rate_t0 < (s->windows < PACE_START ? 50 : 250))
 		return;
-	want = s->rate_n * AHEAD_MS / (now - s->rate_t0);
-	if (want > AHEAD_MAX)
-		want = AHEAD_MAX;
-	s->ahead = want < ahead_floor(s->rc) ? ahead_floor(s->rc) : (int)want;
+	s->ahead = ahead_next(s->ahead, s->rate_n, now - s->rate_t0, &lim);
 	s->rate_t0 = now;
 	s->rate_n = 0;
 	s->windows++;
