@@ -383,7 +383,10 @@ static int store_result(struct qrun *r, const struct qrun_fate *f, int own)
 	if (f->status_code)
 		sqlite3_bind_int(st, 4, f->status_code);
 	bind_text(st, 5, f->request_id);
-	if (f->zbody) {
+	/* A frame made without a dictionary that now exists is made again
+	 * with it: one turn's replies come back between the two. */
+	if (f->zbody && !(d && f->body && !blob_frame_dict_id(f->zbody,
+								f->zbody_len))) {
 		sqlite3_bind_blob(st, 6, f->zbody, (int)f->zbody_len,
 				  SQLITE_STATIC);
 	} else if (f->body) {
@@ -410,7 +413,7 @@ static int store_result(struct qrun *r, const struct qrun_fate *f, int own)
 	}
 	if ((rc = done(r, s, "storing a result")))
 		return rc;
-	if (f->zbody || !f->body || sqlite3_changes(r->q->db) != 1 ||
+	if (!f->body || sqlite3_changes(r->q->db) != 1 ||
 	    !sampler_add(&r->sample, f->body, f->body_len, f->job_id))
 		return QUEUE_OK;
 	rc = sampler_train(&r->sample, r->q, r->codec, "result",

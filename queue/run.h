@@ -88,7 +88,8 @@ struct qrun_fate {
 	const char *body; /* DONE: chat.completion JSON */
 	size_t body_len;
 	/* DONE: the body already compressed with qrun_result_dict (then
-	 * body may be NULL), or NULL */
+	 * body may be NULL), or without a dictionary while there is none
+	 * (then body must be given too: it is the sample), or NULL */
 	const void *zbody;
 	size_t zbody_len;
 	const char *error_code, *error_message; /* DEAD */
@@ -105,9 +106,10 @@ struct qrun_fate {
 
 /* qrun_result_dict: the dictionary results are compressed with, or NULL
  * while there is none yet (the first results are the sample it is trained
- * on, and must reach qrun_fate as plain bodies). Any thread may compress
- * with it (blob_compress, its own codec) and pass the frame as zbody, so
- * the store thread does not compress every reply itself. Thread-safe. */
+ * on, and must reach qrun_fate as plain bodies, with or without a frame
+ * made without a dictionary). Any thread may compress with it
+ * (blob_compress, its own codec) and pass the frame as zbody, so the
+ * store thread does not compress every reply itself. Thread-safe. */
 struct blob_dict;
 const struct blob_dict *qrun_result_dict(struct qrun *r);
 

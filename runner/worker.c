@@ -1006,19 +1006,24 @@ static void sent(const struct xfer *x, struct task *t)
 
 /* compress: the reply as the store will keep it, made here so that the
  * one store thread does not spend its time in zstd. Until the results'
- * dictionary exists the store gets the plain body (its sample). */
+ * dictionary exists the frame has none, and the plain body goes along:
+ * the store samples it, or compresses it again once the dictionary is
+ * there. (Those first frames were the store's work, 64k instructions
+ * each, while the run starts and the store is what holds it back.) */
 static void compress(struct worker *w, struct task *t)
 {
 	const struct blob_dict *d = qrun_result_dict(w->rc->qr);
 	const void *z;
 	size_t n;
 
-	if (!d || !t->out.body ||
+	if (!t->out.body ||
 	    blob_compress(w->codec, d, t->out.body, t->out.body_len, &z, &n))
 		return; /* the store compresses it, or reports it too big */
 	t->zbody = xmalloc(n);
 	memcpy(t->zbody, z, n);
 	t->zbody_len = n;
+	if (!d)
+		return;
 	free(t->out.body);
 	t->out.body = NULL;
 	t->out.body_len = 0;

@@ -96,15 +96,16 @@ static int plan_uses(const char *path, const char *sql, const char *index)
 	return found;
 }
 
-static long long frames_without_dict(const char *path)
+/* frames_without_dict: how many of the blobs sql selects name no
+ * dictionary (there must be some blobs). */
+static long long frames_without_dict_in(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	long long n = 0, rows = 0;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT request FROM jobs", -1,
-					    &st, NULL),
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
 			 SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		rows++;
@@ -116,6 +117,11 @@ static long long frames_without_dict(const char *path)
 	sqlite3_close(db);
 	assert_true(rows > 0);
 	return n;
+}
+
+static long long frames_without_dict(const char *path)
+{
+	return frames_without_dict_in(path, "SELECT request FROM jobs");
 }
 
 static struct ingest_job job(const char *id, const char *body)
@@ -987,6 +993,120 @@ static void result_cost_counts_every_request(void **state)
 	queue_close(&q);
 }
 
+/* reply: a chat.completion for job k, varied enough to train on. */
+static size_t reply(char *buf, size_t cap, int k)
+{
+	return (size_t)snprintf(
+		buf, cap,
+		"{\"id\":\"chatcmpl-%08x\",\"object\":\"chat.completion\","
+		"\"choices\":[{\"index\":0,\"message\":{\"role\":"
+		"\"assistant\",\"content\":\"Report %d of region %d: %s "
+		"fell in quarter %d.\"},\"finish_reason\":\"stop\"}],"
+		"\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d}}",
+		(unsigned)k * 2654435761u, k * 7919 % 10007, k % 13,
+		k % 3 ? "sales" : "hiring", k % 4, 100 + k % 57, 20 + k % 31);
+}
+
+/* Workers compress replies before the results' dictionary exists too,
+ * sending the plain body along: the store samples those bodies, trains
+ * the dictionary and rewrites the sample with it, and a frame still made
+ * without it after that (a worker that had not seen it yet) is made
+ * again. Every result ends up with the dictionary and decodes to its
+ * reply. */
+static void results_framed_before_the_dictionary_end_up_with_it(void **state)
+{
+	struct fx *f = *state;
+	int total = BLOB_TRAIN_ROWS + 300, done = 0, late = 0;
+	struct queue *q = queued(f->path, NULL, total);
+	struct blob_codec *c = blob_codec_new();
+	const struct blob_dict *d = NULL;
+	struct qrun *r;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char body[400];
+
+	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
+	assert_null(qrun_result_dict(r));
+	while (done < total) {
+		struct qrun_job jobs[64];
+		int n = -1;
+
+		assert_int_equal(qrun_begin(r), QUEUE_OK);
+		assert_int_equal(qrun_claim(r, 1, 1000000, 64, jobs, &n),
+				 QUEUE_OK);
+		assert_true(n > 0);
+		for (int i = 0; i < n; i++) {
+			int k = atoi(jobs[i].custom_id + 1);
+			size_t len = reply(body, sizeof(body), k), zlen;
+			const void *z;
+			void *frame;
+			struct qrun_fate rf = {.job_id = jobs[i].id,
+					       .verb = QRUN_DONE,
+					       .attempts_add = 1,
+					       .provider = "p",
+					       .model = "m",
+					       .status_code = 200};
+
+			/* as a worker does: with the dictionary once it
+			 * sees one (every other job sees it late) */
+			d = qrun_result_dict(r);
+			if (d && k % 2)
+				d = NULL;
+			late += d == NULL && qrun_result_dict(r) != NULL;
+			assert_int_equal(blob_compress(c, d, body, len, &z,
+						       &zlen),
+					 0);
+			frame = malloc(zlen);
+			memcpy(frame, z, zlen);
+			rf.zbody = frame;
+			rf.zbody_len = zlen;
+			if (!d) {
+				rf.body = body;
+				rf.body_len = len;
+			}
+			assert_int_equal(qrun_fate(r, &rf), QUEUE_OK);
+			free(frame);
+			qrun_job_clear(&jobs[i]);
+		}
+		assert_int_equal(qrun_commit(r), QUEUE_OK);
+		done += n;
+	}
+	d = qrun_result_dict(r);
+	assert_non_null(d);
+	assert_true(late > 50);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM dicts WHERE "
+					  "kind = 'result'"),
+			 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM results"),
+			 total);
+	assert_int_equal(
+		frames_without_dict_in(f->path, "SELECT body FROM results"), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT custom_id, body FROM "
+					    "results JOIN jobs ON id = job_id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		size_t len = reply(body, sizeof(body), atoi(id + 1)), got;
+		const void *out;
+
+		assert_int_equal(
+			blob_decompress(c, d, sqlite3_column_blob(st, 1),
+					(size_t)sqlite3_column_bytes(st, 1),
+					&out, &got),
+			0);
+		assert_int_equal(got, len);
+		assert_memory_equal(out, body, len);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	qrun_close(&r);
+	queue_close(&q);
+	blob_codec_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1009,6 +1129,7 @@ int main(void)
 		T(dead_jobs_are_counted_from_their_index),
 		T(claimed_frames_decode_anywhere_or_say_why_not),
 		T(result_cost_counts_every_request),
+		T(results_framed_before_the_dictionary_end_up_with_it),
 #undef T
 	};
 
