@@ -173,8 +173,7 @@ static int exact(const struct jsonidx *x, const char *body, size_t len,
 		const struct jsonidx_tok *t = &x->t[i];
 		size_t n = t->end - t->start;
 
-		if (t->type == JSONIDX_STRING && t->esc &&
-		    mem_contains(body + t->start, n, "\\u0000"))
+		if (jsonidx_holds_nul(x, body, i))
 			return -1;
 		if (t->type == JSONIDX_NUMBER &&
 		    (n > CJSON_NUMBER_MAX ||

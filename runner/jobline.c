@@ -497,21 +497,6 @@ static int check_dups(const struct doc *d, size_t body, size_t at,
 	return 0;
 }
 
-/* holds_nul: whether the JSON string text s[0..n) has a \u0000 escape
- * (not an escaped backslash followed by "u0000"). */
-static int holds_nul(const char *s, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (s[i + 1] == 'u' && i + 6 <= n &&
-		    memcmp(s + i + 2, "0000", 4) == 0)
-			return 1;
-		i++; /* the escaped character */
-	}
-	return 0;
-}
-
 /* check_nul: a NUL inside a body string would be cut off, with all that
  * follows it, by the JSON tree the request is built from; so a job that
  * cannot be sent intact is refused here, not sent shortened. */
@@ -521,8 +506,7 @@ static int check_nul(const struct doc *d, size_t body, size_t at, char *err,
 	const struct jsonidx_tok *t = d->x.t;
 
 	for (size_t k = body + 1; k < d->x.n && t[k].start < t[body].end; k++)
-		if (t[k].type == JSONIDX_STRING && t[k].esc &&
-		    holds_nul(d->s + t[k].start, t[k].end - t[k].start))
+		if (jsonidx_holds_nul(&d->x, d->s, k))
 			return fail(err, errlen,
 				    "body: the string at byte %zu holds "
 				    "\\u0000 (NUL), which a request cannot "

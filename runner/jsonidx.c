@@ -452,6 +452,22 @@ int jsonidx_equals(const struct jsonidx *x, const char *s, size_t tok,
 	return 1;
 }
 
+int jsonidx_holds_nul(const struct jsonidx *x, const char *s, size_t tok)
+{
+	const struct jsonidx_tok *t = &x->t[tok];
+
+	if (t->type != JSONIDX_STRING || !t->esc)
+		return 0;
+	for (size_t i = t->start + 1; i + 1 < t->end - 1; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
+			return 1;
+		i++; /* the escaped character */
+	}
+	return 0;
+}
+
 size_t jsonidx_get(const struct jsonidx *x, const char *s, size_t obj,
 		   const char *key)
 {

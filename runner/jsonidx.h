@@ -73,6 +73,10 @@ size_t jsonidx_decode(const struct jsonidx *x, const char *s, size_t tok,
 /* jsonidx_equals: whether string token tok decodes to exactly str. */
 int jsonidx_equals(const struct jsonidx *x, const char *s, size_t tok,
 		   const char *str);
+/* jsonidx_holds_nul: whether string token tok holds a \u0000 escape (an
+ * escaped backslash followed by "u0000" is none), which decodes to a NUL
+ * that C strings, and so cJSON's tree, cut the string at. */
+int jsonidx_holds_nul(const struct jsonidx *x, const char *s, size_t tok);
 /* jsonidx_number: number token tok as a double (strtod in the C locale,
  * which nightshift never changes). */
 double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok);

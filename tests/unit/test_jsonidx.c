@@ -196,6 +196,26 @@ static void numbers_convert(void **state)
 	jsonidx_free(&x);
 }
 
+/* Which strings hold a \u0000 escape: the NUL C strings cut at. An
+ * escaped backslash before "u0000" is none, nor is a NUL-free escape; a
+ * number is no string. */
+static void strings_holding_nul(void **state)
+{
+	const char *s = "[\"a\\u0000b\",\"a\\\\u0000b\",\"\\u0041\",\"u0000\","
+			"\"\\\\\\u0000\",\"\\u0000\",0]";
+	const int want[] = {1, 0, 0, 0, 1, 1, 0};
+	struct jsonidx x;
+	size_t end, k = 0;
+
+	(void)state;
+	assert_int_equal(jsonidx_parse(&x, s, strlen(s), &end), 0);
+	for (size_t t = jsonidx_first(&x, 0); t; t = x.t[t].next, k++)
+		if (jsonidx_holds_nul(&x, s, t) != want[k])
+			fail_msg("element %zu: want %d", k, want[k]);
+	assert_int_equal(k, 7);
+	jsonidx_free(&x);
+}
+
 static void parse_stops_after_one_value(void **state)
 {
 	const char *s = "{\"a\":1} trailing";
@@ -255,7 +275,7 @@ static void nesting_is_capped(void **state)
 int main(void)
 {
 	size_t n = sizeof(ROWS) / sizeof(ROWS[0]);
-	struct CMUnitTest *t = calloc(n + 8, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 16, sizeof(*t));
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -269,6 +289,7 @@ int main(void)
 		whitespace_inside_containers_is_counted);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(strings_decode_like_cjson);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(numbers_convert);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(strings_holding_nul);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		parse_stops_after_one_value);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
