@@ -264,7 +264,7 @@ int export_out_open(const char *path, struct export_out **out, char *err,
 		o->path = xstrdup("stdout");
 	} else {
 		struct stat sb;
-		int linked;
+		int linked, exists;
 
 		o->path = xstrdup(path);
 		/* Only a regular file (or a new name) is replaced by renaming
@@ -273,12 +273,13 @@ int export_out_open(const char *path, struct export_out **out, char *err,
 		 * file where the device was. A link keeps pointing where it
 		 * did: its target is what gets replaced. */
 		linked = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode);
-		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		exists = stat(path, &sb) == 0; /* what a link points at */
+		if (exists && S_ISDIR(sb.st_mode)) {
 			rc = QUEUE_EIO;
 			snprintf(err, errlen, "%s: is a directory", path);
 			goto fail;
 		}
-		if (stat(path, &sb) == 0 ? !S_ISREG(sb.st_mode) : linked) {
+		if (exists ? !S_ISREG(sb.st_mode) : linked) {
 			o->direct = 1;
 			o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
 						   O_CLOEXEC,

@@ -375,6 +375,10 @@ static int store_result(struct qrun *r, const struct qrun_fate *f, int own)
 	sqlite3_stmt *st = r->st[s];
 	const struct blob_dict *d =
 		r->sample.active ? NULL : r->q->result_dict;
+	/* A frame made without the dictionary that exists now is made again
+	 * with it: one turn's replies come back between the two. */
+	int redo = f->zbody && f->body && d &&
+		   !blob_frame_dict_id(f->zbody, f->zbody_len);
 	int rc;
 
 	sqlite3_bind_int64(st, 1, f->job_id);
@@ -383,10 +387,7 @@ static int store_result(struct qrun *r, const struct qrun_fate *f, int own)
 	if (f->status_code)
 		sqlite3_bind_int(st, 4, f->status_code);
 	bind_text(st, 5, f->request_id);
-	/* A frame made without a dictionary that now exists is made again
-	 * with it: one turn's replies come back between the two. */
-	if (f->zbody && !(d && f->body && !blob_frame_dict_id(f->zbody,
-								f->zbody_len))) {
+	if (f->zbody && !redo) {
 		sqlite3_bind_blob(st, 6, f->zbody, (int)f->zbody_len,
 				  SQLITE_STATIC);
 	} else if (f->body) {

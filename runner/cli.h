@@ -22,13 +22,13 @@ const char *cli_db_path(const char *opt);
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* cli_bad_option: the usage error for what getopt_long (optstring
- * starting with ':') returned: c == ':' a missing value, anything else an
- * unknown option. Returns EXIT_USAGE. */
 /* cli_input_check: the job file (or "-") can be read, checked before the
  * database is opened, so that a mistyped name creates no empty queue.
  * Prints "nightshift CMD: FILE: why" and returns EXIT_USAGE, or 0. */
 int cli_input_check(const char *cmd, const char *path);
+/* cli_bad_option: the usage error for what getopt_long (optstring
+ * starting with ':') returned: c == ':' a missing value, anything else an
+ * unknown option. Returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
 /* cli_parse_size: "4MiB", "512k", "1000000" -> bytes; -1 if malformed. */
 long long cli_parse_size(const char *s);

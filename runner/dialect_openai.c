@@ -191,11 +191,8 @@ static int index_exact(struct jsonidx *x, const char *body, size_t len)
 
 	if (body == NULL || len == 0)
 		return -1;
-	if (jsonidx_parse(x, body, len, &end) != 0) {
-		jsonidx_free(x);
-		return -1;
-	}
-	if (exact(x, body, len, end) != 0) {
+	if (jsonidx_parse(x, body, len, &end) != 0 ||
+	    exact(x, body, len, end) != 0) {
 		jsonidx_free(x);
 		return -1;
 	}

@@ -114,6 +114,19 @@ static int resent_rows(struct store *s, const struct task *t)
 	return 0;
 }
 
+/* ledger: the rows of every send of t's request, a (the last one, the
+ * one timed and answered, if it was) after libcurl's own re-sends. */
+static int ledger(struct store *s, const struct task *t,
+		  const struct qrun_attempt *a)
+{
+	int rc;
+
+	if ((rc = resent_rows(s, t)) || (rc = qrun_attempt(s->qr, a)))
+		return rc;
+	atomic_fetch_add(&s->rc->n_requests, 1);
+	return 0;
+}
+
 /* apply: the ledger row and the fate of one returned task. */
 static int apply(struct store *s, struct task *t)
 {
@@ -144,10 +157,8 @@ static int apply(struct store *s, struct task *t)
 		 * the job goes back counting it. */
 		struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
 
-		if ((rc_ = resent_rows(s, t)) ||
-		    (rc_ = qrun_attempt(s->qr, &a)))
+		if ((rc_ = ledger(s, t, &a)))
 			return rc_;
-		atomic_fetch_add(&rc->n_requests, 1);
 		f.verb = QRUN_RETRY;
 		f.attempts_add = 1 + t->resent;
 		f.candidate = t->job.candidate;
@@ -182,10 +193,8 @@ static int apply(struct store *s, struct task *t)
 		a.tok_out = u->out;
 		a.tok_reasoning = u->out_reasoning;
 		a.cost_usd = t->cost_usd;
-		if ((rc_ = resent_rows(s, t)) ||
-		    (rc_ = qrun_attempt(s->qr, &a)))
+		if ((rc_ = ledger(s, t, &a)))
 			return rc_;
-		atomic_fetch_add(&rc->n_requests, 1);
 		add_spend(rc, t->cost_usd);
 		f.provider = a.provider;
 		f.model = a.model;
