@@ -703,13 +703,23 @@ int cmd_run(int argc, char **argv)
 	progress(&rc, t0, tty, 1);
 
 	if (rc.fatal) {
+		char lost[160] = "";
+
+		/* Answered, maybe billed, and not recorded: say so, since
+		 * the next run pays for them again. */
+		if (rc.lost_requests > 0)
+			snprintf(lost, sizeof(lost),
+				 " (the %lld requests answered since the last "
+				 "commit are not: their jobs will be sent "
+				 "again)",
+				 rc.lost_requests);
 		fprintf(stderr,
 			"nightshift run: %s while %s; what was committed is "
-			"kept and the database is intact; %srun again to "
+			"kept%s and the database is intact; %srun again to "
 			"resume\n",
 			rc.fatal == QUEUE_EFULL ? "disk full"
 						: queue_errmsg(q),
-			rc.fatal_msg,
+			rc.fatal_msg, lost,
 			rc.fatal == QUEUE_EFULL
 				? "free some space on its disk, then "
 				: "");

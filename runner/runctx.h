@@ -120,6 +120,7 @@ struct runctx {
 
 	int fatal;           /* store failed: QUEUE_* code */
 	char fatal_msg[600]; /* what, for the user */
+	long long lost_requests; /* sent, answered into the turn that failed */
 };
 
 /* runctx_push_done: hand a finished task to the store (thread-safe). */

@@ -309,6 +309,33 @@ static int log_events(struct store *s)
 	return 0;
 }
 
+/* The progress counts as of the last commit: a turn that fails is rolled
+ * back, and the counts with it, so the last line says what is kept. */
+struct counts {
+	long long done, dead, requests, retries, parked, spend;
+};
+
+static void counts_save(const struct runctx *rc, struct counts *c)
+{
+	c->done = atomic_load(&rc->n_done);
+	c->dead = atomic_load(&rc->n_dead);
+	c->requests = atomic_load(&rc->n_requests);
+	c->retries = atomic_load(&rc->n_retries);
+	c->parked = atomic_load(&rc->n_parked);
+	c->spend = atomic_load(&rc->spend_pusd);
+}
+
+static void counts_restore(struct runctx *rc, const struct counts *c)
+{
+	rc->lost_requests = atomic_load(&rc->n_requests) - c->requests;
+	atomic_store(&rc->n_done, c->done);
+	atomic_store(&rc->n_dead, c->dead);
+	atomic_store(&rc->n_requests, c->requests);
+	atomic_store(&rc->n_retries, c->retries);
+	atomic_store(&rc->n_parked, c->parked);
+	atomic_store(&rc->spend_pusd, c->spend);
+}
+
 static void fail(struct store *s, int code, const char *what)
 {
 	struct runctx *rc = s->rc;
@@ -468,6 +495,7 @@ static void *store_main(void *arg)
 
 	for (;;) {
 		struct task *done, *t, *head = NULL, *tail = NULL;
+		struct counts kept;
 		int nclaimed = 0, ndone = 0, code;
 		int64_t now = wall_ms();
 		int64_t wait = 50;
@@ -480,6 +508,7 @@ static void *store_main(void *arg)
 							       : wait,
 				 last_turn + BATCH_MS);
 		last_turn = wall_ms();
+		counts_save(rc, &kept);
 		if ((code = qrun_begin(s->qr))) {
 			fail(s, code, "starting a commit");
 			goto out_free;
@@ -544,6 +573,7 @@ out_rollback:
 out_drop:
 		/* The jobs in this turn stay leased in the file and come
 		 * back on the next run; their requests may be repeated. */
+		counts_restore(rc, &kept);
 out_free:
 		while (done) {
 			t = done;
