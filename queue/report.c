@@ -5,12 +5,13 @@
  * - counts, tokens, cost, failovers out and 429s: one plain scan, summed
  *   into the handful of provider+model groups here (a GROUP BY would sort
  *   the whole table);
- * - retries and failovers in: one stream in job order, read from the
- *   index attempts_job (job_id, then id) without a sort. A job's requests
- *   come out together and in the order they were sent, so a row meeting a
- *   job for the first time counts a distinct job, and a request after a
- *   "failover" on another row arrived by failover; only the previous
- *   request and each row's last job are kept;
+ * - retries and failovers in: one stream in job order (job_id, then id),
+ *   from SQLite's sorter as for the latencies (the ledger's index on
+ *   job_id went with schema 4: a write per request for this one read).
+ *   A job's requests come out together and in the order they were
+ *   sent, so a row meeting a job for the first time counts a distinct
+ *   job, and a request after a "failover" on another row arrived by
+ *   failover; only the previous request and each row's last job are kept;
  * - latency percentiles, exact (nearest rank): the ledger is read once
  *   sorted by latency (SQLite's sorter, spilling to temporary files for a
  *   big ledger; there is no index for it, since one would cost every

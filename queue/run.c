@@ -12,6 +12,7 @@
 
 enum {
 	S_CLAIM,
+	S_LEASE,
 	S_RENEW,
 	S_ATTEMPT,
 	S_RETRY,
@@ -22,19 +23,24 @@ enum {
 	S_RELEASE,
 	S_RELEASE_ALL,
 	S_RESULT_BODY,
+	S_SPEND,
 	S_COUNT
 };
 
 static const char *const SQL[S_COUNT] = {
-	[S_CLAIM] =
-		"UPDATE jobs SET state = 1, lease_owner = ?1, "
-		"lease_expires = ?2, updated_at = ?3 WHERE id IN (SELECT id "
-		"FROM jobs WHERE state = 0 AND not_before <= ?3 ORDER BY "
-		"priority DESC, not_before, id LIMIT ?4) RETURNING id, "
-		"custom_id, request, attempts, candidate, cand_attempts, "
-		"est_input_tokens, max_output_tokens, max_cost_usd, providers, "
-		"cand_exhausted, (SELECT total(cost_usd) FROM attempts WHERE "
-		"job_id = jobs.id)",
+	/* Read first, then leased row by row: an UPDATE ... RETURNING
+	 * would copy every row it returns, request and all, into a table of
+	 * its own first (2.5k instructions a job). The store's transaction
+	 * holds the write lock from the read on, so no other run can lease
+	 * the same rows in between. */
+	[S_CLAIM] = "SELECT id, custom_id, request, attempts, candidate, "
+		    "cand_attempts, est_input_tokens, max_output_tokens, "
+		    "max_cost_usd, providers, cand_exhausted, spent_usd FROM "
+		    "jobs WHERE state = 0 AND not_before <= ?1 ORDER BY "
+		    "priority DESC, not_before, id LIMIT ?2",
+	[S_LEASE] = "UPDATE jobs SET state = 1, lease_owner = ?2, "
+		    "lease_expires = ?3, updated_at = ?4 WHERE id = ?1 AND "
+		    "state = 0",
 	[S_RENEW] = "UPDATE jobs SET lease_expires = ?2 WHERE state = 1 AND "
 		    "lease_owner = ?1",
 	[S_ATTEMPT] =
@@ -48,31 +54,30 @@ static const char *const SQL[S_COUNT] = {
 	[S_RETRY] = "UPDATE jobs SET state = 0, lease_owner = NULL, "
 		    "lease_expires = NULL, attempts = attempts + ?3, "
 		    "candidate = ?4, cand_attempts = ?5, not_before = ?6, "
-		    "last_error = ?7, updated_at = ?8, cand_exhausted = ?9 "
-		    "WHERE id = ?1 AND "
+		    "last_error = ?7, updated_at = ?8, cand_exhausted = ?9, "
+		    "spent_usd = spent_usd + ?10 WHERE id = ?1 AND "
 		    "state = 1 AND lease_owner = ?2",
 	/* A finished job is finished even if our lease lapsed: the work
 	 * was paid for, and results.job_id keeps it to one result. */
 	[S_FINISH] = "UPDATE jobs SET state = ?2, lease_owner = NULL, "
 		     "lease_expires = NULL, attempts = attempts + ?3, "
-		     "last_error = ?4, updated_at = ?5 WHERE id = ?1 AND "
-		     "state IN (0, 1)",
+		     "last_error = ?4, updated_at = ?5, spent_usd = spent_usd "
+		     "+ ?6 WHERE id = ?1 AND state IN (0, 1)",
 	/* The same while our lease holds: then nobody else has touched the
 	 * row since the claim, and the result can be written from what the
-	 * claim read (S_RESULT_OWN: its attempts and the ledger's total,
-	 * plus this request) instead of reading the row and the ledger back:
-	 * 7k instructions less a job, the claim's lookup 3k more. */
+	 * claim read (S_RESULT_OWN: its attempts and spent_usd, plus this
+	 * request) instead of reading the row back. */
 	[S_FINISH_OWN] = "UPDATE jobs SET state = ?2, lease_owner = NULL, "
 			 "lease_expires = NULL, attempts = attempts + ?3, "
-			 "last_error = ?4, updated_at = ?5 WHERE id = ?1 AND "
-			 "state = 1 AND lease_owner = ?6",
+			 "last_error = ?4, updated_at = ?5, spent_usd = "
+			 "spent_usd + ?6 WHERE id = ?1 AND state = 1 AND "
+			 "lease_owner = ?7",
 	[S_RESULT] =
 		"INSERT OR IGNORE INTO results (job_id, provider, model, "
 		"status_code, request_id, body, error_code, error_message, "
 		"attempts, cost_usd, latency_ms, finished_at, cost_ref_usd) "
-		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, j.attempts, (SELECT "
-		"total(cost_usd) FROM attempts WHERE job_id = ?1), ?9, ?10, ?11 "
-		"FROM jobs j WHERE j.id = ?1",
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, j.attempts, "
+		"j.spent_usd, ?9, ?10, ?11 FROM jobs j WHERE j.id = ?1",
 	[S_RESULT_OWN] =
 		"INSERT OR IGNORE INTO results (job_id, provider, model, "
 		"status_code, request_id, body, error_code, error_message, "
@@ -85,6 +90,10 @@ static const char *const SQL[S_COUNT] = {
 			  "lease_expires = NULL WHERE state = 1 AND "
 			  "lease_owner = ?1",
 	[S_RESULT_BODY] = "UPDATE results SET body = ?1 WHERE job_id = ?2",
+	/* The cost of a request whose job is no longer ours to update (our
+	 * lease lapsed, or another run finished it): spent_usd stays the
+	 * ledger's sum all the same. */
+	[S_SPEND] = "UPDATE jobs SET spent_usd = spent_usd + ?2 WHERE id = ?1",
 };
 
 struct qrun {
@@ -286,14 +295,12 @@ out:
 int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	       int limit, struct qrun_job *out, int *n)
 {
-	sqlite3_stmt *st = r->st[S_CLAIM];
+	sqlite3_stmt *st = r->st[S_CLAIM], *lease = r->st[S_LEASE];
 	int rc;
 
 	*n = 0;
-	sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, lease_until_ms);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int(st, 4, limit);
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
 		struct qrun_job *j = &out[*n];
 		const char *prov;
@@ -327,6 +334,17 @@ int qrun_claim(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 		(*n)++;
 	}
 	sqlite3_reset(st);
+	/* The rows read are leased once the read is over: a statement
+	 * that changes the rows another one is still reading leaves what
+	 * the reader sees undefined. */
+	sqlite3_bind_text(lease, 2, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(lease, 3, lease_until_ms);
+	sqlite3_bind_int64(lease, 4, now_ms);
+	for (int i = 0; i < *n && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_int64(lease, 1, out[i].id);
+		rc = sqlite3_step(lease);
+		sqlite3_reset(lease);
+	}
 	if (rc == SQLITE_DONE)
 		return QUEUE_OK;
 	for (int i = 0; i < *n; i++)
@@ -434,12 +452,25 @@ static void bind_finish(sqlite3_stmt *st, const struct qrun_fate *f,
 	sqlite3_bind_int(st, 3, f->attempts_add);
 	bind_text(st, 4, f->verb == QRUN_DEAD ? f->last_error : NULL);
 	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_double(st, 6, f->add_usd);
+}
+
+/* spend: f's request cost counted on a job row that f's other updates
+ * no longer match. */
+static int spend(struct qrun *r, const struct qrun_fate *f)
+{
+	if (f->add_usd == 0)
+		return QUEUE_OK;
+	sqlite3_bind_int64(r->st[S_SPEND], 1, f->job_id);
+	sqlite3_bind_double(r->st[S_SPEND], 2, f->add_usd);
+	return done(r, S_SPEND, "recording a job's spend");
 }
 
 int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 {
 	sqlite3_stmt *st;
 	int64_t now = qnow_ms();
+	int rc;
 
 	switch (f->verb) {
 	case QRUN_RETRY:
@@ -453,7 +484,10 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 		bind_text(st, 7, f->last_error);
 		sqlite3_bind_int64(st, 8, now);
 		sqlite3_bind_int64(st, 9, f->cand_exhausted);
-		return done(r, S_RETRY, "requeueing a job");
+		sqlite3_bind_double(st, 10, f->add_usd);
+		if ((rc = done(r, S_RETRY, "requeueing a job")))
+			return rc;
+		return sqlite3_changes(r->q->db) == 1 ? QUEUE_OK : spend(r, f);
 	case QRUN_RELEASE:
 		st = r->st[S_RELEASE];
 		sqlite3_bind_int64(st, 1, f->job_id);
@@ -462,10 +496,10 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 		return done(r, S_RELEASE, "releasing a job");
 	case QRUN_DONE:
 	case QRUN_DEAD: {
-		int own, rc;
+		int own;
 
 		bind_finish(r->st[S_FINISH_OWN], f, now);
-		sqlite3_bind_text(r->st[S_FINISH_OWN], 6, r->owner, -1,
+		sqlite3_bind_text(r->st[S_FINISH_OWN], 7, r->owner, -1,
 				  SQLITE_STATIC);
 		if ((rc = done(r, S_FINISH_OWN, "finishing a job")))
 			return rc;
@@ -475,6 +509,10 @@ int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 			 * for the job since; the row and ledger say what. */
 			bind_finish(r->st[S_FINISH], f, now);
 			if ((rc = done(r, S_FINISH, "finishing a job")))
+				return rc;
+			/* another run finished it first */
+			if (sqlite3_changes(r->q->db) == 0 &&
+			    (rc = spend(r, f)))
 				return rc;
 		}
 		return store_result(r, f, own);

@@ -266,12 +266,30 @@ static void open_migrates_older_schema_keeping_jobs(void **state)
 			 "est_input_tokens, max_output_tokens, created_at, "
 			 "updated_at) VALUES ('old', 1, "
 			 "x'00', 1, 0, 0, 0)");
+		/* two requests in the ledger: 0.25 + 0.5, exact in binary */
+		raw_exec(f->path,
+			 "INSERT INTO attempts (job_id, run_id, provider, "
+			 "model, sent_at, error_class, latency_ms, cost_usd) "
+			 "SELECT id, 'r', 'p', 'm', 1, 'ok', 1, c FROM jobs, "
+			 "(SELECT 0.25 AS c UNION ALL SELECT 0.5) WHERE "
+			 "custom_id = 'old'");
 		assert_int_equal(queue_open(f->path, 0, &q, NULL, 0), QUEUE_OK);
 		assert_int_equal(raw_int(f->path, "PRAGMA user_version"),
 				 queue_schema_version());
 		assert_int_equal(raw_int(f->path, "SELECT count(*) FROM jobs "
 						  "WHERE custom_id = 'old'"),
 				 1);
+		/* 004: the job's spend comes from its ledger rows */
+		if (from < 4)
+			assert_int_equal(raw_int(f->path,
+						 "SELECT spent_usd * 4 FROM "
+						 "jobs WHERE custom_id = "
+						 "'old'"),
+					 3);
+		assert_int_equal(raw_int(f->path,
+					 "SELECT count(*) FROM sqlite_schema "
+					 "WHERE name = 'attempts_job'"),
+				 0);
 		queue_close(&q);
 	}
 }
@@ -899,23 +917,26 @@ static const struct qrun_job *named(const struct qrun_job *jobs, int n,
 
 /* A result's attempts and cost count every request the job made: those
  * before a `retry`, those of an earlier run, and those another run made
- * after our lease lapsed (then the row and ledger are read back). */
+ * after our lease lapsed (then the row and ledger are read back). Each
+ * job's spent_usd stays its ledger's sum, even for a request that comes
+ * back after the job passed to another run (d) or was finished by it (e).
+ */
 static void result_cost_counts_every_request(void **state)
 {
-	static const char *const ids[] = {"a", "b", "c"};
+	static const char *const ids[] = {"a", "b", "c", "d", "e"};
 	struct fx *f = *state;
-	struct queue *q = queued(f->path, ids, 3);
+	struct queue *q = queued(f->path, ids, 5);
 	struct qrun *r1, *r2;
-	struct qrun_job one[4], two[4];
+	struct qrun_job one[8], two[8];
 	int n1 = -1, n2 = -1;
 	int64_t requeued = 0;
 
-	/* Run 1: a dies, b is retried, c is still in flight. */
+	/* Run 1: a dies, b is retried, c, d and e are still in flight. */
 	assert_int_equal(qrun_open(q, "host:1:one", &r1), QUEUE_OK);
 	assert_int_equal(qrun_begin(r1), QUEUE_OK);
-	assert_int_equal(qrun_claim(r1, 1, 1000000, 4, one, &n1), QUEUE_OK);
-	assert_int_equal(n1, 3);
-	for (int i = 0; i < 3; i++) {
+	assert_int_equal(qrun_claim(r1, 1, 1000000, 8, one, &n1), QUEUE_OK);
+	assert_int_equal(n1, 5);
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(one[i].attempts, 0);
 		assert_true(one[i].spent_usd == 0.0);
 	}
@@ -926,20 +947,24 @@ static void result_cost_counts_every_request(void **state)
 		struct qrun_fate rf = {.job_id = named(one, n1, "b")->id,
 				       .verb = QRUN_RETRY,
 				       .attempts_add = 1,
-				       .candidate = -1};
+				       .candidate = -1,
+				       .add_usd = 0.25};
 
 		assert_int_equal(qrun_fate(r1, &rf), QUEUE_OK);
 	}
 	assert_int_equal(qrun_commit(r1), QUEUE_OK);
 	assert_int_equal(retry_dead(q, NULL, 0, NULL, &requeued), QUEUE_OK);
 	assert_int_equal(requeued, 1);
-	/* c's lease lapses; another run takes it and sends a request. */
+	/* The leases of c, d and e lapse; another run takes them and sends
+	 * a request for each; it finishes e. */
 	raw_exec(f->path,
-		 "UPDATE jobs SET lease_owner = 'host:2:other', attempts = 1 "
-		 "WHERE custom_id = 'c'; INSERT INTO attempts (job_id, run_id, "
+		 "UPDATE jobs SET lease_owner = 'host:2:other', attempts = 1, "
+		 "spent_usd = spent_usd + 1.0 WHERE custom_id IN ('c', 'd', "
+		 "'e'); UPDATE jobs SET state = 2, lease_owner = NULL WHERE "
+		 "custom_id = 'e'; INSERT INTO attempts (job_id, run_id, "
 		 "provider, model, sent_at, error_class, latency_ms, cost_usd) "
 		 "SELECT id, 'host:2:other', 'p', 'm', 1, 'ok', 1, 1.0 FROM "
-		 "jobs WHERE custom_id = 'c'");
+		 "jobs WHERE custom_id IN ('c', 'd', 'e')");
 
 	/* Run 2 takes a and b back; run 1's request for c comes back late. */
 	assert_int_equal(qrun_open(q, "host:1:two", &r2), QUEUE_OK);
@@ -958,14 +983,26 @@ static void result_cost_counts_every_request(void **state)
 	assert_int_equal(qrun_begin(r1), QUEUE_OK);
 	sent(r1, named(one, n1, "c"), 0.25);
 	ended(r1, named(one, n1, "c"), QRUN_DONE, 0.25);
+	sent(r1, named(one, n1, "d"), 0.25);
+	{
+		struct qrun_fate rf = {.job_id = named(one, n1, "d")->id,
+				       .verb = QRUN_RETRY,
+				       .attempts_add = 1,
+				       .candidate = -1,
+				       .add_usd = 0.25};
+
+		assert_int_equal(qrun_fate(r1, &rf), QUEUE_OK);
+	}
+	sent(r1, named(one, n1, "e"), 0.25);
+	ended(r1, named(one, n1, "e"), QRUN_DONE, 0.25);
 	assert_int_equal(qrun_commit(r1), QUEUE_OK);
 
 	/* attempts, then costs in quarters of a dollar (exact in binary),
 	 * per job in custom_id order */
 	assert_int_equal(raw_int(f->path,
 				 "SELECT group_concat(v, ',') = "
-				 "'a=1/3,b=2/3,c=2/5' FROM (SELECT custom_id "
-				 "|| '=' || r.attempts || '/' || "
+				 "'a=1/3,b=2/3,c=2/5,e=1/5' FROM (SELECT "
+				 "custom_id || '=' || r.attempts || '/' || "
 				 "CAST(r.cost_usd * 4 AS INTEGER) AS v FROM "
 				 "results r JOIN jobs ON id = job_id ORDER BY "
 				 "custom_id)"),
@@ -975,6 +1012,14 @@ static void result_cost_counts_every_request(void **state)
 				 "r.cost_usd != (SELECT total(cost_usd) FROM "
 				 "attempts a WHERE a.job_id = r.job_id)"),
 			 0);
+	assert_int_equal(raw_int(f->path,
+				 "SELECT group_concat(v, ',') = "
+				 "'a=3,b=3,c=5,d=5,e=5' FROM (SELECT custom_id "
+				 "|| '=' || CAST(spent_usd * 4 AS INTEGER) AS v "
+				 "FROM jobs WHERE spent_usd = (SELECT "
+				 "total(cost_usd) FROM attempts WHERE job_id = "
+				 "jobs.id) ORDER BY custom_id)"),
+			 1);
 	for (int i = 0; i < n1; i++)
 		qrun_job_clear(&one[i]);
 	for (int i = 0; i < n2; i++)
