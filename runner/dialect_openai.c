@@ -169,6 +169,8 @@ static int exact(const struct jsonidx *x, const char *body, size_t len,
 		end++;
 	if (end != len || x->t[0].type != JSONIDX_OBJECT)
 		return -1;
+	if (!x->nul && !x->exp && x->longest_number <= CJSON_NUMBER_MAX)
+		return 0; /* as almost every text: no token to look at */
 	for (size_t i = 0; i < x->n; i++) {
 		const struct jsonidx_tok *t = &x->t[i];
 		size_t n = t->end - t->start;

@@ -505,6 +505,8 @@ static int check_nul(const struct doc *d, size_t body, size_t at, char *err,
 {
 	const struct jsonidx_tok *t = d->x.t;
 
+	if (!d->x.nul)
+		return 0;
 	for (size_t k = body + 1; k < d->x.n && t[k].start < t[body].end; k++)
 		if (jsonidx_holds_nul(&d->x, d->s, k))
 			return fail(err, errlen,

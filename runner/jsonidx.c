@@ -164,6 +164,8 @@ static int parse_string(struct parser *p)
 				i += 6;
 				cp = 0x10000;
 			}
+			if (cp == 0)
+				p->x->nul = 1;
 			len += utf8_len(cp);
 			break;
 		}
@@ -207,6 +209,7 @@ static int parse_number(struct parser *p)
 			return -1;
 	}
 	if (p->i < p->n && (s[p->i] == 'e' || s[p->i] == 'E')) {
+		p->x->exp = 1;
 		p->i++;
 		if (p->i < p->n && (s[p->i] == '+' || s[p->i] == '-'))
 			p->i++;
@@ -214,6 +217,8 @@ static int parse_number(struct parser *p)
 			return -1;
 	}
 	p->x->t[t].end = p->i;
+	if (p->i - p->x->t[t].start > p->x->longest_number)
+		p->x->longest_number = p->i - p->x->t[t].start;
 	return 0;
 }
 
@@ -316,6 +321,8 @@ int jsonidx_parse(struct jsonidx *x, const char *s, size_t n, size_t *end)
 	x->cap = sizeof(x->small) / sizeof(x->small[0]);
 	x->n = 0;
 	x->ws = 0;
+	x->nul = x->exp = 0;
+	x->longest_number = 0;
 	rc = parse_value(&p);
 	*end = p.i;
 	return rc;

@@ -43,6 +43,11 @@ struct jsonidx {
 	struct jsonidx_tok *t;
 	size_t n, cap;
 	size_t ws; /* whitespace bytes skipped so far (see jsonidx_parse) */
+	/* What the last parse met, so that a caller looking for these rare
+	 * texts need not walk every token: a \u0000 escape in a string (see
+	 * jsonidx_holds_nul), a number with an exponent, the longest number. */
+	unsigned char nul, exp;
+	size_t longest_number;
 	struct jsonidx_tok small[256]; /* no allocation for small texts */
 };
 

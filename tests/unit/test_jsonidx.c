@@ -216,6 +216,40 @@ static void strings_holding_nul(void **state)
 	jsonidx_free(&x);
 }
 
+/* The parse's summary: whether any string holds a \u0000 escape (an
+ * escaped backslash before u0000 is none), whether any number has an
+ * exponent, and the longest number; each text is parsed after another
+ * that set them, so a summary left over from it shows. */
+static void parse_sums_up_nul_escapes_and_numbers(void **state)
+{
+	static const struct {
+		const char *s;
+		int nul, exp;
+		size_t longest;
+	} cases[] = {
+		{"[\"a\\u0000b\",1e5,-12.5]", 1, 1, 5},
+		{"{\"a\":\"a\\\\u0000b\",\"b\":12}", 0, 0, 2},
+		{"[\"\\\\\\u0000\",1E-2]", 1, 1, 4},
+		{"[true,null,\"u0000\"]", 0, 0, 0},
+		{"[0.000000000000000000000000000000000000000000000000000000000001]",
+		 0, 0, 62},
+	};
+	struct jsonidx x;
+	size_t end;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(jsonidx_parse(&x, cases[i].s,
+					       strlen(cases[i].s), &end),
+				 0);
+		if (x.nul != cases[i].nul || x.exp != cases[i].exp ||
+		    x.longest_number != cases[i].longest)
+			fail_msg("%s: nul %d exp %d longest %zu", cases[i].s,
+				 x.nul, x.exp, x.longest_number);
+		jsonidx_free(&x);
+	}
+}
+
 static void parse_stops_after_one_value(void **state)
 {
 	const char *s = "{\"a\":1} trailing";
@@ -290,6 +324,8 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(strings_decode_like_cjson);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(numbers_convert);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(strings_holding_nul);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		parse_sums_up_nul_escapes_and_numbers);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		parse_stops_after_one_value);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
