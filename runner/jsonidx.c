@@ -26,8 +26,10 @@ static void skip_ws(struct parser *p)
 {
 	size_t i = p->i;
 
-	while (i < p->n && (unsigned char)p->s[i] <= 0x20)
-		i++;
+	for (; i < p->n && (unsigned char)p->s[i] <= 0x20; i++)
+		if (p->s[i] != ' ' && p->s[i] != '\t' && p->s[i] != '\n' &&
+		    p->s[i] != '\r')
+			p->x->ctl = 1;
 	p->x->ws += i - p->i;
 	p->i = i;
 }
@@ -83,8 +85,9 @@ static size_t utf8_len(long cp)
 }
 
 /* plain: how many bytes from i need no attention inside a string: no
- * quote, backslash or NUL. A word at a time: in each word, the lowest
- * flagged byte is always a real match (borrows only run upwards). */
+ * quote, backslash or control character (NUL, or one jsonidx->ctl
+ * notes). A word at a time: in each word, the lowest flagged byte is
+ * always a real match (borrows only run upwards). */
 static size_t plain(const char *s, size_t i, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ULL,
@@ -97,7 +100,8 @@ static size_t plain(const char *s, size_t i, size_t n)
 		memcpy(&w, s + i, sizeof(w));
 		q = w ^ (ones * '"');
 		b = w ^ (ones * '\\');
-		m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones) & ~w);
+		m = ((q - ones) & ~q) | ((b - ones) & ~b) |
+		    ((w - ones * 0x20) & ~w);
 		m &= highs;
 		if (m) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -108,7 +112,8 @@ static size_t plain(const char *s, size_t i, size_t n)
 		}
 		i += 8;
 	}
-	while (i < n && s[i] != '"' && s[i] != '\\' && s[i] != '\0')
+	while (i < n && s[i] != '"' && s[i] != '\\' &&
+	       (unsigned char)s[i] >= 0x20)
 		i++;
 	return i - from;
 }
@@ -129,6 +134,12 @@ static int parse_string(struct parser *p)
 			goto bad;
 		if (s[i] == '"')
 			break;
+		if ((unsigned char)s[i] < 0x20) { /* cJSON's leniency */
+			p->x->ctl = 1;
+			len++;
+			i++;
+			continue;
+		}
 		/* an escape */
 		esc = 1;
 		if (i + 1 >= n)
@@ -321,7 +332,7 @@ int jsonidx_parse(struct jsonidx *x, const char *s, size_t n, size_t *end)
 	x->cap = sizeof(x->small) / sizeof(x->small[0]);
 	x->n = 0;
 	x->ws = 0;
-	x->nul = x->exp = 0;
+	x->nul = x->exp = x->ctl = 0;
 	x->longest_number = 0;
 	rc = parse_value(&p);
 	*end = p.i;

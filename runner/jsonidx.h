@@ -45,8 +45,10 @@ struct jsonidx {
 	size_t ws; /* whitespace bytes skipped so far (see jsonidx_parse) */
 	/* What the last parse met, so that a caller looking for these rare
 	 * texts need not walk every token: a \u0000 escape in a string (see
-	 * jsonidx_holds_nul), a number with an exponent, the longest number. */
-	unsigned char nul, exp;
+	 * jsonidx_holds_nul), a number with an exponent, the longest number,
+	 * a raw control character (inside a string, or between tokens other
+	 * than tab, CR and LF: the leniencies above). */
+	unsigned char nul, exp, ctl;
 	size_t longest_number;
 	struct jsonidx_tok small[256]; /* no allocation for small texts */
 };

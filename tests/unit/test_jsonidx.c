@@ -218,21 +218,29 @@ static void strings_holding_nul(void **state)
 
 /* The parse's summary: whether any string holds a \u0000 escape (an
  * escaped backslash before u0000 is none), whether any number has an
- * exponent, and the longest number; each text is parsed after another
- * that set them, so a summary left over from it shows. */
+ * exponent, the longest number, and whether a raw control character sits
+ * in a string or, other than tab, CR or LF, between tokens; each text is
+ * parsed after another that set them, so a summary left over shows. */
 static void parse_sums_up_nul_escapes_and_numbers(void **state)
 {
 	static const struct {
 		const char *s;
-		int nul, exp;
+		int nul, exp, ctl;
 		size_t longest;
 	} cases[] = {
-		{"[\"a\\u0000b\",1e5,-12.5]", 1, 1, 5},
-		{"{\"a\":\"a\\\\u0000b\",\"b\":12}", 0, 0, 2},
-		{"[\"\\\\\\u0000\",1E-2]", 1, 1, 4},
-		{"[true,null,\"u0000\"]", 0, 0, 0},
+		{"[\"a\\u0000b\",1e5,-12.5]", 1, 1, 0, 5},
+		{"{\"a\":\"a\\\\u0000b\",\"b\":12}", 0, 0, 0, 2},
+		{"[\"\\\\\\u0000\",1E-2]", 1, 1, 0, 4},
+		{"[true,null,\"u0000\"]", 0, 0, 0, 0},
 		{"[0.000000000000000000000000000000000000000000000000000000000001]",
-		 0, 0, 62},
+		 0, 0, 0, 62},
+		{"[\"a\tb\"]", 0, 0, 1, 0},
+		{"[\"a\\tb\",\"long enough for a word or two \x01\"]", 0, 0, 1,
+		 0},
+		{"[1,\r\n\t 2]", 0, 0, 0, 1},
+		{"[1,\x1f"
+		 "2]",
+		 0, 0, 1, 1},
 	};
 	struct jsonidx x;
 	size_t end;
@@ -243,9 +251,10 @@ static void parse_sums_up_nul_escapes_and_numbers(void **state)
 					       strlen(cases[i].s), &end),
 				 0);
 		if (x.nul != cases[i].nul || x.exp != cases[i].exp ||
+		    x.ctl != cases[i].ctl ||
 		    x.longest_number != cases[i].longest)
-			fail_msg("%s: nul %d exp %d longest %zu", cases[i].s,
-				 x.nul, x.exp, x.longest_number);
+			fail_msg("case %zu: nul %d exp %d ctl %d longest %zu",
+				 i, x.nul, x.exp, x.ctl, x.longest_number);
 		jsonidx_free(&x);
 	}
 }
