@@ -470,10 +470,12 @@ int jsonidx_equals(const struct jsonidx *x, const char *s, size_t tok,
 	return 1;
 }
 
-/* jsonidx_scan_nul: jsonidx_holds_nul's walk through a string token that
- * holds escapes. */
-int jsonidx_scan_nul(const char *s, const struct jsonidx_tok *t)
+int jsonidx_holds_nul(const struct jsonidx *x, const char *s, size_t tok)
 {
+	const struct jsonidx_tok *t = &x->t[tok];
+
+	if (t->type != JSONIDX_STRING || !t->esc)
+		return 0;
 	for (size_t i = t->start + 1; i + 1 < t->end - 1; i++) {
 		if (s[i] != '\\')
 			continue;

@@ -82,16 +82,9 @@ int jsonidx_equals(const struct jsonidx *x, const char *s, size_t tok,
 		   const char *str);
 /* jsonidx_holds_nul: whether string token tok holds a \u0000 escape (an
  * escaped backslash followed by "u0000" is none), which decodes to a NUL
- * that C strings, and so cJSON's tree, cut the string at. Inline, since
- * callers ask it of every token and most hold no escape at all. */
-int jsonidx_scan_nul(const char *s, const struct jsonidx_tok *t);
-static inline int jsonidx_holds_nul(const struct jsonidx *x, const char *s,
-				    size_t tok)
-{
-	const struct jsonidx_tok *t = &x->t[tok];
-
-	return t->type == JSONIDX_STRING && t->esc && jsonidx_scan_nul(s, t);
-}
+ * that C strings, and so cJSON's tree, cut the string at. Only worth
+ * asking of each token when the parse met one (x->nul). */
+int jsonidx_holds_nul(const struct jsonidx *x, const char *s, size_t tok);
 /* jsonidx_number: number token tok as a double (strtod in the C locale,
  * which nightshift never changes). */
 double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok);
