@@ -1,7 +1,11 @@
 # nightshift — one non-recursive GNU Makefile.
 #
 # Sources are found by wildcard so a new module needs no edit here:
-#   queue/*.c runner/*.c runner/*/*.c  -> linked into ./nightshift and every unit test
+#   util/*.c queue/*.c runner/*.c runner/*/*.c
+#                                      -> linked into ./nightshift; built a
+#                                         second time with -DNIGHTSHIFT_TEST
+#                                         (test-only entry points and fault
+#                                         seams) for the unit tests
 #   runner/main.c                      -> the CLI entry point (nightshift only)
 #   tests/unit/test_*.c                -> one cmocka binary each
 #   tests/mock/*.c                     -> the mock provider (libmicrohttpd)
@@ -43,9 +47,11 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
-LIB_SRC  := $(sort $(wildcard queue/*.c runner/*.c runner/*/*.c))
+LIB_SRC  := $(sort $(wildcard util/*.c queue/*.c runner/*.c runner/*/*.c))
 LIB_SRC  := $(filter-out runner/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
+# The unit tests' copy: what is compiled only for tests never ships.
+TLIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/testlib/%.o) $(BUILD)/gen/schema_sql.o
 MAIN_OBJ := $(BUILD)/runner/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -76,12 +82,17 @@ $(BUILD)/%.o: %.c
 	@echo "  CC    $<"
 	$(Q)$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/testlib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $< (test)"
+	$(Q)$(CC) $(BASEFLAGS) -DNIGHTSHIFT_TEST $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(BASEFLAGS) -DNIGHTSHIFT_TEST $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB_OBJ)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TLIB_OBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 

@@ -14,7 +14,7 @@
 #include <zdict.h>
 #include <zstd.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* Roughly 1/40 of the sample: large enough to hold the recurring JSON
  * scaffolding and common words, small enough to train in well under a

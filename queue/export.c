@@ -21,7 +21,7 @@
 #include <zstd.h>
 
 #include "queue/queue_int.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* zstd's default level: fast, and exports are written once. */
 #define EXPORT_ZSTD_LEVEL 3

@@ -23,7 +23,8 @@
 
 #include "queue/queue_int.h"
 #include "queue/sampler.h"
-#include "queue/xalloc.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 /* Rows per INSERT statement in ingest_add_batch: a statement's fixed cost
  * (cursors opened and closed on the table and both indexes) was half of
@@ -394,7 +395,7 @@ int ingest_add(struct ingest *in, const struct ingest_job *j,
 	if ((rc = encoded(in, j, ingest_body_dict(in), &hash, &z, &zlen,
 			  &mine)))
 		goto fail;
-	bind_job(in->ins, 0, j, hash, z, zlen, mine, qnow_ms());
+	bind_job(in->ins, 0, j, hash, z, zlen, mine, clk_wall_ms());
 	if ((rc = step_done(in, in->ins, "inserting a job")))
 		goto fail;
 	if (sqlite3_changes(in->q->db) == 1) {
@@ -421,7 +422,7 @@ static int add_multi(struct ingest *in, const struct ingest_job *const *jobs,
 	const struct blob_dict *d = ingest_body_dict(in);
 	sqlite3_int64 hash[MULTI_ROWS];
 	struct fresh f = {.n = 0};
-	long long now = qnow_ms();
+	long long now = clk_wall_ms();
 	int rc, changes;
 
 	if (!in->insn && (rc = prepare_insert(in->q, MULTI_ROWS, &in->insn)))

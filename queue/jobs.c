@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 int qframe_dict(struct queue *q, const void *z, size_t zlen,
 		const struct blob_dict **d)

@@ -18,7 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "queue/xalloc.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 /* 'NSFT': marks a file as ours, so we refuse to migrate someone else's. */
 #define APPLICATION_ID 0x4E534654
@@ -26,14 +27,6 @@
 /* Page cache per connection. RSS must stay flat on huge ingests, so this
  * is a cap, not a hint: 16 MiB. */
 #define CACHE_KIB 16384
-
-long long qnow_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int translate(int rc)
 {
@@ -273,7 +266,7 @@ int qdict_add(struct queue *q, const char *kind, struct blob_dict *d)
 		sqlite3_bind_int64(st, 1, blob_dict_id(d));
 		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, qnow_ms());
+		sqlite3_bind_int64(st, 4, clk_wall_ms());
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);

@@ -45,7 +45,5 @@ int qframe_dict(struct queue *q, const void *z, size_t zlen,
  * (free()), NUL-terminated. QUEUE_EINVAL with q's message if it cannot. */
 int qdecode(struct queue *q, struct blob_codec *c, const void *z, size_t zlen,
 	    char **out, size_t *len);
-/* qnow_ms: wall clock, epoch milliseconds. */
-long long qnow_ms(void);
 
 #endif

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 static const int PCT[3] = {50, 95, 99};
 

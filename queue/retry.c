@@ -11,7 +11,8 @@
 #include <stdlib.h>
 
 #include "queue/queue_int.h"
-#include "queue/xalloc.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 /* Everything a run keeps per job goes back to how ingest left it. */
 #define RESET_SET                                                          \
@@ -42,7 +43,7 @@ static int retry_all(struct queue *q, int64_t *requeued)
 	if ((rc = qprepare(q, "UPDATE jobs " RESET_SET "WHERE state = 3",
 			   &st)))
 		return rc;
-	sqlite3_bind_int64(st, 1, qnow_ms());
+	sqlite3_bind_int64(st, 1, clk_wall_ms());
 	if ((rc = step_done(q, st)) == QUEUE_OK)
 		*requeued = sqlite3_changes64(q->db);
 	sqlite3_finalize(st);
@@ -64,7 +65,7 @@ static int retry_some(struct queue *q, const char *const *ids, size_t n,
 			   "WHERE id = ?2 AND state = 3",
 			   &upd)))
 		goto out;
-	sqlite3_bind_int64(upd, 1, qnow_ms());
+	sqlite3_bind_int64(upd, 1, clk_wall_ms());
 	/* Look every name up before changing anything, so a name given twice
 	 * reads "dead" both times and an unknown name changes nothing. */
 	for (size_t i = 0; i < n; i++) {

@@ -8,7 +8,8 @@
 
 #include "queue/queue_int.h"
 #include "queue/sampler.h"
-#include "queue/xalloc.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 enum {
 	S_CLAIM,
@@ -423,7 +424,7 @@ static int store_result(struct qrun *r, const struct qrun_fate *f, int own)
 	bind_text(st, 7, f->error_code);
 	bind_text(st, 8, f->error_message);
 	sqlite3_bind_int64(st, 9, f->latency_ms);
-	sqlite3_bind_int64(st, 10, qnow_ms());
+	sqlite3_bind_int64(st, 10, clk_wall_ms());
 	if (f->cost_ref_usd > 0)
 		sqlite3_bind_double(st, 11, f->cost_ref_usd);
 	if (own) {
@@ -469,7 +470,7 @@ static int spend(struct qrun *r, const struct qrun_fate *f)
 int qrun_fate(struct qrun *r, const struct qrun_fate *f)
 {
 	sqlite3_stmt *st;
-	int64_t now = qnow_ms();
+	int64_t now = clk_wall_ms();
 	int rc;
 
 	switch (f->verb) {
@@ -532,7 +533,7 @@ int qrun_event(struct qrun *r, const char *provider, const char *kind,
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, qnow_ms());
+		sqlite3_bind_int64(st, 2, clk_wall_ms());
 		sqlite3_bind_text(st, 3, provider, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
 		bind_text(st, 5, detail);

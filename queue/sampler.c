@@ -10,7 +10,7 @@
 
 #include "queue/blob.h"
 #include "queue/queue_int.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* Cap on the bytes kept: rows may be megabytes and the sample must not
  * make memory grow with them. */

@@ -6,6 +6,7 @@
 
 #include "queue/queue_int.h"
 #include "queue/run.h"
+#include "util/clock.h"
 
 static int run(struct queue *q, const char *sql, sqlite3_stmt **st)
 {
@@ -29,7 +30,7 @@ int queue_stats(struct queue *q, struct queue_stats *s)
 		      "sum(not_before >= ?2) FROM jobs GROUP BY state",
 		      &st)))
 		goto out;
-	sqlite3_bind_int64(st, 1, qnow_ms());
+	sqlite3_bind_int64(st, 1, clk_wall_ms());
 	sqlite3_bind_int64(st, 2, QRUN_PARKED);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 0);

@@ -21,6 +21,7 @@
 #include "queue/queue.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
+#include "util/utf8.h"
 
 static const char USAGE[] =
 	"usage: nightshift export [--db FILE]\n"
@@ -89,37 +90,6 @@ static void put_num(struct line *l, double v)
 	put(l, buf, (size_t)n);
 }
 
-/* utf8_len: length of the valid UTF-8 sequence at s (n bytes left), or 0
- * if it is not one (overlong, surrogate, beyond U+10FFFF, truncated). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 /* put_str: s as a JSON string, or null. Plain runs are written whole;
  * only the bytes that need it are escaped. */
 static void put_str(struct line *l, const char *str)
@@ -152,7 +122,7 @@ static void put_str(struct line *l, const char *str)
 		else if (c < 0x20 || c == 0x7F) {
 			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
 			esc = ubuf;
-		} else if (c >= 0x80 && (k = utf8_len(s + i, n - i)) == 0) {
+		} else if (c >= 0x80 && (k = utf8_seq(s + i, n - i)) == 0) {
 			esc = "\\ufffd";
 			k = 1;
 		}

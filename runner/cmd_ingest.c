@@ -17,8 +17,8 @@
 #include "queue/queue.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
-#include "runner/ingest_file.h"
-#include "runner/jobline.h"
+#include "runner/ingest/ingest_file.h"
+#include "runner/ingest/jobline.h"
 
 static const char USAGE[] =
 	"usage: nightshift ingest [--db FILE] [--strict] [--max-line-bytes N]\n"

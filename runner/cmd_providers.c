@@ -16,7 +16,7 @@
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
-#include "runner/prices.h"
+#include "runner/providers/prices.h"
 
 static const char USAGE[] =
 	"usage: nightshift providers [--providers FILE] [--prices FILE] "
@@ -166,7 +166,7 @@ static void print_text(const struct config *c, const char *prices,
 		const char *ks = key_state(p);
 
 		printf("\n%s (%s dialect, %s flavor)\n", p->name,
-		       config_dialect_name(p->dialect), p->flavor);
+		       config_dialect_name(p->dialect), flavor_name(p->flavor));
 		printf("  url        %s\n", p->base_url);
 		if (p->api_key_env)
 			printf("  key        %s: %s\n", p->api_key_env,
@@ -268,7 +268,7 @@ static cJSON *prov_json(const struct prov *p)
 
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "dialect", config_dialect_name(p->dialect));
-	cJSON_AddStringToObject(o, "flavor", p->flavor);
+	cJSON_AddStringToObject(o, "flavor", flavor_name(p->flavor));
 	cJSON_AddStringToObject(o, "base_url", p->base_url);
 	if (p->api_key_env)
 		cJSON_AddStringToObject(o, "api_key_env", p->api_key_env);

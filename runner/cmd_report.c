@@ -11,7 +11,7 @@
 
 #include "queue/queue.h"
 #include "queue/report.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
 

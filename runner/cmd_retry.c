@@ -7,7 +7,7 @@
 
 #include "queue/queue.h"
 #include "queue/retry.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
 

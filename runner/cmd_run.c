@@ -23,16 +23,17 @@
 
 #include "queue/queue.h"
 #include "queue/run.h"
-#include "queue/xalloc.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
-#include "runner/ingest_file.h"
-#include "runner/prices.h"
+#include "runner/ingest/ingest_file.h"
+#include "runner/providers/prices.h"
 #include "runner/runctx.h"
 #include "runner/sched/sched.h"
 #include "runner/store.h"
 #include "runner/worker.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 static const char USAGE[] =
 	"usage: nightshift run [--db FILE] [--providers FILE] [--prices FILE]\n"
@@ -104,14 +105,6 @@ static long long parse_duration(const char *s)
 	if (strcmp(end, "h") == 0)
 		return (long long)(v * 3600000);
 	return -1;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* owner_alive: a lease owner "host:pid:run" still runs? On this host we
@@ -188,7 +181,7 @@ static void progress(struct runctx *rc, int64_t t0, int tty, int final)
 	long long done = atomic_load(&rc->n_done);
 	long long dead = atomic_load(&rc->n_dead);
 	long long fin = done + dead;
-	double secs = (double)(mono_ms() - t0) / 1000.0;
+	double secs = (double)(clk_mono_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)fin / secs : 0;
 	/* Jobs ingested while the run goes are claimed too: the total
 	 * grows with them rather than being passed. */
@@ -514,7 +507,7 @@ int cmd_run(int argc, char **argv)
 					.quality_retries = 1};
 	rc.total_at_start = queued;
 	rc.keys = xcalloc(cfg->nprovs, sizeof(*rc.keys));
-	rc.sched = sched_new(cfg);
+	rc.sched = sched_new(cfg->provs, cfg->nprovs);
 	rc.trips_logged = xcalloc(cfg->nprovs, sizeof(*rc.trips_logged));
 	rc.pause_logged = xcalloc(cfg->nprovs, sizeof(*rc.pause_logged));
 	rc.prov_disabled = xcalloc(cfg->nprovs, sizeof(*rc.prov_disabled));
@@ -641,7 +634,7 @@ int cmd_run(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 
 	tty = o.progress >= 0 ? o.progress : isatty(2);
-	t0 = mono_ms();
+	t0 = clk_mono_ms();
 	if (o.runtime_ms)
 		end_at = t0 + o.runtime_ms;
 	if (o.deadline_min >= 0)
@@ -659,7 +652,7 @@ int cmd_run(int argc, char **argv)
 		int64_t now;
 
 		(void)poll(&pfd, 1, 100);
-		now = mono_ms();
+		now = clk_mono_ms();
 		if (signals_seen == 1 && !atomic_load(&rc.stopping)) {
 			atomic_store(&rc.stopping, 1);
 			stop_at = now + o.grace_ms;

@@ -27,8 +27,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "queue/xalloc.h"
-#include "runner/catalogue.h"
+#include "util/xalloc.h"
+#include "runner/providers/catalogue.h"
 
 /* Bounds that keep a typo from turning into an absurd setting. */
 #define MAX_NAME 64
@@ -48,9 +48,6 @@ struct ctx {
 	size_t errlen;
 };
 
-static const char *const flavors[] = {"generic", "openai",  "dashscope",
-				      "deepseek", "mistral", "gemini",
-				      "anthropic", NULL};
 static const char *const weekdays[] = {"sun", "mon", "tue", "wed",
 				       "thu", "fri", "sat", NULL};
 
@@ -446,7 +443,6 @@ static void prov_free(struct prov *p)
 	size_t i;
 
 	free(p->name);
-	free(p->flavor);
 	free(p->base_url);
 	free(p->api_key_env);
 	free(p->prices_date);
@@ -659,15 +655,19 @@ static int parse_quirks(struct ctx *x, const cJSON *q, const char *path,
 	return 0;
 }
 
-static const char *default_flavor(const char *name, enum prov_dialect d)
+/* default_flavor: a provider named after a flavor speaks as it ("qwen"
+ * is DashScope's); any other is generic. */
+static enum prov_flavor default_flavor(const char *name, enum prov_dialect d)
 {
+	enum prov_flavor f;
+
 	if (d == PROV_ANTHROPIC)
-		return "anthropic";
+		return FLAVOR_ANTHROPIC;
 	if (strcmp(name, "qwen") == 0)
-		return "dashscope";
-	if (in_list(flavors, name) >= 0 && strcmp(name, "anthropic") != 0)
-		return name;
-	return "generic";
+		return FLAVOR_DASHSCOPE;
+	if (flavor_parse(name, &f) == 0 && f != FLAVOR_ANTHROPIC)
+		return f;
+	return FLAVOR_GENERIC;
 }
 
 static int parse_provider(struct ctx *x, const cJSON *spec, const char *path,
@@ -702,17 +702,13 @@ static int parse_provider(struct ctx *x, const cJSON *spec, const char *path,
 	else
 		return fail(x, q, "must be \"openai\" or \"anthropic\"");
 
-	if ((rc = get_text(x, spec, path, "flavor", MAX_NAME, &p->flavor)))
-		return rc;
-	if (p->flavor && in_list(flavors, p->flavor) < 0) {
-		subpath(q, sizeof(q), path, "flavor", 0);
-		return fail(x, q,
-			    "must be one of \"generic\", \"openai\", "
-			    "\"dashscope\", \"deepseek\", \"mistral\", "
-			    "\"gemini\", \"anthropic\"");
-	}
-	if (!p->flavor)
-		p->flavor = xstrdup(default_flavor(p->name, p->dialect));
+	it = cJSON_GetObjectItemCaseSensitive(spec, "flavor");
+	subpath(q, sizeof(q), path, "flavor", 0);
+	if (!it)
+		p->flavor = default_flavor(p->name, p->dialect);
+	else if (!cJSON_IsString(it) ||
+		 flavor_parse(it->valuestring, &p->flavor) != 0)
+		return fail(x, q, "must be one of %s", flavor_names());
 
 	subpath(q, sizeof(q), path, "base_url", 0);
 	if (!cJSON_GetObjectItemCaseSensitive(spec, "base_url"))
@@ -1128,41 +1124,6 @@ size_t config_candidates(const struct config *c, const char *body_model,
 		n++;
 	}
 	return n;
-}
-
-static int window_has(const struct prov_offpeak *w, int64_t t)
-{
-	int64_t day = t / 86400, sec = t % 86400;
-	int minute, wd;
-
-	if (sec < 0) {
-		sec += 86400;
-		day--;
-	}
-	minute = (int)(sec / 60);
-	/* 1970-01-01 was a Thursday (weekday 4, Sunday = 0). */
-	wd = (int)(((day % 7) + 7 + 4) % 7);
-	if (w->days && !(w->days & (1u << wd)))
-		return 0;
-	if (w->start_min < w->end_min)
-		return minute >= w->start_min && minute < w->end_min;
-	return minute >= w->start_min || minute < w->end_min;
-}
-
-void config_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
-		  double *out_per_mtok)
-{
-	size_t i;
-
-	*in_per_mtok = m->input_per_mtok;
-	*out_per_mtok = m->output_per_mtok;
-	for (i = 0; i < m->noffpeak; i++) {
-		if (window_has(&m->offpeak[i], t)) {
-			*in_per_mtok = m->offpeak[i].input_per_mtok;
-			*out_per_mtok = m->offpeak[i].output_per_mtok;
-			return;
-		}
-	}
 }
 
 char *config_key(const struct prov *p, int *bad)

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 
 struct policy_cfg {
 	int max_attempts;    /* per job per candidate, e.g. 5 (<1 means 1) */

@@ -20,7 +20,7 @@
 
 #include "queue/run.h"
 #include "runner/config.h"
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 #include "runner/policy.h"
 
 /* Most candidates a job keeps (a route longer than this is cut). */

@@ -17,11 +17,12 @@
 
 #include "queue/queue.h"
 #include "queue/run.h"
-#include "queue/xalloc.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
 #include "runner/worker.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 /* Most jobs claimed in one turn: keeps transactions short. */
 #define CLAIM_MAX 2048
@@ -46,14 +47,6 @@
  * only a dead or hung run lets its leases expire. */
 #define LEASE_MS (15 * 60 * 1000)
 #define RENEW_EVERY_MS (60 * 1000)
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake_workers(struct runctx *rc)
 {
@@ -291,7 +284,7 @@ static int log_events(struct store *s)
 			rc->pause_logged[i] = st.paused_until;
 			snprintf(detail, sizeof(detail),
 				 "429: paused for %lld ms, concurrency %d",
-				 (long long)(st.paused_until - wall_ms()),
+				 (long long)(st.paused_until - clk_wall_ms()),
 				 st.limit);
 			if ((code = qrun_event(s->qr, name, "paused", detail)))
 				return code;
@@ -354,11 +347,11 @@ static struct task *take_done(struct runctx *rc, int64_t wait_ms,
 			      int64_t batch_until)
 {
 	struct task *head;
-	int64_t until = wall_ms() + wait_ms;
+	int64_t until = clk_wall_ms() + wait_ms;
 
 	pthread_mutex_lock(&rc->mu);
 	for (;;) {
-		int64_t now = wall_ms(), end;
+		int64_t now = clk_wall_ms(), end;
 		struct timespec ts;
 
 		if (rc->done_head && (rc->hungry || now >= batch_until ||
@@ -431,7 +424,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	if (room > CLAIM_MAX)
 		room = CLAIM_MAX;
 	while (room > 0) {
-		int64_t now = wall_ms();
+		int64_t now = clk_wall_ms();
 		int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 
 		rc_ = qrun_claim(s->qr, now, now + LEASE_MS, want, jobs, &got);
@@ -486,18 +479,18 @@ static void *store_main(void *arg)
 {
 	struct store *s = arg;
 	struct runctx *rc = s->rc;
-	int64_t last_renew = wall_ms(), next_due = 0, last_turn = 0;
+	int64_t last_renew = clk_wall_ms(), next_due = 0, last_turn = 0;
 	int idle_check = 1;
 
 	s->ahead = ahead_floor(rc); /* until a rate is seen */
-	s->rate_t0 = wall_ms();
+	s->rate_t0 = clk_wall_ms();
 	s->rate_n = 0;
 
 	for (;;) {
 		struct task *done, *t, *head = NULL, *tail = NULL;
 		struct counts kept;
 		int nclaimed = 0, ndone = 0, code;
-		int64_t now = wall_ms();
+		int64_t now = clk_wall_ms();
 		int64_t wait = 50;
 
 		if (next_due > now && next_due - now < wait)
@@ -507,7 +500,7 @@ static void *store_main(void *arg)
 				 : idle_check		       ? 0
 							       : wait,
 				 last_turn + BATCH_MS);
-		last_turn = wall_ms();
+		last_turn = clk_wall_ms();
 		counts_save(rc, &kept);
 		if ((code = qrun_begin(s->qr))) {
 			fail(s, code, "starting a commit");
@@ -565,7 +558,7 @@ static void *store_main(void *arg)
 			}
 			if (queued == 0)
 				break; /* nothing left that this run can do */
-			idle_check = next_due <= wall_ms();
+			idle_check = next_due <= clk_wall_ms();
 		}
 		continue;
 out_rollback:

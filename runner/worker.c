@@ -26,15 +26,16 @@
 
 #include "queue/blob.h"
 #include "queue/run.h"
-#include "queue/xalloc.h"
-#include "runner/cost.h"
-#include "runner/dialect_anthropic.h"
-#include "runner/dialect_openai.h"
-#include "runner/jsonidx.h"
-#include "runner/jsonschema.h"
+#include "runner/json/jsonidx.h"
+#include "runner/json/jsonschema.h"
+#include "runner/providers/cost.h"
+#include "runner/providers/dialect_anthropic.h"
+#include "runner/providers/dialect_openai.h"
 #include "runner/runctx.h"
 #include "runner/sched/route.h"
 #include "runner/sched/sched.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
 
 /* Caps on what the network may make us hold (STYLE: buffers that grow
  * from network data have a hard cap). */
@@ -100,22 +101,6 @@ struct worker {
 	size_t idx_end;
 	int proxy_env; /* a proxy variable is set: curl reads them */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -255,7 +240,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 	struct worker *w = arg;
 
 	(void)multi;
-	w->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	w->timer_at = timeout_ms < 0 ? -1 : clk_mono_ms() + timeout_ms;
 	return 0;
 }
 
@@ -311,7 +296,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
 			  (long)(rc->max_inflight / rc->nworkers + 16));
-	w->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)index << 32;
+	w->rng = (uint64_t)clk_wall_ms() * 2654435761u ^ (uint64_t)index << 32;
 	w->codec = blob_codec_new();
 	w->urls = xcalloc(c->nprovs, sizeof(*w->urls));
 	w->curlu = xcalloc(c->nprovs, sizeof(*w->curlu));
@@ -811,8 +796,8 @@ static void start(struct worker *w, struct task *t)
 			 (long)p->connect_timeout_s * 1000);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	x->errbuf[0] = '\0';
-	t->sent_at_ms = wall_ms();
-	x->t0_ms = mono_ms();
+	t->sent_at_ms = clk_wall_ms();
+	x->t0_ms = clk_mono_ms();
 	curl_multi_add_handle(w->multi, x->easy);
 	x->aprev = NULL;
 	x->anext = w->act_head;
@@ -876,7 +861,7 @@ static int gate(struct worker *w, struct task *t, int64_t now_s,
 static void admit(struct worker *w)
 {
 	struct task **pp = &w->pend_head, *t;
-	int64_t now_ms = wall_ms(), now_s = now_ms / 1000;
+	int64_t now_ms = clk_wall_ms(), now_s = now_ms / 1000;
 
 	w->pend_tail = NULL;
 	while ((t = *pp) != NULL) {
@@ -1000,7 +985,7 @@ static void learn(struct runctx *rc, const struct task *t)
  * or given up: how long it took, how often curl sent it again. */
 static void sent(const struct xfer *x, struct task *t)
 {
-	t->latency_ms = mono_ms() - x->t0_ms;
+	t->latency_ms = clk_mono_ms() - x->t0_ms;
 	t->resent = x->sends > 1 ? x->sends - 1 : 0;
 }
 
@@ -1038,7 +1023,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 	struct policy_cfg pc = w->rc->policy;
 	struct policy_job pj;
 	long status = 0;
-	int64_t now = wall_ms();
+	int64_t now = clk_wall_ms();
 
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 	t = x->t;
@@ -1054,7 +1039,7 @@ static void completed(struct worker *w, CURLMsg *msg)
 	else if (msg->data.result == CURLE_OK)
 		dialect_openai_response(
 			(int)status, x->head.p, x->head.len, x->body.p,
-			x->body.len, dialect_flavor_from_name(p->flavor),
+			x->body.len, p->flavor,
 			x->resp_flags, now, &t->out);
 	else
 		classify_transport(msg->data.result, x, &t->out);
@@ -1138,7 +1123,7 @@ static int reap(struct worker *w)
 static void wait_events(struct worker *w, int max_ms)
 {
 	struct epoll_event ev[64];
-	int64_t now = mono_ms();
+	int64_t now = clk_mono_ms();
 	int running, n, timeout = max_ms;
 
 	if (w->timer_at >= 0)
@@ -1171,7 +1156,7 @@ static void run_timer(struct worker *w)
 {
 	int running;
 
-	if (w->timer_at < 0 || w->timer_at > mono_ms())
+	if (w->timer_at < 0 || w->timer_at > clk_mono_ms())
 		return;
 	w->timer_at = -1;
 	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 
 /* Defaults (breaker_init with cfg NULL). */
 #define BREAKER_CONSECUTIVE 5	 /* failures in a row that trip it */

@@ -1,8 +1,25 @@
-/* route.h — which candidate a job goes to: the routing order as a pure
- * function of what the caller measured about each candidate. Pure;
- * thread-safe. */
+/* route.h — which candidates a job has and which one it goes to: a route
+ * is a named list of (provider, model) candidates from the providers
+ * config; the routing order is a pure function of what the caller
+ * measured about each candidate. Pure; thread-safe. */
 #ifndef NIGHTSHIFT_ROUTE_H
 #define NIGHTSHIFT_ROUTE_H
+
+#include <stddef.h>
+
+/* A candidate: indexes into the config's providers and that provider's
+ * models. */
+struct route_cand {
+	int prov;
+	int model;
+};
+
+/* A named route: its candidates in the order the config lists them. */
+struct route {
+	char *name;
+	struct route_cand *cands;
+	size_t ncands;
+};
 
 /* One candidate as the caller sees it now. */
 struct route_option {

@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 #include "runner/sched/bucket.h"
 
 /* Start levels: one request may go at once; tokens are earned. */
@@ -62,15 +62,15 @@ struct sched {
 	size_t n;
 };
 
-struct sched *sched_new(const struct config *c)
+struct sched *sched_new(const struct prov *provs, size_t nprovs)
 {
 	struct sched *s = xcalloc(1, sizeof(*s));
 
-	s->n = c ? c->nprovs : 0;
+	s->n = provs ? nprovs : 0;
 	s->g = xcalloc(s->n ? s->n : 1, sizeof(*s->g));
 	for (size_t i = 0; i < s->n; i++) {
 		struct gate *g = &s->g[i];
-		const struct prov *p = &c->provs[i];
+		const struct prov *p = &provs[i];
 
 		pthread_mutex_init(&g->mu, NULL);
 		g->max_inflight = p->max_inflight > 0 ? p->max_inflight : 1;

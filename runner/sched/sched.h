@@ -21,8 +21,8 @@
 
 #include <stdint.h>
 
-#include "runner/config.h"
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
+#include "runner/providers/prov.h"
 #include "runner/sched/breaker.h"
 
 /* The rate aimed at, as a share of the configured rpm/tpm: the limit is
@@ -67,11 +67,11 @@ struct sched_stats {
 
 /* Lifecycle */
 
-/* sched_new: a gate per provider of c (max_inflight, rpm, tpm are copied;
- * c is borrowed for the call). Returns a new sched, freed with sched_free.
+/* sched_new: a gate per provider of provs[0..nprovs) (max_inflight, rpm,
+ * tpm are copied; provs is borrowed for the call). Returns a new sched, freed with sched_free.
  * Rate buckets start nearly empty (see sched.c): the first request goes
  * at once, the rest at the rate. */
-struct sched *sched_new(const struct config *c);
+struct sched *sched_new(const struct prov *provs, size_t nprovs);
 
 /* sched_free: free *s and set it to NULL; NULL or *s NULL does nothing. */
 void sched_free(struct sched **s);
@@ -80,7 +80,7 @@ void sched_free(struct sched **s);
 
 /* sched_admit: may a request with est_tokens (estimated input + output
  * tokens; counted against tpm) go to provider prov (index into
- * config->provs) at now_ms? Returns SCHED_GO (now in flight), SCHED_WAIT
+ * the providers given to sched_new) at now_ms? Returns SCHED_GO (now in flight), SCHED_WAIT
  * (rate bucket empty, paused after a 429, or at the concurrency limit),
  * SCHED_OPEN (breaker open, or its one probe is out) or SCHED_OFF; for
  * the last three, *retry_at_ms (may be NULL) says when to ask again. An

@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "queue/blob.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* The same cap on sampled bytes as nightshift's ingest: long lines must not
  * make the training sample grow without bound. */

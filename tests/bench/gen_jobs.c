@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* Room for the longest line: a 1200-byte target plus one sentence of slack,
  * with a wide margin. Appends past the end are dropped, never overrun. */

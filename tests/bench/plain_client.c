@@ -26,7 +26,7 @@
 
 #include <curl/curl.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* A request body bigger than this is not "typical": refuse it. */
 #define BODY_MAX (1u << 20)

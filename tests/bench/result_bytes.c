@@ -27,7 +27,7 @@
 #include <sqlite3.h>
 
 #include "queue/blob.h"
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* An export line is one result; anything longer than this is not ours. */
 #define LINE_CAP (64u << 20)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 #include "runner/sched/breaker.h"
 
 #define T0 ((int64_t)1714564800000)

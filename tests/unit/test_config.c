@@ -14,8 +14,9 @@
 
 #include <cmocka.h>
 
-#include "runner/catalogue.h"
+#include "runner/providers/catalogue.h"
 #include "runner/config.h"
+#include "runner/providers/cost.h"
 
 /* 2026-11-23 00:00:00 UTC, a Monday. */
 #define MONDAY 1795392000LL
@@ -333,7 +334,7 @@ static void defaults_and_normalisation(void **state)
 	assert_int_equal(p->timeout_s, 120);
 	assert_int_equal(p->connect_timeout_s, 10);
 	assert_int_equal(p->max_retries, 4);
-	assert_string_equal(p->flavor, "generic");
+	assert_int_equal(p->flavor, FLAVOR_GENERIC);
 	assert_int_equal(p->dialect, PROV_OPENAI);
 	/* unknown cache discounts default to the plain input price */
 	assert_true(p->models[0].cached_input_per_mtok == 1.5);
@@ -363,11 +364,11 @@ static void flavor_defaults(void **state)
 	assert_int_equal(config_parse(json, strlen(json), "f", &c, err,
 				      sizeof(err)),
 			 0);
-	assert_string_equal(c->provs[0].flavor, "dashscope");
-	assert_string_equal(c->provs[1].flavor, "deepseek");
-	assert_string_equal(c->provs[2].flavor, "anthropic");
+	assert_int_equal(c->provs[0].flavor, FLAVOR_DASHSCOPE);
+	assert_int_equal(c->provs[1].flavor, FLAVOR_DEEPSEEK);
+	assert_int_equal(c->provs[2].flavor, FLAVOR_ANTHROPIC);
 	assert_int_equal(c->provs[2].dialect, PROV_ANTHROPIC);
-	assert_string_equal(c->provs[3].flavor, "mistral");
+	assert_int_equal(c->provs[3].flavor, FLAVOR_MISTRAL);
 	config_free(&c);
 }
 
@@ -491,7 +492,7 @@ static void offpeak_prices(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		double in = -1, out = -1;
 
-		config_price(&c->provs[0].models[0], cases[i].t, &in, &out);
+		cost_price(&c->provs[0].models[0], cases[i].t, &in, &out);
 		if (in != cases[i].in || out != cases[i].out)
 			print_error("%s: got %g/%g\n", cases[i].name, in, out);
 		assert_true(in == cases[i].in);
@@ -637,13 +638,13 @@ static void builtin_catalogue(void **state)
 		int64_t t = MONDAY + (int64_t)h * HOUR + 30 * 60;
 		double qin, qout;
 
-		config_price(&c->provs[cands[0].prov].models[cands[0].model],
+		cost_price(&c->provs[cands[0].prov].models[cands[0].model],
 			     t, &qin, &qout);
 		for (i = 1; i < n; i++) {
 			const struct prov *p = &c->provs[cands[i].prov];
 			double in, out;
 
-			config_price(&p->models[cands[i].model], t, &in, &out);
+			cost_price(&p->models[cands[i].model], t, &in, &out);
 			if (!(qin < in && qout < out))
 				print_error("hour %zu: qwen %g/%g vs %s "
 					    "%g/%g\n",

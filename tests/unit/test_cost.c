@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "runner/config.h"
-#include "runner/cost.h"
+#include "runner/providers/cost.h"
 
 /* 2026-11-23 00:00:00 UTC, a Monday. */
 #define MONDAY 1795392000LL

@@ -13,9 +13,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "runner/dialect_anthropic.h"
-#include "runner/dialect_openai.h"
-#include "runner/outcome.h"
+#include "runner/providers/dialect_anthropic.h"
+#include "runner/providers/dialect_openai.h"
+#include "runner/providers/outcome.h"
 
 #define NOW ((int64_t)1714564800000)
 

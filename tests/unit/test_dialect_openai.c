@@ -13,10 +13,10 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "runner/dialect_openai.h"
-#include "runner/jsonidx.h"
-#include "runner/outcome.h"
-#include "runner/retry_after.h"
+#include "runner/providers/dialect_openai.h"
+#include "runner/json/jsonidx.h"
+#include "runner/providers/outcome.h"
+#include "runner/providers/retry_after.h"
 
 #define NOW ((int64_t)1714564800000)
 #define ANY_RA (-2) /* retry_after_ms not checked */
@@ -24,7 +24,7 @@
 struct cls_case {
 	const char *name;
 	int status;
-	enum dialect_flavor flavor;
+	enum prov_flavor flavor;
 	const char *headers;
 	const char *body;
 	enum outcome_class want;
@@ -151,182 +151,182 @@ struct cls_case {
 	"found for API version v1main\",\"status\":\"NOT_FOUND\"}}]"
 
 static const struct cls_case cls_cases[] = {
-    {"openai 429 rate limit", 429, DIALECT_OPENAI,
+    {"openai 429 rate limit", 429, FLAVOR_OPENAI,
      "HTTP/2 429\r\nx-request-id: req_abc\r\n"
      "x-ratelimit-reset-requests: 20s\r\n\r\n",
      OPENAI_RATE, OUTCOME_RATE_LIMITED, "rate_limit_exceeded", NOW + 20000,
      "Rate limit reached"},
-    {"openai 429 insufficient_quota is billing", 429, DIALECT_OPENAI, NULL,
+    {"openai 429 insufficient_quota is billing", 429, FLAVOR_OPENAI, NULL,
      OPENAI_QUOTA, OUTCOME_BILLING, "insufficient_quota", -1,
      "exceeded your current quota"},
     {"generic 429 insufficient_quota (openai marks) is billing", 429,
-     DIALECT_GENERIC, NULL, OPENAI_QUOTA, OUTCOME_BILLING, "insufficient_quota",
+     FLAVOR_GENERIC, NULL, OPENAI_QUOTA, OUTCOME_BILLING, "insufficient_quota",
      -1, NULL},
-    {"dashscope 429 insufficient_quota is a throttle", 429, DIALECT_DASHSCOPE,
+    {"dashscope 429 insufficient_quota is a throttle", 429, FLAVOR_DASHSCOPE,
      "Retry-After: 30\r\n", DASHSCOPE_TRAP, OUTCOME_RATE_LIMITED,
      "insufficient_quota", NOW + 30000, NULL},
     {"generic 429 insufficient_quota (dashscope marks) is a throttle", 429,
-     DIALECT_GENERIC, NULL, DASHSCOPE_TRAP, OUTCOME_RATE_LIMITED, NULL, -1,
+     FLAVOR_GENERIC, NULL, DASHSCOPE_TRAP, OUTCOME_RATE_LIMITED, NULL, -1,
      NULL},
-    {"dashscope native Throttling.RateQuota", 429, DIALECT_DASHSCOPE, NULL,
+    {"dashscope native Throttling.RateQuota", 429, FLAVOR_DASHSCOPE, NULL,
      "{\"request_id\":\"r\",\"code\":\"Throttling.RateQuota\","
      "\"message\":\"Requests rate limit exceeded, please try again "
      "later.\"}",
      OUTCOME_RATE_LIMITED, "Throttling.RateQuota", -1, "rate limit"},
-    {"dashscope native Throttling.AllocationQuota", 429, DIALECT_DASHSCOPE,
+    {"dashscope native Throttling.AllocationQuota", 429, FLAVOR_DASHSCOPE,
      NULL,
      "{\"request_id\":\"r\",\"code\":\"Throttling.AllocationQuota\","
      "\"message\":\"Allocated quota exceeded, please increase your "
      "quota limit.\"}",
      OUTCOME_RATE_LIMITED, "Throttling.AllocationQuota", -1, NULL},
-    {"dashscope native Throttling", 429, DIALECT_DASHSCOPE, NULL,
+    {"dashscope native Throttling", 429, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"Throttling\",\"message\":\"Requests throttling "
      "triggered.\"}",
      OUTCOME_RATE_LIMITED, "Throttling", -1, NULL},
-    {"dashscope 400 data_inspection_failed", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope 400 data_inspection_failed", 400, FLAVOR_DASHSCOPE, NULL,
      DASHSCOPE_FILTER, OUTCOME_CONTENT_FILTER, "data_inspection_failed", ANY_RA,
      "inappropriate content"},
-    {"dashscope native DataInspectionFailed", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope native DataInspectionFailed", 400, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"DataInspectionFailed\",\"message\":\"Output data may "
      "contain inappropriate content.\",\"request_id\":\"x\"}",
      OUTCOME_CONTENT_FILTER, "DataInspectionFailed", ANY_RA, NULL},
-    {"dashscope InvalidParameter.DataInspection", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope InvalidParameter.DataInspection", 400, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"InvalidParameter.DataInspection\",\"message\":\"The "
      "media format is not supported or incorrect for the data "
      "inspection.\"}",
      OUTCOME_CONTENT_FILTER, NULL, ANY_RA, NULL},
-    {"dashscope Arrearage", 400, DIALECT_DASHSCOPE, NULL, DASHSCOPE_ARREARS,
+    {"dashscope Arrearage", 400, FLAVOR_DASHSCOPE, NULL, DASHSCOPE_ARREARS,
      OUTCOME_BILLING, "Arrearage", ANY_RA, "good standing"},
-    {"dashscope native Arrearage", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope native Arrearage", 400, FLAVOR_DASHSCOPE, NULL,
      "{\"statusCode\":400,\"message\":\"Access denied, please make sure "
      "your account is in good standing.\",\"code\":\"Arrearage\","
      "\"requestId\":\"8af5\"}",
      OUTCOME_BILLING, "Arrearage", ANY_RA, NULL},
-    {"dashscope 401 invalid_api_key", 401, DIALECT_DASHSCOPE, NULL,
+    {"dashscope 401 invalid_api_key", 401, FLAVOR_DASHSCOPE, NULL,
      DASHSCOPE_BADKEY, OUTCOME_AUTH, "invalid_api_key", ANY_RA, NULL},
-    {"dashscope native InvalidApiKey", 401, DIALECT_DASHSCOPE, NULL,
+    {"dashscope native InvalidApiKey", 401, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"InvalidApiKey\",\"message\":\"Invalid API-key "
      "provided.\",\"request_id\":\"z\"}",
      OUTCOME_AUTH, "InvalidApiKey", ANY_RA, NULL},
-    {"dashscope range of input length", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope range of input length", 400, FLAVOR_DASHSCOPE, NULL,
      DASHSCOPE_RANGE, OUTCOME_CONTEXT_OVERFLOW, "invalid_parameter_error",
      ANY_RA, "Range of input length"},
-    {"dashscope thinking 400 is a bad request", 400, DIALECT_DASHSCOPE, NULL,
+    {"dashscope thinking 400 is a bad request", 400, FLAVOR_DASHSCOPE, NULL,
      DASHSCOPE_THINKING, OUTCOME_BAD_REQUEST, "invalid_parameter_error", ANY_RA,
      "enable_thinking"},
-    {"dashscope 404 ModelNotFound", 404, DIALECT_DASHSCOPE, NULL,
+    {"dashscope 404 ModelNotFound", 404, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"ModelNotFound\",\"message\":\"Model not exist.\"}",
      OUTCOME_NOT_FOUND, "ModelNotFound", ANY_RA, NULL},
-    {"dashscope 500 InternalError", 500, DIALECT_DASHSCOPE, NULL,
+    {"dashscope 500 InternalError", 500, FLAVOR_DASHSCOPE, NULL,
      "{\"code\":\"InternalError\",\"message\":\"An internal error has "
      "occured, please try again later.\"}",
      OUTCOME_SERVER_ERROR, "InternalError", -1, NULL},
-    {"openai context_length_exceeded", 400, DIALECT_OPENAI, NULL,
+    {"openai context_length_exceeded", 400, FLAVOR_OPENAI, NULL,
      OPENAI_CONTEXT, OUTCOME_CONTEXT_OVERFLOW, "context_length_exceeded",
      ANY_RA, "maximum context length"},
-    {"openai 401 masked key not echoed", 401, DIALECT_OPENAI, NULL,
+    {"openai 401 masked key not echoed", 401, FLAVOR_OPENAI, NULL,
      OPENAI_BADKEY, OUTCOME_AUTH, "invalid_api_key", ANY_RA,
      "Incorrect API key provided: [redacted]"},
-    {"openai 404 model_not_found", 404, DIALECT_OPENAI, NULL, OPENAI_NOMODEL,
+    {"openai 404 model_not_found", 404, FLAVOR_OPENAI, NULL, OPENAI_NOMODEL,
      OUTCOME_NOT_FOUND, "model_not_found", ANY_RA, "does not exist"},
-    {"openai 500", 500, DIALECT_OPENAI, NULL, OPENAI_500, OUTCOME_SERVER_ERROR,
+    {"openai 500", 500, FLAVOR_OPENAI, NULL, OPENAI_500, OUTCOME_SERVER_ERROR,
      "server_error", -1, "had an error"},
-    {"proxy 502 html", 502, DIALECT_OPENAI, NULL,
+    {"proxy 502 html", 502, FLAVOR_OPENAI, NULL,
      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n</html>",
      OUTCOME_SERVER_ERROR, NULL, -1, "502 Bad Gateway"},
-    {"503 with retry-after is overloaded", 503, DIALECT_OPENAI,
+    {"503 with retry-after is overloaded", 503, FLAVOR_OPENAI,
      "Retry-After: 12\r\n", "", OUTCOME_OVERLOADED, NULL, NOW + 12000,
      "HTTP 503"},
-    {"504", 504, DIALECT_GENERIC, NULL, "", OUTCOME_SERVER_ERROR, NULL, -1,
+    {"504", 504, FLAVOR_GENERIC, NULL, "", OUTCOME_SERVER_ERROR, NULL, -1,
      NULL},
-    {"529 anthropic shape", 529, DIALECT_ANTHROPIC, NULL, ANTHROPIC_529,
+    {"529 anthropic shape", 529, FLAVOR_ANTHROPIC, NULL, ANTHROPIC_529,
      OUTCOME_OVERLOADED, "overloaded_error", -1, "Overloaded"},
-    {"408", 408, DIALECT_GENERIC, NULL, "", OUTCOME_TIMEOUT, NULL, -1, NULL},
-    {"413", 413, DIALECT_GENERIC, NULL,
+    {"408", 408, FLAVOR_GENERIC, NULL, "", OUTCOME_TIMEOUT, NULL, -1, NULL},
+    {"413", 413, FLAVOR_GENERIC, NULL,
      "{\"error\":{\"type\":\"request_too_large\",\"message\":\"Request "
      "exceeds the maximum allowed number of bytes.\"}}",
      OUTCOME_TOO_LARGE, "request_too_large", ANY_RA, NULL},
-    {"422 generic", 422, DIALECT_GENERIC, NULL, "{\"detail\":\"bad field\"}",
+    {"422 generic", 422, FLAVOR_GENERIC, NULL, "{\"detail\":\"bad field\"}",
      OUTCOME_BAD_REQUEST, NULL, ANY_RA, "bad field"},
-    {"402 generic", 402, DIALECT_GENERIC, NULL, "", OUTCOME_BILLING, NULL,
+    {"402 generic", 402, FLAVOR_GENERIC, NULL, "", OUTCOME_BILLING, NULL,
      ANY_RA, NULL},
-    {"403 generic", 403, DIALECT_GENERIC, NULL,
+    {"403 generic", 403, FLAVOR_GENERIC, NULL,
      "{\"error\":{\"message\":\"Country, region, or territory not "
      "supported\",\"type\":\"request_forbidden\",\"code\":"
      "\"unsupported_country_region_territory\"}}",
      OUTCOME_AUTH, "unsupported_country_region_territory", ANY_RA, NULL},
-    {"400 generic bad request", 400, DIALECT_GENERIC, NULL,
+    {"400 generic bad request", 400, FLAVOR_GENERIC, NULL,
      "{\"error\":{\"message\":\"'messages' must contain the word 'json' "
      "in some form, to use 'response_format' of type 'json_object'.\","
      "\"type\":\"invalid_request_error\",\"param\":null,\"code\":"
      "\"invalid_parameter_error\"}}",
      OUTCOME_BAD_REQUEST, "invalid_parameter_error", ANY_RA, NULL},
-    {"deepseek 402", 402, DIALECT_DEEPSEEK, NULL, DEEPSEEK_402, OUTCOME_BILLING,
+    {"deepseek 402", 402, FLAVOR_DEEPSEEK, NULL, DEEPSEEK_402, OUTCOME_BILLING,
      "invalid_request_error", ANY_RA, "Insufficient Balance"},
-    {"deepseek content exists risk", 400, DIALECT_DEEPSEEK, NULL, DEEPSEEK_RISK,
+    {"deepseek content exists risk", 400, FLAVOR_DEEPSEEK, NULL, DEEPSEEK_RISK,
      OUTCOME_CONTENT_FILTER, NULL, ANY_RA, NULL},
-    {"deepseek context overflow", 400, DIALECT_DEEPSEEK, NULL, DEEPSEEK_CONTEXT,
+    {"deepseek context overflow", 400, FLAVOR_DEEPSEEK, NULL, DEEPSEEK_CONTEXT,
      OUTCOME_CONTEXT_OVERFLOW, NULL, ANY_RA, NULL},
-    {"deepseek 503", 503, DIALECT_DEEPSEEK, NULL,
+    {"deepseek 503", 503, FLAVOR_DEEPSEEK, NULL,
      "{\"error\":{\"message\":\"Server overloaded, please try again "
      "later\",\"type\":\"server_error\"}}",
      OUTCOME_OVERLOADED, NULL, -1, NULL},
-    {"mistral 429", 429, DIALECT_MISTRAL, "retry-after: 2\r\n", MISTRAL_429,
+    {"mistral 429", 429, FLAVOR_MISTRAL, "retry-after: 2\r\n", MISTRAL_429,
      OUTCOME_RATE_LIMITED, "rate_limited", NOW + 2000, "rate limit exceeded"},
-    {"mistral 422 extra_forbidden", 422, DIALECT_MISTRAL, NULL, MISTRAL_422,
+    {"mistral 422 extra_forbidden", 422, FLAVOR_MISTRAL, NULL, MISTRAL_422,
      OUTCOME_BAD_REQUEST, "invalid_request_error", ANY_RA, "extra_forbidden"},
-    {"mistral 401 flat", 401, DIALECT_MISTRAL, NULL, MISTRAL_401, OUTCOME_AUTH,
+    {"mistral 401 flat", 401, FLAVOR_MISTRAL, NULL, MISTRAL_401, OUTCOME_AUTH,
      NULL, ANY_RA, "Unauthorized"},
-    {"gemini 429 array, pause in the text", 429, DIALECT_GEMINI, NULL,
+    {"gemini 429 array, pause in the text", 429, FLAVOR_GEMINI, NULL,
      GEMINI_429, OUTCOME_RATE_LIMITED, "RESOURCE_EXHAUSTED", NOW + 58822,
      "exceeded your current quota"},
-    {"gemini bad key is 400 but auth", 400, DIALECT_GEMINI, NULL, GEMINI_BADKEY,
+    {"gemini bad key is 400 but auth", 400, FLAVOR_GEMINI, NULL, GEMINI_BADKEY,
      OUTCOME_AUTH, "INVALID_ARGUMENT", ANY_RA, "API key not valid"},
-    {"gemini context overflow", 400, DIALECT_GEMINI, NULL, GEMINI_CONTEXT,
+    {"gemini context overflow", 400, FLAVOR_GEMINI, NULL, GEMINI_CONTEXT,
      OUTCOME_CONTEXT_OVERFLOW, "INVALID_ARGUMENT", ANY_RA, NULL},
-    {"gemini 503 UNAVAILABLE", 503, DIALECT_GEMINI, NULL, GEMINI_503,
+    {"gemini 503 UNAVAILABLE", 503, FLAVOR_GEMINI, NULL, GEMINI_503,
      OUTCOME_OVERLOADED, "UNAVAILABLE", -1, "overloaded"},
-    {"gemini 404", 404, DIALECT_GEMINI, NULL, GEMINI_404, OUTCOME_NOT_FOUND,
+    {"gemini 404", 404, FLAVOR_GEMINI, NULL, GEMINI_404, OUTCOME_NOT_FOUND,
      "NOT_FOUND", ANY_RA, "not found"},
-    {"200 carrying an error object", 200, DIALECT_GENERIC, NULL,
+    {"200 carrying an error object", 200, FLAVOR_GENERIC, NULL,
      "{\"error\":{\"message\":\"upstream failed\",\"type\":"
      "\"server_error\",\"code\":null}}",
      OUTCOME_SERVER_ERROR, "server_error", -1, "upstream failed"},
-    {"200 carrying a gemini 429 array", 200, DIALECT_GEMINI, NULL, GEMINI_429,
+    {"200 carrying a gemini 429 array", 200, FLAVOR_GEMINI, NULL, GEMINI_429,
      OUTCOME_RATE_LIMITED, "RESOURCE_EXHAUSTED", NOW + 58822, NULL},
-    {"200 carrying a moderation error", 200, DIALECT_DASHSCOPE, NULL,
+    {"200 carrying a moderation error", 200, FLAVOR_DASHSCOPE, NULL,
      DASHSCOPE_FILTER, OUTCOME_CONTENT_FILTER, "data_inspection_failed", ANY_RA,
      NULL},
-    {"200 carrying a numeric 429 code", 200, DIALECT_GENERIC, NULL,
+    {"200 carrying a numeric 429 code", 200, FLAVOR_GENERIC, NULL,
      "{\"error\":{\"message\":\"Rate limit exceeded\",\"code\":429}}",
      OUTCOME_RATE_LIMITED, "429", -1, NULL},
-    {"200 truncated body", 200, DIALECT_OPENAI, NULL,
+    {"200 truncated body", 200, FLAVOR_OPENAI, NULL,
      "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{",
      OUTCOME_INVALID_OUTPUT, NULL, -1, "not valid JSON"},
-    {"200 trailing garbage", 200, DIALECT_OPENAI, NULL,
+    {"200 trailing garbage", 200, FLAVOR_OPENAI, NULL,
      "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}xyz",
      OUTCOME_INVALID_OUTPUT, NULL, -1, NULL},
-    {"200 empty body", 200, DIALECT_OPENAI, NULL, "", OUTCOME_INVALID_OUTPUT,
+    {"200 empty body", 200, FLAVOR_OPENAI, NULL, "", OUTCOME_INVALID_OUTPUT,
      NULL, -1, "empty"},
-    {"200 no choices", 200, DIALECT_OPENAI, NULL,
+    {"200 no choices", 200, FLAVOR_OPENAI, NULL,
      "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\"}",
      OUTCOME_INVALID_OUTPUT, NULL, -1, "choices"},
-    {"200 empty choices", 200, DIALECT_OPENAI, NULL,
+    {"200 empty choices", 200, FLAVOR_OPENAI, NULL,
      "{\"id\":\"chatcmpl-1\",\"choices\":[]}", OUTCOME_INVALID_OUTPUT, NULL, -1,
      NULL},
-    {"200 choice without message", 200, DIALECT_OPENAI, NULL,
+    {"200 choice without message", 200, FLAVOR_OPENAI, NULL,
      "{\"choices\":[{\"index\":0,\"text\":\"legacy\"}]}",
      OUTCOME_INVALID_OUTPUT, NULL, -1, NULL},
-    {"200 content_filter with empty content", 200, DIALECT_OPENAI, NULL,
+    {"200 content_filter with empty content", 200, FLAVOR_OPENAI, NULL,
      "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
      "\"content\":null},\"finish_reason\":\"content_filter\"}]}",
      OUTCOME_CONTENT_FILTER, "content_filter", -1, NULL},
-    {"200 content_filter with partial content is kept", 200, DIALECT_OPENAI,
+    {"200 content_filter with partial content is kept", 200, FLAVOR_OPENAI,
      NULL,
      "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
      "\"content\":\"Part\"},\"finish_reason\":\"content_filter\"}]}",
      OUTCOME_OK, NULL, -1, NULL},
-    {"no response at all", 0, DIALECT_OPENAI, NULL, NULL, OUTCOME_CONNECTION,
+    {"no response at all", 0, FLAVOR_OPENAI, NULL, NULL, OUTCOME_CONNECTION,
      NULL, -1, NULL},
 };
 
@@ -383,7 +383,7 @@ static void key_never_echoed(void **state)
 
 	(void)state;
 	dialect_openai_response(401, NULL, 0, OPENAI_BADKEY,
-				strlen(OPENAI_BADKEY), DIALECT_OPENAI, 0, NOW,
+				strlen(OPENAI_BADKEY), FLAVOR_OPENAI, 0, NOW,
 				&o);
 	assert_non_null(o.error_message);
 	assert_null(strstr(o.error_message, "sk-"));
@@ -401,17 +401,17 @@ static void request_id_sources(void **state)
 
 	(void)state;
 	dialect_openai_response(200, h, strlen(h), ok, strlen(ok),
-				DIALECT_OPENAI, 0, NOW, &o);
+				FLAVOR_OPENAI, 0, NOW, &o);
 	assert_string_equal(o.request_id, "req_77");
-	dialect_openai_response(200, NULL, 0, ok, strlen(ok), DIALECT_OPENAI, 0,
+	dialect_openai_response(200, NULL, 0, ok, strlen(ok), FLAVOR_OPENAI, 0,
 				NOW, &o);
 	assert_string_equal(o.request_id, "chatcmpl-9");
 	dialect_openai_response(400, NULL, 0, DASHSCOPE_FILTER,
-				strlen(DASHSCOPE_FILTER), DIALECT_DASHSCOPE, 0,
+				strlen(DASHSCOPE_FILTER), FLAVOR_DASHSCOPE, 0,
 				NOW, &o);
 	assert_string_equal(o.request_id,
 			    "b1a3d0c2-0000-4e8e-9c1b-7f3e2a1d9c00");
-	dialect_openai_response(504, NULL, 0, "", 0, DIALECT_OPENAI, 0, NOW,
+	dialect_openai_response(504, NULL, 0, "", 0, FLAVOR_OPENAI, 0, NOW,
 				&o);
 	assert_null(o.request_id);
 	outcome_clear(&o);
@@ -421,50 +421,50 @@ static void request_id_sources(void **state)
 
 struct usage_case {
 	const char *name;
-	enum dialect_flavor flavor;
+	enum prov_flavor flavor;
 	const char *usage; /* the "usage" object, or NULL */
 	struct outcome_usage want;
 };
 
 static const struct usage_case usage_cases[] = {
     {"openai cached and reasoning",
-     DIALECT_OPENAI,
+     FLAVOR_OPENAI,
      "{\"prompt_tokens\":1000,\"completion_tokens\":500,"
      "\"total_tokens\":1500,\"prompt_tokens_details\":{\"cached_tokens\":"
      "800},\"completion_tokens_details\":{\"reasoning_tokens\":300}}",
      {200, 800, 0, 200, 300}},
     {"dashscope cached",
-     DIALECT_DASHSCOPE,
+     FLAVOR_DASHSCOPE,
      "{\"prompt_tokens\":3019,\"completion_tokens\":104,"
      "\"total_tokens\":3123,\"prompt_tokens_details\":{\"cached_tokens\":"
      "2048}}",
      {971, 2048, 0, 104, 0}},
     {"deepseek hit/miss",
-     DIALECT_DEEPSEEK,
+     FLAVOR_DEEPSEEK,
      "{\"prompt_tokens\":1000,\"completion_tokens\":50,"
      "\"total_tokens\":1050,\"prompt_cache_hit_tokens\":600,"
      "\"prompt_cache_miss_tokens\":400,\"completion_tokens_details\":"
      "{\"reasoning_tokens\":20}}",
      {400, 600, 0, 30, 20}},
     {"deepseek hit/miss win over cached_tokens",
-     DIALECT_DEEPSEEK,
+     FLAVOR_DEEPSEEK,
      "{\"prompt_tokens\":100,\"completion_tokens\":5,"
      "\"prompt_cache_hit_tokens\":64,\"prompt_cache_miss_tokens\":36,"
      "\"prompt_tokens_details\":{\"cached_tokens\":64}}",
      {36, 64, 0, 5, 0}},
     {"plain",
-     DIALECT_GENERIC,
+     FLAVOR_GENERIC,
      "{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}",
      {12, 0, 0, 7, 0}},
-    {"no usage", DIALECT_GENERIC, NULL, {0, 0, 0, 0, 0}},
+    {"no usage", FLAVOR_GENERIC, NULL, {0, 0, 0, 0, 0}},
     {"nonsense values clamp to zero",
-     DIALECT_GENERIC,
+     FLAVOR_GENERIC,
      "{\"prompt_tokens\":10,\"completion_tokens\":-4,"
      "\"prompt_tokens_details\":{\"cached_tokens\":50},"
      "\"completion_tokens_details\":{\"reasoning_tokens\":\"x\"}}",
      {0, 50, 0, 0, 0}},
     {"reasoning above completion is cut",
-     DIALECT_GENERIC,
+     FLAVOR_GENERIC,
      "{\"prompt_tokens\":1,\"completion_tokens\":5,"
      "\"completion_tokens_details\":{\"reasoning_tokens\":9}}",
      {1, 0, 0, 0, 5}},
@@ -550,7 +550,7 @@ static void json_content_checked(void **state)
 	/* A JSON object passes, body untouched. */
 	body = completion("\"{\\\"a\\\": 1}\"", "stop", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
+				FLAVOR_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
 				&o);
 	assert_int_equal(o.cls, OUTCOME_OK);
 	assert_memory_equal(o.body, body, strlen(body));
@@ -559,7 +559,7 @@ static void json_content_checked(void **state)
 	/* A fenced object is unwrapped in the stored body. */
 	body = completion("\"```json\\n{\\\"a\\\": 1}\\n```\"", "stop", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
+				FLAVOR_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
 				&o);
 	assert_int_equal(o.cls, OUTCOME_OK);
 	assert_string_equal(content_of(o.body, buf, sizeof(buf)),
@@ -571,7 +571,7 @@ static void json_content_checked(void **state)
 	/* Without the flag, the same fenced text is left as is. */
 	body = completion("\"```json\\n{\\\"a\\\": 1}\\n```\"", "stop", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_DASHSCOPE, 0, NOW, &o);
+				FLAVOR_DASHSCOPE, 0, NOW, &o);
 	assert_int_equal(o.cls, OUTCOME_OK);
 	assert_memory_equal(o.body, body, strlen(body));
 	free(body);
@@ -580,7 +580,7 @@ static void json_content_checked(void **state)
 	body = completion("\"Sure! Here is the JSON you asked for.\"", "stop",
 			  usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
+				FLAVOR_DASHSCOPE, DIALECT_EXPECT_JSON, NOW,
 				&o);
 	assert_int_equal(o.cls, OUTCOME_INVALID_OUTPUT);
 	assert_null(o.body);
@@ -591,7 +591,7 @@ static void json_content_checked(void **state)
 	/* Cut by max_tokens: says so. */
 	body = completion("\"{\\\"a\\\": [1, 2\"", "length", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
+				FLAVOR_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
 	assert_int_equal(o.cls, OUTCOME_INVALID_OUTPUT);
 	assert_non_null(strstr(o.error_message, "max_tokens"));
 	free(body);
@@ -599,12 +599,12 @@ static void json_content_checked(void **state)
 	/* A JSON array or a bare string is not an object. */
 	body = completion("\"[1, 2]\"", "stop", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
+				FLAVOR_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
 	assert_int_equal(o.cls, OUTCOME_INVALID_OUTPUT);
 	free(body);
 	body = completion("null", "tool_calls", usage);
 	dialect_openai_response(200, NULL, 0, body, strlen(body),
-				DIALECT_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
+				FLAVOR_OPENAI, DIALECT_EXPECT_JSON, NOW, &o);
 	assert_int_equal(o.cls, OUTCOME_INVALID_OUTPUT);
 	free(body);
 	outcome_clear(&o);
@@ -626,7 +626,7 @@ static void error_message_scrubbed(void **state)
 	memcpy(msg, "line1\\nline2\\u001b[31m", 22);
 	snprintf(body, n + 64, "{\"error\":{\"message\":\"%s\"}}", msg);
 	dialect_openai_response(400, NULL, 0, body, strlen(body),
-				DIALECT_OPENAI, 0, NOW, &o);
+				FLAVOR_OPENAI, 0, NOW, &o);
 	assert_int_equal(o.cls, OUTCOME_BAD_REQUEST);
 	assert_non_null(o.error_message);
 	assert_true(strlen(o.error_message) <= OUTCOME_MESSAGE_MAX);
@@ -1333,10 +1333,10 @@ static void resp_same_all(const char *body, size_t len, const char *name)
 					 name, h, statuses[s], flags[f]);
 				dialect_openai_response(
 				    statuses[s], hdrs[h], hl, body, len,
-				    DIALECT_GENERIC, flags[f], NOW, &a);
+				    FLAVOR_GENERIC, flags[f], NOW, &a);
 				dialect_openai__response_slow(
 				    statuses[s], hdrs[h], hl, body, len,
-				    DIALECT_GENERIC, flags[f], NOW, &b);
+				    FLAVOR_GENERIC, flags[f], NOW, &b);
 				outcome_same(&a, &b, what);
 				outcome_clear(&a);
 				outcome_clear(&b);
@@ -1374,33 +1374,6 @@ static void response_fast_matches_slow(void **state)
 	free(b);
 }
 
-static void names(void **state)
-{
-	enum dialect_json_mode m;
-
-	(void)state;
-	assert_int_equal(dialect_flavor_from_name("qwen"), DIALECT_DASHSCOPE);
-	assert_int_equal(dialect_flavor_from_name("DashScope"),
-			 DIALECT_DASHSCOPE);
-	assert_int_equal(dialect_flavor_from_name("deepseek"),
-			 DIALECT_DEEPSEEK);
-	assert_int_equal(dialect_flavor_from_name("mistral"), DIALECT_MISTRAL);
-	assert_int_equal(dialect_flavor_from_name("gemini"), DIALECT_GEMINI);
-	assert_int_equal(dialect_flavor_from_name("openai"), DIALECT_OPENAI);
-	assert_int_equal(dialect_flavor_from_name("anthropic"),
-			 DIALECT_ANTHROPIC);
-	assert_int_equal(dialect_flavor_from_name("vllm"), DIALECT_GENERIC);
-	assert_int_equal(dialect_flavor_from_name(NULL), DIALECT_GENERIC);
-	assert_string_equal(dialect_flavor_name(DIALECT_DASHSCOPE),
-			    "dashscope");
-	assert_string_equal(dialect_flavor_name(DIALECT_GEMINI), "gemini");
-	assert_int_equal(dialect_json_mode_from_name("prompt", &m), 0);
-	assert_int_equal(m, DIALECT_JSON_PROMPT);
-	assert_int_equal(dialect_json_mode_from_name("ensure_word", &m), 0);
-	assert_int_equal(m, DIALECT_JSON_ENSURE_WORD);
-	assert_int_equal(dialect_json_mode_from_name("bogus", &m), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1417,7 +1390,6 @@ int main(void)
 	    cmocka_unit_test(request_fast_exact),
 	    cmocka_unit_test(request_fast_matches_slow),
 	    cmocka_unit_test(response_fast_matches_slow),
-	    cmocka_unit_test(names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/jobline.h"
-#include "runner/jsonidx.h"
+#include "runner/ingest/jobline.h"
+#include "runner/json/jsonidx.h"
 
 #define MSGS "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
 #define BODY "\"body\":{\"model\":\"cheap\"," MSGS "}"

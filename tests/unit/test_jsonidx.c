@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner/jsonidx.h"
+#include "runner/json/jsonidx.h"
 
 struct row {
 	const char *name;

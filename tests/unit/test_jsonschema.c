@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "runner/jsonschema.h"
+#include "runner/json/jsonschema.h"
 
 static const char SCHEMA[] =
 	"{\"type\":\"object\",\"required\":[\"total\",\"currency\",\"lines\","

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runner/linereader.h"
+#include "runner/ingest/linereader.h"
 
 /* reader_on: a reader over a temp file holding data (unlinked at once). */
 static struct linereader *reader_on(const void *data, size_t n, size_t max,

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "queue/xalloc.h"
-#include "runner/outcome.h"
+#include "util/xalloc.h"
+#include "runner/providers/outcome.h"
 
 static void class_names_stable(void **state)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 #include "runner/policy.h"
 
 #define NOW ((int64_t)1714564800000)

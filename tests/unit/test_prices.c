@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "runner/catalogue.h"
+#include "runner/providers/catalogue.h"
 #include "runner/config.h"
-#include "runner/cost.h"
-#include "runner/prices.h"
+#include "runner/providers/cost.h"
+#include "runner/providers/prices.h"
 
 #define FIXTURE "tests/fixtures/litellm_prices.json"
 /* 2026-11-23 00:00:00 UTC, a Monday. */
@@ -189,10 +189,10 @@ static void offpeak_windows_kept(void **state)
 	m = model(c, "ds", "deepseek-flash");
 	assert_int_equal(m->noffpeak, 1);
 	/* 17:00 UTC is inside the window: its own prices */
-	config_price(m, MONDAY + 17 * 3600, &in, &out);
+	cost_price(m, MONDAY + 17 * 3600, &in, &out);
 	assert_true(in == 4.5 && out == 4.25);
 	/* 12:00 UTC is outside: the file's base prices */
-	config_price(m, MONDAY + 12 * 3600, &in, &out);
+	cost_price(m, MONDAY + 12 * 3600, &in, &out);
 	assert_true(in == 0.28 && out == 0.42);
 	assert_null(m->price_date); /* no date given */
 	free(text);
@@ -452,8 +452,8 @@ static void builtin_catalogue(void **state)
 
 			assert_int_equal(m->noffpeak, o->noffpeak);
 			if (m->price_source) {
-				assert_non_null(prices_litellm_provider(
-				    cat->provs[i].flavor));
+				assert_non_null(
+				    flavor_litellm(cat->provs[i].flavor));
 				seen++;
 				continue;
 			}
@@ -480,14 +480,21 @@ static void litellm_provider_names(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const char *got = prices_litellm_provider(rows[i][0]);
+		enum prov_flavor f;
+		const char *got = NULL;
 
+		/* "qwen" and "OpenAI" name no flavor: nothing to price by */
+		if (flavor_parse(rows[i][0], &f) == 0) {
+			assert_string_equal(flavor_name(f), rows[i][0]);
+			got = flavor_litellm(f);
+		}
 		if (rows[i][1])
 			assert_string_equal(got, rows[i][1]);
 		else
 			assert_null(got);
 	}
-	assert_null(prices_litellm_provider(NULL));
+	assert_int_equal(flavor_parse(NULL, NULL), -1);
+	assert_null(flavor_litellm(FLAVOR__COUNT));
 }
 
 int main(void)

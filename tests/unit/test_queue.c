@@ -21,7 +21,7 @@
 #include "queue/retry.h"
 #include "queue/run.h"
 #include "queue/stats.h"
-#include "runner/jobline.h"
+#include "runner/ingest/jobline.h"
 
 struct fx {
 	char dir[64];

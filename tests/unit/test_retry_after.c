@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "runner/httphdr.h"
-#include "runner/retry_after.h"
+#include "runner/providers/httphdr.h"
+#include "runner/providers/retry_after.h"
 
 #define BAD (-999) /* expected: RETRY_AFTER_EINVAL */
 

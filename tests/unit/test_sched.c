@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "runner/config.h"
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 #include "runner/sched/sched.h"
 
 #define T0 ((int64_t)1714564800000)
@@ -70,7 +70,7 @@ static void inflight_cap(void **state)
 
 	(void)state;
 	fixture(&f, 4, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(fill(s, 0, T0), 4);
 	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, T0 + SCHED_SLOT_RETRY_MS);
@@ -108,7 +108,7 @@ static void aimd(void **state)
 
 	(void)state;
 	fixture(&f, 16, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(stats(s, 0).limit, 16);
 	assert_int_equal(fill(s, 0, now), 16);
 	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now, 0);
@@ -162,7 +162,7 @@ static void pause_honoured(void **state)
 
 	(void)state;
 	fixture(&f, 8, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_GO);
 	sched_done(s, 0, OUTCOME_RATE_LIMITED, T0 + 3000, T0 + 10, 0);
 	assert_int_equal(stats(s, 0).paused_until, T0 + 3000);
@@ -195,7 +195,7 @@ static void default_pause(void **state)
 
 	(void)state;
 	fixture(&f, 8, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		sched_done(s, 0, OUTCOME_RATE_LIMITED, -1, now, 0);
 		assert_int_equal(stats(s, 0).paused_until - now, want[i]);
@@ -218,7 +218,7 @@ static void rpm_pacing(void **state)
 
 	(void)state;
 	fixture(&f, 64, 600, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
 	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 106);
@@ -251,7 +251,7 @@ static void burst_voided_by_429(void **state)
 
 	(void)state;
 	fixture(&f, 64, 600, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(sched_admit(s, 0, 0, T0, &at, NULL), SCHED_GO);
 	sched_done(s, 0, OUTCOME_RATE_LIMITED, now + 1000, now, 0);
 	now += 1000;
@@ -274,7 +274,7 @@ static void tpm_pacing(void **state)
 	 * holds one request token, and a new one takes 63 s: the request
 	 * tpm turns away must get it back. */
 	fixture(&f, 64, 60, 60000);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_int_equal(sched_admit(s, 0, 500, now, &at, NULL), SCHED_WAIT);
 	assert_int_equal(at, now + 527); /* 500 / 0.95 */
 	assert_int_equal(stats(s, 0).inflight, 0);
@@ -283,7 +283,7 @@ static void tpm_pacing(void **state)
 	sched_free(&s);
 
 	fixture(&f, 64, 0, 60000);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	now = T0;
 	assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
 	/* 5,000 tokens never fit in 1,000: it goes once the bucket is full */
@@ -311,7 +311,7 @@ static void late_replies_are_not_the_probe(void **state)
 
 	(void)state;
 	fixture(&f, 8, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	/* eight in flight; the first failures trip the breaker */
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL),
@@ -355,7 +355,7 @@ static void breaker_and_auth(void **state)
 
 	(void)state;
 	fixture(&f, 8, 0, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	assert_true(sched_available(s, 0, now));
 	for (int i = 0; i < BREAKER_CONSECUTIVE; i++) {
 		assert_int_equal(sched_admit(s, 0, 0, now, &at, NULL), SCHED_GO);
@@ -486,7 +486,7 @@ static struct sim_result simulate(const struct sim_case *k, uint64_t seed)
 	assert_true(k->jobs <= SIM_MAX_JOBS);
 	assert_true(wi.cap >= 1 && wi.cap <= 4096);
 	fixture(&f, k->max_inflight, k->config_rpm, 0);
-	s = sched_new(&f.c);
+	s = sched_new(f.c.provs, f.c.nprovs);
 	for (int j = 0; j < k->jobs; j++) {
 		ready[j] = T0;
 		done[j] = 0;
@@ -701,7 +701,7 @@ static void hammer(void **state)
 
 	(void)state;
 	fixture(&f, HAMMER_CAP, 6000000, 100000000);
-	h.s = sched_new(&f.c);
+	h.s = sched_new(f.c.provs, f.c.nprovs);
 	atomic_init(&h.clock, T0);
 	atomic_init(&h.live, 0);
 	atomic_init(&h.max_live, 0);

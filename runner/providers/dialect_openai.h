@@ -12,18 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runner/outcome.h"
-
-/* Which provider speaks: the config gives each provider a flavor. */
-enum dialect_flavor {
-	DIALECT_GENERIC,
-	DIALECT_OPENAI,
-	DIALECT_DASHSCOPE,
-	DIALECT_DEEPSEEK,
-	DIALECT_MISTRAL,
-	DIALECT_GEMINI,
-	DIALECT_ANTHROPIC
-};
+#include "runner/providers/flavor.h"
+#include "runner/providers/outcome.h"
 
 /* How a job asking for JSON output (response_format json_object or
  * json_schema) is sent. */
@@ -51,16 +41,6 @@ struct dialect_openai_quirks {
 
 /* Response flags, produced by dialect_openai_request. */
 #define DIALECT_EXPECT_JSON 0x1u /* message content must be a JSON object */
-
-/* Names. dialect_flavor_from_name: "openai", "dashscope"/"qwen",
- * "deepseek", "mistral", "gemini"/"google", "anthropic"/"claude"
- * (case-insensitive); anything else, or NULL, is DIALECT_GENERIC.
- * dialect_flavor_name: the canonical name (static).
- * dialect_json_mode_from_name: "native", "ensure_word", "prompt" -> 0 and
- * *m, or -1 when unknown. */
-enum dialect_flavor dialect_flavor_from_name(const char *name);
-const char *dialect_flavor_name(enum dialect_flavor f);
-int dialect_json_mode_from_name(const char *name, enum dialect_json_mode *m);
 
 /* dialect_openai_request: the queued job body (JSON text, borrowed,
  * len bytes, need not be NUL-terminated) rewritten as the request body to
@@ -97,7 +77,7 @@ char *dialect_openai_request_indexed(const char *body, size_t len,
  * CONNECTION. */
 void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 			     const char *body, size_t blen,
-			     enum dialect_flavor flavor, unsigned flags,
+			     enum prov_flavor flavor, unsigned flags,
 			     int64_t now_ms, struct outcome *o);
 
 /* Shared with the other dialects.
@@ -110,17 +90,19 @@ void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 char *dialect_json_instruction(const char *schema_json);
 int dialect_json_text_ok(const char *text, char **unwrapped);
 
-/* For tests only: the tree paths alone, which the fast paths of the two
- * functions above must agree with (the unit tests compare them); nothing
- * else calls these. Same contracts as dialect_openai_request and
- * dialect_openai_response. */
+#ifdef NIGHTSHIFT_TEST
+/* For tests only (built with the unit tests' copy of the library, never
+ * into nightshift): the tree paths alone, which the fast paths of the two
+ * functions above must agree with (the unit tests compare them). Same
+ * contracts as dialect_openai_request and dialect_openai_response. */
 char *dialect_openai__request_slow(const char *body, size_t len,
 				   const char *model,
 				   const struct dialect_openai_quirks *q,
 				   unsigned *resp_flags);
 void dialect_openai__response_slow(int http_status, const char *headers,
 				   size_t hlen, const char *body, size_t blen,
-				   enum dialect_flavor flavor, unsigned flags,
+				   enum prov_flavor flavor, unsigned flags,
 				   int64_t now_ms, struct outcome *o);
+#endif
 
 #endif

@@ -1,5 +1,5 @@
 /* xalloc.c — malloc wrappers that abort on OOM (see xalloc.h for why). */
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@
  * anything cJSON might read differently from jsonidx, falls through to the
  * tree code, which stays the reference: the unit tests compare the two. */
 #define _GNU_SOURCE /* memmem */
-#include "runner/dialect_openai.h"
+#include "runner/providers/dialect_openai.h"
 
 #include <assert.h>
 #include <math.h>
@@ -36,63 +36,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "queue/xalloc.h"
-#include "runner/jsonutil.h"
-#include "runner/httphdr.h"
-#include "runner/jsonidx.h"
-#include "runner/retry_after.h"
+#include "util/xalloc.h"
+#include "runner/json/jsonutil.h"
+#include "runner/providers/httphdr.h"
+#include "runner/json/jsonidx.h"
+#include "runner/providers/retry_after.h"
 
 /* Longest request id kept; ids are short, a longer one is garbage. */
 #define REQUEST_ID_MAX 128
-
-static const struct {
-	const char *name;
-	enum dialect_flavor flavor;
-} flavor_names[] = {
-    {"generic", DIALECT_GENERIC},     {"openai", DIALECT_OPENAI},
-    {"dashscope", DIALECT_DASHSCOPE}, {"qwen", DIALECT_DASHSCOPE},
-    {"deepseek", DIALECT_DEEPSEEK},   {"mistral", DIALECT_MISTRAL},
-    {"gemini", DIALECT_GEMINI},	      {"google", DIALECT_GEMINI},
-    {"anthropic", DIALECT_ANTHROPIC}, {"claude", DIALECT_ANTHROPIC},
-};
-
-enum dialect_flavor dialect_flavor_from_name(const char *name)
-{
-	size_t i;
-
-	if (name == NULL)
-		return DIALECT_GENERIC;
-	for (i = 0; i < sizeof(flavor_names) / sizeof(flavor_names[0]); i++)
-		if (strcasecmp(name, flavor_names[i].name) == 0)
-			return flavor_names[i].flavor;
-	return DIALECT_GENERIC;
-}
-
-const char *dialect_flavor_name(enum dialect_flavor f)
-{
-	size_t i;
-
-	/* The first name listed for a flavor is its canonical one. */
-	for (i = 0; i < sizeof(flavor_names) / sizeof(flavor_names[0]); i++)
-		if (flavor_names[i].flavor == f)
-			return flavor_names[i].name;
-	return "generic";
-}
-
-int dialect_json_mode_from_name(const char *name, enum dialect_json_mode *m)
-{
-	if (name == NULL)
-		return -1;
-	if (strcasecmp(name, "native") == 0)
-		*m = DIALECT_JSON_NATIVE;
-	else if (strcasecmp(name, "ensure_word") == 0)
-		*m = DIALECT_JSON_ENSURE_WORD;
-	else if (strcasecmp(name, "prompt") == 0)
-		*m = DIALECT_JSON_PROMPT;
-	else
-		return -1;
-	return 0;
-}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -629,6 +580,7 @@ char *dialect_openai_request(const char *body, size_t len, const char *model,
 					      resp_flags);
 }
 
+#ifdef NIGHTSHIFT_TEST
 char *dialect_openai__request_slow(const char *body, size_t len,
 				   const char *model,
 				   const struct dialect_openai_quirks *q,
@@ -636,6 +588,7 @@ char *dialect_openai__request_slow(const char *body, size_t len,
 {
 	return request_slow(body, len, model, q, resp_flags);
 }
+#endif
 
 /* ---- response: errors ------------------------------------------------- */
 
@@ -725,12 +678,12 @@ static int code_prefix(const struct err_fields *e, const char *prefix)
  * token throttle at DashScope (PROVIDERS.md 3.3, the trap). For a generic
  * provider, DashScope's marks decide: it sets param to the same string
  * and adds a top-level request_id; OpenAI's param is null. */
-static enum outcome_class insufficient_quota(enum dialect_flavor f,
+static enum outcome_class insufficient_quota(enum prov_flavor f,
 					     const struct err_fields *e)
 {
-	if (f == DIALECT_DASHSCOPE)
+	if (f == FLAVOR_DASHSCOPE)
 		return OUTCOME_RATE_LIMITED;
-	if (f == DIALECT_GENERIC &&
+	if (f == FLAVOR_GENERIC &&
 	    ((e->param && strcmp(e->param, "insufficient_quota") == 0) ||
 	     e->top_request_id))
 		return OUTCOME_RATE_LIMITED;
@@ -760,7 +713,7 @@ static int says_context_overflow(const struct err_fields *e)
 
 /* The class of an error response. status is the HTTP status, or 0 for an
  * error carried by a 2xx. */
-static enum outcome_class classify(int status, enum dialect_flavor f,
+static enum outcome_class classify(int status, enum prov_flavor f,
 				   const struct err_fields *e, const char *body,
 				   size_t blen)
 {
@@ -840,7 +793,7 @@ static const char *best_code(const struct err_fields *e)
 
 static void error_outcome(int status, const char *h, size_t hlen,
 			  const char *body, size_t blen, const cJSON *root,
-			  enum dialect_flavor f, int64_t now_ms,
+			  enum prov_flavor f, int64_t now_ms,
 			  struct outcome *o)
 {
 	struct err_fields e;
@@ -1207,7 +1160,7 @@ out:
 /* response: dialect_openai_response, trying the fast path when fast. */
 static void response(int fast, int http_status, const char *headers,
 		     size_t hlen, const char *body, size_t blen,
-		     enum dialect_flavor flavor, unsigned flags, int64_t now_ms,
+		     enum prov_flavor flavor, unsigned flags, int64_t now_ms,
 		     struct outcome *o)
 {
 	cJSON *root;
@@ -1253,18 +1206,20 @@ out:
 
 void dialect_openai_response(int http_status, const char *headers, size_t hlen,
 			     const char *body, size_t blen,
-			     enum dialect_flavor flavor, unsigned flags,
+			     enum prov_flavor flavor, unsigned flags,
 			     int64_t now_ms, struct outcome *o)
 {
 	response(1, http_status, headers, hlen, body, blen, flavor, flags,
 		 now_ms, o);
 }
 
+#ifdef NIGHTSHIFT_TEST
 void dialect_openai__response_slow(int http_status, const char *headers,
 				   size_t hlen, const char *body, size_t blen,
-				   enum dialect_flavor flavor, unsigned flags,
+				   enum prov_flavor flavor, unsigned flags,
 				   int64_t now_ms, struct outcome *o)
 {
 	response(0, http_status, headers, hlen, body, blen, flavor, flags,
 		 now_ms, o);
 }
+#endif

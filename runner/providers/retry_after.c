@@ -8,11 +8,11 @@
  * locale) and works on buffers that are not NUL-terminated. Every number
  * saturates instead of overflowing, and the result is capped at
  * RETRY_AFTER_CAP_MS past now. */
-#include "runner/retry_after.h"
+#include "runner/providers/retry_after.h"
 
 #include <string.h>
 
-#include "runner/httphdr.h"
+#include "runner/providers/httphdr.h"
 
 #define NS_PER_MS ((int64_t)1000000)
 /* Saturation point for parsed spans: 100 days in ns. Far past the cap, and

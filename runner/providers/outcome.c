@@ -7,12 +7,13 @@
  * some providers echo part of the API key back ("Incorrect API key
  * provided: sk-proj-****abcd"). outcome_message_dup() makes it short,
  * printable and free of anything that looks like a credential. */
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/xalloc.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
 
 static const char *const class_names[OUTCOME__COUNT] = {
     [OUTCOME_OK] = "ok",
@@ -81,40 +82,6 @@ int outcome_is_transient(enum outcome_class c)
 	default:
 		return 0;
 	}
-}
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
 }
 
 static int is_word(int c)

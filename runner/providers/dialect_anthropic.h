@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runner/outcome.h"
+#include "runner/providers/outcome.h"
 
 /* The worker sends "anthropic-version: " DIALECT_ANTHROPIC_VERSION and the
  * key as "x-api-key" (not Authorization). */

@@ -17,7 +17,7 @@
  * The JSON is written as macro arguments so the preprocessor turns it into
  * one string literal without a backslash per quote; comments inside the
  * macro call vanish before stringizing. */
-#include "runner/catalogue.h"
+#include "runner/providers/catalogue.h"
 
 #define CATALOGUE_JSON(...) #__VA_ARGS__
 

@@ -6,11 +6,11 @@
  * response whose body we have, so every lookup starts there. Lines may end
  * in CRLF or a bare LF; obsolete line folding is not supported (HTTP/1.1
  * deprecated it and HTTP/2 cannot carry it). */
-#include "runner/httphdr.h"
+#include "runner/providers/httphdr.h"
 
 #include <string.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 static int lower(int c)
 {

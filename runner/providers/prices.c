@@ -15,7 +15,7 @@
  * over rather than refused: one odd entry upstream must not stop a run.
  * The file as a whole must parse, though: a truncated download would
  * otherwise silently leave the old prices in force. */
-#include "runner/prices.h"
+#include "runner/providers/prices.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,7 +29,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 /* The same bounds config.c puts on hand-written figures. */
 #define MAX_PRICE_MTOK 1000000.0
@@ -42,24 +42,6 @@ struct entry {
 	double in, out, cached, write;
 	int64_t max_in, max_out; /* 0: not stated */
 };
-
-static const char *const litellm_names[][2] = {
-    {"dashscope", "dashscope"}, {"deepseek", "deepseek"},
-    {"mistral", "mistral"},	{"openai", "openai"},
-    {"anthropic", "anthropic"}, {"gemini", "gemini"},
-};
-
-const char *prices_litellm_provider(const char *flavor)
-{
-	size_t i;
-
-	if (!flavor)
-		return NULL;
-	for (i = 0; i < sizeof(litellm_names) / sizeof(litellm_names[0]); i++)
-		if (strcmp(flavor, litellm_names[i][0]) == 0)
-			return litellm_names[i][1];
-	return NULL;
-}
 
 static int fail(char *err, size_t errlen, int rc, const char *source,
 		const char *why)
@@ -304,7 +286,7 @@ int prices_apply_text(struct config *c, const char *text, size_t len,
 	}
 	for (i = 0; i < c->nprovs; i++) {
 		struct prov *p = &c->provs[i];
-		const char *lp = prices_litellm_provider(p->flavor);
+		const char *lp = flavor_litellm(p->flavor);
 		struct entry e;
 
 		for (j = 0; lp && j < p->nmodels; j++) {

@@ -3,14 +3,14 @@
  * The buffer grows to the line cap at most, so memory is bounded by
  * max_line whatever the file's size; a line over the cap is dropped chunk
  * by chunk while we look for its end. */
-#include "runner/linereader.h"
+#include "runner/ingest/linereader.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "queue/xalloc.h"
+#include "util/xalloc.h"
 
 #define CHUNK (256u << 10)
 

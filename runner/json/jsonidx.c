@@ -6,14 +6,15 @@
  * cJSON accepts (cJSON also takes "01", "1." and raw control characters
  * in strings; we refuse the first two), so whatever passes here also
  * parses wherever cJSON reads it later. */
-#include "runner/jsonidx.h"
+#include "runner/json/jsonidx.h"
 
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/xalloc.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
 
 struct parser {
 	struct jsonidx *x;
@@ -77,11 +78,6 @@ static long hex4(const char *s, size_t i, size_t n)
 		v = v << 4 | h;
 	}
 	return v;
-}
-
-static size_t utf8_len(long cp)
-{
-	return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
 /* plain: how many bytes from i need no attention inside a string: no
@@ -177,7 +173,7 @@ static int parse_string(struct parser *p)
 			}
 			if (cp == 0)
 				p->x->nul = 1;
-			len += utf8_len(cp);
+			len += utf8_cp_len(cp);
 			break;
 		}
 		default:

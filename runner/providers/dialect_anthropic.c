@@ -11,7 +11,7 @@
  * message content, and usage keeps Anthropic's four token kinds apart,
  * since cache writes and cache reads are priced differently from input.
  * Error bodies share the openai dialect's classification. */
-#include "runner/dialect_anthropic.h"
+#include "runner/providers/dialect_anthropic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +19,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "queue/xalloc.h"
-#include "runner/jsonutil.h"
-#include "runner/dialect_openai.h"
-#include "runner/httphdr.h"
+#include "util/xalloc.h"
+#include "runner/json/jsonutil.h"
+#include "runner/providers/dialect_openai.h"
+#include "runner/providers/httphdr.h"
 
 #define REQUEST_ID_MAX 128
 
@@ -436,7 +436,7 @@ void dialect_anthropic_response(int http_status, const char *headers,
 
 	if (http_status < 200 || http_status >= 300) {
 		dialect_openai_response(http_status, headers, hlen, body, blen,
-					DIALECT_ANTHROPIC, flags, now_ms, o);
+					FLAVOR_ANTHROPIC, flags, now_ms, o);
 		return;
 	}
 	root = json_parse_exact(body, blen);
@@ -445,7 +445,7 @@ void dialect_anthropic_response(int http_status, const char *headers,
 		/* An error inside a 200: the shared classifier reads it. */
 		cJSON_Delete(root);
 		dialect_openai_response(http_status, headers, hlen, body, blen,
-					DIALECT_ANTHROPIC, flags, now_ms, o);
+					FLAVOR_ANTHROPIC, flags, now_ms, o);
 		return;
 	}
 	outcome_clear(o);

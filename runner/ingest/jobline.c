@@ -13,7 +13,7 @@
  * outside its strings (re-printing it from a tree cost as much as parsing
  * it), which also makes the same job spelled with other spacing the same
  * bytes. */
-#include "runner/jobline.h"
+#include "runner/ingest/jobline.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/xalloc.h"
-#include "runner/jsonidx.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
+#include "runner/json/jsonidx.h"
 
 static const char *const ROLES[] = {"system",    "developer", "user",
 				    "assistant", "tool",      "function"};
@@ -45,66 +46,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* load64: 8 bytes as a word. Byte order does not matter: the test below
- * asks whether any byte of the word has its high bit set. */
-static inline uint64_t load64(const char *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-	return x;
-}
-
-int jobline_utf8_valid(const char *str, size_t n, size_t *bad)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		size_t need;
-		unsigned cp, min;
-
-		/* Job lines are mostly ASCII: skip it 32 bytes at a time. */
-		if (i + 32 <= n &&
-		    ((load64(str + i) | load64(str + i + 8) |
-		      load64(str + i + 16) | load64(str + i + 24)) &
-		     0x8080808080808080ULL) == 0) {
-			i += 32;
-			continue;
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			need = 1, cp = c & 0x1F, min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2, cp = c & 0x0F, min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			*bad = i;
-			return 0;
-		}
-		for (size_t k = 1; k <= need; k++) {
-			if (i + k >= n || (s[i + k] & 0xC0) != 0x80) {
-				*bad = i;
-				return 0;
-			}
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		/* Overlong forms, UTF-16 surrogates and > U+10FFFF. */
-		if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) ||
-		    cp > 0x10FFFF) {
-			*bad = i;
-			return 0;
-		}
-		i += need + 1;
-	}
-	return 1;
 }
 
 static int type(const struct doc *d, size_t v)
@@ -579,7 +520,7 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 
 	memset(j, 0, sizeof(*j));
 	j->max_cost_usd = -1;
-	if (!jobline_utf8_valid(line, len, &bad))
+	if (!utf8_valid(line, len, &bad))
 		return fail(err, errlen, "not valid UTF-8 (byte %zu)",
 			    bad + 1);
 	/* Every reader of the stored body would cut a string short at a NUL

@@ -1,5 +1,5 @@
 /* jsonutil.c — cJSON readers shared by the dialects. */
-#include "runner/jsonutil.h"
+#include "runner/json/jsonutil.h"
 
 cJSON *json_parse_exact(const char *buf, size_t len)
 {

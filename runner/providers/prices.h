@@ -26,7 +26,7 @@
 /* prices_apply: read the price map at path (NULL -> $NIGHTSHIFT_PRICES if
  * set and non-empty, else do nothing and return 0) and lay it over c:
  * for each model of each provider whose flavor LiteLLM knows (see
- * prices_litellm_provider), the entry keyed "PREFIX/MODEL", else "MODEL",
+ * flavor_litellm), the entry keyed "PREFIX/MODEL", else "MODEL",
  * whose litellm_provider is that provider's and whose mode is "chat" (or
  * absent) replaces the prices it has (per token there, per million here)
  * and the context window and output cap it states; what it lacks is kept,
@@ -47,11 +47,5 @@ int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
 int prices_apply_text(struct config *c, const char *text, size_t len,
 		      const char *source, const char *date, size_t *npriced,
 		      char *err, size_t errlen);
-
-/* prices_litellm_provider: LiteLLM's provider name (also its key prefix)
- * for a provider flavor ("dashscope", "deepseek", "mistral", "openai",
- * "anthropic", "gemini"), or NULL for a flavor LiteLLM cannot price
- * ("generic", unknown, NULL). Static string. */
-const char *prices_litellm_provider(const char *flavor);
 
 #endif

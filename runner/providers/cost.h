@@ -5,9 +5,15 @@
 
 #include <stdint.h>
 
-#include "runner/config.h"
-#include "runner/outcome.h"
+#include "runner/providers/prov.h"
+#include "runner/providers/outcome.h"
 
+/* cost_price: the input/output price (USD per million tokens) in force at
+ * epoch second t: the first off-peak window that contains t, else the
+ * model's base prices. Cached-input and cache-write prices have no
+ * windows. */
+void cost_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
+		double *out_per_mtok);
 /* cost_usd: each token kind at its own price (per million tokens), the
  * input/output prices being those in force at epoch second t (off-peak
  * windows); reasoning tokens bill as output. */

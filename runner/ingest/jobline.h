@@ -57,7 +57,5 @@ int jobline_same_json(const char *a, size_t alen, const char *b,
 		      size_t blen);
 /* jobline_clear: free what *j holds and zero it. */
 void jobline_clear(struct jobline *j);
-/* jobline_utf8_valid: 1 if s is valid UTF-8; else 0 and *bad = offset. */
-int jobline_utf8_valid(const char *s, size_t n, size_t *bad);
 
 #endif

@@ -1,13 +1,13 @@
 /* jsonschema.c — required keys and their types, nothing more: enough to
  * catch a model that ignored the schema (missing fields, a number sent as
  * a string) without a full validator. */
-#include "runner/jsonschema.h"
+#include "runner/json/jsonschema.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "runner/jsonutil.h"
+#include "runner/json/jsonutil.h"
 
 static int has_type(const cJSON *v, const char *type)
 {

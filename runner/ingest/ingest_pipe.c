@@ -13,19 +13,21 @@
  * Locks: read_mu (the line reader, seq, read_end) is taken before mu (the
  * free list, batch states, dict/encode, stop), never the other way. No
  * lock is held while parsing or compressing. */
-#include "runner/ingest_pipe.h"
+#include "runner/ingest/ingest_pipe.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "queue/blob.h"
-#include "queue/xalloc.h"
-#include "runner/jobline.h"
-#include "runner/linereader.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+#include "runner/ingest/jobline.h"
+#include "runner/ingest/linereader.h"
 
 /* A batch's buffers are shrunk back when a huge line made them grow past
  * this, so one long line does not pin its size for the rest of the file. */
@@ -39,11 +41,6 @@ enum { B_FREE, B_BUSY, B_DONE, B_OUT };
 struct slot {
 	size_t off, len; /* the line in text */
 	size_t aux;      /* its blob in blobs, or its reason in msgs */
-};
-
-struct buf {
-	char *p;
-	size_t len, cap;
 };
 
 struct batch {
@@ -78,34 +75,16 @@ struct ingest_pipe {
 	struct blob_codec *codec; /* with no workers */
 };
 
-static void reserve(struct buf *b, size_t more)
-{
-	if (b->len + more <= b->cap)
-		return;
-	b->cap = b->len + more < 2 * b->cap ? 2 * b->cap : b->len + more;
-	if (b->cap < 4096)
-		b->cap = 4096;
-	b->p = xrealloc(b->p, b->cap);
-}
-
+/* append: n bytes at the end of b; returns where they start. A batch's
+ * text is bounded by its rows and the line cap, so the buffer's own cap
+ * is never what stops it. */
 static size_t append(struct buf *b, const void *p, size_t n)
 {
 	size_t at = b->len;
 
-	reserve(b, n);
-	memcpy(b->p + at, p, n);
-	b->len += n;
+	if (buf_add(b, p, n) != 0)
+		abort(); /* past SIZE_MAX: cannot happen */
 	return at;
-}
-
-static void shrink(struct buf *b)
-{
-	b->len = 0;
-	if (b->cap > KEEP_CAP) {
-		free(b->p);
-		b->p = NULL;
-		b->cap = 0;
-	}
 }
 
 static int blank(const char *p, size_t n)
@@ -121,9 +100,9 @@ static void fill(struct ingest_pipe *p, struct batch *b)
 {
 	struct ingest_batch *pb = &b->pub;
 
-	shrink(&b->text);
-	shrink(&b->blobs);
-	shrink(&b->msgs);
+	buf_reset(&b->text, KEEP_CAP);
+	buf_reset(&b->blobs, KEEP_CAP);
+	buf_reset(&b->msgs, KEEP_CAP);
 	pb->n = 0;
 	pb->end = INGEST_PIPE_MORE;
 	while (pb->n < INGEST_PIPE_ROWS && b->text.len < INGEST_PIPE_BYTES) {
@@ -275,6 +254,9 @@ struct ingest_pipe *ingest_pipe_new(int fd, size_t max_line,
 	p->batches = xcalloc(p->nbatches, sizeof(*p->batches));
 	for (unsigned i = p->nbatches; i-- > 0;) {
 		p->batches[i].pub.rows = p->batches[i].rows;
+		buf_init(&p->batches[i].text, SIZE_MAX);
+		buf_init(&p->batches[i].blobs, SIZE_MAX);
+		buf_init(&p->batches[i].msgs, SIZE_MAX);
 		p->batches[i].next = p->free_list;
 		p->free_list = &p->batches[i];
 	}
@@ -320,9 +302,9 @@ void ingest_pipe_free(struct ingest_pipe **pp)
 	for (unsigned i = 0; i < p->nthr; i++)
 		pthread_join(p->thr[i], NULL);
 	for (unsigned i = 0; i < p->nbatches; i++) {
-		free(p->batches[i].text.p);
-		free(p->batches[i].blobs.p);
-		free(p->batches[i].msgs.p);
+		buf_free(&p->batches[i].text);
+		buf_free(&p->batches[i].blobs);
+		buf_free(&p->batches[i].msgs);
 	}
 	free(p->batches);
 	blob_codec_free(&p->codec);

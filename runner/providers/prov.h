@@ -1,0 +1,74 @@
+/* prov.h — what a provider is, as the providers config describes it:
+ * where it is, how it speaks, what its models cost and its limits. The
+ * config (runner/config.h) parses these; the dialects, prices, costs and
+ * the scheduler read them.
+ * Read-only once loaded: thread-safe to read from any thread. */
+#ifndef NIGHTSHIFT_PROV_H
+#define NIGHTSHIFT_PROV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runner/providers/flavor.h"
+
+enum prov_dialect { PROV_OPENAI, PROV_ANTHROPIC };
+
+/* A time-of-day price window (UTC). start_min/end_min are minutes of the
+ * day; end_min may be 1440 ("24:00"); end_min < start_min wraps past
+ * midnight. days: bit d set = applies on weekday d (0 = Sunday, UTC day of
+ * the instant priced); 0 = every day. */
+struct prov_offpeak {
+	int start_min, end_min;
+	double input_per_mtok, output_per_mtok;
+	unsigned days;
+};
+
+/* A model's prices are USD per million tokens. context_window and
+ * max_output_tokens are 0 when the config does not say. price_source and
+ * price_date are NULL unless a price file (runner/providers/prices.h) replaced the
+ * model's figures; then they say which file and its date, and override
+ * the provider's prices_source/prices_date for this model. */
+struct prov_model {
+	char *name;
+	double input_per_mtok, output_per_mtok;
+	double cached_input_per_mtok, cache_write_per_mtok;
+	int64_t context_window, max_output_tokens;
+	struct prov_offpeak *offpeak;
+	size_t noffpeak;
+	char *price_source, *price_date;
+};
+
+/* Per-provider differences the dialects apply (all 0/empty by default).
+ * json_mode_prompt: JSON mode is emulated by instruction + validation.
+ * needs_json_word: JSON mode fails unless a message says "json".
+ * disable_thinking: ask the provider to turn reasoning off.
+ * drop_params: request fields the provider rejects; removed before sending. */
+struct prov_quirks {
+	int json_mode_prompt;
+	int needs_json_word;
+	int disable_thinking;
+	char **drop_params;
+	size_t ndrop;
+};
+
+/* One provider. base_url has no trailing '/'. api_key_env is the NAME of
+ * the environment variable holding the key, or NULL for a server that needs
+ * no key. prices_date/prices_source may be NULL.
+ * rpm and tpm are 0 for "no limit". */
+struct prov {
+	char *name;
+	enum prov_dialect dialect;
+	enum prov_flavor flavor;
+	char *base_url;
+	char *api_key_env;
+	int max_inflight, rpm;
+	int64_t tpm;
+	int timeout_s, connect_timeout_s, max_retries;
+	struct prov_model *models;
+	size_t nmodels;
+	struct prov_quirks quirks;
+	char *prices_date;
+	char *prices_source;
+};
+
+#endif
