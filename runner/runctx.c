@@ -1,9 +1,101 @@
-/* runctx.c — the two lists between the store and the workers. */
+/* runctx.c — the run's shared state: made and freed by the main thread,
+ * and the two lists between the store and the workers. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "runner/runctx.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
-#include "runner/worker.h"
+#include "runner/sched/estimate.h"
+#include "runner/sched/sched.h"
+#include "util/xalloc.h"
+
+struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
+			  char **keys, const struct runctx_opts *o)
+{
+	struct runctx *rc = xcalloc(1, sizeof(*rc));
+	size_t n = cfg->nprovs;
+
+	rc->cfg = cfg;
+	rc->qr = qr;
+	rc->keys = keys;
+	rc->keyed = xcalloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		rc->keyed[i] = keys[i] != NULL;
+	rc->max_inflight = o->max_inflight;
+	rc->nworkers = o->nworkers;
+	rc->wake_fds = xcalloc((size_t)o->nworkers, sizeof(*rc->wake_fds));
+	for (int i = 0; i < o->nworkers; i++)
+		rc->wake_fds[i] = -1;
+	pthread_mutex_init(&rc->mu, NULL);
+	pthread_cond_init(&rc->store_cv, NULL);
+	rc->sched = sched_new(cfg->provs, n);
+	rc->est = est_new(cfg->provs, n);
+	budget_init(&rc->budget, o->max_cost, o->spent_usd);
+	rc->prov_disabled = xcalloc(n ? n : 1, sizeof(*rc->prov_disabled));
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&rc->prov_disabled[i], 0);
+	rc->admit = (struct admit){.provs = cfg->provs,
+				   .nprovs = n,
+				   .routes = cfg->routes,
+				   .nroutes = cfg->nroutes,
+				   .keyed = rc->keyed,
+				   .disabled = rc->prov_disabled,
+				   .sched = rc->sched,
+				   .est = rc->est,
+				   .budget = &rc->budget};
+	rc->reply = (struct reply_ctx){.provs = cfg->provs,
+				       .keys = rc->keys,
+				       .policy = {.max_attempts = 5,
+						  .base_ms = 1000,
+						  .cap_ms = 60000,
+						  .quality_retries = 1},
+				       .admit = &rc->admit,
+				       .qr = qr};
+	rc->total_at_start = o->queued;
+	/* without it the main thread ends at its next tick instead */
+	rc->end_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return rc;
+}
+
+static void free_chain(struct task *t)
+{
+	while (t) {
+		struct task *next = t->next;
+
+		task_free(t);
+		t = next;
+	}
+}
+
+void runctx_free(struct runctx **rcp)
+{
+	struct runctx *rc = *rcp;
+
+	if (!rc)
+		return;
+	free_chain(rc->work_head);
+	free_chain(rc->done_head);
+	if (rc->end_fd >= 0)
+		close(rc->end_fd);
+	for (size_t i = 0; i < rc->cfg->nprovs; i++)
+		if (rc->keys[i]) {
+			explicit_bzero(rc->keys[i], strlen(rc->keys[i]));
+			free(rc->keys[i]);
+		}
+	free(rc->keys);
+	free(rc->keyed);
+	free(rc->wake_fds);
+	sched_free(&rc->sched);
+	est_free(&rc->est);
+	free(rc->prov_disabled);
+	pthread_mutex_destroy(&rc->mu);
+	pthread_cond_destroy(&rc->store_cv);
+	free(rc);
+	*rcp = NULL;
+}
 
 void runctx_push_dones(struct runctx *rc, struct task *head,
 		       struct task *tail)
@@ -25,6 +117,19 @@ void runctx_push_done(struct runctx *rc, struct task *t)
 {
 	t->next = NULL;
 	runctx_push_dones(rc, t, t);
+}
+
+void runctx_give_work(struct runctx *rc, struct task *head,
+		      struct task *tail)
+{
+	pthread_mutex_lock(&rc->mu);
+	if (rc->work_tail)
+		rc->work_tail->next = head;
+	else
+		rc->work_head = head;
+	rc->work_tail = tail;
+	pthread_mutex_unlock(&rc->mu);
+	runctx_wake_workers(rc);
 }
 
 struct task *runctx_take_work(struct runctx *rc, int max)
@@ -54,14 +159,25 @@ struct task *runctx_take_work(struct runctx *rc, int max)
 	return head;
 }
 
-void task_free(struct task *t)
+struct task *runctx_take_unsent(struct runctx *rc)
 {
-	if (!t)
-		return;
-	qrun_job_clear(&t->job);
-	outcome_clear(&t->out);
-	free(t->zbody);
-	free(t->detail);
-	cJSON_Delete(t->schema);
-	free(t);
+	struct task *head;
+
+	pthread_mutex_lock(&rc->mu);
+	head = rc->work_head;
+	rc->work_head = rc->work_tail = NULL;
+	pthread_mutex_unlock(&rc->mu);
+	return head;
+}
+
+void runctx_wake_workers(struct runctx *rc)
+{
+	uint64_t one = 1;
+
+	for (int i = 0; i < rc->nworkers; i++)
+		/* Cannot fail but by overflow (2^64 wakes), or before the
+		 * worker registered: nothing to do then. */
+		if (rc->wake_fds[i] >= 0 &&
+		    write(rc->wake_fds[i], &one, sizeof(one)) < 0)
+			continue;
 }

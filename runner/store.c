@@ -9,6 +9,7 @@
 #include "runner/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,11 @@
 
 #include "queue/queue.h"
 #include "queue/run.h"
+#include "runner/record.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
-#include "runner/worker.h"
+#include "runner/task.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -48,214 +50,44 @@
 #define LEASE_MS (15 * 60 * 1000)
 #define RENEW_EVERY_MS (60 * 1000)
 
-static void wake_workers(struct runctx *rc)
+struct store {
+	struct runctx *rc;
+	struct qrun *qr; /* borrowed; used only by the store thread */
+	pthread_t th;
+	/* claiming ahead: jobs kept claimed beyond --max-inflight, sized by
+	 * the rate jobs come back */
+	int ahead;
+	int64_t rate_t0;
+	long long rate_n;
+	int windows; /* rate windows measured so far */
+	/* per provider, what log_events has written */
+	long long *trips_logged;
+	int64_t *pause_logged;
+	int *disabled_logged;
+};
+
+struct store *store_new(struct runctx *rc, struct qrun *qr)
 {
-	for (int i = 0; i < rc->nworkers; i++)
-		worker_wake(rc->workers[i]);
+	struct store *s = xcalloc(1, sizeof(*s));
+	size_t n = rc->cfg->nprovs ? rc->cfg->nprovs : 1;
+
+	s->rc = rc;
+	s->qr = qr;
+	s->trips_logged = xcalloc(n, sizeof(*s->trips_logged));
+	s->pause_logged = xcalloc(n, sizeof(*s->pause_logged));
+	s->disabled_logged = xcalloc(n, sizeof(*s->disabled_logged));
+	return s;
 }
 
-static void add_spend(struct runctx *rc, double usd)
+void store_free(struct store **sp)
 {
-	atomic_fetch_add(&rc->spend_pusd, (long long)(usd * 1e12 + 0.5));
-}
-
-/* last_error: what the job's row keeps of a failed request. */
-static void last_error(const struct task *t, char *out, size_t cap)
-{
-	const char *msg = t->out.error_message ? t->out.error_message : "";
-
-	if (t->out.http_status)
-		snprintf(out, cap, "%s (HTTP %d): %s",
-			 outcome_class_name(t->out.cls), t->out.http_status,
-			 msg);
-	else
-		snprintf(out, cap, "%s: %s", outcome_class_name(t->out.cls),
-			 msg);
-}
-
-/* ledger_row: the ledger row of a request task t sent, before its reply
- * (status, usage, cost) is filled in. */
-static struct qrun_attempt ledger_row(const struct runctx *rc,
-				      const struct task *t, const char *cls,
-				      const char *action)
-{
-	const struct prov *p = &rc->cfg->provs[t->prov];
-
-	return (struct qrun_attempt){.job_id = t->job.id,
-				     .provider = p->name,
-				     .model = p->models[t->model].name,
-				     .sent_at_ms = t->sent_at_ms,
-				     .error_class = cls,
-				     .latency_ms = t->latency_ms,
-				     .action = action};
-}
-
-/* resent_rows: the sends libcurl made again by itself after a connection
- * died before the reply: the provider may have read them, so each is a
- * ledger row (no reply: class connection) and an attempt of the job. */
-static int resent_rows(struct store *s, const struct task *t)
-{
-	struct qrun_attempt a = ledger_row(s->rc, t, "connection", "retry");
-	int rc;
-
-	a.latency_ms = 0; /* unknown: only the last send is timed */
-	for (int i = 0; i < t->resent; i++) {
-		if ((rc = qrun_attempt(s->qr, &a)))
-			return rc;
-		atomic_fetch_add(&s->rc->n_requests, 1);
-	}
-	return 0;
-}
-
-/* ledger: the rows of every send of t's request, a (the last one, the
- * one timed and answered, if it was) after libcurl's own re-sends. */
-static int ledger(struct store *s, const struct task *t,
-		  const struct qrun_attempt *a)
-{
-	int rc;
-
-	if ((rc = resent_rows(s, t)) || (rc = qrun_attempt(s->qr, a)))
-		return rc;
-	atomic_fetch_add(&s->rc->n_requests, 1);
-	return 0;
-}
-
-/* apply: the ledger row and the fate of one returned task. */
-static int apply(struct store *s, struct task *t)
-{
-	struct runctx *rc = s->rc;
-	struct qrun_fate f = {.job_id = t->job.id,
-			      .claimed_attempts = t->job.attempts,
-			      .claimed_usd = t->job.spent_usd};
-	char last[400];
-	int rc_;
-
-	if (t->kind == TASK_RELEASE) {
-		f.verb = QRUN_RELEASE;
-		return qrun_fate(s->qr, &f);
-	}
-	if (t->kind == TASK_PARK) {
-		f.verb = QRUN_RETRY;
-		f.candidate = t->job.candidate;
-		f.cand_attempts = t->job.cand_attempts;
-		f.cand_exhausted = t->job.cand_exhausted;
-		f.not_before_ms = QRUN_PARKED;
-		f.last_error = t->detail;
-		atomic_fetch_add(&rc->n_parked, 1);
-		return qrun_fate(s->qr, &f);
-	}
-	if (t->kind == TASK_ABORTED) {
-		/* The provider may have read it and may bill it: a request
-		 * like any other in the ledger (no reply, so no usage), and
-		 * the job goes back counting it. */
-		struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
-
-		if ((rc_ = ledger(s, t, &a)))
-			return rc_;
-		f.verb = QRUN_RETRY;
-		f.attempts_add = 1 + t->resent;
-		f.candidate = t->job.candidate;
-		f.cand_attempts = t->job.cand_attempts + 1;
-		f.cand_exhausted = t->job.cand_exhausted;
-		f.last_error = "given up unanswered when the run stopped";
-		return qrun_fate(s->qr, &f);
-	}
-	if (t->kind == TASK_UNROUTABLE || t->kind == TASK_CORRUPT) {
-		f.verb = QRUN_DEAD;
-		f.error_code = t->kind == TASK_CORRUPT ? "corrupt_body"
-						       : "unroutable";
-		f.error_message = t->detail;
-		f.last_error = t->detail;
-		atomic_fetch_add(&rc->n_dead, 1);
-		return qrun_fate(s->qr, &f);
-	}
-	{
-		const struct outcome_usage *u = &t->out.usage;
-		struct qrun_attempt a = ledger_row(
-			rc, t, outcome_class_name(t->out.cls),
-			t->act.verb == POLICY_DONE	    ? "done"
-			: t->act.verb == POLICY_RETRY	    ? "retry"
-			: t->act.verb == POLICY_FAILOVER ? "failover"
-			: t->act.disable_provider	    ? "park"
-							    : "dead");
-
-		a.http_status = t->out.http_status;
-		a.tok_in = u->in;
-		a.tok_cached = u->in_cached;
-		a.tok_cache_write = u->cache_write;
-		a.tok_out = u->out;
-		a.tok_reasoning = u->out_reasoning;
-		a.cost_usd = t->cost_usd;
-		if ((rc_ = ledger(s, t, &a)))
-			return rc_;
-		add_spend(rc, t->cost_usd);
-		f.provider = a.provider;
-		f.model = a.model;
-		f.add_usd = a.cost_usd;
-	}
-	f.attempts_add = 1 + t->resent;
-	if (t->act.verb != POLICY_DONE) /* a done job has no last error */
-		last_error(t, last, sizeof(last));
-	switch (t->act.verb) {
-	case POLICY_DONE:
-		f.verb = QRUN_DONE;
-		f.status_code = t->out.http_status;
-		f.request_id = t->out.request_id;
-		f.body = t->out.body;
-		f.body_len = t->out.body_len;
-		f.zbody = t->zbody;
-		f.zbody_len = t->zbody_len;
-		f.latency_ms = t->latency_ms;
-		f.cost_ref_usd = t->cost_ref_usd;
-		atomic_fetch_add(&rc->n_done, 1);
-		break;
-	case POLICY_DEAD:
-		if (t->act.disable_provider) {
-			/* The account, not the job, is at fault (bad key,
-			 * no credit): the job waits for the next run. */
-			f.verb = QRUN_RETRY;
-			f.candidate = t->job.candidate;
-			f.cand_attempts = t->job.cand_attempts + 1;
-			f.cand_exhausted = t->job.cand_exhausted;
-			f.not_before_ms = QRUN_PARKED;
-			f.last_error = last;
-			atomic_fetch_add(&rc->n_parked, 1);
-			break;
-		}
-		f.verb = QRUN_DEAD;
-		f.status_code = t->out.http_status;
-		f.request_id = t->out.request_id;
-		f.error_code = t->out.error_code
-				       ? t->out.error_code
-				       : outcome_class_name(t->out.cls);
-		f.error_message = last;
-		f.last_error = last;
-		f.latency_ms = t->latency_ms;
-		atomic_fetch_add(&rc->n_dead, 1);
-		break;
-	case POLICY_RETRY:
-		f.verb = QRUN_RETRY;
-		f.candidate = t->job.candidate;
-		f.cand_attempts = t->job.cand_attempts + 1;
-		f.cand_exhausted = t->job.cand_exhausted;
-		f.not_before_ms = t->act.at_ms;
-		f.last_error = last;
-		atomic_fetch_add(&rc->n_retries, 1);
-		break;
-	case POLICY_FAILOVER:
-		f.verb = QRUN_RETRY;
-		/* The next candidate is chosen when the job is claimed
-		 * again, cheapest first among those not yet tried out. */
-		f.candidate = -1;
-		f.cand_attempts = 0;
-		f.cand_exhausted =
-			t->job.cand_exhausted | (1u << t->job.candidate);
-		f.not_before_ms = t->act.at_ms;
-		f.last_error = last;
-		atomic_fetch_add(&rc->n_retries, 1);
-		break;
-	}
-	return qrun_fate(s->qr, &f);
+	if (!sp || !*sp)
+		return;
+	free((*sp)->trips_logged);
+	free((*sp)->pause_logged);
+	free((*sp)->disabled_logged);
+	free(*sp);
+	*sp = NULL;
 }
 
 /* log_events: provider-level changes since the last turn. */
@@ -270,8 +102,8 @@ static int log_events(struct store *s)
 		int code;
 
 		sched_stats(rc->sched, (int)i, &st);
-		if (st.trips > rc->trips_logged[i]) {
-			rc->trips_logged[i] = st.trips;
+		if (st.trips > s->trips_logged[i]) {
+			s->trips_logged[i] = st.trips;
 			snprintf(detail, sizeof(detail),
 				 "circuit opened (trip %lld): its jobs go to "
 				 "their next candidate",
@@ -280,8 +112,8 @@ static int log_events(struct store *s)
 					       detail)))
 				return code;
 		}
-		if (st.paused_until > rc->pause_logged[i]) {
-			rc->pause_logged[i] = st.paused_until;
+		if (st.paused_until > s->pause_logged[i]) {
+			s->pause_logged[i] = st.paused_until;
 			snprintf(detail, sizeof(detail),
 				 "429: paused for %lld ms, concurrency %d",
 				 (long long)(st.paused_until - clk_wall_ms()),
@@ -290,9 +122,9 @@ static int log_events(struct store *s)
 				return code;
 		}
 		if (!atomic_load(&rc->prov_disabled[i]) ||
-		    rc->disabled_logged[i])
+		    s->disabled_logged[i])
 			continue;
-		rc->disabled_logged[i] = 1;
+		s->disabled_logged[i] = 1;
 		code = qrun_event(s->qr, name, "disabled",
 				  "auth or billing failure: not used for the "
 				  "rest of the run");
@@ -375,12 +207,8 @@ static struct task *take_done(struct runctx *rc, int64_t wait_ms,
  * prepended to the done chain. */
 static struct task *unclaimed(struct runctx *rc, struct task *done)
 {
-	struct task *head, *t;
+	struct task *head = runctx_take_unsent(rc), *t;
 
-	pthread_mutex_lock(&rc->mu);
-	head = rc->work_head;
-	rc->work_head = rc->work_tail = NULL;
-	pthread_mutex_unlock(&rc->mu);
 	if (!head)
 		return done;
 	for (t = head; t->next; t = t->next)
@@ -388,18 +216,6 @@ static struct task *unclaimed(struct runctx *rc, struct task *done)
 	t->kind = TASK_RELEASE;
 	t->next = done;
 	return head;
-}
-
-static void give_work(struct runctx *rc, struct task *head, struct task *tail)
-{
-	pthread_mutex_lock(&rc->mu);
-	if (rc->work_tail)
-		rc->work_tail->next = head;
-	else
-		rc->work_head = head;
-	rc->work_tail = tail;
-	pthread_mutex_unlock(&rc->mu);
-	wake_workers(rc);
 }
 
 /* claim: lease jobs for the free in-flight slots; they go to the workers
@@ -431,10 +247,8 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		if (rc_)
 			return rc_;
 		for (int i = 0; i < got; i++) {
-			struct task *t = xcalloc(1, sizeof(*t));
+			struct task *t = task_new(&jobs[i]);
 
-			t->job = jobs[i];
-			outcome_init(&t->out);
 			if (*tail)
 				(*tail)->next = t;
 			else
@@ -509,7 +323,7 @@ static void *store_main(void *arg)
 		if (atomic_load(&rc->stopping))
 			done = unclaimed(rc, done);
 		for (t = done; t; t = t->next, ndone++)
-			if ((code = apply(s, t))) {
+			if ((code = record_task(s->qr, rc, t))) {
 				fail(s, code, "recording results");
 				goto out_rollback;
 			}
@@ -542,7 +356,7 @@ static void *store_main(void *arg)
 			task_free(t);
 		}
 		if (head)
-			give_work(rc, head, tail);
+			runctx_give_work(rc, head, tail);
 		idle_check = 0;
 		if (atomic_load(&rc->outstanding) == 0) {
 			long long queued, parked, others;
@@ -585,7 +399,7 @@ out_free:
 			   qrun_commit(s->qr)))
 		fail(s, QUEUE_EIO, "releasing leases");
 	atomic_store(&rc->finished, 1);
-	wake_workers(rc);
+	runctx_wake_workers(rc);
 	if (rc->end_fd >= 0) {
 		uint64_t one = 1;
 

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "runner/providers/prov.h"
+
 /* A candidate: indexes into the config's providers and that provider's
  * models. */
 struct route_cand {
@@ -20,6 +22,19 @@ struct route {
 	struct route_cand *cands;
 	size_t ncands;
 };
+
+/* route_candidates: resolve a job's body.model against the providers
+ * provs[0..nprovs) and routes[0..nroutes). In this order: a route name
+ * (its list, in order); "provider:model" (that one pair, when the prefix
+ * is a configured provider that lists the model); a bare model name
+ * (every provider that lists it, in config order; model ids may contain
+ * ':', as in "llama3:8b"). Writes at most cap entries to out and returns
+ * how many it wrote; with cap 0 (out may be NULL) it returns how many
+ * there are. 0 means the name is unknown. */
+size_t route_candidates(const struct prov *provs, size_t nprovs,
+			const struct route *routes, size_t nroutes,
+			const char *body_model, struct route_cand *out,
+			size_t cap);
 
 /* One candidate as the caller sees it now. */
 struct route_option {

@@ -1,0 +1,220 @@
+/* record.c — a returned task's ledger rows and fate (see record.h). */
+#include "runner/record.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "queue/run.h"
+#include "runner/runctx.h"
+#include "runner/task.h"
+
+/* last_error: what the job's row keeps of a failed request. */
+static void last_error(const struct task *t, char *out, size_t cap)
+{
+	const char *msg = t->out.error_message ? t->out.error_message : "";
+
+	if (t->out.http_status)
+		snprintf(out, cap, "%s (HTTP %d): %s",
+			 outcome_class_name(t->out.cls), t->out.http_status,
+			 msg);
+	else
+		snprintf(out, cap, "%s: %s", outcome_class_name(t->out.cls),
+			 msg);
+}
+
+/* ledger_row: the ledger row of a request task t sent, before its reply
+ * (status, usage, cost) is filled in. */
+static struct qrun_attempt ledger_row(const struct runctx *rc,
+				      const struct task *t, const char *cls,
+				      const char *action)
+{
+	const struct prov *p = &rc->cfg->provs[t->prov];
+
+	return (struct qrun_attempt){.job_id = t->job.id,
+				     .provider = p->name,
+				     .model = p->models[t->model].name,
+				     .sent_at_ms = t->sent_at_ms,
+				     .error_class = cls,
+				     .latency_ms = t->latency_ms,
+				     .action = action};
+}
+
+/* ledger: the rows of every send of t's request: libcurl's re-sends
+ * after a connection died before the reply (no reply: class connection,
+ * untimed), then a (the last send, timed and answered if it was). */
+static int ledger(struct qrun *qr, struct runctx *rc, const struct task *t,
+		  const struct qrun_attempt *a)
+{
+	struct qrun_attempt again = ledger_row(rc, t, "connection", "retry");
+	int code;
+
+	again.latency_ms = 0; /* only the last send is timed */
+	for (int i = 0; i < t->resent; i++) {
+		if ((code = qrun_attempt(qr, &again)))
+			return code;
+		atomic_fetch_add(&rc->n_requests, 1);
+	}
+	if ((code = qrun_attempt(qr, a)))
+		return code;
+	atomic_fetch_add(&rc->n_requests, 1);
+	return 0;
+}
+
+/* requeue: f sends the job back to the queue on its candidate, counting
+ * `sent` more requests to it. */
+static void requeue(struct qrun_fate *f, const struct task *t, int sent)
+{
+	f->verb = QRUN_RETRY;
+	f->candidate = t->job.candidate;
+	f->cand_attempts = t->job.cand_attempts + sent;
+	f->cand_exhausted = t->job.cand_exhausted;
+}
+
+/* unsent: a task whose request never went out. */
+static int unsent(struct qrun *qr, struct runctx *rc, const struct task *t,
+		  struct qrun_fate *f)
+{
+	switch (t->kind) {
+	case TASK_PARK:
+		requeue(f, t, 0);
+		f->not_before_ms = QRUN_PARKED;
+		f->last_error = t->detail;
+		atomic_fetch_add(&rc->n_parked, 1);
+		break;
+	case TASK_UNROUTABLE:
+	case TASK_CORRUPT:
+		f->verb = QRUN_DEAD;
+		f->error_code = t->kind == TASK_CORRUPT ? "corrupt_body"
+							: "unroutable";
+		f->error_message = t->detail;
+		f->last_error = t->detail;
+		atomic_fetch_add(&rc->n_dead, 1);
+		break;
+	default: /* TASK_RELEASE */
+		f->verb = QRUN_RELEASE;
+		break;
+	}
+	return qrun_fate(qr, f);
+}
+
+/* aborted: sent, then given up as the run stopped. The provider may have
+ * read it and may bill it: a request like any other in the ledger (no
+ * reply, so no usage), and the job goes back counting it. */
+static int aborted(struct qrun *qr, struct runctx *rc, const struct task *t,
+		   struct qrun_fate *f)
+{
+	struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
+	int code;
+
+	if ((code = ledger(qr, rc, t, &a)))
+		return code;
+	requeue(f, t, 1);
+	f->attempts_add = 1 + t->resent;
+	f->last_error = "given up unanswered when the run stopped";
+	return qrun_fate(qr, f);
+}
+
+/* action_name: what the ledger says followed a request. */
+static const char *action_name(const struct policy_action *act)
+{
+	if (act->verb == POLICY_DEAD && act->disable_provider)
+		return "park";
+	return policy_verb_name(act->verb);
+}
+
+/* answered: a request that came back (or failed in transport): its
+ * ledger row and what the policy decided. */
+static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
+		    struct qrun_fate *f)
+{
+	const struct outcome_usage *u = &t->out.usage;
+	struct qrun_attempt a = ledger_row(
+		rc, t, outcome_class_name(t->out.cls), action_name(&t->act));
+	char last[400];
+	int code;
+
+	a.http_status = t->out.http_status;
+	a.tok_in = u->in;
+	a.tok_cached = u->in_cached;
+	a.tok_cache_write = u->cache_write;
+	a.tok_out = u->out;
+	a.tok_reasoning = u->out_reasoning;
+	a.cost_usd = t->cost_usd;
+	if ((code = ledger(qr, rc, t, &a)))
+		return code;
+	atomic_fetch_add(&rc->spend_pusd,
+			 (long long)(t->cost_usd * 1e12 + 0.5));
+	f->provider = a.provider;
+	f->model = a.model;
+	f->add_usd = a.cost_usd;
+	f->attempts_add = 1 + t->resent;
+	if (t->act.verb != POLICY_DONE) /* a done job has no last error */
+		last_error(t, last, sizeof(last));
+	switch (t->act.verb) {
+	case POLICY_DONE:
+		f->verb = QRUN_DONE;
+		f->status_code = t->out.http_status;
+		f->request_id = t->out.request_id;
+		f->body = t->out.body;
+		f->body_len = t->out.body_len;
+		f->zbody = t->zbody;
+		f->zbody_len = t->zbody_len;
+		f->latency_ms = t->latency_ms;
+		f->cost_ref_usd = t->cost_ref_usd;
+		atomic_fetch_add(&rc->n_done, 1);
+		break;
+	case POLICY_DEAD:
+		if (t->act.disable_provider) {
+			/* The account, not the job, is at fault (bad key,
+			 * no credit): the job waits for the next run. */
+			requeue(f, t, 1);
+			f->not_before_ms = QRUN_PARKED;
+			f->last_error = last;
+			atomic_fetch_add(&rc->n_parked, 1);
+			break;
+		}
+		f->verb = QRUN_DEAD;
+		f->status_code = t->out.http_status;
+		f->request_id = t->out.request_id;
+		f->error_code = t->out.error_code
+					? t->out.error_code
+					: outcome_class_name(t->out.cls);
+		f->error_message = last;
+		f->last_error = last;
+		f->latency_ms = t->latency_ms;
+		atomic_fetch_add(&rc->n_dead, 1);
+		break;
+	case POLICY_RETRY:
+		requeue(f, t, 1);
+		f->not_before_ms = t->act.at_ms;
+		f->last_error = last;
+		atomic_fetch_add(&rc->n_retries, 1);
+		break;
+	case POLICY_FAILOVER:
+		/* The next candidate is chosen when the job is claimed
+		 * again, cheapest first among those not yet tried out. */
+		f->verb = QRUN_RETRY;
+		f->candidate = -1;
+		f->cand_attempts = 0;
+		f->cand_exhausted =
+			t->job.cand_exhausted | (1u << t->job.candidate);
+		f->not_before_ms = t->act.at_ms;
+		f->last_error = last;
+		atomic_fetch_add(&rc->n_retries, 1);
+		break;
+	}
+	return qrun_fate(qr, f);
+}
+
+int record_task(struct qrun *qr, struct runctx *rc, const struct task *t)
+{
+	struct qrun_fate f = {.job_id = t->job.id,
+			      .claimed_attempts = t->job.attempts,
+			      .claimed_usd = t->job.spent_usd};
+
+	if (t->kind == TASK_SENT)
+		return answered(qr, rc, t, &f);
+	if (t->kind == TASK_ABORTED)
+		return aborted(qr, rc, t, &f);
+	return unsent(qr, rc, t, &f);
+}

@@ -1,0 +1,167 @@
+/* reply.c — the reply pipeline (see reply.h): dialect, schema check,
+ * gate, cost, calibration, budget, policy, compression. */
+#include "runner/reply.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/blob.h"
+#include "queue/run.h"
+#include "runner/json/jsonidx.h"
+#include "runner/json/jsonschema.h"
+#include "runner/providers/cost.h"
+#include "runner/providers/dialect_anthropic.h"
+#include "runner/providers/dialect_openai.h"
+#include "runner/sched/admit.h"
+#include "runner/sched/budget.h"
+#include "runner/sched/estimate.h"
+#include "runner/sched/sched.h"
+#include "runner/task.h"
+#include "util/xalloc.h"
+
+void reply_read(const struct reply_ctx *r, struct task *t, int status,
+		const char *head, size_t hlen, const char *body, size_t blen,
+		unsigned flags, int64_t now_ms)
+{
+	const struct prov *p = &r->provs[t->prov];
+
+	if (p->dialect == PROV_ANTHROPIC)
+		dialect_anthropic_response(status, head, hlen, body, blen,
+					   flags, now_ms, &t->out);
+	else
+		dialect_openai_response(status, head, hlen, body, blen,
+					p->flavor, flags, now_ms, &t->out);
+}
+
+cJSON *reply_schema_of(const char *body, size_t len, const struct jsonidx *x)
+{
+	size_t rf = jsonidx_get(x, body, 0, "response_format");
+	size_t type = rf ? jsonidx_get(x, body, rf, "type") : 0;
+	cJSON *root, *schema = NULL;
+
+	if (!type || !jsonidx_equals(x, body, type, "json_schema"))
+		return NULL;
+	root = cJSON_ParseWithLength(body, len);
+	if (jsonschema_of_request(root))
+		schema = cJSON_Duplicate(jsonschema_of_request(root), 1);
+	cJSON_Delete(root);
+	return schema;
+}
+
+/* check_schema: a structured-output job's reply must carry the schema's
+ * required keys with their types; else it is invalid output (billed, and
+ * retried or failed over like any other). */
+static void check_schema(struct task *t)
+{
+	cJSON *root, *content;
+	char why[200];
+
+	if (!t->schema || t->out.cls != OUTCOME_OK)
+		return;
+	root = cJSON_ParseWithLength(t->out.body, t->out.body_len);
+	content = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(
+				cJSON_GetObjectItemCaseSensitive(root,
+								 "choices"),
+				0),
+			"message"),
+		"content");
+	if (!cJSON_IsString(content) ||
+	    jsonschema_check(content->valuestring,
+			     strlen(content->valuestring), t->schema, why,
+			     sizeof(why)) != 0) {
+		if (!cJSON_IsString(content))
+			snprintf(why, sizeof(why), "reply has no text content");
+		t->out.cls = OUTCOME_INVALID_OUTPUT;
+		free(t->out.error_code);
+		free(t->out.error_message);
+		t->out.error_code = xstrdup("schema_mismatch");
+		t->out.error_message = xstrdup(why);
+	}
+	cJSON_Delete(root);
+}
+
+/* dearest: what this reply's usage would have cost on the job's most
+ * expensive candidate: the report's measure of what routing saved. */
+static double dearest(const struct reply_ctx *r, const struct task *t)
+{
+	double max = 0;
+
+	for (int i = 0; i < t->adm.ncands; i++) {
+		struct route_cand c = t->adm.cands[i];
+		double usd = cost_usd(&r->provs[c.prov].models[c.model],
+				      &t->out.usage, t->sent_at_ms / 1000);
+
+		if (usd > max)
+			max = usd;
+	}
+	return max;
+}
+
+/* compress: the reply as the store will keep it, made here so that the
+ * one store thread does not spend its time in zstd. Until the results'
+ * dictionary exists the frame has none, and the plain body goes along:
+ * the store samples it, or compresses it again once the dictionary is
+ * there. (Those first frames were the store's work, 64k instructions
+ * each, while the run starts and the store is what holds it back.) */
+static void compress(const struct reply_ctx *r, struct task *t,
+		     struct blob_codec *codec)
+{
+	const struct blob_dict *d = r->qr ? qrun_result_dict(r->qr) : NULL;
+	const void *z;
+	size_t n;
+
+	if (!t->out.body ||
+	    blob_compress(codec, d, t->out.body, t->out.body_len, &z, &n))
+		return; /* the store compresses it, or reports it too big */
+	t->zbody = xmalloc(n);
+	memcpy(t->zbody, z, n);
+	t->zbody_len = n;
+	if (!d)
+		return;
+	free(t->out.body);
+	t->out.body = NULL;
+	t->out.body_len = 0;
+}
+
+void reply_settle(const struct reply_ctx *r, struct task *t,
+		  struct blob_codec *codec, int64_t now_ms, uint64_t rnd)
+{
+	const struct admit *a = r->admit;
+	const struct prov *p = &r->provs[t->prov];
+	struct route_cand c = {.prov = t->prov, .model = t->model};
+	struct policy_cfg pc = r->policy;
+	struct policy_job pj;
+
+	outcome_scrub(&t->out, r->keys[t->prov]);
+	check_schema(t);
+	sched_done(a->sched, t->prov, t->out.cls, t->out.retry_after_ms,
+		   now_ms, t->adm.probe);
+	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
+			       t->sent_at_ms / 1000);
+	est_learn(a->est, c, t->job.est_input_tokens, &t->out.usage,
+		  t->out.cls == OUTCOME_OK, t->latency_ms);
+	admit_release(a, &t->adm);
+	t->cost_ref_usd = dearest(r, t);
+	budget_spend(a->budget, t->cost_usd);
+	pc.max_attempts = p->max_retries + 1;
+	/* The policy sees the choice as "this one, and one more if any":
+	 * which one comes next is chosen cheapest-first on the next claim. */
+	pj = (struct policy_job){
+		.attempts = t->job.cand_attempts + 1,
+		.invalid_outputs = t->out.cls == OUTCOME_INVALID_OUTPUT
+					   ? t->job.cand_attempts + 1
+					   : 0,
+		.candidate = 0,
+		.ncandidates = admit_others_left(a, &t->job, &t->adm) ? 2 : 1,
+		.now_ms = now_ms,
+	};
+	t->act = policy_next(&pc, &pj, &t->out, rnd);
+	if (t->act.disable_provider)
+		atomic_store(&a->disabled[t->prov], 1);
+	if (t->act.verb == POLICY_DONE)
+		compress(r, t, codec);
+}

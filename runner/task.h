@@ -1,0 +1,55 @@
+/* task.h — a claimed job on its way through a run: what the worker
+ * learns of it (candidates, request, reply, cost, fate) until the store
+ * records it. A task belongs to one thread at a time (see runctx.h).
+ * Not thread-safe: task_new/task_free by whoever holds the task. */
+#ifndef NIGHTSHIFT_TASK_H
+#define NIGHTSHIFT_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "queue/run.h"
+#include "runner/policy.h"
+#include "runner/providers/outcome.h"
+#include "runner/sched/admit.h"
+
+enum task_kind {
+	TASK_SENT,	 /* a request was sent: ledger row + fate */
+	TASK_RELEASE,	 /* not sent (stopping): back to queued */
+	TASK_ABORTED,	 /* sent, then given up as the run stopped: a
+			    ledger row, back to queued */
+	TASK_PARK,	 /* no usable candidate now (missing key) */
+	TASK_UNROUTABLE, /* no provider serves its model: dead */
+	TASK_CORRUPT,	 /* its stored body cannot be decoded: dead */
+};
+
+/* A claimed job on its way through the run. */
+struct task {
+	struct task *next;
+	struct qrun_job job;
+	struct admit_state adm; /* its candidates and admission */
+	enum task_kind kind;
+	int prov, model; /* the candidate used (indexes into config) */
+	int resent;	 /* sent again by libcurl after a dead connection
+			    (see worker.c, struct xfer) */
+	double cost_ref_usd; /* the same usage on the dearest candidate */
+	cJSON *schema;	     /* json_schema the reply must follow, new */
+	int64_t sent_at_ms;
+	int64_t latency_ms;
+	double cost_usd;
+	struct outcome out;
+	void *zbody; /* DONE: out.body compressed by the worker, new */
+	size_t zbody_len;
+	struct policy_action act;
+	char *detail; /* PARK/UNROUTABLE/CORRUPT: why (new) */
+};
+
+/* task_new: a task for claimed job j, whose pointers it takes over;
+ * not routed yet. */
+struct task *task_new(const struct qrun_job *j);
+/* task_free: free a task and what it holds; NULL does nothing. */
+void task_free(struct task *t);
+
+#endif
