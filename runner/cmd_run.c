@@ -30,8 +30,8 @@
 #include "runner/providers/prices.h"
 #include "runner/runctx.h"
 #include "runner/sched/budget.h"
-#include "runner/sched/estimate.h"
 #include "runner/store.h"
+#include "runner/watch.h"
 #include "runner/worker.h"
 #include "util/clock.h"
 #include "util/timeparse.h"
@@ -81,14 +81,6 @@ static const char USAGE[] =
 	"Exit: 0 every job succeeded, 3 some jobs dead (see `nightshift\n"
 	"export --failed`), 4 stopped with work left (run again), 2 usage or\n"
 	"config error, 1 runtime error (e.g. disk full).\n";
-
-static volatile sig_atomic_t signals_seen;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	signals_seen++;
-}
 
 struct opts {
 	const char *db, *providers, *file, *prices;
@@ -461,70 +453,6 @@ static void size(const struct config *cfg, const struct opts *o,
 		ro->nworkers = ro->max_inflight;
 }
 
-/* watch: the main thread while the run goes: signals, the deadline, the
- * progress line, until the store is finished. Returns 1 when time ran
- * out. */
-static int watch(struct runctx *rc, const struct opts *o, struct progress *p)
-{
-	int64_t stop_at = 0, end_at = 0, t0 = clk_mono_ms();
-	int time_up = 0;
-
-	if (o->runtime_ms)
-		end_at = t0 + o->runtime_ms;
-	if (o->deadline_min >= 0)
-		end_at = t0 + (deadline_ms(o->deadline_min) -
-			       (int64_t)time(NULL) * 1000);
-	progress_start(p, o->progress >= 0 ? o->progress : isatty(2), t0);
-	if (!p->tty)
-		fprintf(stderr,
-			"nightshift run: %lld jobs to do, %d workers, %d in "
-			"flight at most\n",
-			rc->total_at_start, rc->nworkers, rc->max_inflight);
-	while (!atomic_load(&rc->finished)) {
-		/* A signal ends the wait too (EINTR), and so does the
-		 * store when it is done. */
-		struct pollfd pfd = {.fd = rc->end_fd, .events = POLLIN};
-		int64_t now, lat;
-
-		(void)poll(&pfd, 1, 100);
-		now = clk_mono_ms();
-		if (signals_seen == 1 && !atomic_load(&rc->stopping)) {
-			atomic_store(&rc->stopping, 1);
-			stop_at = now + o->grace_ms;
-			if (p->tty)
-				fputc('\n', stderr);
-			fprintf(stderr,
-				"nightshift run: stopping: no new requests; "
-				"waiting up to %.0f s for those in flight "
-				"(signal again to stop now)\n",
-				(double)o->grace_ms / 1000);
-		}
-		/* Stop sending so that what is in flight can finish by the
-		 * deadline (twice the mean latency seen so far, 2 s before
-		 * any reply); at the deadline itself, give up what is
-		 * left. */
-		lat = est_latency_ms(rc->est);
-		if (end_at && !atomic_load(&rc->stopping) &&
-		    now >= end_at - (lat ? 2 * lat : 2000)) {
-			atomic_store(&rc->stopping, 1);
-			stop_at = end_at;
-			time_up = 1;
-			if (p->tty)
-				fputc('\n', stderr);
-			fprintf(stderr, "nightshift run: time is up: no new "
-					"requests\n");
-		}
-		if ((signals_seen > 1 || (stop_at && now >= stop_at)) &&
-		    !atomic_load(&rc->abort_now)) {
-			atomic_store(&rc->stopping, 1);
-			atomic_store(&rc->abort_now, 1);
-			runctx_wake_workers(rc);
-		}
-		progress_tick(p, rc, now);
-	}
-	return time_up;
-}
-
 /* conclude: what the run says at its end, and its exit code. */
 static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 		    int time_up, int partial)
@@ -595,39 +523,6 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	return partial ? EXIT_PARTIAL : EXIT_OK;
 }
 
-/* block_signals: SIGINT, SIGTERM and SIGPIPE blocked for the threads
- * about to start (they inherit the mask): only the main thread takes
- * signals. */
-static void block_signals(sigset_t *old)
-{
-	sigset_t block;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &block, old);
-}
-
-/* take_signals: the main thread counts SIGINT/SIGTERM and ignores
- * SIGPIPE. */
-static void take_signals(void)
-{
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-}
-
 /* drive: start the workers and the store, watch, and end the run; its
  * exit code. */
 static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
@@ -635,9 +530,19 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 {
 	struct worker **workers;
 	struct store *st = NULL;
+	struct watch_opts wo = {.grace_ms = o->grace_ms,
+				.tty = o->progress >= 0 ? o->progress
+							: isatty(2)};
 	struct progress p;
 	sigset_t old;
 	int started = 0, code;
+
+	/* the time left, not a clock time: a clock step cannot move it */
+	if (o->runtime_ms)
+		wo.end_in_ms = o->runtime_ms;
+	if (o->deadline_min >= 0)
+		wo.end_in_ms = deadline_ms(o->deadline_min) -
+			       (int64_t)time(NULL) * 1000;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "nightshift run: libcurl failed to start\n");
@@ -651,7 +556,7 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 			code = EXIT_RUNTIME;
 			goto out;
 		}
-	block_signals(&old);
+	watch_block_signals(&old);
 	for (int i = 0; i < rc->nworkers; i++)
 		if (worker_start(workers[i]) == 0)
 			started++;
@@ -665,8 +570,8 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 		code = EXIT_RUNTIME;
 		goto out;
 	}
-	take_signals();
-	code = watch(rc, o, &p);
+	watch_take_signals();
+	code = watch_run(rc, &wo, &p);
 	store_join(st);
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);

@@ -1,4 +1,4 @@
-/* worker.c — HTTP transfers for claimed jobs.
+/* worker.c — the transfer loop: HTTP requests for claimed jobs.
  *
  * Each worker owns a libcurl multi handle and drives up to its share of
  * --max-inflight transfers at once, so thousands of slow requests cost a
@@ -7,11 +7,12 @@
  * curl_multi_socket_action): a reply costs the work for its own socket,
  * where curl_multi_perform would look at every transfer in flight.
  *
- * This room is the transfer loop and nothing else: admission
- * (sched/admit.h) says which candidate a job goes to and whether it may
- * go now; the dialects build the request; the reply pipeline (reply.h)
- * says what the answer comes to. Only here are curl handles touched, and
- * only the store (store.c) writes what comes of them. */
+ * Admission (sched/admit.h) says which candidate a job goes to and
+ * whether it may go now; endpoint.h gives the provider's URL, headers
+ * and the dialect's request; the reply pipeline (reply.h) says what the
+ * answer comes to. Only here, and in the pooled transfers this loop
+ * drives (xfer.h), are curl handles touched; only the store (store.c)
+ * writes what comes of them. */
 #include "runner/worker.h"
 
 #include <curl/curl.h>
@@ -29,36 +30,9 @@
 #include "runner/runctx.h"
 #include "runner/sched/admit.h"
 #include "runner/task.h"
-#include "util/buf.h"
+#include "runner/xfer.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
-
-/* Caps on what the network may make us hold (STYLE: buffers that grow
- * from network data have a hard cap). */
-#define BODY_CAP (64u << 20)
-#define HEADER_CAP (64u << 10)
-/* Reply buffers bigger than this are not kept for the next transfer:
- * memory stays flat. */
-#define BODY_KEEP (1u << 20)
-
-struct xfer {
-	CURL *easy;
-	struct task *t;
-	/* this request's own header, in front of its provider's list */
-	struct curl_slist idnode;
-	char idline[240];
-	char *req;
-	struct buf body, head;
-	unsigned resp_flags;
-	int64_t t0_ms; /* monotonic start */
-	/* Sends of this request (see on_prereq): libcurl sends a request
-	 * again, unasked, when a reused connection dies before any reply;
-	 * the provider may have read each, so each is counted. */
-	int sends;
-	char errbuf[CURL_ERROR_SIZE];
-	struct xfer *next;	    /* free list */
-	struct xfer *aprev, *anext; /* active list */
-};
 
 struct worker {
 	struct runctx *rc;
@@ -72,7 +46,7 @@ struct worker {
 	struct xfer *act_head;		    /* transfers in flight */
 	struct task *pend_head, *pend_tail; /* admitted later */
 	int npend;
-	struct xfer *free_xfers;
+	struct xfer_pool pool;	/* transfers not in use */
 	uint64_t rng;
 	struct endpoints *ends; /* per provider: URL, headers, dialect */
 	struct task *done_head, *done_tail;
@@ -83,7 +57,6 @@ struct worker {
 	struct jsonidx idx;
 	const struct task *idx_task; /* whose body idx holds, or NULL */
 	size_t idx_end;
-	int proxy_env; /* a proxy variable is set: curl reads them */
 };
 
 static uint64_t next_rand(uint64_t *s)
@@ -93,26 +66,6 @@ static uint64_t next_rand(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-
-	/* Past the cap, 0 makes curl fail the transfer: CURLE_WRITE_ERROR */
-	return buf_add(&x->body, p, size * n) == 0 ? size * n : 0;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-
-	/* A new status line starts a new block (1xx, redirects): keep only
-	 * the final response's headers. */
-	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		buf_reset(&x->head, HEADER_CAP + 1);
-	(void)buf_add(&x->head, p, size * n); /* past the cap: dropped */
-	return size * n; /* never fail a transfer over headers */
 }
 
 /* on_socket: curl says which events a socket waits for (see
@@ -139,23 +92,6 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg,
 	return 0;
 }
 
-/* on_prereq: curl is about to send x's request on a connection, new or
- * reused: once, or again after a reused connection died unanswered (a
- * retry curl makes by itself, possibly within one call, so socket events
- * cannot be relied on to show it). */
-static int on_prereq(void *arg, char *ip, char *local_ip, int port,
-		     int local_port)
-{
-	struct xfer *x = arg;
-
-	(void)ip;
-	(void)local_ip;
-	(void)port;
-	(void)local_port;
-	x->sends++;
-	return CURL_PREREQFUNC_OK;
-}
-
 /* on_timer: when curl next wants CURL_SOCKET_TIMEOUT (-1: never). */
 static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 {
@@ -163,21 +99,6 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 
 	(void)multi;
 	w->timer_at = timeout_ms < 0 ? -1 : clk_mono_ms() + timeout_ms;
-	return 0;
-}
-
-/* proxy_env: whether any variable curl takes a proxy from is set. When
- * none is, handles are told "no proxy" outright; curl would otherwise look
- * them all up again for every request (~0.7% of a job's CPU). */
-static int proxy_env(void)
-{
-	static const char *const names[] = {
-		"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-		"all_proxy",  "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (getenv(names[i]))
-			return 1;
 	return 0;
 }
 
@@ -206,7 +127,7 @@ struct worker *worker_new(struct runctx *rc, int index)
 
 	w->rc = rc;
 	w->index = index;
-	w->proxy_env = proxy_env();
+	xfer_pool_init(&w->pool);
 	w->multi = curl_multi_init();
 	if (!w->multi || open_events(w) != 0) {
 		if (w->multi)
@@ -228,27 +149,13 @@ struct worker *worker_new(struct runctx *rc, int index)
 	return w;
 }
 
-static void xfer_free(struct xfer *x)
-{
-	curl_easy_cleanup(x->easy);
-	free(x->req);
-	buf_free(&x->body);
-	buf_free(&x->head);
-	free(x);
-}
-
 void worker_free(struct worker **wp)
 {
 	struct worker *w = *wp;
 
 	if (!w)
 		return;
-	while (w->free_xfers) {
-		struct xfer *x = w->free_xfers;
-
-		w->free_xfers = x->next;
-		xfer_free(x);
-	}
+	xfer_pool_free(&w->pool);
 	endpoints_free(&w->ends);
 	blob_codec_free(&w->codec);
 	jsonidx_free(&w->idx);
@@ -283,45 +190,6 @@ static void flush_done(struct worker *w)
 	w->done_head = w->done_tail = NULL;
 }
 
-static struct xfer *xfer_get(struct worker *w)
-{
-	struct xfer *x = w->free_xfers;
-
-	if (x) {
-		w->free_xfers = x->next;
-	} else {
-		/* Options that never change are set once per handle; a
-		 * reused handle keeps them (and its connection cache). No
-		 * Accept-Encoding: replies are a few KB, and asking for
-		 * gzip cost curl about 4% of a job's CPU (callgrind), reply
-		 * compressed or not. */
-		x = xcalloc(1, sizeof(*x));
-		buf_init(&x->body, BODY_CAP);
-		buf_init(&x->head, HEADER_CAP);
-		x->easy = curl_easy_init();
-		if (!x->easy)
-			abort(); /* only fails on OOM; see xalloc.h */
-		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-		curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
-		curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION, on_prereq);
-		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
-		curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-		curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-		if (!w->proxy_env) {
-			curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
-			curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "");
-		}
-	}
-	x->sends = 0;
-	return x;
-}
-
 static void unlink_active(struct worker *w, struct xfer *x)
 {
 	if (x->aprev)
@@ -333,17 +201,6 @@ static void unlink_active(struct worker *w, struct xfer *x)
 	x->aprev = x->anext = NULL;
 	curl_multi_remove_handle(w->multi, x->easy);
 	w->active--;
-}
-
-static void xfer_put(struct worker *w, struct xfer *x)
-{
-	free(x->req);
-	x->req = NULL;
-	x->t = NULL;
-	buf_reset(&x->body, BODY_KEEP);
-	buf_reset(&x->head, HEADER_CAP + 1);
-	x->next = w->free_xfers;
-	w->free_xfers = x;
 }
 
 /* start: build the request for the task's candidate and add it to the
@@ -358,7 +215,7 @@ static void start(struct worker *w, struct task *t)
 
 	t->prov = c.prov;
 	t->model = c.model;
-	x = xfer_get(w);
+	x = xfer_get(&w->pool);
 	x->t = t;
 	x->req = endpoint_request(w->ends, c, &t->job,
 				  w->idx_task == t ? &w->idx : NULL,
@@ -367,7 +224,7 @@ static void start(struct worker *w, struct task *t)
 		/* admitted but never sent: give back its slot (and probe) and
 		 * its budget, or the provider stays full for the whole run */
 		admit_cancel(&w->rc->admit, &t->adm, c.prov);
-		xfer_put(w, x);
+		xfer_put(&w->pool, x);
 		t->detail = xstrdup(why);
 		finish(w, t, TASK_UNROUTABLE);
 		return;
@@ -453,31 +310,6 @@ static void admit(struct worker *w)
 	}
 }
 
-/* transport: the outcome of a transfer that failed below HTTP. */
-static void transport(CURLcode cc, const struct xfer *x, struct outcome *o)
-{
-	const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
-
-	outcome_clear(o);
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		o->cls = OUTCOME_TIMEOUT;
-		break;
-	case CURLE_WRITE_ERROR:
-		o->cls = OUTCOME_INVALID_OUTPUT;
-		msg = "response larger than the 64 MiB cap";
-		break;
-	default:
-		/* refused, reset, nothing received, cut off mid-body, TLS and
-		 * DNS trouble: a connection problem, worth retrying */
-		o->cls = OUTCOME_CONNECTION;
-		break;
-	}
-	o->error_code = xstrdup(cc == CURLE_OPERATION_TIMEDOUT ? "timeout"
-							       : "transport");
-	o->error_message = outcome_message_dup(msg, strlen(msg));
-}
-
 /* sent: what the transfer says of t's request once it is over, answered
  * or given up: how long it took, how often curl sent it again. */
 static void sent(const struct xfer *x, struct task *t)
@@ -504,10 +336,10 @@ static void completed(struct worker *w, CURLMsg *msg)
 			   x->head.len, x->body.p, x->body.len, x->resp_flags,
 			   now);
 	else
-		transport(msg->data.result, x, &t->out);
+		xfer_failed(x, msg->data.result, &t->out);
 	/* also for a transfer cut off after its status line */
 	t->out.http_status = (int)status;
-	xfer_put(w, x);
+	xfer_put(&w->pool, x);
 	reply_settle(&w->rc->reply, t, w->codec, now, next_rand(&w->rng));
 	finish(w, t, TASK_SENT);
 }
@@ -534,7 +366,7 @@ static void abort_active(struct worker *w)
 		admit_cancel(&w->rc->admit, &t->adm, t->prov);
 		sent(x, t);
 		finish(w, t, TASK_ABORTED);
-		xfer_put(w, x);
+		xfer_put(&w->pool, x);
 	}
 }
 

@@ -14,7 +14,7 @@ int readfile_all(const char *path, size_t max, char **buf, size_t *len,
 	FILE *f = fopen(path, "rb");
 	struct stat st;
 	char *b = NULL;
-	size_t n = 0, cap = 4096, got;
+	size_t n = 0, cap = max < 4096 ? max : 4096, got;
 	int rc = 0, e;
 
 	*buf = NULL;
