@@ -27,6 +27,7 @@
 #include "runner/cmd.h"
 #include "runner/config.h"
 #include "runner/ingest/ingest_file.h"
+#include "runner/keys.h"
 #include "runner/providers/prices.h"
 #include "runner/runctx.h"
 #include "runner/sched/sched.h"
@@ -443,7 +444,8 @@ int cmd_run(int argc, char **argv)
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
 	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
-	    prices_apply(cfg, o.prices, NULL, err, sizeof(err))) {
+	    prices_apply(cfg->provs, cfg->nprovs, o.prices, NULL, err,
+			 sizeof(err))) {
 		fprintf(stderr, "nightshift run: %s\n", err);
 		config_free(&cfg);
 		return EXIT_USAGE;
@@ -515,7 +517,7 @@ int cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < cfg->nprovs; i++) {
 		int bad;
 
-		rc.keys[i] = config_key(&cfg->provs[i], &bad);
+		rc.keys[i] = key_get(&cfg->provs[i], &bad);
 		atomic_init(&rc.prov_disabled[i], 0);
 		rc.max_inflight += cfg->provs[i].max_inflight;
 		if (bad) {

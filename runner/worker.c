@@ -446,7 +446,9 @@ static void route(struct worker *w, struct task *t)
 		if (m && x->t[m].type == JSONIDX_STRING &&
 		    jsonidx_decode(x, t->job.body, m, model,
 				   sizeof(model)) < sizeof(model))
-			n = config_candidates(c, model, all, TASK_MAX_CANDS);
+			n = route_candidates(c->provs, c->nprovs, c->routes,
+					     c->nroutes, model, all,
+					     TASK_MAX_CANDS);
 		t->schema = schema_of(t->job.body, t->job.body_len, x,
 				      jsonidx_get(x, t->job.body, 0,
 						  "response_format"));
