@@ -16,6 +16,7 @@
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
+#include "runner/keys.h"
 #include "runner/providers/prices.h"
 
 static const char USAGE[] =
@@ -82,11 +83,12 @@ static void fmt_days(unsigned days, char *buf, size_t n)
 	}
 }
 
-static const char *key_state(const struct prov *p)
+/* key_word: "none", "set", "invalid" or "unset"; never the key. */
+static const char *key_word(const struct prov *p)
 {
 	if (!p->api_key_env)
 		return "none";
-	switch (config_key_state(p)) {
+	switch (key_state(p)) {
 	case 1:
 		return "set";
 	case -1:
@@ -163,10 +165,10 @@ static void print_text(const struct config *c, const char *prices,
 		       npriced, npriced == 1 ? "" : "s");
 	for (i = 0; i < c->nprovs; i++) {
 		const struct prov *p = &c->provs[i];
-		const char *ks = key_state(p);
+		const char *ks = key_word(p);
 
 		printf("\n%s (%s dialect, %s flavor)\n", p->name,
-		       config_dialect_name(p->dialect), flavor_name(p->flavor));
+		       prov_dialect_name(p->dialect), flavor_name(p->flavor));
 		printf("  url        %s\n", p->base_url);
 		if (p->api_key_env)
 			printf("  key        %s: %s\n", p->api_key_env,
@@ -267,14 +269,14 @@ static cJSON *prov_json(const struct prov *p)
 	size_t i;
 
 	cJSON_AddStringToObject(o, "name", p->name);
-	cJSON_AddStringToObject(o, "dialect", config_dialect_name(p->dialect));
+	cJSON_AddStringToObject(o, "dialect", prov_dialect_name(p->dialect));
 	cJSON_AddStringToObject(o, "flavor", flavor_name(p->flavor));
 	cJSON_AddStringToObject(o, "base_url", p->base_url);
 	if (p->api_key_env)
 		cJSON_AddStringToObject(o, "api_key_env", p->api_key_env);
 	else
 		cJSON_AddNullToObject(o, "api_key_env");
-	cJSON_AddStringToObject(o, "key", key_state(p));
+	cJSON_AddStringToObject(o, "key", key_word(p));
 	cJSON_AddNumberToObject(o, "max_inflight", p->max_inflight);
 	cJSON_AddNumberToObject(o, "rpm", p->rpm);
 	cJSON_AddNumberToObject(o, "tpm", (double)p->tpm);
@@ -394,7 +396,8 @@ int cmd_providers(int argc, char **argv)
 				       "--prices needs a file name");
 	rc = config_load(file, &c, err, sizeof(err));
 	if (rc == 0)
-		rc = prices_apply(c, prices, &npriced, err, sizeof(err));
+		rc = prices_apply(c->provs, c->nprovs, prices, &npriced, err,
+				  sizeof(err));
 	if (rc) {
 		fprintf(stderr, "nightshift providers: %s\n", err);
 		config_free(&c);

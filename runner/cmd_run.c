@@ -26,6 +26,7 @@
 #include "runner/cmd.h"
 #include "runner/config.h"
 #include "runner/ingest/ingest_file.h"
+#include "runner/keys.h"
 #include "runner/progress.h"
 #include "runner/providers/prices.h"
 #include "runner/runctx.h"
@@ -339,7 +340,7 @@ static int read_keys(const struct config *cfg, char ***out)
 	for (size_t i = 0; i < cfg->nprovs && rc == 0; i++) {
 		int bad;
 
-		keys[i] = config_key(&cfg->provs[i], &bad);
+		keys[i] = key_get(&cfg->provs[i], &bad);
 		if (bad) {
 			/* never the key itself: it may be half right */
 			fprintf(stderr,
@@ -603,7 +604,8 @@ int cmd_run(int argc, char **argv)
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
 	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
-	    prices_apply(cfg, o.prices, NULL, err, sizeof(err))) {
+	    prices_apply(cfg->provs, cfg->nprovs, o.prices, NULL, err,
+			 sizeof(err))) {
 		fprintf(stderr, "nightshift run: %s\n", err);
 		config_free(&cfg);
 		return EXIT_USAGE;

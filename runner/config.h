@@ -1,7 +1,9 @@
 /* config.h — the providers config: which providers exist, how to reach them,
  * what their models cost (per million tokens, with time-of-day windows), and
  * named routes over them. The same parser reads a user's file and the
- * built-in catalogue (runner/catalogue.c), so both obey the same rules.
+ * built-in catalogue (runner/providers/catalogue.c), so both obey the same
+ * rules. A job's candidates are resolved over c->provs and c->routes by
+ * runner/sched/route.h; keys are read by runner/keys.h.
  *
  * Not thread-safe while loading (config_load/config_parse/config_free);
  * a loaded config is read-only and may then be read from any thread. */
@@ -54,37 +56,5 @@ int config_parse(const char *text, size_t len, const char *source,
 
 /* config_free: free *c and set it to NULL; NULL or *c NULL does nothing. */
 void config_free(struct config **c);
-
-/* Lookups (read-only) */
-
-/* config_find_prov: index of the provider called name, or -1. */
-int config_find_prov(const struct config *c, const char *name);
-
-/* config_find_model: index of p's model called model, or -1. */
-int config_find_model(const struct prov *p, const char *model);
-
-/* config_candidates: resolve a job's body.model. In this order: a route
- * name (its list, in order); "provider:model" (that one pair, when the
- * prefix is a configured provider that lists the model); a bare model name
- * (every provider that lists it, in config order; model ids may contain
- * ':', as in "llama3:8b"). Writes at most cap entries to out and returns
- * how many it wrote; with cap 0 (out may be NULL) it returns how many there
- * are. 0 means the name is unknown. */
-size_t config_candidates(const struct config *c, const char *body_model,
-			 struct route_cand *out, size_t cap);
-
-/* config_key: the provider's API key from its variable, without the spaces
- * or tabs around it (new: wipe it with explicit_bzero before free); ""
- * when the provider needs none; NULL when the variable is unset or blank.
- * *bad (may be NULL) is set when the key holds a control character: a CR
- * or LF would end the header line it is sent in and start another. Reads
- * the environment: call it while nothing modifies the environment. */
-char *config_key(const struct prov *p, int *bad);
-/* config_key_state: 1 if config_key gives a usable key (or none is
- * needed), -1 if the key holds a control character, 0 if it is unset. */
-int config_key_state(const struct prov *p);
-
-/* config_dialect_name: "openai" or "anthropic" (static string). */
-const char *config_dialect_name(enum prov_dialect d);
 
 #endif

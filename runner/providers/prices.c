@@ -17,24 +17,26 @@
  * otherwise silently leave the old prices in force. */
 #include "runner/providers/prices.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "runner/json/jsoncheck.h"
 #include "util/xalloc.h"
 
-/* The same bounds config.c puts on hand-written figures. */
-#define MAX_PRICE_MTOK 1000000.0
-#define MAX_TOKEN_COUNT ((int64_t)1 << 40)
 #define KEY_MAX 256
+
+/* The kit's codes pass straight through. */
+_Static_assert(PRICES_EINVAL == JC_EINVAL && PRICES_EIO == JC_EIO,
+	       "prices and jsoncheck return codes differ");
+
+/* Entries are checked silently: one that does not fit is passed over. */
+static const struct jc_ctx quiet = {"prices", NULL, 0};
 
 /* What one entry says, per token; has_* tells which fields it had. */
 struct entry {
@@ -43,48 +45,20 @@ struct entry {
 	int64_t max_in, max_out; /* 0: not stated */
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *source,
-		const char *why)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", source, why);
-	return rc;
-}
-
-/* get_cost: an optional per-token price member. 0 when absent or valid
- * (*has says which), -1 when it is not a price. */
+/* get_cost: an optional per-token price member, within the config's
+ * bound per million. 0 when absent or valid (*has says which), else not
+ * 0. */
 static int get_cost(const cJSON *obj, const char *key, int *has, double *out)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-	double v;
-
-	*has = 0;
-	if (!it)
-		return 0;
-	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
-	if (!isfinite(v) || v < 0 || v * 1e6 > MAX_PRICE_MTOK)
-		return -1;
-	*has = 1;
-	*out = v;
-	return 0;
+	return jc_get_number(&quiet, obj, "", key, JC_PRICE_MAX / 1e6, "", has,
+			     out);
 }
 
 /* get_count: an optional token count member; 0 (and *out 0) when absent,
- * -1 when it is not a positive integer. */
+ * not 0 when it is not a positive integer. */
 static int get_count(const cJSON *obj, const char *key, int64_t *out)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-	double v;
-
-	*out = 0;
-	if (!it)
-		return 0;
-	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
-	if (!isfinite(v) || v < 1 || v != floor(v) ||
-	    v > (double)MAX_TOKEN_COUNT)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
+	return jc_get_int(&quiet, obj, "", key, 1, JC_COUNT_MAX, 0, out);
 }
 
 /* get_costs: the four prices of obj (an entry or a tier). */
@@ -220,28 +194,11 @@ static int apply(struct prov_model *m, const struct entry *e,
 	return 1;
 }
 
-/* locate: line and column (1-based) of byte off in text. */
-static void locate(const char *text, size_t off, size_t *line, size_t *col)
+int prices_apply_text(struct prov *provs, size_t nprovs, const char *text,
+		      size_t len, const char *source, const char *date,
+		      size_t *npriced, char *err, size_t errlen)
 {
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-int prices_apply_text(struct config *c, const char *text, size_t len,
-		      const char *source, const char *date, size_t *npriced,
-		      char *err, size_t errlen)
-{
-	const char *end = NULL;
+	struct jc_ctx x = {source ? source : "prices", err, errlen};
 	cJSON *root = NULL;
 	size_t i, j, n = 0;
 	int rc = 0;
@@ -250,49 +207,24 @@ int prices_apply_text(struct config *c, const char *text, size_t len,
 		*npriced = 0;
 	if (err && errlen)
 		err[0] = '\0';
-	if (!source)
-		source = "prices";
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (root && end) {
-		/* cJSON stops after the first value; anything but space
-		 * after it is a broken or concatenated file. */
-		while ((size_t)(end - text) < len &&
-		       isspace((unsigned char)*end))
-			end++;
-		if ((size_t)(end - text) < len) {
-			cJSON_Delete(root);
-			root = NULL;
-		}
-	}
-	if (!root) {
-		char why[128];
-		size_t off = (end && end >= text && (size_t)(end - text) <= len)
-				 ? (size_t)(end - text)
-				 : 0,
-		       line, col;
-
-		locate(text, off, &line, &col);
-		snprintf(why, sizeof(why),
-			 "invalid JSON near byte %zu (line %zu, column %zu)",
-			 off, line, col);
-		rc = fail(err, errlen, PRICES_EINVAL, source, why);
-		goto out;
-	}
+	root = jc_parse(&x, text, len);
+	if (!root)
+		return PRICES_EINVAL;
 	if (!cJSON_IsObject(root)) {
-		rc = fail(err, errlen, PRICES_EINVAL, source,
-			  "not a LiteLLM price map (the top level must be an "
-			  "object of models)");
+		rc = jc_fail(&x, NULL,
+			     "not a LiteLLM price map (the top level must be "
+			     "an object of models)");
 		goto out;
 	}
-	for (i = 0; i < c->nprovs; i++) {
-		struct prov *p = &c->provs[i];
+	for (i = 0; i < nprovs; i++) {
+		struct prov *p = &provs[i];
 		const char *lp = flavor_litellm(p->flavor);
 		struct entry e;
 
 		for (j = 0; lp && j < p->nmodels; j++) {
 			if (!find_entry(root, lp, p->models[j].name, &e))
 				continue;
-			n += (size_t)apply(&p->models[j], &e, source, date);
+			n += (size_t)apply(&p->models[j], &e, x.source, date);
 		}
 	}
 	if (npriced)
@@ -302,61 +234,16 @@ out:
 	return rc;
 }
 
-/* read_all: the whole of f into a new buffer (free()), and its mtime. */
-static int read_all(FILE *f, const char *path, char **buf, size_t *len,
-		    time_t *mtime, char *err, size_t errlen)
-{
-	struct stat st;
-	char *b = NULL;
-	size_t n = 0, cap = 1 << 16, got;
-	char why[256];
-
-	*buf = NULL;
-	if (fstat(fileno(f), &st) != 0) {
-		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
-		return fail(err, errlen, PRICES_EIO, path, why);
-	}
-	*mtime = st.st_mtime;
-	b = xmalloc(cap);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= PRICES_MAX_FILE) {
-				free(b);
-				snprintf(why, sizeof(why),
-					 "larger than %d bytes; not a LiteLLM "
-					 "price map?",
-					 PRICES_MAX_FILE);
-				return fail(err, errlen, PRICES_EINVAL, path,
-					    why);
-			}
-			cap *= 2;
-			b = xrealloc(b, cap);
-		}
-		got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(b);
-		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
-		return fail(err, errlen, PRICES_EIO, path, why);
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
-int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
-		 size_t errlen)
+int prices_apply(struct prov *provs, size_t nprovs, const char *path,
+		 size_t *npriced, char *err, size_t errlen)
 {
 	const char *env = getenv(PRICES_ENV);
-	char why[256], date[16];
+	struct jc_ctx x = {path, err, errlen};
+	char date[16];
 	char *buf = NULL;
 	size_t len = 0;
 	time_t mtime = 0;
 	struct tm tm;
-	FILE *f = NULL;
 	int rc;
 
 	if (npriced)
@@ -364,26 +251,18 @@ int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path && env && *env)
-		path = env;
+		x.source = path = env;
 	if (!path)
 		return 0;
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
-		rc = fail(err, errlen, PRICES_EIO, path, why);
-		goto out;
-	}
-	rc = read_all(f, path, &buf, &len, &mtime, err, errlen);
+	rc = jc_read_file(&x, PRICES_MAX_FILE, "a LiteLLM price map", &buf,
+			  &len, &mtime);
 	if (rc)
-		goto out;
+		return rc;
 	date[0] = '\0';
 	if (gmtime_r(&mtime, &tm))
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	rc = prices_apply_text(c, buf, len, path, date[0] ? date : NULL,
-			       npriced, err, errlen);
-out:
+	rc = prices_apply_text(provs, nprovs, buf, len, path,
+			       date[0] ? date : NULL, npriced, err, errlen);
 	free(buf);
-	if (f)
-		fclose(f);
 	return rc;
 }

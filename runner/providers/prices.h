@@ -1,17 +1,18 @@
 /* prices.h — model prices from LiteLLM's price map
  * (model_prices_and_context_window.json), the file most LLM tools share,
- * laid over a loaded providers config so that prices need not be kept by
- * hand. `--prices FILE` (or $NIGHTSHIFT_PRICES) names it.
+ * laid over the providers of a loaded providers config so that prices
+ * need not be kept by hand. `--prices FILE` (or $NIGHTSHIFT_PRICES) names
+ * it.
  *
- * Not thread-safe: it changes the config in place and reads the
- * environment; call it right after config_load, before any thread
- * starts. */
+ * Not thread-safe: it changes the providers in place and reads the
+ * environment; call it right after the config is loaded, before any
+ * thread starts. */
 #ifndef NIGHTSHIFT_PRICES_H
 #define NIGHTSHIFT_PRICES_H
 
 #include <stddef.h>
 
-#include "runner/config.h"
+#include "runner/providers/prov.h"
 
 /* Return codes (0 is success). */
 #define PRICES_EINVAL (-1) /* not JSON, or not a price map */
@@ -24,7 +25,8 @@
 #define PRICES_MAX_FILE (64 * 1024 * 1024)
 
 /* prices_apply: read the price map at path (NULL -> $NIGHTSHIFT_PRICES if
- * set and non-empty, else do nothing and return 0) and lay it over c:
+ * set and non-empty, else do nothing and return 0) and lay it over
+ * provs[0..nprovs):
  * for each model of each provider whose flavor LiteLLM knows (see
  * flavor_litellm), the entry keyed "PREFIX/MODEL", else "MODEL",
  * whose litellm_provider is that provider's and whose mode is "chat" (or
@@ -37,15 +39,15 @@
  * skipped without a word: the map is large and holds many kinds of
  * models. Returns 0 and sets *npriced (may be NULL) to how many models
  * were priced, or PRICES_EIO / PRICES_EINVAL with a one-line message
- * naming the file in err. c and path are borrowed. */
-int prices_apply(struct config *c, const char *path, size_t *npriced, char *err,
-		 size_t errlen);
+ * naming the file in err. provs and path are borrowed. */
+int prices_apply(struct prov *provs, size_t nprovs, const char *path,
+		 size_t *npriced, char *err, size_t errlen);
 
 /* prices_apply_text: as prices_apply, from text[0..len) (need not be
  * NUL-terminated). source names the text in messages and in price_source;
  * date (may be NULL) becomes price_date. Both borrowed. */
-int prices_apply_text(struct config *c, const char *text, size_t len,
-		      const char *source, const char *date, size_t *npriced,
-		      char *err, size_t errlen);
+int prices_apply_text(struct prov *provs, size_t nprovs, const char *text,
+		      size_t len, const char *source, const char *date,
+		      size_t *npriced, char *err, size_t errlen);
 
 #endif

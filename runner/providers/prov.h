@@ -2,7 +2,8 @@
  * where it is, how it speaks, what its models cost and its limits. The
  * config (runner/config.h) parses these; the dialects, prices, costs and
  * the scheduler read them.
- * Read-only once loaded: thread-safe to read from any thread. */
+ * Read-only once loaded: thread-safe to read from any thread; the
+ * functions are pure. */
 #ifndef NIGHTSHIFT_PROV_H
 #define NIGHTSHIFT_PROV_H
 
@@ -11,7 +12,24 @@
 
 #include "runner/providers/flavor.h"
 
+/* Longest provider name (also a route name) and model name. */
+#define PROV_NAME_MAX 64
+#define PROV_MODEL_MAX 128
+
 enum prov_dialect { PROV_OPENAI, PROV_ANTHROPIC };
+
+/* prov_dialect_parse: "openai" or "anthropic" (exact case) -> 0 and *d,
+ * or -1 when it names neither. */
+int prov_dialect_parse(const char *name, enum prov_dialect *d);
+/* prov_dialect_name: the config name of d (static string). */
+const char *prov_dialect_name(enum prov_dialect d);
+
+/* prov_url_check: whether url may be a provider's base_url:
+ * https://HOST[:PORT][/PATH], or http:// for a loopback host (127.0.0.0/8,
+ * localhost, [::1]). NULL when it may, else why not (static; quotes
+ * nothing of url, which may hold a pasted key). Sets *loopback once the
+ * host is read. */
+const char *prov_url_check(const char *url, int *loopback);
 
 /* A time-of-day price window (UTC). start_min/end_min are minutes of the
  * day; end_min may be 1440 ("24:00"); end_min < start_min wraps past
@@ -25,9 +43,9 @@ struct prov_offpeak {
 
 /* A model's prices are USD per million tokens. context_window and
  * max_output_tokens are 0 when the config does not say. price_source and
- * price_date are NULL unless a price file (runner/providers/prices.h) replaced the
- * model's figures; then they say which file and its date, and override
- * the provider's prices_source/prices_date for this model. */
+ * price_date are NULL unless a price file (runner/providers/prices.h) replaced
+ * the model's figures; then they say which file and its date, and override the
+ * provider's prices_source/prices_date for this model. */
 struct prov_model {
 	char *name;
 	double input_per_mtok, output_per_mtok;

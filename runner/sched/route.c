@@ -1,22 +1,24 @@
-/* route.c — a job's candidates, and cheapest-first choice among them. */
+/* route.c — a job's candidates from its body.model, and the
+ * cheapest-first choice among them. */
 #include "runner/sched/route.h"
 
 #include <string.h>
 
-/* Longest provider name (config.c refuses longer ones). */
-#define PROV_NAME_MAX 64
-
-static int find_prov(const struct prov *provs, size_t n, const char *name)
+int route_find_prov(const struct prov *provs, size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t i;
+
+	for (i = 0; i < n; i++)
 		if (strcmp(provs[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
-static int find_model(const struct prov *p, const char *model)
+int route_find_model(const struct prov *p, const char *model)
 {
-	for (size_t i = 0; i < p->nmodels; i++)
+	size_t i;
+
+	for (i = 0; i < p->nmodels; i++)
 		if (strcmp(p->models[i].name, model) == 0)
 			return (int)i;
 	return -1;
@@ -50,8 +52,8 @@ size_t route_candidates(const struct prov *provs, size_t nprovs,
 
 		memcpy(prov, body_model, (size_t)(colon - body_model));
 		prov[colon - body_model] = '\0';
-		pi = find_prov(provs, nprovs, prov);
-		mi = pi < 0 ? -1 : find_model(&provs[pi], colon + 1);
+		pi = route_find_prov(provs, nprovs, prov);
+		mi = pi < 0 ? -1 : route_find_model(&provs[pi], colon + 1);
 		if (mi >= 0) {
 			if (cap > 0) {
 				out[0].prov = pi;
@@ -61,7 +63,7 @@ size_t route_candidates(const struct prov *provs, size_t nprovs,
 		}
 	}
 	for (i = 0; i < nprovs; i++) {
-		mi = find_model(&provs[i], body_model);
+		mi = route_find_model(&provs[i], body_model);
 		if (mi < 0)
 			continue;
 		if (cap == 0) {

@@ -1,7 +1,8 @@
 /* route.h — which candidates a job has and which one it goes to: a route
  * is a named list of (provider, model) candidates from the providers
- * config; the routing order is a pure function of what the caller
- * measured about each candidate. Pure; thread-safe. */
+ * config; a job's body.model resolves to candidates over the configured
+ * providers and routes; the routing order is a pure function of what the
+ * caller measured about each candidate. Pure; thread-safe. */
 #ifndef NIGHTSHIFT_ROUTE_H
 #define NIGHTSHIFT_ROUTE_H
 
@@ -23,18 +24,29 @@ struct route {
 	size_t ncands;
 };
 
-/* route_candidates: resolve a job's body.model against the providers
- * provs[0..nprovs) and routes[0..nroutes). In this order: a route name
- * (its list, in order); "provider:model" (that one pair, when the prefix
- * is a configured provider that lists the model); a bare model name
- * (every provider that lists it, in config order; model ids may contain
- * ':', as in "llama3:8b"). Writes at most cap entries to out and returns
- * how many it wrote; with cap 0 (out may be NULL) it returns how many
- * there are. 0 means the name is unknown. */
+/* Candidates */
+
+/* route_find_prov: index of the provider called name in provs[0..n), or
+ * -1. */
+int route_find_prov(const struct prov *provs, size_t n, const char *name);
+
+/* route_find_model: index of p's model called model, or -1. */
+int route_find_model(const struct prov *p, const char *model);
+
+/* route_candidates: resolve a job's body.model over provs[0..nprovs) and
+ * routes[0..nroutes). In this order: a route name (its list, in order);
+ * "provider:model" (that one pair, when the prefix is a configured
+ * provider that lists the model); a bare model name (every provider that
+ * lists it, in config order; model ids may contain ':', as in
+ * "llama3:8b"). Writes at most cap entries to out and returns how many it
+ * wrote; with cap 0 (out may be NULL) it returns how many there are. 0
+ * means the name is unknown. All borrowed. */
 size_t route_candidates(const struct prov *provs, size_t nprovs,
 			const struct route *routes, size_t nroutes,
 			const char *body_model, struct route_cand *out,
 			size_t cap);
+
+/* Choice */
 
 /* One candidate as the caller sees it now. */
 struct route_option {
@@ -45,9 +57,9 @@ struct route_option {
 
 /* Why no candidate was picked. */
 enum route_none {
-	ROUTE_PARK,      /* some candidates are unusable now: wait */
+	ROUTE_PARK,	 /* some candidates are unusable now: wait */
 	ROUTE_OVER_COST, /* the rest are above the job's max_cost_usd */
-	ROUTE_TOO_LONG,  /* the rest are too small for the prompt */
+	ROUTE_TOO_LONG,	 /* the rest are too small for the prompt */
 	ROUTE_EXHAUSTED, /* every candidate has been failed over from */
 };
 

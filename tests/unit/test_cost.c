@@ -5,7 +5,8 @@
  * pre-send estimate. Each row's figure is worked out by hand from the
  * prices below and compared to 1e-12 USD, a millionth of a micro-dollar.
  * The model comes from config_parse, so the prices are the ones a user's
- * file would give. */
+ * file would give. cost_price's own table (time-of-day and weekday
+ * windows, before 1970 too) comes last. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "runner/config.h"
 #include "runner/providers/cost.h"
+#include "runner/sched/route.h"
 
 /* 2026-11-23 00:00:00 UTC, a Monday. */
 #define MONDAY 1795392000LL
@@ -69,7 +71,7 @@ static int teardown(void **state)
 
 static const struct prov_model *model(const char *name)
 {
-	int i = config_find_model(&cfg->provs[0], name);
+	int i = route_find_model(&cfg->provs[0], name);
 
 	assert_true(i >= 0);
 	return &cfg->provs[0].models[i];
@@ -222,12 +224,65 @@ static void estimate_matches_charge(void **state)
 	}
 }
 
+struct pcase {
+	const char *name;
+	int64_t t;
+	double in, out;
+};
+
+/* cost_price: base 1/2; 16:30-00:30 every day at 0.5/1; Saturdays all day
+ * at 0.25/0.5 (listed second: the first matching window wins). */
+static void price_windows_table(void **state)
+{
+	static const char json[] =
+	    "{\"providers\":{\"p\":{\"dialect\":\"openai\","
+	    "\"base_url\":\"https://x.example\",\"api_key_env\":\"K\","
+	    "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":2,"
+	    "\"offpeak\":["
+	    "{\"start\":\"16:30\",\"end\":\"00:30\",\"input_per_mtok\":0.5,"
+	    "\"output_per_mtok\":1},"
+	    "{\"start\":\"00:00\",\"end\":\"24:00\",\"days\":[\"sat\"],"
+	    "\"input_per_mtok\":0.25,\"output_per_mtok\":0.5}]}}}}}";
+	const int64_t thu = MONDAY + 3 * DAY, sat = MONDAY + 5 * DAY;
+	const struct pcase cases[] = {
+	    {"thu 12:00 peak", thu + 12 * H, 1, 2},
+	    {"thu 16:29 peak", thu + 16 * H + 29 * MIN, 1, 2},
+	    {"thu 16:30 off", thu + 16 * H + 30 * MIN, 0.5, 1},
+	    {"thu 23:59:59 off", thu + DAY - 1, 0.5, 1},
+	    {"fri 00:00 off (wrapped)", thu + DAY, 0.5, 1},
+	    {"fri 00:29:59 off", thu + DAY + 30 * MIN - 1, 0.5, 1},
+	    {"fri 00:30 peak", thu + DAY + 30 * MIN, 1, 2},
+	    {"sat 12:00 weekend", sat + 12 * H, 0.25, 0.5},
+	    {"sat 00:10 first window wins", sat + 10 * MIN, 0.5, 1},
+	    {"sun 12:00 peak", sat + DAY + 12 * H, 1, 2},
+	    {"before 1970, 17:00", -7 * H, 0.5, 1},
+	};
+	struct config *c = NULL;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(
+	    config_parse(json, strlen(json), "o", &c, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double in = -1, out = -1;
+
+		cost_price(&c->provs[0].models[0], cases[i].t, &in, &out);
+		if (in != cases[i].in || out != cases[i].out)
+			print_error("%s: got %g/%g\n", cases[i].name, in, out);
+		assert_true(in == cases[i].in);
+		assert_true(out == cases[i].out);
+	}
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(cost_usd_table),
 	    cmocka_unit_test(cost_estimate_table),
 	    cmocka_unit_test(estimate_matches_charge),
+	    cmocka_unit_test(price_windows_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

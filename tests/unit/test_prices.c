@@ -20,10 +20,11 @@
 
 #include <cmocka.h>
 
-#include "runner/providers/catalogue.h"
 #include "runner/config.h"
+#include "runner/providers/catalogue.h"
 #include "runner/providers/cost.h"
 #include "runner/providers/prices.h"
+#include "runner/sched/route.h"
 
 #define FIXTURE "tests/fixtures/litellm_prices.json"
 /* 2026-11-23 00:00:00 UTC, a Monday. */
@@ -95,10 +96,10 @@ static struct config *parse(const char *text)
 static const struct prov_model *model(const struct config *c, const char *prov,
 				      const char *name)
 {
-	int p = config_find_prov(c, prov), m;
+	int p = route_find_prov(c->provs, c->nprovs, prov), m;
 
 	assert_true(p >= 0);
-	m = config_find_model(&c->provs[p], name);
+	m = route_find_model(&c->provs[p], name);
 	assert_true(m >= 0);
 	return &c->provs[p].models[m];
 }
@@ -142,8 +143,9 @@ static void fixture_table(void **state)
 
 	(void)state;
 	text = slurp(FIXTURE, &len);
-	assert_int_equal(prices_apply_text(c, text, len, "fixture.json",
-					   "2026-11-20", &n, err, sizeof(err)),
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, text, len,
+					   "fixture.json", "2026-11-20", &n,
+					   err, sizeof(err)),
 			 0);
 	for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++) {
 		const struct want *w = &wants[i];
@@ -183,9 +185,9 @@ static void offpeak_windows_kept(void **state)
 
 	(void)state;
 	text = slurp(FIXTURE, &len);
-	assert_int_equal(
-	    prices_apply_text(c, text, len, "f", NULL, NULL, err, sizeof(err)),
-	    0);
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, text, len, "f",
+					   NULL, NULL, err, sizeof(err)),
+			 0);
 	m = model(c, "ds", "deepseek-flash");
 	assert_int_equal(m->noffpeak, 1);
 	/* 17:00 UTC is inside the window: its own prices */
@@ -219,8 +221,9 @@ static void prefixed_key_wins_and_bare_key_needs_provider(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(prices_apply_text(c, map, strlen(map), "m.json", NULL,
-					   &n, err, sizeof(err)),
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, &n, err,
+					   sizeof(err)),
 			 0);
 	assert_int_equal(n, 2);
 	assert_true(model(c, "ds", "x")->input_per_mtok == 3.0);
@@ -255,8 +258,9 @@ static void bad_maps_name_the_file(void **state)
 		char err[256];
 
 		assert_int_equal(
-		    prices_apply_text(c, rows[i].text, strlen(rows[i].text),
-				      "p.json", NULL, NULL, err, sizeof(err)),
+		    prices_apply_text(c->provs, c->nprovs, rows[i].text,
+				      strlen(rows[i].text), "p.json", NULL,
+				      NULL, err, sizeof(err)),
 		    PRICES_EINVAL);
 		print_message("%s\n", err);
 		assert_non_null(strstr(err, rows[i].want));
@@ -298,8 +302,9 @@ static void odd_entries_are_skipped_silently(void **state)
 	size_t n = 99, i;
 
 	(void)state;
-	assert_int_equal(prices_apply_text(c, map, strlen(map), "m", NULL, &n,
-					   err, sizeof(err)),
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m", NULL, &n, err,
+					   sizeof(err)),
 			 0);
 	assert_int_equal(n, 0);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -339,23 +344,27 @@ static void file_date_and_errors(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, path, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 7);
 	m = model(c, "an", "claude-haiku-5-5");
 	snprintf(src, sizeof(src), "litellm: %s", path);
 	assert_string_equal(m->price_source, src);
 	assert_string_equal(m->price_date, "2026-11-23");
 	/* applying again replaces, and leaks nothing (ASan) */
-	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, path, &n, err, sizeof(err)), 0);
 	assert_string_equal(m->price_source, src);
 
-	assert_int_equal(
-	    prices_apply(c, "/nonexistent/prices.json", NULL, err, sizeof(err)),
-	    PRICES_EIO);
+	assert_int_equal(prices_apply(c->provs, c->nprovs,
+				      "/nonexistent/prices.json", NULL, err,
+				      sizeof(err)),
+			 PRICES_EIO);
 	assert_non_null(strstr(err, "/nonexistent/prices.json: cannot open: "));
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(prices_apply(c, dir, NULL, err, sizeof(err)),
-			 PRICES_EIO);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, dir, NULL, err, sizeof(err)),
+	    PRICES_EIO);
 	assert_non_null(strstr(err, dir));
 	assert_non_null(strstr(err, "cannot read"));
 	rmdir(dir);
@@ -372,23 +381,28 @@ static void env_and_flag(void **state)
 
 	(void)state;
 	unsetenv(PRICES_ENV);
-	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, NULL, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	assert_true(model(c, "oa", "gpt-4o-mini")->input_per_mtok == 9.0);
 	setenv(PRICES_ENV, "", 1); /* empty: as unset */
-	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, NULL, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	setenv(PRICES_ENV, "/nonexistent/env.json", 1);
 	/* an explicit file wins over the variable */
-	assert_int_equal(prices_apply(c, path, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, path, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 7);
-	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)),
-			 PRICES_EIO);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, NULL, &n, err, sizeof(err)),
+	    PRICES_EIO);
 	assert_non_null(strstr(err, "/nonexistent/env.json"));
 	config_free(&c);
 	c = parse(config_text);
 	setenv(PRICES_ENV, path, 1);
-	assert_int_equal(prices_apply(c, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(
+	    prices_apply(c->provs, c->nprovs, NULL, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 7);
 	assert_true(model(c, "oa", "gpt-4o-mini")->input_per_mtok == 0.15);
 	unsetenv(PRICES_ENV);
@@ -410,9 +424,9 @@ static void costs_follow_the_file(void **state)
 
 	(void)state;
 	text = slurp(FIXTURE, &len);
-	assert_int_equal(
-	    prices_apply_text(c, text, len, "f", NULL, NULL, err, sizeof(err)),
-	    0);
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, text, len, "f",
+					   NULL, NULL, err, sizeof(err)),
+			 0);
 	/* claude-haiku-5-5: 1.00 + 2 x 0.10 + 3 x 1.25 + 9 x 5.00 */
 	assert_true(
 	    fabs(cost_usd(model(c, "an", "claude-haiku-5-5"), &u, MONDAY) -
@@ -442,8 +456,9 @@ static void builtin_catalogue(void **state)
 				      err, sizeof(err)),
 			 0);
 	map = slurp(FIXTURE, &len);
-	assert_int_equal(prices_apply_text(cat, map, len, "f", "2026-11-20", &n,
-					   err, sizeof(err)),
+	assert_int_equal(prices_apply_text(cat->provs, cat->nprovs, map, len,
+					   "f", "2026-11-20", &n, err,
+					   sizeof(err)),
 			 0);
 	for (i = 0; i < cat->nprovs; i++) {
 		for (j = 0; j < cat->provs[i].nmodels; j++) {
