@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "queue/queue.h"
+
 const char *cli_db_path(const char *opt)
 {
 	const char *env = getenv("NIGHTSHIFT_DB");
@@ -109,4 +111,57 @@ long long cli_parse_size(const char *s)
 		if (strcasecmp(end, units[i].suffix) == 0)
 			return v * units[i].mult;
 	return -1;
+}
+
+int cli_opt(struct cli_args *a)
+{
+	char shorts[32];
+	int c;
+
+	if (!a->started) {
+		optind = 1;
+		opterr = 0; /* cli_bad_option says it, naming the command */
+		a->started = 1;
+	}
+	snprintf(shorts, sizeof(shorts), ":h%s", a->shorts ? a->shorts : "");
+	c = getopt_long(a->argc, a->argv, shorts, a->opts, NULL);
+	if (c == -1)
+		return CLI_END;
+	if (c == 'h') {
+		fputs(a->usage, stdout);
+		return CLI_HELP;
+	}
+	if (c == '?' || c == ':') {
+		cli_bad_option(a->cmd, c, a->argv);
+		return CLI_BAD;
+	}
+	return c;
+}
+
+int cli_exit(int c)
+{
+	return c == CLI_HELP ? EXIT_OK : c == CLI_BAD ? EXIT_USAGE : 0;
+}
+
+int cli_no_operands(const struct cli_args *a)
+{
+	if (optind == a->argc)
+		return 0;
+	return cli_usage_error(a->cmd, "unexpected argument '%s'",
+			       a->argv[optind]);
+}
+
+int cli_open_queue(const char *cmd, const char *db, unsigned flags,
+		   struct queue **q)
+{
+	char err[600];
+	int code = queue_open(db, flags, q, err, sizeof(err));
+
+	if (code == 0)
+		return 0;
+	fprintf(stderr, "nightshift %s: %s\n", cmd, err);
+	return code == QUEUE_ENOENT || code == QUEUE_ENOTDB ||
+			       code == QUEUE_EVERSION
+		       ? EXIT_USAGE
+		       : EXIT_RUNTIME;
 }

@@ -4,6 +4,8 @@
 #ifndef NIGHTSHIFT_CLI_H
 #define NIGHTSHIFT_CLI_H
 
+#include <getopt.h>
+
 /* Exit codes (DESIGN.md "Command line"). */
 enum {
 	EXIT_OK = 0,      /* all jobs succeeded / command did what it said */
@@ -14,6 +16,44 @@ enum {
 };
 
 #define NIGHTSHIFT_VERSION "0.1.0"
+
+/* A command's arguments, read option by option with cli_opt. */
+struct cli_args {
+	const char *cmd;	   /* "run", for messages */
+	int argc;
+	char **argv;
+	const struct option *opts; /* getopt_long's, ending with zeros */
+	const char *shorts;	   /* short options beside -h ("o:"), or
+				      NULL */
+	const char *usage;	   /* --help's text */
+	int started;		   /* (cli_opt's own) */
+};
+
+/* What cli_opt returns besides an option's val. */
+#define CLI_END 0     /* no option left: operands start at optind */
+#define CLI_HELP (-2) /* --help printed the usage: exit 0 */
+#define CLI_BAD (-3)  /* a usage error was printed: exit 2 */
+
+/* cli_opt: the next option of a's argv, as getopt_long gives it (optarg
+ * set), with -h/--help and errors taken care of: CLI_HELP after printing
+ * the usage to stdout, CLI_BAD after printing what is wrong (unknown
+ * option, missing or unwanted value), CLI_END when the options end. */
+int cli_opt(struct cli_args *a);
+/* cli_exit: the exit code for what cli_opt returned at its end: EXIT_OK
+ * for CLI_HELP, EXIT_USAGE for CLI_BAD; 0 for CLI_END (go on). */
+int cli_exit(int c);
+/* cli_no_operands: 0 when no operand follows the options, else the usage
+ * error for the first one (EXIT_USAGE). */
+int cli_no_operands(const struct cli_args *a);
+
+/* cli_open_queue: open the queue at db (cli_db_path's answer) for cmd
+ * with queue_open's flags. 0 and *q, or the exit code after printing
+ * "nightshift CMD: why": EXIT_USAGE when there is no database there, it
+ * is not nightshift's, or a newer nightshift wrote it; EXIT_RUNTIME
+ * otherwise. */
+struct queue;
+int cli_open_queue(const char *cmd, const char *db, unsigned flags,
+		   struct queue **q);
 
 /* cli_db_path: --db if given, else $NIGHTSHIFT_DB, else ./nightshift.db
  * (borrowed: opt or the environment's string or a literal). */

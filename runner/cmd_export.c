@@ -277,6 +277,7 @@ int cmd_export(int argc, char **argv)
 		{"failed", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"export", argc, argv, opts, "o:", USAGE, 0};
 	const char *db = NULL, *path = "-";
 	enum export_filter filter = EXPORT_FINISHED;
 	struct export_out *o = NULL;
@@ -285,9 +286,7 @@ int cmd_export(int argc, char **argv)
 	int c, nfilters = 0, rc;
 	char err[600];
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+	while ((c = cli_opt(&a)) > 0) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -310,28 +309,18 @@ int cmd_export(int argc, char **argv)
 			filter = EXPORT_DEAD;
 			nfilters++;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("export", c, argv);
 		}
 	}
-	if (optind != argc)
-		return cli_usage_error("export", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c != CLI_END)
+		return cli_exit(c);
+	if ((rc = cli_no_operands(&a)))
+		return rc;
 	if (nfilters > 1)
 		return cli_usage_error(
 			"export", "choose one of --all, --succeeded, --failed");
 	db = cli_db_path(db);
-	rc = queue_open(db, 0, &q, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "nightshift export: %s\n", err);
-		return rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
-			       rc == QUEUE_EVERSION
-		       ? EXIT_USAGE
-		       : EXIT_RUNTIME;
-	}
+	if ((rc = cli_open_queue("export", db, 0, &q)))
+		return rc;
 	/* A closed pipe (export | head) must be a write error we report,
 	 * not a silent death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

@@ -49,17 +49,15 @@ int cmd_ingest(int argc, char **argv)
 		{"max-errors", required_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"ingest", argc, argv, opts, NULL, USAGE, 0};
 	struct ingest_opts io = {.max_line = 4u << 20, .max_errors = 100};
 	struct ingest_counts counts;
 	const char *db = NULL;
-	char err[600];
 	struct queue *q = NULL;
 	long long v;
 	int c, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_opt(&a)) > 0) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -86,13 +84,10 @@ int cmd_ingest(int argc, char **argv)
 					optarg);
 			io.max_errors = v;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("ingest", c, argv);
 		}
 	}
+	if (c != CLI_END)
+		return cli_exit(c);
 	if (optind != argc - 1)
 		return cli_usage_error(
 			"ingest", optind == argc ? "which file? (give FILE.jsonl "
@@ -101,12 +96,8 @@ int cmd_ingest(int argc, char **argv)
 	if ((rc = cli_input_check("ingest", argv[optind])))
 		return rc;
 	db = cli_db_path(db);
-	rc = queue_open(db, QUEUE_OPEN_CREATE, &q, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "nightshift ingest: %s\n", err);
-		return rc == QUEUE_ENOTDB || rc == QUEUE_EVERSION ? EXIT_USAGE
-								  : EXIT_RUNTIME;
-	}
+	if ((rc = cli_open_queue("ingest", db, QUEUE_OPEN_CREATE, &q)))
+		return rc;
 	rc = ingest_path(q, argv[optind], &io, &counts);
 	queue_close(&q);
 	return rc;

@@ -359,15 +359,14 @@ int cmd_providers(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"providers", argc, argv, opts, NULL, USAGE, 0};
 	const char *file = NULL, *prices = NULL;
 	struct config *c = NULL;
 	char err[1024];
 	size_t npriced = 0;
 	int ch, json = 0, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((ch = cli_opt(&a)) > 0) {
 		switch (ch) {
 		case 'p':
 			file = optarg;
@@ -378,16 +377,12 @@ int cmd_providers(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("providers", ch, argv);
 		}
 	}
-	if (optind != argc)
-		return cli_usage_error("providers", "unexpected argument '%s'",
-				       argv[optind]);
+	if (ch != CLI_END)
+		return cli_exit(ch);
+	if ((rc = cli_no_operands(&a)))
+		return rc;
 	if (file && !*file)
 		return cli_usage_error("providers",
 				       "--providers needs a file name");

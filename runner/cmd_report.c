@@ -351,15 +351,13 @@ int cmd_report(int argc, char **argv)
 		{"csv", no_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"report", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	struct queue *q = NULL;
 	struct report *r = NULL;
-	char err[600];
 	int c, json = 0, csv = 0, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_opt(&a)) > 0) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -370,27 +368,17 @@ int cmd_report(int argc, char **argv)
 		case 'c':
 			csv = 1;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("report", c, argv);
 		}
 	}
-	if (optind != argc)
-		return cli_usage_error("report", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c != CLI_END)
+		return cli_exit(c);
+	if ((rc = cli_no_operands(&a)))
+		return rc;
 	if (json && csv)
 		return cli_usage_error("report", "choose --json or --csv");
 	db = cli_db_path(db);
-	rc = queue_open(db, 0, &q, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "nightshift report: %s\n", err);
-		return rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
-			       rc == QUEUE_EVERSION
-		       ? EXIT_USAGE
-		       : EXIT_RUNTIME;
-	}
+	if ((rc = cli_open_queue("report", db, 0, &q)))
+		return rc;
 	if (report_load(q, &r)) {
 		fprintf(stderr, "nightshift report: %s\n", queue_errmsg(q));
 		queue_close(&q);

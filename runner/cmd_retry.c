@@ -38,20 +38,18 @@ int cmd_retry(int argc, char **argv)
 		{"id", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"retry", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	const char **ids = NULL;
 	size_t nids = 0;
 	int *prev = NULL;
 	struct queue *q = NULL;
 	int64_t requeued = 0;
-	char err[600];
 	int c, rc;
 
-	optind = 1;
-	opterr = 0;
 	/* Room for every --id without a second pass over argv. */
 	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = cli_opt(&a)) > 0) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -69,30 +67,17 @@ int cmd_retry(int argc, char **argv)
 			}
 			ids[nids++] = optarg;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			rc = EXIT_OK;
-			goto out;
-		default:
-			rc = cli_bad_option("retry", c, argv);
-			goto out;
 		}
 	}
-	if (optind != argc) {
-		rc = cli_usage_error("retry", "unexpected argument '%s'",
-				     argv[optind]);
+	if (c != CLI_END) {
+		rc = cli_exit(c);
 		goto out;
 	}
+	if ((rc = cli_no_operands(&a)))
+		goto out;
 	db = cli_db_path(db);
-	rc = queue_open(db, 0, &q, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "nightshift retry: %s\n", err);
-		rc = rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
-			     rc == QUEUE_EVERSION
-		     ? EXIT_USAGE
-		     : EXIT_RUNTIME;
+	if ((rc = cli_open_queue("retry", db, 0, &q)))
 		goto out;
-	}
 	prev = xcalloc(nids ? nids : 1, sizeof(*prev));
 	rc = retry_dead(q, ids, nids, prev, &requeued);
 	if (rc) {

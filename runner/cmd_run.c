@@ -138,13 +138,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"no-progress", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"run", argc, argv, lo, NULL, USAGE, 0};
 	int c;
 	char *end;
 	long v;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+	while ((c = cli_opt(&a)) > 0) {
 		switch (c) {
 		case 'd':
 			o->db = optarg;
@@ -212,13 +211,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'N':
 			o->progress = 0;
 			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return -1;
-		default:
-			return cli_bad_option("run", c, argv);
 		}
 	}
+	if (c == CLI_HELP)
+		return -1;
+	if (c != CLI_END)
+		return cli_exit(c);
 	if (o->deadline_min >= 0 && o->runtime_ms)
 		return cli_usage_error("run", "--deadline or --max-runtime, "
 					      "not both");
@@ -328,31 +326,25 @@ static void why_parked(const struct runctx *rc)
 	fprintf(stderr, " and run again\n");
 }
 
-/* read_keys: every provider's key from the environment into *out (new,
- * per provider; NULL when unset). EXIT_USAGE, saying why, when a key is
- * unusable or no provider has one; else 0. */
+/* read_keys: every provider's key from the environment into *out (see
+ * key_get_all). EXIT_USAGE, saying why, when a key is unusable or no
+ * provider has one; else 0. */
 static int read_keys(const struct config *cfg, char ***out)
 {
-	char **keys = xcalloc(cfg->nprovs ? cfg->nprovs : 1, sizeof(*keys));
-	int rc = 0;
+	int bad;
 
-	*out = keys;
-	for (size_t i = 0; i < cfg->nprovs && rc == 0; i++) {
-		int bad;
-
-		keys[i] = key_get(&cfg->provs[i], &bad);
-		if (bad) {
-			/* never the key itself: it may be half right */
-			fprintf(stderr,
-				"nightshift run: %s: the key holds a control "
-				"character (a line break or a CR from a "
-				"Windows file?); it would break the request's "
-				"headers. Set it to the key alone\n",
-				cfg->provs[i].api_key_env);
-			rc = EXIT_USAGE;
-		}
+	*out = key_get_all(cfg->provs, cfg->nprovs, &bad);
+	if (bad >= 0) {
+		/* never the key itself: it may be half right */
+		fprintf(stderr,
+			"nightshift run: %s: the key holds a control "
+			"character (a line break or a CR from a Windows "
+			"file?); it would break the request's headers. Set it "
+			"to the key alone\n",
+			cfg->provs[bad].api_key_env);
+		return EXIT_USAGE;
 	}
-	if (rc == 0 && usable_providers(cfg, keys) == 0) {
+	if (usable_providers(cfg, *out) == 0) {
 		fprintf(stderr, "nightshift run: no provider has its API key "
 				"set; nothing can be sent. Set one of:");
 		for (size_t i = 0; i < cfg->nprovs; i++)
@@ -360,20 +352,9 @@ static int read_keys(const struct config *cfg, char ***out)
 				fprintf(stderr, " %s",
 					cfg->provs[i].api_key_env);
 		fputc('\n', stderr);
-		rc = EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	return rc;
-}
-
-/* free_keys: wipe and free keys read by read_keys (NULL: nothing). */
-static void free_keys(const struct config *cfg, char **keys)
-{
-	for (size_t i = 0; keys && i < cfg->nprovs; i++)
-		if (keys[i]) {
-			explicit_bzero(keys[i], strlen(keys[i]));
-			free(keys[i]);
-		}
-	free(keys);
+	return 0;
 }
 
 /* prepare: open the queue (ingesting FILE first), take back leases left
@@ -382,20 +363,14 @@ static void free_keys(const struct config *cfg, char **keys)
 static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 		   struct runctx_opts *ro, int *partial)
 {
-	char err[700], host[256], owner[400];
+	char host[256], owner[400];
 	long long recovered = 0, unparked = 0, parked = 0, others = 0;
 	int64_t next_due;
 	int code;
 
-	code = queue_open(o->db, o->file ? QUEUE_OPEN_CREATE : 0, q, err,
-			  sizeof(err));
-	if (code) {
-		fprintf(stderr, "nightshift run: %s\n", err);
-		return code == QUEUE_ENOENT || code == QUEUE_ENOTDB ||
-			       code == QUEUE_EVERSION
-		       ? EXIT_USAGE
-		       : EXIT_RUNTIME;
-	}
+	if ((code = cli_open_queue("run", o->db,
+				   o->file ? QUEUE_OPEN_CREATE : 0, q)))
+		return code;
 	if (o->file) {
 		struct ingest_opts io = {.max_line = 4u << 20,
 					 .max_errors = 100,
@@ -633,7 +608,7 @@ int cmd_run(int argc, char **argv)
 	code = drive(rc, q, &o, partial);
 out:
 	runctx_free(&rc);
-	free_keys(cfg, keys);
+	key_free_all(keys, cfg ? cfg->nprovs : 0);
 	qrun_close(&qr);
 	queue_close(&q);
 	config_free(&cfg);

@@ -76,41 +76,25 @@ int cmd_status(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	struct cli_args a = {"status", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	struct queue *q = NULL;
 	struct queue_stats s;
-	char err[600];
 	int c, json = 0, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
+	while ((c = cli_opt(&a)) > 0) {
+		if (c == 'd')
 			db = optarg;
-			break;
-		case 'j':
+		else if (c == 'j')
 			json = 1;
-			break;
-		case 'h':
-			fputs(USAGE, stdout);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("status", c, argv);
-		}
 	}
-	if (optind != argc)
-		return cli_usage_error("status", "unexpected argument '%s'",
-				       argv[optind]);
+	if (c != CLI_END)
+		return cli_exit(c);
+	if ((rc = cli_no_operands(&a)))
+		return rc;
 	db = cli_db_path(db);
-	rc = queue_open(db, 0, &q, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "nightshift status: %s\n", err);
-		return rc == QUEUE_ENOENT || rc == QUEUE_ENOTDB ||
-			       rc == QUEUE_EVERSION
-		       ? EXIT_USAGE
-		       : EXIT_RUNTIME;
-	}
+	if ((rc = cli_open_queue("status", db, 0, &q)))
+		return rc;
 	rc = queue_stats(q, &s);
 	if (rc) {
 		fprintf(stderr, "nightshift status: %s\n", queue_errmsg(q));

@@ -41,3 +41,28 @@ int key_state(const struct prov *p)
 	free(k);
 	return bad ? -1 : 1;
 }
+
+char **key_get_all(const struct prov *provs, size_t n, int *bad)
+{
+	char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+
+	*bad = -1;
+	for (size_t i = 0; i < n; i++) {
+		int b;
+
+		keys[i] = key_get(&provs[i], &b);
+		if (b && *bad < 0)
+			*bad = (int)i;
+	}
+	return keys;
+}
+
+void key_free_all(char **keys, size_t n)
+{
+	for (size_t i = 0; keys && i < n; i++)
+		if (keys[i]) {
+			explicit_bzero(keys[i], strlen(keys[i]));
+			free(keys[i]);
+		}
+	free(keys);
+}

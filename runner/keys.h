@@ -8,6 +8,8 @@
 #ifndef NIGHTSHIFT_KEYS_H
 #define NIGHTSHIFT_KEYS_H
 
+#include <stddef.h>
+
 #include "runner/providers/prov.h"
 
 /* key_get: p's API key, without the spaces or tabs around it (new: wipe
@@ -21,5 +23,12 @@ char *key_get(const struct prov *p, int *bad);
 /* key_state: 1 if key_get gives a usable key (or none is needed), -1 if
  * the key holds a control character, 0 if it is unset. Keeps no copy. */
 int key_state(const struct prov *p);
+
+/* key_get_all: key_get of each of provs[0..n), as a new array (free it
+ * with key_free_all). *bad is the index of the first key holding a
+ * control character, or -1. */
+char **key_get_all(const struct prov *provs, size_t n, int *bad);
+/* key_free_all: wipe and free keys[0..n) and the array (NULL: nothing). */
+void key_free_all(char **keys, size_t n);
 
 #endif

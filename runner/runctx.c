@@ -1,6 +1,5 @@
 /* runctx.c — the run's shared state: made and freed by the main thread,
  * and the two lists between the store and the workers. */
-#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "runner/runctx.h"
 
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "runner/keys.h"
 #include "runner/sched/estimate.h"
 #include "runner/sched/sched.h"
 #include "util/xalloc.h"
@@ -80,12 +80,7 @@ void runctx_free(struct runctx **rcp)
 	free_chain(rc->done_head);
 	if (rc->end_fd >= 0)
 		close(rc->end_fd);
-	for (size_t i = 0; i < rc->cfg->nprovs; i++)
-		if (rc->keys[i]) {
-			explicit_bzero(rc->keys[i], strlen(rc->keys[i]));
-			free(rc->keys[i]);
-		}
-	free(rc->keys);
+	key_free_all(rc->keys, rc->cfg->nprovs);
 	free(rc->keyed);
 	free(rc->wake_fds);
 	sched_free(&rc->sched);
