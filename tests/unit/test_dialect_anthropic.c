@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "runner/providers/dialect_anthropic.h"
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_json.h"
 #include "runner/providers/outcome.h"
 
 #define NOW ((int64_t)1714564800000)

@@ -13,7 +13,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_openai_request.h"
+#include "runner/providers/dialect_openai_response.h"
 #include "runner/json/jsonidx.h"
 #include "runner/providers/outcome.h"
 #include "runner/providers/retry_after.h"
@@ -979,7 +980,7 @@ static void req_same(const char *body, size_t len, const char *model,
 {
 	unsigned ff = 77, fs = 77;
 	char *fast = dialect_openai_request(body, len, model, q, &ff);
-	char *slow = dialect_openai__request_slow(body, len, model, q, &fs);
+	char *slow = dialect_openai_request__slow(body, len, model, q, &fs);
 	cJSON *a, *b;
 	size_t i;
 
@@ -1334,7 +1335,7 @@ static void resp_same_all(const char *body, size_t len, const char *name)
 				dialect_openai_response(
 				    statuses[s], hdrs[h], hl, body, len,
 				    FLAVOR_GENERIC, flags[f], NOW, &a);
-				dialect_openai__response_slow(
+				dialect_openai_response__slow(
 				    statuses[s], hdrs[h], hl, body, len,
 				    FLAVOR_GENERIC, flags[f], NOW, &b);
 				outcome_same(&a, &b, what);
