@@ -369,18 +369,9 @@ void dialect_anthropic_response(int http_status, const char *headers,
 		return;
 	root = json_parse_exact(body, blen);
 	o->request_id = reqid_get(headers, hlen, reqid_headers, 2, root);
-	if (http_status < 200 || http_status >= 300) {
-		dialect_error_outcome(http_status, headers, hlen, body, blen,
-				      root, FLAVOR_ANTHROPIC, now_ms, o);
+	if (dialect_error_check(http_status, headers, hlen, body, blen, root,
+				FLAVOR_ANTHROPIC, now_ms, o))
 		goto out;
-	}
-	if (root == NULL) {
-		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
-				  blen ? "response body is not valid JSON "
-					 "(truncated?)"
-				       : "empty response body");
-		goto out;
-	}
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
 	o->usage.in = json_count(usage, "input_tokens", 0);
 	o->usage.in_cached = json_count(usage, "cache_read_input_tokens", 0);

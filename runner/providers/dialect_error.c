@@ -279,3 +279,21 @@ void dialect_error_outcome(int http_status, const char *h, size_t hlen,
 		    retry_after_parse(h, hlen, body, blen, now_ms);
 	free(e.message_owned);
 }
+
+int dialect_error_check(int http_status, const char *h, size_t hlen,
+			const char *body, size_t blen, const cJSON *root,
+			enum prov_flavor flavor, int64_t now_ms,
+			struct outcome *o)
+{
+	if (http_status < 200 || http_status >= 300) {
+		dialect_error_outcome(http_status, h, hlen, body, blen, root,
+				      flavor, now_ms, o);
+		return 1;
+	}
+	if (root != NULL)
+		return 0;
+	outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+			  blen ? "response body is not valid JSON (truncated?)"
+			       : "empty response body");
+	return 1;
+}

@@ -20,6 +20,16 @@
  * reply (http_status <= 0): o is then CONNECTION and complete; else 0. */
 int dialect_error_begin(int http_status, struct outcome *o);
 
+/* dialect_error_check: settle o (begun by dialect_error_begin) when the
+ * reply cannot be a success: a status other than 2xx is an error reply
+ * (dialect_error_outcome), a 2xx whose body is not JSON (root NULL) is
+ * INVALID_OUTPUT. Returns 1 then, or 0 when the caller is to read the 2xx
+ * reply in root (borrowed). Arguments as for dialect_error_outcome. */
+int dialect_error_check(int http_status, const char *h, size_t hlen,
+			const char *body, size_t blen, const cJSON *root,
+			enum prov_flavor flavor, int64_t now_ms,
+			struct outcome *o);
+
 /* dialect_error_found: whether the parsed body root (borrowed, may be
  * NULL) holds a provider error in a known shape: {"error":{...}} (or a
  * string), Gemini's [{"error":{...}}], a flat {"object":"error",...} or

@@ -287,18 +287,9 @@ static void response(int fast, int http_status, const char *headers,
 	o->request_id =
 	    reqid_get(headers, hlen, reqid_headers, 2,
 		      cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : root);
-	if (http_status < 200 || http_status >= 300) {
-		dialect_error_outcome(http_status, headers, hlen, body, blen,
-				      root, flavor, now_ms, o);
+	if (dialect_error_check(http_status, headers, hlen, body, blen, root,
+				flavor, now_ms, o))
 		goto out;
-	}
-	if (root == NULL) {
-		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
-				  blen ? "response body is not valid JSON "
-					 "(truncated?)"
-				       : "empty response body");
-		goto out;
-	}
 	if (cJSON_IsArray(root) || dialect_error_found(root)) {
 		dialect_error_outcome(http_status, headers, hlen, body, blen,
 				      root, flavor, now_ms, o);
