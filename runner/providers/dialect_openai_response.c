@@ -153,11 +153,10 @@ static void success_outcome(const char *body, size_t blen, cJSON *root,
 
 /* ---- success: the fast path ------------------------------------------- */
 
-/* json_count on an index: obj[key] (obj 0: absent) as a count, or -1. */
-static int64_t idx_count(const struct jsonidx *x, const char *s, size_t obj,
-			 const char *key)
+/* idx_count: json_count on an index: value token v (0: absent) as a
+ * count, or -1. */
+static int64_t idx_count(const struct jsonidx *x, const char *s, size_t v)
 {
-	size_t v = obj ? jsonidx_get(x, s, obj, key) : 0;
 	double d;
 
 	if (v == 0 || x->t[v].type != JSONIDX_NUMBER)
@@ -168,26 +167,35 @@ static int64_t idx_count(const struct jsonidx *x, const char *s, size_t obj,
 	return (int64_t)d;
 }
 
-/* map_usage on an index; usage is the "usage" value or 0. */
+/* idx_usage: map_usage on an index; usage is the "usage" value or 0. Its
+ * members are found in one pass (jsonidx_members), not one per name. */
 static void idx_usage(const struct jsonidx *x, const char *s, size_t usage,
 		      struct outcome_usage *u)
 {
+	enum { PROMPT, INPUT, COMPLETION, OUTPUT, HIT, MISS, PD, CD, N };
+	static const char *const names[N] = {
+	    "prompt_tokens",	       "input_tokens",
+	    "completion_tokens",       "output_tokens",
+	    "prompt_cache_hit_tokens", "prompt_cache_miss_tokens",
+	    "prompt_tokens_details",   "completion_tokens_details"};
 	struct usage_counts c;
-	size_t pd, cd;
+	size_t v[N];
 
 	memset(u, 0, sizeof(*u));
 	if (usage == 0 || x->t[usage].type != JSONIDX_OBJECT)
 		return;
-	pd = jsonidx_get(x, s, usage, "prompt_tokens_details");
-	cd = jsonidx_get(x, s, usage, "completion_tokens_details");
-	c.prompt = idx_count(x, s, usage, "prompt_tokens");
-	c.input = idx_count(x, s, usage, "input_tokens");
-	c.completion = idx_count(x, s, usage, "completion_tokens");
-	c.output = idx_count(x, s, usage, "output_tokens");
-	c.cached = idx_count(x, s, pd, "cached_tokens");
-	c.reasoning = idx_count(x, s, cd, "reasoning_tokens");
-	c.hit = idx_count(x, s, usage, "prompt_cache_hit_tokens");
-	c.miss = idx_count(x, s, usage, "prompt_cache_miss_tokens");
+	jsonidx_members(x, s, usage, names, N, v);
+	c.prompt = idx_count(x, s, v[PROMPT]);
+	c.input = idx_count(x, s, v[INPUT]);
+	c.completion = idx_count(x, s, v[COMPLETION]);
+	c.output = idx_count(x, s, v[OUTPUT]);
+	c.hit = idx_count(x, s, v[HIT]);
+	c.miss = idx_count(x, s, v[MISS]);
+	/* jsonidx_get reads only objects: 0 for anything else */
+	c.cached = idx_count(
+	    x, s, v[PD] ? jsonidx_get(x, s, v[PD], "cached_tokens") : 0);
+	c.reasoning = idx_count(
+	    x, s, v[CD] ? jsonidx_get(x, s, v[CD], "reasoning_tokens") : 0);
 	usage_from_counts(&c, u);
 }
 
