@@ -1357,7 +1357,8 @@ static void response_fast_matches_slow(void **state)
 	}
 	req_generated(resp_same_all);
 	resp_same_all(NULL, 0, "NULL body");
-	/* A long id (dup_token keeps 128 bytes) and a long escaped one. */
+	/* A long id (reqid_dup keeps REQID_MAX bytes), and a long escaped
+	 * one. */
 	for (int esc = 0; esc < 2; esc++) {
 		n = (size_t)snprintf(b, cap, "{\"id\":\"");
 		for (i = 0; i < 300; i++) {
