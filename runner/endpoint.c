@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "runner/providers/dialect_anthropic.h"
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_json.h"
+#include "runner/providers/dialect_openai_request.h"
 #include "util/xalloc.h"
 
 struct endpoints {

@@ -13,7 +13,7 @@
 #include "runner/json/jsonschema.h"
 #include "runner/providers/cost.h"
 #include "runner/providers/dialect_anthropic.h"
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_openai_response.h"
 #include "runner/sched/admit.h"
 #include "runner/sched/budget.h"
 #include "runner/sched/estimate.h"

@@ -9,6 +9,7 @@
 #include "runner/json/jsonidx.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -547,4 +548,44 @@ double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok)
 	if (p != buf)
 		free(p);
 	return v;
+}
+
+int jsonidx_exact(const struct jsonidx *x, const char *s, size_t len,
+		  size_t end)
+{
+	while (end < len && (s[end] == ' ' || s[end] == '\t' ||
+			     s[end] == '\r' || s[end] == '\n'))
+		end++;
+	if (end != len || x->t[0].type != JSONIDX_OBJECT)
+		return -1;
+	if (!x->nul && !x->exp && x->longest_number <= JSONIDX_CJSON_NUMBER_MAX)
+		return 0; /* as almost every text: no token to look at */
+	for (size_t i = 0; i < x->n; i++) {
+		const struct jsonidx_tok *t = &x->t[i];
+		size_t n = t->end - t->start;
+
+		if (jsonidx_holds_nul(x, s, i))
+			return -1;
+		if (t->type == JSONIDX_NUMBER &&
+		    (n > JSONIDX_CJSON_NUMBER_MAX ||
+		     ((memchr(s + t->start, 'e', n) ||
+		       memchr(s + t->start, 'E', n)) &&
+		      !isfinite(jsonidx_number(x, s, i)))))
+			return -1;
+	}
+	return 0;
+}
+
+int jsonidx_parse_exact(struct jsonidx *x, const char *s, size_t len)
+{
+	size_t end;
+
+	if (s == NULL || len == 0)
+		return -1;
+	if (jsonidx_parse(x, s, len, &end) != 0 ||
+	    jsonidx_exact(x, s, len, end) != 0) {
+		jsonidx_free(x);
+		return -1;
+	}
+	return 0;
 }

@@ -89,4 +89,26 @@ int jsonidx_holds_nul(const struct jsonidx *x, const char *s, size_t tok);
  * which nightshift never changes). */
 double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok);
 
+/* Reading a text without a tree where cJSON reads it too. A fast path that
+ * reads a text through the index must come to what the tree code
+ * (json_parse_exact, runner/json/jsonutil.h) would, so it takes only texts
+ * both read alike. cJSON differs on three texts jsonidx takes: a \u0000
+ * escape (cJSON cuts the string there, so "model\u0000x" is a key "model"
+ * to it), a number longer than JSONIDX_CJSON_NUMBER_MAX (may be refused)
+ * and one that overflows a double (inf, printed as null).
+ * jsonidx_exact: 0 when s[0..len), which jsonidx_parse indexed into x
+ * (returning 0 and *end = end), is one JSON object, followed by nothing
+ * but the four whitespace bytes, that holds none of those three; else -1.
+ * jsonidx_parse_exact: jsonidx_parse of s[0..len) and jsonidx_exact in
+ * one. Returns 0 (free x with jsonidx_free) or -1 (nothing to free; also
+ * for a NULL or empty text). */
+int jsonidx_exact(const struct jsonidx *x, const char *s, size_t len,
+		  size_t end);
+int jsonidx_parse_exact(struct jsonidx *x, const char *s, size_t len);
+
+/* Longest number every cJSON build parses: upstream 1.7 copies at most 63
+ * characters and then fails on the digits left over (the packaged build
+ * may not; longer numbers are too rare to be worth the doubt). */
+#define JSONIDX_CJSON_NUMBER_MAX 63
+
 #endif

@@ -10,7 +10,8 @@
  * rather than sent half-translated. The reply's text blocks become the
  * message content, and usage keeps Anthropic's four token kinds apart,
  * since cache writes and cache reads are priced differently from input.
- * Error bodies share the openai dialect's classification. */
+ * Error replies are read and classified as in the openai dialect
+ * (dialect_error.h), with the anthropic flavor. */
 #include "runner/providers/dialect_anthropic.h"
 
 #include <stdio.h>
@@ -19,35 +20,23 @@
 
 #include <cjson/cJSON.h>
 
-#include "util/xalloc.h"
 #include "runner/json/jsonutil.h"
-#include "runner/providers/dialect_openai.h"
-#include "runner/providers/httphdr.h"
+#include "runner/providers/dialect_error.h"
+#include "runner/providers/dialect_json.h"
+#include "runner/providers/reqid.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
 
-#define REQUEST_ID_MAX 128
+/* Where the request id is looked for first, in this order. */
+static const char *const reqid_headers[] = {"request-id", "x-request-id"};
 
-/* A growing string. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
+/* para: s appended to b as a paragraph of its own. Returns 0, or
+ * BUF_ETOOBIG. */
+static int para(struct buf *b, const char *s)
 {
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void buf_para(struct buf *b, const char *s)
-{
-	if (b->len > 0)
-		buf_add(b, "\n\n", 2);
-	buf_add(b, s, strlen(s));
+	if (b->len > 0 && buf_add(b, "\n\n", 2) != 0)
+		return BUF_ETOOBIG;
+	return buf_addstr(b, s);
 }
 
 /* Whether a member is present with a value that means something. */
@@ -66,10 +55,8 @@ static int system_text(const cJSON *content, struct buf *sys)
 {
 	const cJSON *part;
 
-	if (cJSON_IsString(content)) {
-		buf_para(sys, content->valuestring);
-		return 1;
-	}
+	if (cJSON_IsString(content))
+		return para(sys, content->valuestring) == 0;
 	if (!cJSON_IsArray(content))
 		return 0;
 	cJSON_ArrayForEach(part, content)
@@ -77,9 +64,9 @@ static int system_text(const cJSON *content, struct buf *sys)
 		const char *type = json_str(part, "type");
 		const char *text = json_str(part, "text");
 
-		if (type == NULL || strcmp(type, "text") != 0 || text == NULL)
+		if (type == NULL || strcmp(type, "text") != 0 || text == NULL ||
+		    para(sys, text) != 0)
 			return 0;
-		buf_para(sys, text);
 	}
 	return 1;
 }
@@ -198,36 +185,18 @@ static int add_stop(const cJSON *root, cJSON *out)
 	return 1;
 }
 
-/* The JSON instruction for a json_object/json_schema response_format,
- * or NULL when the job does not ask for JSON. */
-static char *json_request(const cJSON *root)
-{
-	const cJSON *rf =
-	    cJSON_GetObjectItemCaseSensitive(root, "response_format");
-	const char *type = json_str(rf, "type");
-	const cJSON *schema;
-	char *text, *out;
-
-	if (type == NULL || (strcmp(type, "json_object") != 0 &&
-			     strcmp(type, "json_schema") != 0))
-		return NULL;
-	schema = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema");
-	text = cJSON_IsObject(schema) ? cJSON_PrintUnformatted(schema) : NULL;
-	out = dialect_json_instruction(text);
-	free(text);
-	return out;
-}
-
 char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 				int64_t default_max_tokens,
 				unsigned *resp_flags)
 {
 	cJSON *root = json_parse_exact(body, len), *out = NULL, *msgs;
 	const cJSON *m, *n, *t;
-	struct buf sys = {NULL, 0, 0};
+	/* Not capped here: the system text is made of the job's body, which
+	 * ingest capped, and of an instruction made from it. */
+	struct buf sys = BUF_INIT(SIZE_MAX);
 	unsigned flags = 0;
-	char *text = NULL, *instr = NULL;
+	const cJSON *format;
+	char *text = NULL;
 	int nmsgs = 0;
 
 	if (resp_flags)
@@ -283,13 +252,17 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 	}
 	if (nmsgs == 0)
 		goto fail;
-	instr = json_request(root);
-	if (instr) {
-		buf_para(&sys, instr);
+	if ((format = dialect_json_format(root)) != NULL) {
+		char *instr = dialect_json_instruction(format);
+		int rc = para(&sys, instr);
+
+		free(instr);
+		if (rc != 0)
+			goto fail;
 		flags |= DIALECT_EXPECT_JSON;
 	}
 	if (sys.len > 0)
-		cJSON_AddStringToObject(out, "system", sys.s);
+		cJSON_AddStringToObject(out, "system", sys.p);
 	t = cJSON_GetObjectItemCaseSensitive(root, "temperature");
 	if (cJSON_IsNumber(t)) {
 		/* OpenAI allows 0-2, Anthropic 0-1. */
@@ -317,8 +290,7 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
 fail:
 	text = NULL;
 out:
-	free(instr);
-	free(sys.s);
+	buf_free(&sys);
 	cJSON_Delete(out);
 	cJSON_Delete(root);
 	return text;
@@ -338,48 +310,6 @@ static const char *finish_reason(const char *stop)
 	if (strcmp(stop, "refusal") == 0)
 		return "content_filter";
 	return "stop"; /* end_turn, stop_sequence, pause_turn */
-}
-
-static char *request_id(const char *h, size_t hlen, const cJSON *root)
-{
-	static const char *const names[] = {"request-id", "x-request-id"};
-	const char *v;
-	size_t i, n, k = 0;
-	char *out;
-
-	for (i = 0; i < 2; i++) {
-		v = httphdr_get(h, hlen, names[i], &n);
-		if (v && n)
-			break;
-	}
-	if (i == 2) {
-		v = json_str(root, "request_id");
-		if (v == NULL)
-			v = json_str(root, "id");
-		if (v == NULL)
-			return NULL;
-		n = strlen(v);
-	}
-	if (n > REQUEST_ID_MAX)
-		n = REQUEST_ID_MAX;
-	out = xmalloc(n + 1);
-	for (i = 0; i < n; i++)
-		if (v[i] > 0x20 && v[i] < 0x7f)
-			out[k++] = v[i];
-	out[k] = '\0';
-	if (k == 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static void fail_with(struct outcome *o, enum outcome_class cls,
-		      const char *code, const char *msg)
-{
-	o->cls = cls;
-	o->error_code = code ? xstrdup(code) : NULL;
-	o->error_message = xstrdup(msg);
 }
 
 /* The chat.completion for a Messages reply. Returns a new string or
@@ -430,77 +360,75 @@ void dialect_anthropic_response(int http_status, const char *headers,
 {
 	cJSON *root = NULL;
 	const cJSON *content, *blk, *usage;
-	const char *type;
-	struct buf text = {NULL, 0, 0};
+	const char *type, *stop;
+	/* The text is never longer than the body it is decoded from. */
+	struct buf text = BUF_INIT(blen);
 	char *unwrapped = NULL;
 
-	if (http_status < 200 || http_status >= 300) {
-		dialect_openai_response(http_status, headers, hlen, body, blen,
-					FLAVOR_ANTHROPIC, flags, now_ms, o);
+	if (dialect_error_begin(http_status, o))
 		return;
-	}
 	root = json_parse_exact(body, blen);
-	type = json_str(root, "type");
-	if (type && strcmp(type, "error") == 0) {
-		/* An error inside a 200: the shared classifier reads it. */
-		cJSON_Delete(root);
-		dialect_openai_response(http_status, headers, hlen, body, blen,
-					FLAVOR_ANTHROPIC, flags, now_ms, o);
-		return;
-	}
-	outcome_clear(o);
-	o->http_status = http_status;
-	o->request_id = request_id(headers, hlen, root);
-	if (root == NULL) {
-		fail_with(o, OUTCOME_INVALID_OUTPUT, NULL,
-			  blen ? "response body is not valid JSON (truncated?)"
-			       : "empty response body");
+	o->request_id = reqid_get(headers, hlen, reqid_headers, 2, root);
+	if (dialect_error_check(http_status, headers, hlen, body, blen, root,
+				FLAVOR_ANTHROPIC, now_ms, o))
 		goto out;
-	}
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
 	o->usage.in = json_count(usage, "input_tokens", 0);
 	o->usage.in_cached = json_count(usage, "cache_read_input_tokens", 0);
-	o->usage.cache_write = json_count(usage, "cache_creation_input_tokens", 0);
+	o->usage.cache_write =
+	    json_count(usage, "cache_creation_input_tokens", 0);
 	o->usage.out = json_count(usage, "output_tokens", 0);
-	content = cJSON_GetObjectItemCaseSensitive(root, "content");
-	if (type == NULL || strcmp(type, "message") != 0 ||
-	    !cJSON_IsArray(content)) {
-		fail_with(o, OUTCOME_INVALID_OUTPUT, NULL,
-			  "response is not a Messages reply");
+	type = json_str(root, "type");
+	if (type && strcmp(type, "error") == 0) {
+		/* An error inside a 200; the tokens it reports (if any) are
+		 * billed. */
+		dialect_error_outcome(http_status, headers, hlen, body, blen,
+				      root, FLAVOR_ANTHROPIC, now_ms, o);
 		goto out;
 	}
-	buf_add(&text, "", 0);
+	content = cJSON_GetObjectItemCaseSensitive(root, "content");
+	if (type == NULL || strcmp(type, "message") != 0 ||
+	    !cJSON_IsArray(content) || buf_add(&text, "", 0) != 0) {
+		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+				  "response is not a Messages reply");
+		goto out;
+	}
 	cJSON_ArrayForEach(blk, content)
 	{
 		const char *bt = json_str(blk, "type");
 		const char *t = json_str(blk, "text");
 
-		if (bt && strcmp(bt, "text") == 0 && t)
-			buf_add(&text, t, strlen(t));
+		if (bt && strcmp(bt, "text") == 0 && t &&
+		    buf_addstr(&text, t) != 0) {
+			outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+					  "response text longer than its "
+					  "body");
+			goto out;
+		}
 	}
-	if (text.len == 0 && json_str(root, "stop_reason") &&
-	    strcmp(json_str(root, "stop_reason"), "refusal") == 0) {
-		fail_with(o, OUTCOME_CONTENT_FILTER, "refusal",
-			  "the model refused to answer");
+	stop = json_str(root, "stop_reason");
+	if (text.len == 0 && stop && strcmp(stop, "refusal") == 0) {
+		outcome_set_error(o, OUTCOME_CONTENT_FILTER, "refusal",
+				  "the model refused to answer");
 		goto out;
 	}
 	if ((flags & DIALECT_EXPECT_JSON) &&
-	    !dialect_json_text_ok(text.s, &unwrapped)) {
-		fail_with(o, OUTCOME_INVALID_OUTPUT, "invalid_json",
-			  "content is not a JSON object");
+	    !dialect_json_text_ok(text.p, &unwrapped)) {
+		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, "invalid_json",
+				  "content is not a JSON object");
 		goto out;
 	}
-	o->body = to_completion(root, unwrapped ? unwrapped : text.s, &o->usage,
+	o->body = to_completion(root, unwrapped ? unwrapped : text.p, &o->usage,
 				now_ms);
 	if (o->body == NULL) {
-		fail_with(o, OUTCOME_INVALID_OUTPUT, NULL,
-			  "could not encode the response");
+		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
+				  "could not encode the response");
 		goto out;
 	}
 	o->body_len = strlen(o->body);
 	o->cls = OUTCOME_OK;
 out:
 	free(unwrapped);
-	free(text.s);
+	buf_free(&text);
 	cJSON_Delete(root);
 }

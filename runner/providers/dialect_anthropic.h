@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runner/providers/dialect_json.h"
 #include "runner/providers/outcome.h"
 
 /* The worker sends "anthropic-version: " DIALECT_ANTHROPIC_VERSION and the
@@ -44,9 +45,9 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
  * cache_read_input_tokens, cache_write = cache_creation_input_tokens,
  * out = output_tokens. A refusal with no text is CONTENT_FILTER; flags as
  * for dialect_openai_response. Errors (any status, or a 200 of type
- * "error") are classified as in the openai dialect with the anthropic
+ * "error") are classified by dialect_error_outcome with the anthropic
  * flavor: 529 overloaded, a too-low credit balance is billing, "prompt is
- * too long" is a context overflow. */
+ * too long" is a context overflow; an http_status <= 0 is CONNECTION. */
 void dialect_anthropic_response(int http_status, const char *headers,
 				size_t hlen, const char *body, size_t blen,
 				unsigned flags, int64_t now_ms,

@@ -227,6 +227,16 @@ out:
 	return out;
 }
 
+void outcome_set_error(struct outcome *o, enum outcome_class cls,
+		       const char *code, const char *msg)
+{
+	o->cls = cls;
+	free(o->error_code);
+	o->error_code = code ? outcome_message_dup(code, strlen(code)) : NULL;
+	free(o->error_message);
+	o->error_message = msg ? outcome_message_dup(msg, strlen(msg)) : NULL;
+}
+
 /* Returns a new copy of s with every occurrence of secret replaced, or
  * NULL when it does not occur. */
 static char *replace_all(const char *s, const char *secret)

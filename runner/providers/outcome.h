@@ -98,6 +98,12 @@ int outcome_is_transient(enum outcome_class c);
  * is empty. */
 char *outcome_message_dup(const char *s, size_t n);
 
+/* outcome_set_error: make o the error cls with the provider's code and a
+ * message (both borrowed, either may be NULL), each copied through
+ * outcome_message_dup; what o held for them before is freed. */
+void outcome_set_error(struct outcome *o, enum outcome_class cls,
+		       const char *code, const char *msg);
+
 /* outcome_scrub: remove every occurrence of `secret` (e.g. the API key the
  * worker sent) from o's error_message and error_code, in place. The
  * dialects never see keys; the worker calls this as a second guard. A

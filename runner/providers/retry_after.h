@@ -15,12 +15,11 @@
  * a garbage or hostile value cannot park a job for days. */
 #define RETRY_AFTER_CAP_MS ((int64_t)3600 * 1000)
 
-#define RETRY_AFTER_EINVAL (-1) /* text is not in the expected form */
-
 /* retry_after_parse: the earliest epoch ms at which a retry honours every
  * pause announced in the response, i.e. the LATEST of: retry-after-ms,
  * x-ms-retry-after-ms, retry-after (delta seconds, fractional allowed, or
- * IMF-fixdate / RFC 850 / asctime date) and, in the body, Gemini's
+ * an HTTP-date as libcurl's curl_getdate reads it: IMF-fixdate, RFC 850,
+ * asctime and the looser forms it takes) and, in the body, Gemini's
  * "Please retry in <duration>" and "retryDelay": "<duration>".
  * `headers` is the raw header block as libcurl collects it (only the last
  * response block is read); either buffer may be NULL, neither need be
@@ -39,19 +38,5 @@ int64_t retry_after_parse(const char *headers, size_t hlen, const char *body,
  * not exhausted, so waiting for them would only waste time. */
 int64_t retry_after_parse_429(const char *headers, size_t hlen,
 			      const char *body, size_t blen, int64_t now_ms);
-
-/* Building blocks; each returns 0 and sets *out, or RETRY_AFTER_EINVAL.
- * Values are rounded up to whole ms (never retry early) and saturate at
- * about 100 days instead of overflowing.
- * retry_after_seconds: "120", "1.5" -> delta ms.
- * retry_after_duration: Go-style "1s", "6m0s", "1m2.5s", "12ms", "2h",
- *   "1h30m", "500us" -> delta ms.
- * retry_after_http_date: "Sun, 06 Nov 1994 08:49:37 GMT" (also RFC 850
- *   and asctime forms) -> epoch ms.
- * retry_after_rfc3339: "2024-05-01T12:00:00.5Z", "...+02:00" -> epoch ms. */
-int retry_after_seconds(const char *s, size_t n, int64_t *out);
-int retry_after_duration(const char *s, size_t n, int64_t *out);
-int retry_after_http_date(const char *s, size_t n, int64_t *out);
-int retry_after_rfc3339(const char *s, size_t n, int64_t *out);
 
 #endif

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "runner/providers/dialect_anthropic.h"
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_json.h"
 #include "runner/providers/outcome.h"
 
 #define NOW ((int64_t)1714564800000)
@@ -393,6 +393,38 @@ static void error_table(void **state)
 	}
 }
 
+/* What every reply shares with the success path: no HTTP reply is a
+ * connection failure, and the request id comes from "request-id" first,
+ * for an error reply too; the tokens an error inside a 200 reports are
+ * kept (billed). */
+static void replies_of_any_kind(void **state)
+{
+	const char h[] = "HTTP/1.1 529\r\nx-request-id: proxy_1\r\n"
+			 "request-id: req_anthropic\r\n\r\n";
+	const char err200[] =
+	    "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+	    "\"message\":\"Overloaded\"},\"usage\":{\"input_tokens\":7,"
+	    "\"output_tokens\":2}}";
+	struct outcome o = OUTCOME_INIT;
+
+	(void)state;
+	dialect_anthropic_response(0, NULL, 0, NULL, 0, 0, NOW, &o);
+	assert_int_equal(o.cls, OUTCOME_CONNECTION);
+	assert_string_equal(o.error_message, "no HTTP response");
+	dialect_anthropic_response(
+	    529, h, strlen(h), AERR("overloaded_error", "Overloaded"),
+	    strlen(AERR("overloaded_error", "Overloaded")), 0, NOW, &o);
+	assert_int_equal(o.cls, OUTCOME_OVERLOADED);
+	assert_string_equal(o.request_id, "req_anthropic");
+	dialect_anthropic_response(200, h, strlen(h), err200, strlen(err200), 0,
+				   NOW, &o);
+	assert_int_equal(o.cls, OUTCOME_OVERLOADED);
+	assert_string_equal(o.request_id, "req_anthropic");
+	assert_int_equal(o.usage.in, 7);
+	assert_int_equal(o.usage.out, 2);
+	outcome_clear(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +434,7 @@ int main(void)
 	    cmocka_unit_test(reply_translated),
 	    cmocka_unit_test(reply_checks),
 	    cmocka_unit_test(error_table),
+	    cmocka_unit_test(replies_of_any_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

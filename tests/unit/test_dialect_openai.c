@@ -13,7 +13,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "runner/providers/dialect_openai.h"
+#include "runner/providers/dialect_openai_request.h"
+#include "runner/providers/dialect_openai_response.h"
 #include "runner/json/jsonidx.h"
 #include "runner/providers/outcome.h"
 #include "runner/providers/retry_after.h"
@@ -979,7 +980,7 @@ static void req_same(const char *body, size_t len, const char *model,
 {
 	unsigned ff = 77, fs = 77;
 	char *fast = dialect_openai_request(body, len, model, q, &ff);
-	char *slow = dialect_openai__request_slow(body, len, model, q, &fs);
+	char *slow = dialect_openai_request__slow(body, len, model, q, &fs);
 	cJSON *a, *b;
 	size_t i;
 
@@ -1334,7 +1335,7 @@ static void resp_same_all(const char *body, size_t len, const char *name)
 				dialect_openai_response(
 				    statuses[s], hdrs[h], hl, body, len,
 				    FLAVOR_GENERIC, flags[f], NOW, &a);
-				dialect_openai__response_slow(
+				dialect_openai_response__slow(
 				    statuses[s], hdrs[h], hl, body, len,
 				    FLAVOR_GENERIC, flags[f], NOW, &b);
 				outcome_same(&a, &b, what);
@@ -1356,7 +1357,8 @@ static void response_fast_matches_slow(void **state)
 	}
 	req_generated(resp_same_all);
 	resp_same_all(NULL, 0, "NULL body");
-	/* A long id (dup_token keeps 128 bytes) and a long escaped one. */
+	/* A long id (reqid_dup keeps REQID_MAX bytes), and a long escaped
+	 * one. */
 	for (int esc = 0; esc < 2; esc++) {
 		n = (size_t)snprintf(b, cap, "{\"id\":\"");
 		for (i = 0; i < 300; i++) {

@@ -315,6 +315,64 @@ static void nesting_is_capped(void **state)
 	free(s);
 }
 
+/* Which texts cJSON reads exactly as jsonidx does: the fast paths take
+ * only those, so each text refused here is one where the two differ. */
+static void exact_only_where_cjson_agrees(void **state)
+{
+	static const struct {
+		const char *s;
+		int want; /* 0: exact, -1: not */
+	} c[] = {
+		{"{\"a\":1}", 0},
+		{"{\"a\":1} \t\r\n", 0},
+		{"{\"a\":\"x\\\\u0000\"}", 0}, /* an escaped backslash */
+		{"{\"a\":1e3,\"b\":-2.5E-3}", 0},
+		{"{\"a\":1234567890123456789012345678901234567890"
+		 "12345678901234567890123}", 0}, /* 63 digits */
+		{"{\"a\":1}x", -1},
+		{"{\"a\":1}\f", -1}, /* not one of the four whitespace bytes */
+		{"[1,2]", -1},
+		{"\"s\"", -1},
+		{"{\"a\":\"x\\u0000y\"}", -1},
+		{"{\"model\\u0000x\":1}", -1},
+		{"{\"a\":1234567890123456789012345678901234567890"
+		 "123456789012345678901234}", -1}, /* 64 digits */
+		{"{\"a\":1e999}", -1},
+		{"{\"a\":-1E400}", -1},
+		{"{\"a\":", -1},
+		{"", -1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct jsonidx x;
+		size_t len = strlen(c[i].s), end;
+		int got = jsonidx_parse_exact(&x, c[i].s, len);
+
+		if (got == 0)
+			jsonidx_free(&x);
+		if (got != c[i].want)
+			fail_msg("jsonidx_parse_exact(%s) = %d, want %d",
+				 c[i].s, got, c[i].want);
+		/* the same through a parse the caller made */
+		if (jsonidx_parse(&x, c[i].s, len, &end) == 0) {
+			got = jsonidx_exact(&x, c[i].s, len, end);
+			jsonidx_free(&x);
+			if (got != c[i].want)
+				fail_msg("jsonidx_exact(%s) = %d, want %d",
+					 c[i].s, got, c[i].want);
+		} else {
+			jsonidx_free(&x);
+			assert_int_equal(c[i].want, -1);
+		}
+	}
+	{
+		struct jsonidx x;
+
+		assert_int_equal(jsonidx_parse_exact(&x, NULL, 0), -1);
+	}
+}
+
 int main(void)
 {
 	size_t n = sizeof(ROWS) / sizeof(ROWS[0]);
@@ -340,6 +398,8 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		large_documents_grow_the_token_array);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nesting_is_capped);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+		exact_only_where_cjson_agrees);
 	rc = _cmocka_run_group_tests("jsonidx", t, n, NULL, NULL);
 	free(t);
 	return rc;

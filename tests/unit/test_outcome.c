@@ -88,6 +88,28 @@ static void lifecycle(void **state)
 	outcome_clear(&o); /* twice is fine */
 }
 
+static void set_error_copies_and_scrubs(void **state)
+{
+	struct outcome o = OUTCOME_INIT;
+
+	(void)state;
+	outcome_set_error(&o, OUTCOME_AUTH, "invalid_api_key",
+			  "Incorrect API key provided: sk-proj-abcdef\n");
+	assert_int_equal(o.cls, OUTCOME_AUTH);
+	assert_string_equal(o.error_code, "invalid_api_key");
+	assert_string_equal(o.error_message,
+			    "Incorrect API key provided: [redacted]");
+	/* a second call replaces (and frees) what the first set */
+	outcome_set_error(&o, OUTCOME_CONNECTION, NULL, "no HTTP response");
+	assert_int_equal(o.cls, OUTCOME_CONNECTION);
+	assert_null(o.error_code);
+	assert_string_equal(o.error_message, "no HTTP response");
+	outcome_set_error(&o, OUTCOME_SERVER_ERROR, "", NULL);
+	assert_null(o.error_code); /* empty once scrubbed: none */
+	assert_null(o.error_message);
+	outcome_clear(&o);
+}
+
 struct msg_case {
 	const char *in;
 	const char *want; /* NULL: result must be NULL */
@@ -201,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(class_names_stable),
 	    cmocka_unit_test(transient_classes),
 	    cmocka_unit_test(lifecycle),
+	    cmocka_unit_test(set_error_copies_and_scrubs),
 	    cmocka_unit_test(message_table),
 	    cmocka_unit_test(message_cut),
 	    cmocka_unit_test(scrub_secret),

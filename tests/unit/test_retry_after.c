@@ -1,10 +1,12 @@
 /* test_retry_after.c — every form of "not before T" a provider sends:
- * table-driven cases for each parser, then whole responses (header blocks
- * and bodies) through retry_after_parse / retry_after_parse_429. */
+ * HTTP-dates (the other texts' own parsing is test_timeparse.c's), then
+ * whole responses (header blocks and bodies) through retry_after_parse /
+ * retry_after_parse_429. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,123 +15,58 @@
 #include "runner/providers/httphdr.h"
 #include "runner/providers/retry_after.h"
 
-#define BAD (-999) /* expected: RETRY_AFTER_EINVAL */
+#define BAD (-999) /* expected: not read as a date */
 
-struct conv_case {
-	const char *in;
-	int64_t want; /* BAD when the text must be rejected */
-};
-
-typedef int (*conv_fn)(const char *, size_t, int64_t *);
-
-static void run_conv(const char *what, conv_fn fn, const struct conv_case *c,
-		     size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int64_t got = -12345;
-		int rc = fn(c[i].in, strlen(c[i].in), &got);
-
-		if (c[i].want == BAD) {
-			if (rc != RETRY_AFTER_EINVAL)
-				fail_msg("%s(\"%s\") accepted as %lld", what,
-					 c[i].in, (long long)got);
-		} else if (rc != 0 || got != c[i].want) {
-			fail_msg("%s(\"%s\") = rc %d, %lld; want %lld", what,
-				 c[i].in, rc, (long long)got,
-				 (long long)c[i].want);
-		}
-	}
-}
-
-#define SAT_MS ((int64_t)100 * 86400 * 1000)
-
-static void seconds_forms(void **state)
-{
-	static const struct conv_case c[] = {
-	    {"120", 120000},  {"0", 0},
-	    {"1.5", 1500},    {"0.0001", 1}, /* rounded up: never retry early */
-	    {"2.0005", 2001}, {"99999999999999999999999", SAT_MS},
-	    {"", BAD},	      {"-5", BAD},
-	    {"+5", BAD},      {"1e3", BAD},
-	    {"abc", BAD},     {"12 ", BAD},
-	    {"1,5", BAD},     {".", BAD},
-	};
-	(void)state;
-	run_conv("seconds", retry_after_seconds, c, sizeof(c) / sizeof(c[0]));
-}
-
-static void duration_forms(void **state)
-{
-	static const struct conv_case c[] = {
-	    {"1s", 1000},	 {"6s", 6000},
-	    {"6m0s", 360000},	 {"1m2.5s", 62500},
-	    {"12ms", 12},	 {"2h", 7200000},
-	    {"1h30m", 5400000},	 {"1h2m3s", 3723000},
-	    {"20.718s", 20718},	 {"58.821668433s", 58822},
-	    {"1.5ms", 2},	 {"500us", 1},
-	    {"500\xc2\xb5s", 1}, {"500\xce\xbcs", 1},
-	    {"999ns", 1},	 {"0", 0},
-	    {"0s", 0},		 {"99999999999999h", SAT_MS},
-	    {"", BAD},		 {"s", BAD},
-	    {"1", BAD},		 {"1x", BAD},
-	    {"-1s", BAD},	 {"1.2.3s", BAD},
-	    {"1s2", BAD},	 {"1 s", BAD},
-	    {"1d", BAD},	 {"ms", BAD},
-	};
-	(void)state;
-	run_conv("duration", retry_after_duration, c, sizeof(c) / sizeof(c[0]));
-}
-
+/* Retry-After dates, read by libcurl's curl_getdate. Each is sent as the
+ * only hint, a second before the time it names, so that the parse gives
+ * that time back; a date refused gives -1. */
 static void http_date_forms(void **state)
 {
-	static const struct conv_case c[] = {
+	static const struct {
+		const char *in;
+		int64_t want; /* epoch ms, or BAD */
+	} c[] = {
 	    {"Sun, 06 Nov 1994 08:49:37 GMT", 784111777000},
 	    {"Sunday, 06-Nov-94 08:49:37 GMT", 784111777000},
 	    {"Sun Nov  6 08:49:37 1994", 784111777000},
 	    {"Wed, 01 May 2024 12:00:00 GMT", 1714564800000},
 	    {"Tue, 29 Feb 2000 23:59:60 GMT", 951868800000}, /* leap s */
 	    {"Sun, 06 Nov 1994 08:49:37 UTC", 784111777000},
-	    {"Sun, 31 Feb 2024 00:00:00 GMT", BAD},
-	    {"Mon, 29 Feb 2100 00:00:00 GMT", BAD}, /* not a leap year */
 	    {"Sun, 06 Nov 1994 25:00:00 GMT", BAD},
 	    {"Sun, 06 Nov 1994 08:60:00 GMT", BAD},
-	    {"Sun, 06 Nov 1994 08:49:37 PST", BAD},
 	    {"Sun, 06 Xyz 1994 08:49:37 GMT", BAD},
-	    {"Sun, 06 Nov 1994 08:49:37 GMT junk", BAD},
-	    {"Sun, 06 Nov 1994", BAD},
-	    {"Thu, 01 Jan 1960 00:00:00 GMT", BAD},
+	    {"Sun, 06 Nov 1994 08:49:37 GMTjunk", BAD},
+	    {"Thu, 01 Jan 1960 00:00:00 GMT", BAD}, /* before 1970 */
 	    {"", BAD},
-	    {"120", BAD},
 	    {",", BAD},
+	    {"soon", BAD},
+	    /* curl_getdate is looser than the grammar (the hand parser
+	     * before it refused these): zones and offsets are read, words
+	     * after the sixth part ignored, a missing time is midnight, a
+	     * day past the month's end rolls over. */
+	    {"Sun, 06 Nov 1994 08:49:37 PST", 784140577000},
+	    {"Wed, 01 May 2024 12:00:10 +0200", 1714557610000},
+	    {"wed, 01 may 2024 12:00:10 gmt", 1714564810000},
+	    {"Sun, 06 Nov 1994 08:49:37 GMT junk", 784111777000},
+	    {"Sun, 06 Nov 1994", 784080000000},
+	    {"Sun, 31 Feb 2024 00:00:00 GMT", 1709337600000}, /* Mar 2 */
+	    {"Mon, 29 Feb 2100 00:00:00 GMT", 4107542400000}, /* Mar 1 */
+	    /* RFC 9110 would make "70" 1970, the most recent past year */
+	    {"Thursday, 01-Jan-70 00:00:00 GMT", 3155760000000}, /* 2070 */
 	};
-	(void)state;
-	run_conv("http_date", retry_after_http_date, c,
-		 sizeof(c) / sizeof(c[0]));
-}
+	char h[128];
 
-static void rfc3339_forms(void **state)
-{
-	static const struct conv_case c[] = {
-	    {"2024-05-01T12:00:00Z", 1714564800000},
-	    {"2024-05-01T12:00:00.5Z", 1714564800500},
-	    {"2024-05-01T12:00:00.0001Z", 1714564800001},
-	    {"2024-05-01T14:00:00+02:00", 1714564800000},
-	    {"2024-05-01T10:30:00-01:30", 1714564800000},
-	    {"2024-05-01t12:00:00z", 1714564800000},
-	    {"2024-05-01 12:00:00Z", 1714564800000},
-	    {"2024-13-01T00:00:00Z", BAD},
-	    {"2024-05-01T12:00:00", BAD},
-	    {"2024-05-01", BAD},
-	    {"2024-05-01T12:00Z", BAD},
-	    {"2024-05-01T12:00:00.Z", BAD},
-	    {"2024-05-01T12:00:00+2:00", BAD},
-	    {"2024-05-01T12:00:00Zjunk", BAD},
-	    {"", BAD},
-	};
 	(void)state;
-	run_conv("rfc3339", retry_after_rfc3339, c, sizeof(c) / sizeof(c[0]));
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int64_t now = c[i].want == BAD ? 1000 : c[i].want - 1000;
+		int64_t got;
+
+		snprintf(h, sizeof(h), "Retry-After: %s\r\n", c[i].in);
+		got = retry_after_parse(h, strlen(h), NULL, 0, now);
+		if (c[i].want == BAD ? got != -1 : got != c[i].want)
+			fail_msg("\"%s\": got %lld, want %lld", c[i].in,
+				 (long long)got, (long long)c[i].want);
+	}
 }
 
 #define NOW ((int64_t)1714564800000) /* 2024-05-01T12:00:00Z */
@@ -284,10 +221,7 @@ static void httphdr_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(seconds_forms),
-	    cmocka_unit_test(duration_forms),
 	    cmocka_unit_test(http_date_forms),
-	    cmocka_unit_test(rfc3339_forms),
 	    cmocka_unit_test(responses),
 	    cmocka_unit_test(buffers_read_by_length),
 	    cmocka_unit_test(httphdr_lookup),

@@ -43,6 +43,8 @@ static void durations(void **state)
 		{"s", TP_UNITS | TP_SECS, BAD},
 		/* Retry-After: seconds only */
 		{"120", TP_SECS, 120000},
+		{"0", TP_SECS, 0},
+		{"1.5", TP_SECS, 1500},
 		{"0.0001", TP_SECS, 1}, /* rounded up: never early */
 		{"2.0005", TP_SECS, 2001},
 		{"99999999999999999999999", TP_SECS, SAT},
@@ -50,11 +52,26 @@ static void durations(void **state)
 		{"+5", TP_SECS, BAD},
 		{"1,5", TP_SECS, BAD},
 		{".", TP_SECS, BAD},
+		{"", TP_SECS, BAD},
+		{"-5", TP_SECS, BAD},
+		{"abc", TP_SECS, BAD},
+		{"12 ", TP_SECS, BAD},
 		/* retry-after-ms */
 		{"1500", TP_MSECS, 1500},
 		{"2.5", TP_MSECS, 3},
 		{"1500ms", TP_MSECS, BAD},
 		/* Go durations: units required */
+		{"1s", TP_UNITS, 1000},
+		{"6s", TP_UNITS, 6000},
+		{"2h", TP_UNITS, 7200000},
+		{"1h2m3s", TP_UNITS, 3723000},
+		{"20.718s", TP_UNITS, 20718},
+		{"58.821668433s", TP_UNITS, 58822},
+		{"1.5ms", TP_UNITS, 2},
+		{"0s", TP_UNITS, 0},
+		{"999ns", TP_UNITS, 1},
+		{"500\xce\xbcs", TP_UNITS, 1},
+		{"99999999999999h", TP_UNITS, SAT},
 		{"6m0s", TP_UNITS, 360000},
 		{"1m2.5s", TP_UNITS, 62500},
 		{"12ms", TP_UNITS, 12},
@@ -65,6 +82,11 @@ static void durations(void **state)
 		{"120", TP_UNITS, BAD},
 		{"1.2.3s", TP_UNITS, BAD},
 		{"1hm", TP_UNITS, BAD},
+		{"", TP_UNITS, BAD},
+		{"1", TP_UNITS, BAD},
+		{"1x", TP_UNITS, BAD},
+		{"1s2", TP_UNITS, BAD},
+		{"ms", TP_UNITS, BAD},
 		{"10000000h", TP_UNITS, SAT},
 	};
 
@@ -147,6 +169,10 @@ static void rfc3339_stamps(void **state)
 		{"2024-05-01T12:00:00+2:00", BAD},
 		{"1969-12-31T23:59:59Z", BAD},
 		{"2024-05-01T12:00:00Z ", BAD},
+		{"2024-05-01T12:00:00Zjunk", BAD},
+		{"2024-05-01T12:00:00.Z", BAD},
+		{"2024-05-01", BAD},
+		{"", BAD},
 	};
 
 	(void)state;
