@@ -17,6 +17,11 @@ enum {
 
 #define NIGHTSHIFT_VERSION "0.1.0"
 
+/* Options every command has: --db FILE, and --help (with the table's
+ * end). */
+#define CLI_OPT_DB {"db", required_argument, NULL, 'd'}
+#define CLI_OPT_END {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}
+
 /* A command's arguments, read option by option with cli_opt. */
 struct cli_args {
 	const char *cmd;	   /* "run", for messages */

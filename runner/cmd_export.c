@@ -270,13 +270,12 @@ out:
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"output", required_argument, NULL, 'o'},
 		{"all", no_argument, NULL, 'a'},
 		{"succeeded", no_argument, NULL, 's'},
 		{"failed", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"export", argc, argv, opts, "o:", USAGE, 0};
 	const char *db = NULL, *path = "-";
 	enum export_filter filter = EXPORT_FINISHED;

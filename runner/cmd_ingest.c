@@ -17,7 +17,7 @@
 #include "queue/queue.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
-#include "runner/ingest/ingest_file.h"
+#include "runner/ingest_file.h"
 #include "runner/ingest/jobline.h"
 
 static const char USAGE[] =
@@ -43,12 +43,11 @@ static const char USAGE[] =
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"strict", no_argument, NULL, 's'},
 		{"max-line-bytes", required_argument, NULL, 'm'},
 		{"max-errors", required_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"ingest", argc, argv, opts, NULL, USAGE, 0};
 	struct ingest_opts io = {.max_line = 4u << 20, .max_errors = 100};
 	struct ingest_counts counts;

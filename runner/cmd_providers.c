@@ -357,8 +357,7 @@ int cmd_providers(int argc, char **argv)
 		{"providers", required_argument, NULL, 'p'},
 		{"prices", required_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"providers", argc, argv, opts, NULL, USAGE, 0};
 	const char *file = NULL, *prices = NULL;
 	struct config *c = NULL;

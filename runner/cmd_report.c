@@ -346,11 +346,10 @@ static void print_text(const struct report *r)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"json", no_argument, NULL, 'j'},
 		{"csv", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"report", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	struct queue *q = NULL;

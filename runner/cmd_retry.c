@@ -33,11 +33,10 @@ static const char USAGE[] =
 int cmd_retry(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"failed", no_argument, NULL, 'f'},
 		{"id", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"retry", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	const char **ids = NULL;

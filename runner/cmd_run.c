@@ -25,7 +25,7 @@
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
-#include "runner/ingest/ingest_file.h"
+#include "runner/ingest_file.h"
 #include "runner/keys.h"
 #include "runner/progress.h"
 #include "runner/providers/prices.h"
@@ -123,7 +123,7 @@ static int64_t deadline_ms(int minutes)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"providers", required_argument, NULL, 'p'},
 		{"prices", required_argument, NULL, 'X'},
 		{"workers", required_argument, NULL, 'w'},
@@ -136,8 +136,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"strict", no_argument, NULL, 's'},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"run", argc, argv, lo, NULL, USAGE, 0};
 	int c;
 	char *end;

@@ -72,10 +72,9 @@ static void print_text(const char *db, const struct queue_stats *s)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
+		CLI_OPT_DB,
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		CLI_OPT_END};
 	struct cli_args a = {"status", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	struct queue *q = NULL;

@@ -92,6 +92,17 @@ void runctx_free(struct runctx **rcp)
 	*rcp = NULL;
 }
 
+/* append: chain head..tail at the end of the list *lh..*lt (under mu). */
+static void append(struct task **lh, struct task **lt, struct task *head,
+		   struct task *tail)
+{
+	if (*lt)
+		(*lt)->next = head;
+	else
+		*lh = head;
+	*lt = tail;
+}
+
 void runctx_push_dones(struct runctx *rc, struct task *head,
 		       struct task *tail)
 {
@@ -100,11 +111,7 @@ void runctx_push_dones(struct runctx *rc, struct task *head,
 	 * it sleeps to the end of its batch anyway (see store.c). */
 	if (!rc->done_head)
 		pthread_cond_signal(&rc->store_cv);
-	if (rc->done_tail)
-		rc->done_tail->next = head;
-	else
-		rc->done_head = head;
-	rc->done_tail = tail;
+	append(&rc->done_head, &rc->done_tail, head, tail);
 	pthread_mutex_unlock(&rc->mu);
 }
 
@@ -118,11 +125,7 @@ void runctx_give_work(struct runctx *rc, struct task *head,
 		      struct task *tail)
 {
 	pthread_mutex_lock(&rc->mu);
-	if (rc->work_tail)
-		rc->work_tail->next = head;
-	else
-		rc->work_head = head;
-	rc->work_tail = tail;
+	append(&rc->work_head, &rc->work_tail, head, tail);
 	pthread_mutex_unlock(&rc->mu);
 	runctx_wake_workers(rc);
 }

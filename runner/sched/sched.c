@@ -240,16 +240,27 @@ static void rate_limited(struct gate *g, int64_t retry_after_ms, int64_t now_ms)
 	g->resync = 1;
 }
 
-void sched_done(struct sched *s, int prov, enum outcome_class cls,
-		int64_t retry_after_ms, int64_t now_ms, int probe)
+/* release_slot: prov's gate, locked, with a request's in-flight slot
+ * given back; NULL (nothing locked) for an out-of-range prov. */
+static struct gate *release_slot(struct sched *s, int prov)
 {
 	struct gate *g = gate_of(s, prov);
 
 	if (!g)
-		return;
+		return NULL;
 	pthread_mutex_lock(&g->mu);
 	if (g->inflight > 0)
 		g->inflight--;
+	return g;
+}
+
+void sched_done(struct sched *s, int prov, enum outcome_class cls,
+		int64_t retry_after_ms, int64_t now_ms, int probe)
+{
+	struct gate *g = release_slot(s, prov);
+
+	if (!g)
+		return;
 	/* Half-open, only the probe speaks for the provider: the others were
 	 * sent before the breaker opened, and a late timeout among them
 	 * would re-trip a provider that has recovered (doubling its
@@ -282,13 +293,10 @@ void sched_done(struct sched *s, int prov, enum outcome_class cls,
 
 void sched_cancel(struct sched *s, int prov, int probe)
 {
-	struct gate *g = gate_of(s, prov);
+	struct gate *g = release_slot(s, prov);
 
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->mu);
-	if (g->inflight > 0)
-		g->inflight--;
 	if (probe)
 		breaker_release(&g->br);
 	pthread_mutex_unlock(&g->mu);

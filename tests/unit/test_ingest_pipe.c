@@ -17,7 +17,7 @@
 #include "queue/blob.h"
 #include "queue/queue.h"
 #include "runner/cli.h"
-#include "runner/ingest/ingest_file.h"
+#include "runner/ingest_file.h"
 #include "runner/ingest/ingest_pipe.h"
 
 #define NLINES 3000

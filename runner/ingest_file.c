@@ -5,7 +5,7 @@
  * jobs many to a statement (ingest_add_batch), takes the verdicts in line
  * order and is the only one that prints, so FILE:LINE messages come out
  * in file order. */
-#include "runner/ingest/ingest_file.h"
+#include "runner/ingest_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
