@@ -196,36 +196,21 @@ static int train(struct ingest *in)
 
 static int begin(struct ingest *in)
 {
-	int rc;
-
-	if (in->in_txn)
-		return QUEUE_OK;
-	/* IMMEDIATE: take the write lock now, so a concurrent run makes us
-	 * wait at BEGIN (busy timeout) rather than fail at COMMIT. */
-	if ((rc = qexec(in->q, "BEGIN IMMEDIATE", "starting a transaction")))
-		return rc;
-	in->in_txn = 1;
-	return QUEUE_OK;
+	return qbegin(in->q, &in->in_txn, "starting a transaction");
 }
 
 static int commit(struct ingest *in)
 {
-	int rc;
+	int rc = qcommit(in->q, &in->in_txn, "committing jobs");
 
-	if (!in->in_txn)
-		return QUEUE_OK;
-	if ((rc = qexec(in->q, "COMMIT", "committing jobs")))
-		return rc;
-	in->in_txn = 0;
-	in->pending = 0;
-	return QUEUE_OK;
+	if (rc == QUEUE_OK)
+		in->pending = 0;
+	return rc;
 }
 
 static void rollback(struct ingest *in)
 {
-	if (in->in_txn)
-		sqlite3_exec(in->q->db, "ROLLBACK", NULL, NULL, NULL);
-	in->in_txn = 0;
+	qrollback(in->q, &in->in_txn);
 	in->pending = 0;
 	/* The sampled rows are gone with the transaction (or committed
 	 * without a dictionary, which is still correct): stop sampling. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/jobstate.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -84,6 +85,50 @@ int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "preparing a query");
 }
 
+int qone_row(struct queue *q, const char *sql, sqlite3_stmt **st,
+	     const char *what)
+{
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return QUEUE_OK;
+	rc = qfail(q, rc, what);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return rc;
+}
+
+int qbegin(struct queue *q, int *open, const char *what)
+{
+	int rc;
+
+	if (*open)
+		return QUEUE_OK;
+	if ((rc = qexec(q, "BEGIN IMMEDIATE", what)))
+		return rc;
+	*open = 1;
+	return QUEUE_OK;
+}
+
+int qcommit(struct queue *q, int *open, const char *what)
+{
+	int rc;
+
+	if (!*open)
+		return QUEUE_OK;
+	if ((rc = qexec(q, "COMMIT", what)))
+		return rc;
+	*open = 0;
+	return QUEUE_OK;
+}
+
+void qrollback(struct queue *q, int *open)
+{
+	if (*open)
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	*open = 0;
+}
+
 const char *queue_errmsg(const struct queue *q)
 {
 	return q->err;
@@ -131,17 +176,12 @@ int queue_schema_version(void)
 static int pragma_int(struct queue *q, const char *sql, long long *v)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	int rc = qone_row(q, sql, &st, "reading the schema");
 
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*v = sqlite3_column_int64(st, 0);
-			rc = SQLITE_OK;
-		}
-	}
+	if (rc == QUEUE_OK)
+		*v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading the schema");
+	return rc;
 }
 
 /* migrate: bring the file to schema_sql_count. Every step and the version
@@ -152,7 +192,7 @@ static int migrate(struct queue *q)
 	long long ver = 0, app = 0, tables = 0;
 	long long want = (long long)schema_sql_count;
 	char sql[96];
-	int rc;
+	int rc, open = 0;
 
 	if ((rc = pragma_int(q, "PRAGMA application_id", &app)))
 		return rc;
@@ -172,7 +212,7 @@ static int migrate(struct queue *q)
 	}
 	if (ver == want)
 		return QUEUE_OK;
-	if ((rc = qexec(q, "BEGIN IMMEDIATE", "migrating the schema")))
+	if ((rc = qbegin(q, &open, "migrating the schema")))
 		return rc;
 	/* Re-read under the write lock: another process may have won. */
 	if ((rc = pragma_int(q, "PRAGMA user_version", &ver)))
@@ -199,11 +239,11 @@ static int migrate(struct queue *q)
 		 APPLICATION_ID);
 	if ((rc = qexec(q, sql, "migrating the schema")))
 		goto fail;
-	if ((rc = qexec(q, "COMMIT", "migrating the schema")))
+	if ((rc = qcommit(q, &open, "migrating the schema")))
 		goto fail;
 	return QUEUE_OK;
 fail:
-	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	qrollback(q, &open);
 	return rc;
 }
 
@@ -355,7 +395,8 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	if (rc == QUEUE_ENOTDB)
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", path);
-	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)))
+	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)) ||
+	    (rc = jobstate_open(q)))
 		goto fail;
 	*out = q;
 	return QUEUE_OK;
@@ -375,6 +416,7 @@ void queue_close(struct queue **qp)
 		blob_dict_free(&q->dicts[i]);
 	free(q->dicts);
 	sqlite3_close_v2(q->db);
+	jobstate_close(q);
 	free(q->path);
 	free(q);
 	*qp = NULL;

@@ -21,8 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/claim.h"
+#include "queue/ledger.h"
 #include "queue/queue.h"
 #include "queue/run.h"
+#include "queue/stats.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
@@ -484,12 +487,11 @@ int cmd_run(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(owner, sizeof(owner), "%s:%ld:%lx", host, (long)getpid(),
 		 (unsigned long)time(NULL));
-	if ((code = qrun_open(q, owner, &qr)) ||
-	    (code = qrun_begin(qr)) || (code = qrun_unpark(qr, &unparked)) ||
-	    (code = qrun_commit(qr)) ||
-	    (code = qrun_recover(qr, (int64_t)time(NULL) * 1000, owner_alive,
-				 host, &recovered)) ||
-	    (code = qrun_backlog(qr, &queued, &next_due, &parked, &others))) {
+	if ((code = qrun_open(q, owner, &qr)) || (code = qrun_begin(qr)) ||
+	    (code = claim_unpark(qr, &unparked)) || (code = qrun_commit(qr)) ||
+	    (code = claim_recover(qr, (int64_t)time(NULL) * 1000, owner_alive,
+				  host, &recovered)) ||
+	    (code = stats_backlog(qr, &queued, &next_due, &parked, &others))) {
 		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
 		exit_code = EXIT_RUNTIME;
 		goto out;
@@ -554,7 +556,7 @@ int cmd_run(int argc, char **argv)
 	if (o.max_cost >= 0) {
 		double spent = 0;
 
-		if (!o.cost_run && qrun_spend(qr, &spent)) {
+		if (!o.cost_run && ledger_spend(qr, &spent)) {
 			fprintf(stderr, "nightshift run: %s\n",
 				queue_errmsg(q));
 			exit_code = EXIT_RUNTIME;
@@ -719,8 +721,8 @@ int cmd_run(int argc, char **argv)
 		exit_code = EXIT_RUNTIME;
 		goto out_curl;
 	}
-	if (qrun_dead(qr, &dead) ||
-	    qrun_backlog(qr, &queued, &next_due, &parked, &others)) {
+	if (stats_dead(qr, &dead) ||
+	    stats_backlog(qr, &queued, &next_due, &parked, &others)) {
 		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
 		exit_code = EXIT_RUNTIME;
 		goto out_curl;

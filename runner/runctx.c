@@ -58,7 +58,7 @@ void task_free(struct task *t)
 {
 	if (!t)
 		return;
-	qrun_job_clear(&t->job);
+	claim_job_clear(&t->job);
 	outcome_clear(&t->out);
 	free(t->zbody);
 	free(t->detail);

@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "queue/claim.h"
 #include "queue/run.h"
 #include "runner/config.h"
 #include "runner/providers/outcome.h"
@@ -38,7 +39,7 @@ enum task_kind {
 
 struct task {
 	struct task *next;
-	struct qrun_job job;
+	struct claim_job job;
 	/* filled by the worker */
 	struct route_cand cands[TASK_MAX_CANDS];
 	int ncands; /* -1 until routed */
@@ -116,7 +117,7 @@ struct runctx {
 				      budget could not take */
 	atomic_int budget_hit;
 
-	struct qrun *qr; /* the store's; workers only call qrun_result_dict */
+	struct qrun *qr; /* the store's; workers call complete_result_dict */
 
 	int fatal;           /* store failed: QUEUE_* code */
 	char fatal_msg[600]; /* what, for the user */

@@ -15,8 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/claim.h"
+#include "queue/complete.h"
+#include "queue/ledger.h"
 #include "queue/queue.h"
 #include "queue/run.h"
+#include "queue/stats.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
@@ -75,19 +79,19 @@ static void last_error(const struct task *t, char *out, size_t cap)
 
 /* ledger_row: the ledger row of a request task t sent, before its reply
  * (status, usage, cost) is filled in. */
-static struct qrun_attempt ledger_row(const struct runctx *rc,
-				      const struct task *t, const char *cls,
-				      const char *action)
+static struct ledger_attempt ledger_row(const struct runctx *rc,
+					const struct task *t, const char *cls,
+					const char *action)
 {
 	const struct prov *p = &rc->cfg->provs[t->prov];
 
-	return (struct qrun_attempt){.job_id = t->job.id,
-				     .provider = p->name,
-				     .model = p->models[t->model].name,
-				     .sent_at_ms = t->sent_at_ms,
-				     .error_class = cls,
-				     .latency_ms = t->latency_ms,
-				     .action = action};
+	return (struct ledger_attempt){.job_id = t->job.id,
+				       .provider = p->name,
+				       .model = p->models[t->model].name,
+				       .sent_at_ms = t->sent_at_ms,
+				       .error_class = cls,
+				       .latency_ms = t->latency_ms,
+				       .action = action};
 }
 
 /* resent_rows: the sends libcurl made again by itself after a connection
@@ -95,12 +99,12 @@ static struct qrun_attempt ledger_row(const struct runctx *rc,
  * ledger row (no reply: class connection) and an attempt of the job. */
 static int resent_rows(struct store *s, const struct task *t)
 {
-	struct qrun_attempt a = ledger_row(s->rc, t, "connection", "retry");
+	struct ledger_attempt a = ledger_row(s->rc, t, "connection", "retry");
 	int rc;
 
 	a.latency_ms = 0; /* unknown: only the last send is timed */
 	for (int i = 0; i < t->resent; i++) {
-		if ((rc = qrun_attempt(s->qr, &a)))
+		if ((rc = ledger_add(s->qr, &a)))
 			return rc;
 		atomic_fetch_add(&s->rc->n_requests, 1);
 	}
@@ -110,11 +114,11 @@ static int resent_rows(struct store *s, const struct task *t)
 /* ledger: the rows of every send of t's request, a (the last one, the
  * one timed and answered, if it was) after libcurl's own re-sends. */
 static int ledger(struct store *s, const struct task *t,
-		  const struct qrun_attempt *a)
+		  const struct ledger_attempt *a)
 {
 	int rc;
 
-	if ((rc = resent_rows(s, t)) || (rc = qrun_attempt(s->qr, a)))
+	if ((rc = resent_rows(s, t)) || (rc = ledger_add(s->qr, a)))
 		return rc;
 	atomic_fetch_add(&s->rc->n_requests, 1);
 	return 0;
@@ -124,60 +128,60 @@ static int ledger(struct store *s, const struct task *t,
 static int apply(struct store *s, struct task *t)
 {
 	struct runctx *rc = s->rc;
-	struct qrun_fate f = {.job_id = t->job.id,
-			      .claimed_attempts = t->job.attempts,
-			      .claimed_usd = t->job.spent_usd};
+	struct complete_fate f = {.job_id = t->job.id,
+				  .claimed_attempts = t->job.attempts,
+				  .claimed_usd = t->job.spent_usd};
 	char last[400];
 	int rc_;
 
 	if (t->kind == TASK_RELEASE) {
-		f.verb = QRUN_RELEASE;
-		return qrun_fate(s->qr, &f);
+		f.verb = COMPLETE_RELEASE;
+		return complete_job(s->qr, &f);
 	}
 	if (t->kind == TASK_PARK) {
-		f.verb = QRUN_RETRY;
+		f.verb = COMPLETE_RETRY;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts;
 		f.cand_exhausted = t->job.cand_exhausted;
-		f.not_before_ms = QRUN_PARKED;
+		f.not_before_ms = CLAIM_PARKED;
 		f.last_error = t->detail;
 		atomic_fetch_add(&rc->n_parked, 1);
-		return qrun_fate(s->qr, &f);
+		return complete_job(s->qr, &f);
 	}
 	if (t->kind == TASK_ABORTED) {
 		/* The provider may have read it and may bill it: a request
 		 * like any other in the ledger (no reply, so no usage), and
 		 * the job goes back counting it. */
-		struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
+		struct ledger_attempt a = ledger_row(rc, t, "aborted", "retry");
 
 		if ((rc_ = ledger(s, t, &a)))
 			return rc_;
-		f.verb = QRUN_RETRY;
+		f.verb = COMPLETE_RETRY;
 		f.attempts_add = 1 + t->resent;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts + 1;
 		f.cand_exhausted = t->job.cand_exhausted;
 		f.last_error = "given up unanswered when the run stopped";
-		return qrun_fate(s->qr, &f);
+		return complete_job(s->qr, &f);
 	}
 	if (t->kind == TASK_UNROUTABLE || t->kind == TASK_CORRUPT) {
-		f.verb = QRUN_DEAD;
+		f.verb = COMPLETE_DEAD;
 		f.error_code = t->kind == TASK_CORRUPT ? "corrupt_body"
 						       : "unroutable";
 		f.error_message = t->detail;
 		f.last_error = t->detail;
 		atomic_fetch_add(&rc->n_dead, 1);
-		return qrun_fate(s->qr, &f);
+		return complete_job(s->qr, &f);
 	}
 	{
 		const struct outcome_usage *u = &t->out.usage;
-		struct qrun_attempt a = ledger_row(
-			rc, t, outcome_class_name(t->out.cls),
-			t->act.verb == POLICY_DONE	    ? "done"
-			: t->act.verb == POLICY_RETRY	    ? "retry"
-			: t->act.verb == POLICY_FAILOVER ? "failover"
-			: t->act.disable_provider	    ? "park"
-							    : "dead");
+		struct ledger_attempt a =
+		    ledger_row(rc, t, outcome_class_name(t->out.cls),
+			       t->act.verb == POLICY_DONE	? "done"
+			       : t->act.verb == POLICY_RETRY	? "retry"
+			       : t->act.verb == POLICY_FAILOVER ? "failover"
+			       : t->act.disable_provider	? "park"
+								: "dead");
 
 		a.http_status = t->out.http_status;
 		a.tok_in = u->in;
@@ -198,7 +202,7 @@ static int apply(struct store *s, struct task *t)
 		last_error(t, last, sizeof(last));
 	switch (t->act.verb) {
 	case POLICY_DONE:
-		f.verb = QRUN_DONE;
+		f.verb = COMPLETE_DONE;
 		f.status_code = t->out.http_status;
 		f.request_id = t->out.request_id;
 		f.body = t->out.body;
@@ -213,16 +217,16 @@ static int apply(struct store *s, struct task *t)
 		if (t->act.disable_provider) {
 			/* The account, not the job, is at fault (bad key,
 			 * no credit): the job waits for the next run. */
-			f.verb = QRUN_RETRY;
+			f.verb = COMPLETE_RETRY;
 			f.candidate = t->job.candidate;
 			f.cand_attempts = t->job.cand_attempts + 1;
 			f.cand_exhausted = t->job.cand_exhausted;
-			f.not_before_ms = QRUN_PARKED;
+			f.not_before_ms = CLAIM_PARKED;
 			f.last_error = last;
 			atomic_fetch_add(&rc->n_parked, 1);
 			break;
 		}
-		f.verb = QRUN_DEAD;
+		f.verb = COMPLETE_DEAD;
 		f.status_code = t->out.http_status;
 		f.request_id = t->out.request_id;
 		f.error_code = t->out.error_code
@@ -234,7 +238,7 @@ static int apply(struct store *s, struct task *t)
 		atomic_fetch_add(&rc->n_dead, 1);
 		break;
 	case POLICY_RETRY:
-		f.verb = QRUN_RETRY;
+		f.verb = COMPLETE_RETRY;
 		f.candidate = t->job.candidate;
 		f.cand_attempts = t->job.cand_attempts + 1;
 		f.cand_exhausted = t->job.cand_exhausted;
@@ -243,7 +247,7 @@ static int apply(struct store *s, struct task *t)
 		atomic_fetch_add(&rc->n_retries, 1);
 		break;
 	case POLICY_FAILOVER:
-		f.verb = QRUN_RETRY;
+		f.verb = COMPLETE_RETRY;
 		/* The next candidate is chosen when the job is claimed
 		 * again, cheapest first among those not yet tried out. */
 		f.candidate = -1;
@@ -255,7 +259,7 @@ static int apply(struct store *s, struct task *t)
 		atomic_fetch_add(&rc->n_retries, 1);
 		break;
 	}
-	return qrun_fate(s->qr, &f);
+	return complete_job(s->qr, &f);
 }
 
 /* log_events: provider-level changes since the last turn. */
@@ -276,8 +280,8 @@ static int log_events(struct store *s)
 				 "circuit opened (trip %lld): its jobs go to "
 				 "their next candidate",
 				 st.trips);
-			if ((code = qrun_event(s->qr, name, "breaker_open",
-					       detail)))
+			if ((code = ledger_event(s->qr, name, "breaker_open",
+						 detail)))
 				return code;
 		}
 		if (st.paused_until > rc->pause_logged[i]) {
@@ -286,16 +290,17 @@ static int log_events(struct store *s)
 				 "429: paused for %lld ms, concurrency %d",
 				 (long long)(st.paused_until - clk_wall_ms()),
 				 st.limit);
-			if ((code = qrun_event(s->qr, name, "paused", detail)))
+			if ((code =
+				 ledger_event(s->qr, name, "paused", detail)))
 				return code;
 		}
 		if (!atomic_load(&rc->prov_disabled[i]) ||
 		    rc->disabled_logged[i])
 			continue;
 		rc->disabled_logged[i] = 1;
-		code = qrun_event(s->qr, name, "disabled",
-				  "auth or billing failure: not used for the "
-				  "rest of the run");
+		code = ledger_event(s->qr, name, "disabled",
+				    "auth or billing failure: not used for the "
+				    "rest of the run");
 		if (code)
 			return code;
 	}
@@ -413,7 +418,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	 * back if the run stops or dies. */
 	int ahead = s->ahead;
 	int room = rc->max_inflight + ahead - atomic_load(&rc->outstanding);
-	struct qrun_job jobs[CLAIM_BATCH];
+	struct claim_job jobs[CLAIM_BATCH];
 	int got, rc_;
 
 	*n = 0;
@@ -427,7 +432,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		int64_t now = clk_wall_ms();
 		int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 
-		rc_ = qrun_claim(s->qr, now, now + LEASE_MS, want, jobs, &got);
+		rc_ = claim_jobs(s->qr, now, now + LEASE_MS, want, jobs, &got);
 		if (rc_)
 			return rc_;
 		for (int i = 0; i < got; i++) {
@@ -526,7 +531,7 @@ static void *store_main(void *arg)
 			goto out_rollback;
 		}
 		if (now - last_renew > RENEW_EVERY_MS) {
-			if ((code = qrun_renew(s->qr, now + LEASE_MS))) {
+			if ((code = claim_renew(s->qr, now + LEASE_MS))) {
 				fail(s, code, "renewing leases");
 				goto out_rollback;
 			}
@@ -551,8 +556,8 @@ static void *store_main(void *arg)
 				break;
 			if (nclaimed)
 				continue;
-			if ((code = qrun_backlog(s->qr, &queued, &next_due,
-						 &parked, &others))) {
+			if ((code = stats_backlog(s->qr, &queued, &next_due,
+						  &parked, &others))) {
 				fail(s, code, "reading the queue");
 				break;
 			}
@@ -581,7 +586,7 @@ out_free:
 		break;
 	}
 	/* Everything still leased by this run goes back to the queue. */
-	if (!rc->fatal && (qrun_begin(s->qr) || qrun_release_all(s->qr) ||
+	if (!rc->fatal && (qrun_begin(s->qr) || claim_release_all(s->qr) ||
 			   qrun_commit(s->qr)))
 		fail(s, QUEUE_EIO, "releasing leases");
 	atomic_store(&rc->finished, 1);

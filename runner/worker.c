@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "queue/blob.h"
+#include "queue/claim.h"
+#include "queue/complete.h"
 #include "queue/run.h"
 #include "runner/json/jsonidx.h"
 #include "runner/json/jsonschema.h"
@@ -997,7 +999,7 @@ static void sent(const struct xfer *x, struct task *t)
  * each, while the run starts and the store is what holds it back.) */
 static void compress(struct worker *w, struct task *t)
 {
-	const struct blob_dict *d = qrun_result_dict(w->rc->qr);
+	const struct blob_dict *d = complete_result_dict(w->rc->qr);
 	const void *z;
 	size_t n;
 
@@ -1188,7 +1190,7 @@ static void *worker_main(void *arg)
 				got = t->next;
 				t->next = NULL;
 				t->ncands = -1;
-				if (qrun_job_decode(&t->job, w->codec)) {
+				if (claim_job_decode(&t->job, w->codec)) {
 					t->detail = xstrdup(
 						"its stored body cannot be "
 						"decoded (corrupt frame)");

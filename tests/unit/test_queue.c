@@ -14,8 +14,11 @@
 #include <unistd.h>
 
 #include "queue/blob.h"
+#include "queue/claim.h"
+#include "queue/complete.h"
 #include "queue/ingest.h"
 #include "queue/jobs.h"
+#include "queue/ledger.h"
 #include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "queue/retry.h"
@@ -75,25 +78,6 @@ static long long raw_int(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
-}
-
-/* plan_uses: whether SQLite's plan for sql names index. */
-static int plan_uses(const char *path, const char *sql, const char *index)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char eqp[300];
-	int found = 0;
-
-	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (strstr((const char *)sqlite3_column_text(st, 3), index))
-			found = 1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return found;
 }
 
 /* frames_without_dict: how many of the blobs sql selects name no
@@ -738,7 +722,7 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 	struct queue *q;
 	struct ingest *in;
 	enum ingest_verdict v;
-	struct queue_stats s;
+	struct stats s;
 	char id[32], body[2048];
 	int rc = QUEUE_OK, i;
 	long long committed;
@@ -772,7 +756,7 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 	assert_int_equal(rc, QUEUE_EFULL);
 	assert_non_null(strstr(queue_errmsg(q), "disk full"));
 	ingest_abort(&in);
-	assert_int_equal(queue_stats(q, &s), QUEUE_OK);
+	assert_int_equal(stats_read(q, &s), QUEUE_OK);
 	assert_int_equal(s.total, 100);
 	queue_close(&q);
 	assert_int_equal(raw_int(f->path, "SELECT integrity_check = 'ok' FROM "
@@ -781,9 +765,8 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM jobs"), 100);
 }
 
-/* The end of every run asks how many jobs are dead; an index of them
- * keeps that from reading the whole table, request bodies and all. */
-static void dead_jobs_are_counted_from_their_index(void **state)
+/* The end of every run asks how many jobs are dead. */
+static void dead_jobs_are_counted(void **state)
 {
 	struct fx *f = *state;
 	struct queue *q = queued(f->path, NULL, 10);
@@ -791,17 +774,15 @@ static void dead_jobs_are_counted_from_their_index(void **state)
 	long long dead = -1;
 
 	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
-	assert_int_equal(qrun_dead(r, &dead), QUEUE_OK);
+	assert_int_equal(stats_dead(r, &dead), QUEUE_OK);
 	assert_int_equal(dead, 0);
 	raw_exec(f->path, "UPDATE jobs SET state = 3 WHERE id % 3 = 0; "
 			  "UPDATE jobs SET state = 2 WHERE id % 3 = 1");
-	assert_int_equal(qrun_dead(r, &dead), QUEUE_OK);
+	assert_int_equal(stats_dead(r, &dead), QUEUE_OK);
 	assert_int_equal(dead, 3);
 	qrun_close(&r);
 	queue_close(&q);
-	assert_true(plan_uses(f->path, "SELECT count(*) FROM jobs WHERE "
-				       "state = 3",
-			      "jobs_dead"));
+	/* that the count reads jobs_dead: test_jobstate.c */
 }
 
 /* A claim hands the stored frame to whichever thread sends the job, which
@@ -813,7 +794,7 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 	struct queue *q;
 	struct ingest *in;
 	struct qrun *r;
-	struct qrun_job jobs[8];
+	struct claim_job jobs[8];
 	struct blob_codec *c = blob_codec_new();
 	enum ingest_verdict v;
 	char id[32], body[200];
@@ -837,7 +818,7 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM dicts"), 1);
 	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
 	assert_int_equal(qrun_begin(r), QUEUE_OK);
-	assert_int_equal(qrun_claim(r, 1, 2, 8, jobs, &n), QUEUE_OK);
+	assert_int_equal(claim_jobs(r, 1, 2, 8, jobs, &n), QUEUE_OK);
 	assert_int_equal(n, 8);
 	assert_int_equal(qrun_commit(r), QUEUE_OK);
 	for (int i = 0; i < n; i++) {
@@ -845,14 +826,14 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 
 		assert_null(jobs[i].body);
 		assert_non_null(jobs[i].dict);
-		assert_int_equal(qrun_job_decode(&jobs[i], c), 0);
+		assert_int_equal(claim_job_decode(&jobs[i], c), 0);
 		snprintf(body, sizeof(body),
 			 "{\"model\":\"cheap\",\"messages\":[{\"role\":"
 			 "\"user\",\"content\":\"Report %d, region %d.\"}]}",
 			 k * 7919 % 10007, k % 13);
 		assert_string_equal(jobs[i].body, body);
 		assert_int_equal(jobs[i].body_len, strlen(body));
-		qrun_job_clear(&jobs[i]);
+		claim_job_clear(&jobs[i]);
 	}
 	qrun_close(&r);
 	queue_close(&q);
@@ -860,7 +841,7 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 	assert_int_equal(queue_open(f->path, 0, &q, NULL, 0), QUEUE_OK);
 	assert_int_equal(qrun_open(q, "host:1:run2", &r), QUEUE_OK);
 	assert_int_equal(qrun_begin(r), QUEUE_OK);
-	assert_int_equal(qrun_claim(r, 1, 2, 8, jobs, &n), QUEUE_EINVAL);
+	assert_int_equal(claim_jobs(r, 1, 2, 8, jobs, &n), QUEUE_EINVAL);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(queue_errmsg(q), "dictionary is missing"));
 	qrun_rollback(r);
@@ -870,45 +851,46 @@ static void claimed_frames_decode_anywhere_or_say_why_not(void **state)
 }
 
 /* sent: one request for claimed job j, costing usd, in the ledger. */
-static void sent(struct qrun *r, const struct qrun_job *j, double usd)
+static void sent(struct qrun *r, const struct claim_job *j, double usd)
 {
-	struct qrun_attempt a = {.job_id = j->id,
-				 .provider = "p",
-				 .model = "m",
-				 .sent_at_ms = 1,
-				 .http_status = 200,
-				 .error_class = "ok",
-				 .cost_usd = usd,
-				 .action = "done"};
+	struct ledger_attempt a = {.job_id = j->id,
+				   .provider = "p",
+				   .model = "m",
+				   .sent_at_ms = 1,
+				   .http_status = 200,
+				   .error_class = "ok",
+				   .cost_usd = usd,
+				   .action = "done"};
 
-	assert_int_equal(qrun_attempt(r, &a), QUEUE_OK);
+	assert_int_equal(ledger_add(r, &a), QUEUE_OK);
 }
 
 /* ended: the fate of claimed job j after one request costing usd, with
  * what the claim read, as the store hands it over (a retry goes back
  * with no candidate chosen, as after a failover). */
-static void ended(struct qrun *r, const struct qrun_job *j,
-		  enum qrun_verb verb, double usd)
+static void ended(struct qrun *r, const struct claim_job *j,
+		  enum complete_verb verb, double usd)
 {
-	struct qrun_fate f = {.job_id = j->id,
-			      .verb = verb,
-			      .attempts_add = 1,
-			      .provider = "p",
-			      .model = "m",
-			      .status_code = 200,
-			      .body = "{\"ok\":1}",
-			      .body_len = 8,
-			      .error_code = verb == QRUN_DEAD ? "x" : NULL,
-			      .claimed_attempts = j->attempts,
-			      .claimed_usd = j->spent_usd,
-			      .candidate = -1,
-			      .add_usd = usd};
+	struct complete_fate f = {.job_id = j->id,
+				  .verb = verb,
+				  .attempts_add = 1,
+				  .provider = "p",
+				  .model = "m",
+				  .status_code = 200,
+				  .body = "{\"ok\":1}",
+				  .body_len = 8,
+				  .error_code =
+				      verb == COMPLETE_DEAD ? "x" : NULL,
+				  .claimed_attempts = j->attempts,
+				  .claimed_usd = j->spent_usd,
+				  .candidate = -1,
+				  .add_usd = usd};
 
-	assert_int_equal(qrun_fate(r, &f), QUEUE_OK);
+	assert_int_equal(complete_job(r, &f), QUEUE_OK);
 }
 
-static const struct qrun_job *named(const struct qrun_job *jobs, int n,
-				    const char *id)
+static const struct claim_job *named(const struct claim_job *jobs, int n,
+				     const char *id)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(jobs[i].custom_id, id) == 0)
@@ -929,23 +911,23 @@ static void result_cost_counts_every_request(void **state)
 	struct fx *f = *state;
 	struct queue *q = queued(f->path, ids, 5);
 	struct qrun *r1, *r2;
-	struct qrun_job one[8], two[8];
+	struct claim_job one[8], two[8];
 	int n1 = -1, n2 = -1;
 	int64_t requeued = 0;
 
 	/* Run 1: a dies, b is retried, c, d and e are still in flight. */
 	assert_int_equal(qrun_open(q, "host:1:one", &r1), QUEUE_OK);
 	assert_int_equal(qrun_begin(r1), QUEUE_OK);
-	assert_int_equal(qrun_claim(r1, 1, 1000000, 8, one, &n1), QUEUE_OK);
+	assert_int_equal(claim_jobs(r1, 1, 1000000, 8, one, &n1), QUEUE_OK);
 	assert_int_equal(n1, 5);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(one[i].attempts, 0);
 		assert_true(one[i].spent_usd == 0.0);
 	}
 	sent(r1, named(one, n1, "a"), 0.25);
-	ended(r1, named(one, n1, "a"), QRUN_DEAD, 0.25);
+	ended(r1, named(one, n1, "a"), COMPLETE_DEAD, 0.25);
 	sent(r1, named(one, n1, "b"), 0.25);
-	ended(r1, named(one, n1, "b"), QRUN_RETRY, 0.25);
+	ended(r1, named(one, n1, "b"), COMPLETE_RETRY, 0.25);
 	assert_int_equal(qrun_commit(r1), QUEUE_OK);
 	assert_int_equal(retry_dead(q, NULL, 0, NULL, &requeued), QUEUE_OK);
 	assert_int_equal(requeued, 1);
@@ -963,7 +945,7 @@ static void result_cost_counts_every_request(void **state)
 	/* Run 2 takes a and b back; run 1's request for c comes back late. */
 	assert_int_equal(qrun_open(q, "host:1:two", &r2), QUEUE_OK);
 	assert_int_equal(qrun_begin(r2), QUEUE_OK);
-	assert_int_equal(qrun_claim(r2, 1, 1000000, 4, two, &n2), QUEUE_OK);
+	assert_int_equal(claim_jobs(r2, 1, 1000000, 4, two, &n2), QUEUE_OK);
 	assert_int_equal(n2, 2);
 	assert_int_equal(named(two, n2, "a")->attempts, 0);
 	assert_true(named(two, n2, "a")->spent_usd == 0.25);
@@ -971,16 +953,16 @@ static void result_cost_counts_every_request(void **state)
 	assert_true(named(two, n2, "b")->spent_usd == 0.25);
 	for (int i = 0; i < n2; i++) {
 		sent(r2, &two[i], 0.5);
-		ended(r2, &two[i], QRUN_DONE, 0.5);
+		ended(r2, &two[i], COMPLETE_DONE, 0.5);
 	}
 	assert_int_equal(qrun_commit(r2), QUEUE_OK);
 	assert_int_equal(qrun_begin(r1), QUEUE_OK);
 	sent(r1, named(one, n1, "c"), 0.25);
-	ended(r1, named(one, n1, "c"), QRUN_DONE, 0.25);
+	ended(r1, named(one, n1, "c"), COMPLETE_DONE, 0.25);
 	sent(r1, named(one, n1, "d"), 0.25);
-	ended(r1, named(one, n1, "d"), QRUN_RETRY, 0.25);
+	ended(r1, named(one, n1, "d"), COMPLETE_RETRY, 0.25);
 	sent(r1, named(one, n1, "e"), 0.25);
-	ended(r1, named(one, n1, "e"), QRUN_DONE, 0.25);
+	ended(r1, named(one, n1, "e"), COMPLETE_DONE, 0.25);
 	assert_int_equal(qrun_commit(r1), QUEUE_OK);
 
 	/* attempts, then costs in quarters of a dollar (exact in binary),
@@ -1007,9 +989,9 @@ static void result_cost_counts_every_request(void **state)
 				 "jobs.id) ORDER BY custom_id)"),
 			 1);
 	for (int i = 0; i < n1; i++)
-		qrun_job_clear(&one[i]);
+		claim_job_clear(&one[i]);
 	for (int i = 0; i < n2; i++)
-		qrun_job_clear(&two[i]);
+		claim_job_clear(&two[i]);
 	qrun_close(&r2);
 	qrun_close(&r1);
 	queue_close(&q);
@@ -1048,13 +1030,13 @@ static void results_framed_before_the_dictionary_end_up_with_it(void **state)
 	char body[400];
 
 	assert_int_equal(qrun_open(q, "host:1:run", &r), QUEUE_OK);
-	assert_null(qrun_result_dict(r));
+	assert_null(complete_result_dict(r));
 	while (done < total) {
-		struct qrun_job jobs[64];
+		struct claim_job jobs[64];
 		int n = -1;
 
 		assert_int_equal(qrun_begin(r), QUEUE_OK);
-		assert_int_equal(qrun_claim(r, 1, 1000000, 64, jobs, &n),
+		assert_int_equal(claim_jobs(r, 1, 1000000, 64, jobs, &n),
 				 QUEUE_OK);
 		assert_true(n > 0);
 		for (int i = 0; i < n; i++) {
@@ -1062,19 +1044,19 @@ static void results_framed_before_the_dictionary_end_up_with_it(void **state)
 			size_t len = reply(body, sizeof(body), k), zlen;
 			const void *z;
 			void *frame;
-			struct qrun_fate rf = {.job_id = jobs[i].id,
-					       .verb = QRUN_DONE,
-					       .attempts_add = 1,
-					       .provider = "p",
-					       .model = "m",
-					       .status_code = 200};
+			struct complete_fate rf = {.job_id = jobs[i].id,
+						   .verb = COMPLETE_DONE,
+						   .attempts_add = 1,
+						   .provider = "p",
+						   .model = "m",
+						   .status_code = 200};
 
 			/* as a worker does: with the dictionary once it
 			 * sees one (every other job sees it late) */
-			d = qrun_result_dict(r);
+			d = complete_result_dict(r);
 			if (d && k % 2)
 				d = NULL;
-			late += d == NULL && qrun_result_dict(r) != NULL;
+			late += d == NULL && complete_result_dict(r) != NULL;
 			assert_int_equal(blob_compress(c, d, body, len, &z,
 						       &zlen),
 					 0);
@@ -1086,14 +1068,14 @@ static void results_framed_before_the_dictionary_end_up_with_it(void **state)
 				rf.body = body;
 				rf.body_len = len;
 			}
-			assert_int_equal(qrun_fate(r, &rf), QUEUE_OK);
+			assert_int_equal(complete_job(r, &rf), QUEUE_OK);
 			free(frame);
-			qrun_job_clear(&jobs[i]);
+			claim_job_clear(&jobs[i]);
 		}
 		assert_int_equal(qrun_commit(r), QUEUE_OK);
 		done += n;
 	}
-	d = qrun_result_dict(r);
+	d = complete_result_dict(r);
 	assert_non_null(d);
 	assert_true(late > 50);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM dicts WHERE "
@@ -1148,7 +1130,7 @@ int main(void)
 		T(legacy_spelling_is_the_same_job_given_a_comparison),
 		T(prepared_jobs_follow_the_current_dictionary),
 		T(batch_verdicts_match_one_at_a_time),
-		T(dead_jobs_are_counted_from_their_index),
+		T(dead_jobs_are_counted),
 		T(claimed_frames_decode_anywhere_or_say_why_not),
 		T(result_cost_counts_every_request),
 		T(results_framed_before_the_dictionary_end_up_with_it),
