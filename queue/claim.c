@@ -42,12 +42,11 @@ int claim_job_decode(struct claim_job *j, struct blob_codec *c)
 static int changed(struct qrun *r, sqlite3_stmt *st, long long *n,
 		   const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = qstep(r->q, st, what);
 
-	if (rc == SQLITE_DONE)
+	if (rc == QUEUE_OK)
 		*n += sqlite3_changes(r->q->db);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(r->q, rc, what);
+	return rc;
 }
 
 /* dead_owners: the owners of leases that alive says are gone; *out new,
@@ -57,23 +56,22 @@ static int dead_owners(struct qrun *r,
 		       char ***out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->q->db,
-				    "SELECT DISTINCT lease_owner FROM jobs "
-				    "WHERE state = " JOBSTATE_SQL(RUNNING),
-				    -1, &st, NULL);
+	int rc = qquery(r->q,
+			"SELECT DISTINCT lease_owner FROM jobs WHERE state = "
+			JOBSTATE_SQL(RUNNING),
+			&st, "recovering leases");
 
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *o = (const char *)sqlite3_column_text(st, 0);
 
 		if (o && !alive(o, arg)) {
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = xstrdup(o);
 		}
-		rc = SQLITE_OK;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? QUEUE_OK
-				 : qfail(r->q, rc, "recovering leases");
+	return qend(r->q, st, rc, "recovering leases");
 }
 
 int claim_recover(struct qrun *r, int64_t now_ms,
@@ -206,19 +204,16 @@ int claim_release_all(struct qrun *r)
 int claim_unpark(struct qrun *r, long long *n)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->q->db,
-				    "UPDATE jobs SET not_before = 0 WHERE "
-				    "state = " JOBSTATE_SQL(QUEUED)
-				    " AND not_before >= ?1",
-				    -1, &st, NULL);
+	int rc = qquery(r->q,
+			"UPDATE jobs SET not_before = 0 WHERE state = "
+			JOBSTATE_SQL(QUEUED) " AND not_before >= ?1",
+			&st, "unparking jobs");
 
 	*n = 0;
-	if (rc != SQLITE_OK) {
-		rc = qfail(r->q, rc, "unparking jobs");
-	} else {
-		sqlite3_bind_int64(st, 1, CLAIM_PARKED);
-		rc = changed(r, st, n, "unparking jobs");
-	}
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, CLAIM_PARKED);
+	rc = changed(r, st, n, "unparking jobs");
 	sqlite3_finalize(st);
 	return rc;
 }

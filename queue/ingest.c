@@ -181,14 +181,6 @@ int ingest_begin(struct queue *q, int atomic, struct ingest **out)
 	return QUEUE_OK;
 }
 
-static int step_done(struct ingest *in, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(in->q, rc, what);
-}
-
 static int train(struct ingest *in)
 {
 	return sampler_train(&in->sample, in->q, in->codec, "body", in->upd);
@@ -381,7 +373,7 @@ int ingest_add(struct ingest *in, const struct ingest_job *j,
 			  &mine)))
 		goto fail;
 	bind_job(in->ins, 0, j, hash, z, zlen, mine, clk_wall_ms());
-	if ((rc = step_done(in, in->ins, "inserting a job")))
+	if ((rc = qstep(in->q, in->ins, "inserting a job")))
 		goto fail;
 	if (sqlite3_changes(in->q->db) == 1) {
 		*v = INGEST_ADDED;
@@ -421,7 +413,7 @@ static int add_multi(struct ingest *in, const struct ingest_job *const *jobs,
 			return rc;
 		bind_job(in->insn, r, jobs[r], hash[r], z, zlen, mine, now);
 	}
-	if ((rc = step_done(in, in->insn, "inserting jobs")))
+	if ((rc = qstep(in->q, in->insn, "inserting jobs")))
 		return rc;
 	changes = sqlite3_changes(in->q->db);
 	if (changes == MULTI_ROWS) {

@@ -31,22 +31,19 @@ int ledger_event(struct qrun *r, const char *provider, const char *kind,
 		 const char *detail)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->q->db,
-				    "INSERT INTO events (run_id, at, provider, "
-				    "kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-				    -1, &st, NULL);
+	int rc = qquery(r->q,
+			"INSERT INTO events (run_id, at, provider, kind, "
+			"detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+			&st, "recording an event");
 
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, clk_wall_ms());
-		sqlite3_bind_text(st, 3, provider, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-		qbind_text(st, 5, detail);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? QUEUE_OK
-				 : qfail(r->q, rc, "recording an event");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, clk_wall_ms());
+	sqlite3_bind_text(st, 3, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+	qbind_text(st, 5, detail);
+	return qend(r->q, st, sqlite3_step(st), "recording an event");
 }
 
 int ledger_spend(struct qrun *r, double *usd)

@@ -35,11 +35,29 @@ int qfail(struct queue *q, int rc, const char *what);
 int qexec(struct queue *q, const char *sql, const char *what);
 /* qprepare: prepare once; QUEUE_* code. */
 int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st);
-/* qone_row: prepare sql (for one use) and step to its first row, which the
- * caller reads before finalizing *st. No row is a failure. QUEUE_* code,
- * q's message for what; on failure *st is finalized and NULL. */
+/* Statements for one use. qquery: prepare sql. qone_row: prepare it and
+ * step to its first row, which the caller reads before finalizing *st (no
+ * row is a failure). qone_int: the first column of that row. qend:
+ * finalize st, whose last sqlite3_step returned rc: QUEUE_OK if that was
+ * its end (SQLITE_DONE). QUEUE_* codes with q's message for what; on
+ * failure *st is finalized and NULL. */
+int qquery(struct queue *q, const char *sql, sqlite3_stmt **st,
+	   const char *what);
 int qone_row(struct queue *q, const char *sql, sqlite3_stmt **st,
 	     const char *what);
+int qone_int(struct queue *q, const char *sql, long long *v,
+	     const char *what);
+int qend(struct queue *q, sqlite3_stmt *st, int rc, const char *what);
+/* qstep: run st to its end and reset it (its bindings stay); QUEUE_OK,
+ * or the failure's code with q's message for what. Inline: the run loop
+ * steps its statements through it. */
+static inline int qstep(struct queue *q, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, what);
+}
 /* Write transactions, for a writer that keeps whether one is open in *open.
  * qbegin: BEGIN IMMEDIATE unless one is open. IMMEDIATE takes the write
  * lock at once, so a writer in another process makes us wait here (busy

@@ -21,14 +21,6 @@ static const char RESET[] =
 	"not_before = 0, lease_owner = NULL, lease_expires = NULL, "
 	"last_error = NULL, updated_at = ?1";
 
-static int step_done(struct queue *q, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "requeueing jobs");
-}
-
 static int retry_all(struct queue *q, int64_t *requeued)
 {
 	sqlite3_stmt *st = NULL;
@@ -45,7 +37,7 @@ static int retry_all(struct queue *q, int64_t *requeued)
 	if ((rc = jobstate_prepare(q, JOBSTATE_REQUEUE, RESET, NULL, 0, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, clk_wall_ms());
-	if ((rc = step_done(q, st)) == QUEUE_OK)
+	if ((rc = qstep(q, st, "requeueing jobs")) == QUEUE_OK)
 		*requeued = sqlite3_changes64(q->db);
 	sqlite3_finalize(st);
 	return rc;
@@ -91,13 +83,13 @@ static int retry_some(struct queue *q, const char *const *ids, size_t n,
 		if (prev[i] != JOB_DEAD)
 			continue;
 		sqlite3_bind_int64(upd, 2, rowid[i]);
-		if ((rc = step_done(q, upd)))
+		if ((rc = qstep(q, upd, "requeueing jobs")))
 			goto out;
 		if (sqlite3_changes64(q->db) == 0)
 			continue; /* named twice: already requeued */
 		(*requeued)++;
 		sqlite3_bind_int64(del, 1, rowid[i]);
-		if ((rc = step_done(q, del)))
+		if ((rc = qstep(q, del, "requeueing jobs")))
 			goto out;
 	}
 out:

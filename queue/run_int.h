@@ -47,11 +47,10 @@ struct qrun {
 static inline int qrun_step(struct qrun *r, enum qrun_stmt i,
 			    const char *what)
 {
-	int rc = sqlite3_step(r->st[i]);
+	int rc = qstep(r->q, r->st[i], what);
 
-	sqlite3_reset(r->st[i]);
 	sqlite3_clear_bindings(r->st[i]);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(r->q, rc, what);
+	return rc;
 }
 
 #endif

@@ -11,13 +11,6 @@
 #include "queue/run_int.h"
 #include "util/clock.h"
 
-static int run(struct queue *q, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading status");
-}
-
 int stats_read(struct queue *q, struct stats *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -27,11 +20,11 @@ int stats_read(struct queue *q, struct stats *s)
 	/* Reads in one transaction so the counts agree with each other. */
 	if ((rc = qexec(q, "BEGIN", "reading status")))
 		return rc;
-	if ((rc = run(q,
-		      "SELECT state, count(*), sum(not_before > ?1 AND "
-		      "not_before < ?2), sum(length(request)), "
-		      "sum(not_before >= ?2) FROM jobs GROUP BY state",
-		      &st)))
+	if ((rc = qquery(q,
+			 "SELECT state, count(*), sum(not_before > ?1 AND "
+			 "not_before < ?2), sum(length(request)), "
+			 "sum(not_before >= ?2) FROM jobs GROUP BY state",
+			 &st, "reading status")))
 		goto out;
 	sqlite3_bind_int64(st, 1, clk_wall_ms());
 	sqlite3_bind_int64(st, 2, CLAIM_PARKED);
@@ -48,17 +41,14 @@ int stats_read(struct queue *q, struct stats *s)
 		}
 		s->body_bytes += sqlite3_column_int64(st, 3);
 	}
-	if (rc != SQLITE_DONE) {
-		rc = qfail(q, rc, "reading status");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	if ((rc = qone_row(q,
-			   "SELECT count(*), total(cost_usd), "
-			   "total(tokens_in + tokens_cached + "
-			   "tokens_cache_write), total(tokens_out + "
-			   "tokens_reasoning) FROM attempts",
-			   &st, "reading status")))
+	rc = qend(q, st, rc, "reading status");
+	st = NULL;
+	if (rc || (rc = qone_row(q,
+				 "SELECT count(*), total(cost_usd), "
+				 "total(tokens_in + tokens_cached + "
+				 "tokens_cache_write), total(tokens_out + "
+				 "tokens_reasoning) FROM attempts",
+				 &st, "reading status")))
 		goto out;
 	s->requests = sqlite3_column_int64(st, 0);
 	s->spend_usd = sqlite3_column_double(st, 1);
@@ -94,36 +84,26 @@ int stats_backlog(struct qrun *r, long long *queued, int64_t *next_due_ms,
 	*parked = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
 	*others_running = 0;
-	rc = sqlite3_prepare_v2(r->q->db,
-				"SELECT count(*) FROM jobs WHERE state = "
-				JOBSTATE_SQL(RUNNING) " AND lease_owner IS "
-				"NOT ?1",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			*others_running = sqlite3_column_int64(st, 0);
-			rc = SQLITE_OK;
-		}
+	if ((rc = qquery(r->q,
+			 "SELECT count(*) FROM jobs WHERE state = "
+			 JOBSTATE_SQL(RUNNING) " AND lease_owner IS NOT ?1",
+			 &st, "reading the queue")))
+		return rc;
+	sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*others_running = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE; /* count(*): one row is all there is */
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? QUEUE_OK : qfail(r->q, rc, "reading the queue");
+	return qend(r->q, st, rc, "reading the queue");
 }
 
 int stats_dead(struct qrun *r, long long *n)
 {
-	sqlite3_stmt *st = NULL;
 	/* The state spelled as jobs_dead's WHERE is (jobstate.h): a bound
 	 * parameter would not match the partial index, and the count would
 	 * read the whole table. */
-	int rc = qone_row(r->q,
-			  "SELECT count(*) FROM jobs WHERE state = "
-			  JOBSTATE_SQL(DEAD),
-			  &st, "reading the queue");
-
-	if (rc)
-		return rc;
-	*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return QUEUE_OK;
+	return qone_int(r->q,
+			"SELECT count(*) FROM jobs WHERE state = "
+			JOBSTATE_SQL(DEAD),
+			n, "reading the queue");
 }
