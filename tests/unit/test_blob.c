@@ -2,16 +2,8 @@
  * and name their dictionary, and the dictionary trained by the stable
  * zstd API (the way after a libzstd upgrade) works as well as fastCover's.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "queue/blob.h"
+#include "qtest.h"
 
 #define NSAMPLES BLOB_TRAIN_ROWS
 
@@ -22,20 +14,6 @@ struct sample {
 	size_t len;
 	size_t sizes[NSAMPLES];
 };
-
-/* reply: a chat.completion for job k, varied enough to train on. */
-static size_t reply(char *buf, size_t cap, int k)
-{
-	return (size_t)snprintf(
-		buf, cap,
-		"{\"id\":\"chatcmpl-%08x\",\"object\":\"chat.completion\","
-		"\"choices\":[{\"index\":0,\"message\":{\"role\":"
-		"\"assistant\",\"content\":\"Report %d of region %d: %s "
-		"fell in quarter %d.\"},\"finish_reason\":\"stop\"}],"
-		"\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d}}",
-		(unsigned)k * 2654435761u, k * 7919 % 10007, k % 13,
-		k % 3 ? "sales" : "hiring", k % 4, 100 + k % 57, 20 + k % 31);
-}
 
 static void sample_make(struct sample *s)
 {

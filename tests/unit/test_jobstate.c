@@ -2,97 +2,16 @@
  * statements built from it, the trace (NIGHTSHIFT_TRACE=states) of a
  * run's whole sequence of moves, the refusal of changes outside the
  * table, and the reads that must spell states as the partial indexes do. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "queue/claim.h"
 #include "queue/complete.h"
-#include "queue/ingest.h"
 #include "queue/jobstate.h"
-#include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "queue/retry.h"
 #include "queue/run.h"
 #include "queue/run_int.h"
 #include "queue/stats.h"
-
-struct fx {
-	char dir[64];
-	char path[96];
-};
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/nightshift-js-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/q.db", f->dir);
-	unsetenv("NIGHTSHIFT_TRACE");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	unsetenv("NIGHTSHIFT_TRACE");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-/* raw_exec: run SQL on the file from a connection of its own (untraced),
- * as another program would. */
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-/* queued: the queue at path (trace as the environment says), with jobs
- * j0..j(n-1). */
-static struct queue *queued(const char *path, int n)
-{
-	struct queue *q;
-	struct ingest *in;
-	enum ingest_verdict v;
-
-	assert_int_equal(queue_open(path, QUEUE_OPEN_CREATE, &q, NULL, 0),
-			 QUEUE_OK);
-	assert_int_equal(ingest_begin(q, 0, &in), QUEUE_OK);
-	for (int i = 0; i < n; i++) {
-		char id[16];
-		struct ingest_job j = {.custom_id = id,
-				       .body = "{\"model\":\"m\"}",
-				       .body_len = 13,
-				       .max_cost_usd = -1,
-				       .est_input_tokens = 10};
-
-		snprintf(id, sizeof(id), "j%d", i);
-		assert_int_equal(ingest_add(in, &j, &v), QUEUE_OK);
-		assert_int_equal(v, INGEST_ADDED);
-	}
-	assert_int_equal(ingest_commit(&in), QUEUE_OK);
-	return q;
-}
+#include "qtest.h"
 
 /* Every (move, from, to) the table allows; everything else it refuses. */
 static void table_allows_its_transitions_and_no_other(void **state)
@@ -148,7 +67,7 @@ static void table_allows_its_transitions_and_no_other(void **state)
 static void statements_come_from_the_table_and_nothing_else(void **state)
 {
 	struct fx *f = *state;
-	struct queue *q = queued(f->path, 1);
+	struct queue *q = queued(f->path, NULL, 1);
 	sqlite3_stmt *st = NULL;
 
 	assert_int_equal(jobstate_prepare(q, JOBSTATE_LEASE,
@@ -381,7 +300,7 @@ static void changes_outside_the_table_fail_with_the_trace(void **state)
 {
 	struct fx *f = *state;
 	FILE *out = tmpfile();
-	struct queue *q = queued(f->path, 3);
+	struct queue *q = queued(f->path, NULL, 3);
 	sqlite3_stmt *st;
 	char *got;
 
@@ -501,7 +420,7 @@ static void reads_by_state_use_the_partial_indexes(void **state)
 		{"attempts = 0, candidate", "jobs_dead"},  /* requeue */
 	};
 	struct fx *f = *state;
-	struct queue *q = queued(f->path, 3);
+	struct queue *q = queued(f->path, NULL, 3);
 	struct seen seen = {.n = 0};
 	struct qrun *r;
 	long long n, a, b, c;
