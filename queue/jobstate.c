@@ -78,13 +78,13 @@ int jobstate_allowed(enum jobstate_move m, int from, int to)
 	return from == -1 ? mv->from == 0 : (mv->from & 1u << from) != 0;
 }
 
-/* any_move: the first move that may take a job from from to to, or -1. */
-static int any_move(int from, int to)
+/* some_move: whether any move may take a job from from to to. */
+static int some_move(int from, int to)
 {
 	for (int m = 0; m < JOBSTATE_NMOVES; m++)
 		if (jobstate_allowed(m, from, to))
-			return m;
-	return -1;
+			return 1;
+	return 0;
 }
 
 /* names_state: whether SQL text s mentions the state column. No other
@@ -237,7 +237,7 @@ static void fn_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct jobstate_trace *t = sqlite3_user_data(ctx);
 	sqlite3_int64 id = sqlite3_value_int64(argv[0]);
-	int from = int_arg(argv, 1), to = int_arg(argv, 2), m;
+	int from = int_arg(argv, 1), to = int_arg(argv, 2);
 
 	(void)argc;
 	if (t->noted && t->id == id && t->to == to) {
@@ -245,7 +245,7 @@ static void fn_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		say(t, id, from, to, jobstate_name(t->move));
 	} else if (from == -1 && jobstate_allowed(JOBSTATE_INGEST, -1, to)) {
 		say(t, id, from, to, jobstate_name(JOBSTATE_INGEST));
-	} else if (from != -1 && (m = any_move(from, to)) >= 0) {
+	} else if (from != -1 && some_move(from, to)) {
 		say(t, id, from, to, "no move named");
 	} else {
 		refuse(ctx, t, id, from, to, "no move named");

@@ -33,9 +33,8 @@
 #ifndef NIGHTSHIFT_JOBSTATE_H
 #define NIGHTSHIFT_JOBSTATE_H
 
-#include <sqlite3.h>
-
 #include "queue/queue.h"
+#include "queue/queue_int.h"
 
 struct queue;
 struct jobstate_trace;
@@ -46,9 +45,7 @@ struct jobstate_trace;
 #define JOBSTATE_RUNNING 1
 #define JOBSTATE_DONE 2
 #define JOBSTATE_DEAD 3
-#define JOBSTATE_SQL_(n) #n
-#define JOBSTATE_SQL_N(n) JOBSTATE_SQL_(n)
-#define JOBSTATE_SQL(s) JOBSTATE_SQL_N(JOBSTATE_##s)
+#define JOBSTATE_SQL(s) QUEUE_STR(JOBSTATE_##s)
 _Static_assert(JOBSTATE_QUEUED == JOB_QUEUED, "jobstate.h: queued");
 _Static_assert(JOBSTATE_RUNNING == JOB_RUNNING, "jobstate.h: running");
 _Static_assert(JOBSTATE_DONE == JOB_DONE, "jobstate.h: done");
