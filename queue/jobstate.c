@@ -25,10 +25,7 @@
 
 #define S(x) (1u << JOBSTATE_##x)
 
-static const struct move {
-	const char *name;
-	unsigned from, to; /* sets of states; from 0: an INSERT */
-} MOVES[JOBSTATE_NMOVES] = {
+const struct jobstate_row jobstate_table[JOBSTATE_NMOVES] = {
 	[JOBSTATE_INGEST] = {"ingest", 0, S(QUEUED)},
 	[JOBSTATE_LEASE] = {"lease", S(QUEUED), S(RUNNING)},
 	[JOBSTATE_RETRY] = {"retry", S(RUNNING), S(QUEUED)},
@@ -57,7 +54,7 @@ struct jobstate_trace {
 
 const char *jobstate_name(enum jobstate_move m)
 {
-	return (unsigned)m < JOBSTATE_NMOVES ? MOVES[m].name : "?";
+	return (unsigned)m < JOBSTATE_NMOVES ? jobstate_table[m].name : "?";
 }
 
 static int is_state(int s)
@@ -67,12 +64,12 @@ static int is_state(int s)
 
 int jobstate_allowed(enum jobstate_move m, int from, int to)
 {
-	const struct move *mv;
+	const struct jobstate_row *mv;
 
 	if ((unsigned)m >= JOBSTATE_NMOVES || !is_state(to) ||
 	    (from != -1 && !is_state(from)))
 		return 0;
-	mv = &MOVES[m];
+	mv = &jobstate_table[m];
 	if (!(mv->to & 1u << to))
 		return 0;
 	return from == -1 ? mv->from == 0 : (mv->from & 1u << from) != 0;
@@ -126,7 +123,7 @@ static void spell_states(char *buf, size_t cap, unsigned set)
 int jobstate_prepare(struct queue *q, enum jobstate_move m, const char *set,
 		     const char *where, int to_param, sqlite3_stmt **st)
 {
-	const struct move *mv = (unsigned)m < JOBSTATE_NMOVES ? &MOVES[m]
+	const struct jobstate_row *mv = (unsigned)m < JOBSTATE_NMOVES ? &jobstate_table[m]
 							      : NULL;
 	char to[16], expr[64], from[48], *sql;
 	size_t cap;
@@ -161,18 +158,11 @@ int jobstate_prepare(struct queue *q, enum jobstate_move m, const char *set,
 	return rc;
 }
 
-int jobstate_bind_to(struct queue *q, sqlite3_stmt *st, int param,
-		     enum jobstate_move m, int to)
+int jobstate_refuse_to(struct queue *q, enum jobstate_move m, int to)
 {
-	if ((unsigned)m >= JOBSTATE_NMOVES || !is_state(to) ||
-	    !(MOVES[m].to & 1u << to)) {
-		snprintf(q->err, sizeof(q->err),
-			 "move %s cannot lead to state %s", jobstate_name(m),
-			 job_state_name(to));
-		return QUEUE_EINVAL;
-	}
-	sqlite3_bind_int(st, param, to);
-	return QUEUE_OK;
+	snprintf(q->err, sizeof(q->err), "move %s cannot lead to state %s",
+		 jobstate_name(m), job_state_name(to));
+	return QUEUE_EINVAL;
 }
 
 /* The trace */

@@ -74,7 +74,13 @@ enum jobstate_move {
 	JOBSTATE_NMOVES
 };
 
-/* The table */
+/* The table: a row per move, the sets of states (bit s: state s) it may
+ * start from (0: a job not yet in the table) and lead to. */
+struct jobstate_row {
+	const char *name;
+	unsigned from, to;
+};
+extern const struct jobstate_row jobstate_table[JOBSTATE_NMOVES];
 /* jobstate_name: the move's name ("lease"; "?" out of range). */
 const char *jobstate_name(enum jobstate_move m);
 /* jobstate_allowed: whether move m may take a job from state from (-1: a
@@ -93,9 +99,18 @@ int jobstate_prepare(struct queue *q, enum jobstate_move m, const char *set,
 		     const char *where, int to_param, sqlite3_stmt **st);
 /* jobstate_bind_to: bind to-state to as parameter param of st, a statement
  * of move m, if the table lets m lead to it; else QUEUE_EINVAL with q's
- * message, and nothing bound. */
-int jobstate_bind_to(struct queue *q, sqlite3_stmt *st, int param,
-		     enum jobstate_move m, int to);
+ * message (jobstate_refuse_to), and nothing bound. Inline: every finish
+ * of the run loop goes through it. */
+int jobstate_refuse_to(struct queue *q, enum jobstate_move m, int to);
+static inline int jobstate_bind_to(struct queue *q, sqlite3_stmt *st,
+				   int param, enum jobstate_move m, int to)
+{
+	if ((unsigned)m >= JOBSTATE_NMOVES || (unsigned)to >= JOB_NSTATES ||
+	    !(jobstate_table[m].to & 1u << to))
+		return jobstate_refuse_to(q, m, to);
+	sqlite3_bind_int(st, param, to);
+	return QUEUE_OK;
+}
 
 /* The trace */
 /* jobstate_open: read NIGHTSHIFT_TRACE and, with "states" in it, install
