@@ -123,8 +123,8 @@ static void spell_states(char *buf, size_t cap, unsigned set)
 int jobstate_prepare(struct queue *q, enum jobstate_move m, const char *set,
 		     const char *where, int to_param, sqlite3_stmt **st)
 {
-	const struct jobstate_row *mv = (unsigned)m < JOBSTATE_NMOVES ? &jobstate_table[m]
-							      : NULL;
+	const struct jobstate_row *mv =
+		(unsigned)m < JOBSTATE_NMOVES ? &jobstate_table[m] : NULL;
 	char to[16], expr[64], from[48], *sql;
 	size_t cap;
 	int rc;
@@ -172,6 +172,7 @@ static const char *from_name(int from)
 	return from == -1 ? "new" : job_state_name(from);
 }
 
+/* say: one trace line; how is the move's name or what else happened. */
 static void say(struct jobstate_trace *t, sqlite3_int64 id, int from, int to,
 		const char *how)
 {
@@ -180,6 +181,8 @@ static void say(struct jobstate_trace *t, sqlite3_int64 id, int from, int to,
 		from_name(from), job_state_name(to), how);
 }
 
+/* refuse: fail the statement changing job id from from to to, and say so
+ * in the trace. */
 static void refuse(sqlite3_context *ctx, struct jobstate_trace *t,
 		   sqlite3_int64 id, int from, int to, const char *how)
 {
@@ -206,8 +209,9 @@ static int int_arg(sqlite3_value **argv, int i)
 static void fn_move(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct jobstate_trace *t = sqlite3_user_data(ctx);
-	int m = int_arg(argv, 0), from = int_arg(argv, 2), to = int_arg(argv, 3);
 	sqlite3_int64 id = sqlite3_value_int64(argv[1]);
+	int m = int_arg(argv, 0), from = int_arg(argv, 2);
+	int to = int_arg(argv, 3);
 
 	(void)argc;
 	if (from == -1 || !jobstate_allowed(m, from, to)) {
@@ -284,12 +288,13 @@ int jobstate_arm(struct queue *q)
 	if (!q->trace)
 		return QUEUE_OK;
 	return qexec(q,
-		     "CREATE TEMP TRIGGER IF NOT EXISTS nightshift_state_update "
-		     "AFTER UPDATE OF state ON main.jobs BEGIN SELECT "
-		     "nightshift_state(old.id, old.state, new.state); END; "
-		     "CREATE TEMP TRIGGER IF NOT EXISTS nightshift_state_insert "
-		     "AFTER INSERT ON main.jobs BEGIN SELECT nightshift_state("
-		     "new.id, NULL, new.state); END",
+		     "CREATE TEMP TRIGGER IF NOT EXISTS "
+		     "nightshift_state_update AFTER UPDATE OF state ON "
+		     "main.jobs BEGIN SELECT nightshift_state(old.id, "
+		     "old.state, new.state); END; CREATE TEMP TRIGGER IF NOT "
+		     "EXISTS nightshift_state_insert AFTER INSERT ON main.jobs "
+		     "BEGIN SELECT nightshift_state(new.id, NULL, new.state); "
+		     "END",
 		     "starting the trace");
 }
 

@@ -80,7 +80,8 @@ static inline long long raw_int(const char *path, const char *sql)
 
 /* frames_without_dict: how many of the blobs sql selects name no
  * dictionary (there must be some blobs). */
-static inline long long frames_without_dict_in(const char *path, const char *sql)
+static inline long long frames_without_dict_in(const char *path,
+						const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;

@@ -141,13 +141,13 @@ static void renew_and_release_touch_only_this_runs_leases(void **state)
 	assert_int_equal(qrun_commit(mine), QUEUE_OK);
 	/* jobs 1 and 2 back as they were, 3 still the other run's */
 	assert_int_equal(raw_int(f->path,
-				 "SELECT count(*) FROM jobs WHERE state = 0 AND "
-				 "lease_owner IS NULL AND lease_expires IS NULL "
-				 "AND id IN (1, 2, 4)"),
+				 "SELECT count(*) FROM jobs WHERE state = 0 "
+				 "AND lease_owner IS NULL AND lease_expires IS "
+				 "NULL AND id IN (1, 2, 4)"),
 			 3);
 	assert_int_equal(raw_int(f->path,
-				 "SELECT count(*) FROM jobs WHERE state = 1 AND "
-				 "lease_owner = 'host:2:other' AND id = 3"),
+				 "SELECT count(*) FROM jobs WHERE state = 1 "
+				 "AND lease_owner = 'host:2:other' AND id = 3"),
 			 1);
 	qrun_close(&other);
 	qrun_close(&mine);

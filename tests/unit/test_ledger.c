@@ -35,7 +35,7 @@ static void rows_events_and_spend_across_runs(void **state)
 	a.action = NULL;
 	assert_int_equal(qrun_begin(two), QUEUE_OK);
 	assert_int_equal(ledger_add(two, &a), QUEUE_OK);
-	assert_int_equal(ledger_event(two, "qwen", "breaker_open", "5 in a row"),
+	assert_int_equal(ledger_event(two, "qwen", "breaker_open", "5 failed"),
 			 QUEUE_OK);
 	assert_int_equal(qrun_commit(two), QUEUE_OK);
 
@@ -47,15 +47,15 @@ static void rows_events_and_spend_across_runs(void **state)
 				 "'1,host:1:one,,retry;2,host:1:two,200,' FROM "
 				 "(SELECT job_id || ',' || run_id || ',' || "
 				 "coalesce(http_status, '') || ',' || "
-				 "coalesce(action, '') AS v FROM attempts ORDER "
-				 "BY id)"),
+				 "coalesce(action, '') AS v FROM attempts "
+				 "ORDER BY id)"),
 			 1);
 	assert_int_equal(raw_int(f->path,
 				 "SELECT group_concat(v, ';') = "
-				 "'host:1:one,paused,-;host:1:two,breaker_open,5 "
-				 "in a row' FROM (SELECT run_id || ',' || kind "
-				 "|| ',' || coalesce(detail, '-') AS v FROM "
-				 "events ORDER BY id)"),
+				 "'host:1:one,paused,-;host:1:two,"
+				 "breaker_open,5 failed' FROM (SELECT run_id "
+				 "|| ',' || kind || ',' || coalesce(detail, "
+				 "'-') AS v FROM events ORDER BY id)"),
 			 1);
 	qrun_close(&two);
 	qrun_close(&one);
