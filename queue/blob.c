@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 /* ZDICT_trainFromBuffer_fastCover: exported by the shared library, but
- * declared only under this. */
+ * declared only under this, with no promise that its parameters' layout
+ * holds from one zstd version to the next (see fastcover_usable). */
 #define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 #include <zstd.h>
@@ -55,6 +56,30 @@ struct blob_dict *blob_dict_load(const void *data, size_t len, int level)
 	return d;
 }
 
+#ifdef NIGHTSHIFT_TEST
+static int stable_only;
+
+void blob__stable_train(int on)
+{
+	stable_only = on;
+}
+#endif
+
+/* fastcover_usable: whether the library we run with is the one whose
+ * header we were built with. ZDICT_fastCover_params_t is a struct of
+ * zstd's static-linking-only API: a distribution's libzstd upgrade could
+ * change its layout under a binary built against the old header and
+ * train with garbage parameters, or fail, without a word. With any other
+ * version only the stable API is used. */
+static int fastcover_usable(void)
+{
+#ifdef NIGHTSHIFT_TEST
+	if (stable_only)
+		return 0;
+#endif
+	return ZSTD_versionNumber() == ZSTD_VERSION_NUMBER;
+}
+
 /* train: fastCover with fixed segment sizes. ZDICT_trainFromBuffer
  * searches several k for the best, which takes ~4x as long for the same
  * ratio on JSON bodies (measured on job bodies and chat.completion
@@ -62,24 +87,29 @@ struct blob_dict *blob_dict_load(const void *data, size_t len, int level)
  * thread, where those 100 ms stall every commit. Acceleration 4 halves
  * the rest (2,000 rows: 130M instructions to 68M on replies, 122M to 59M
  * on job bodies) for ratios within 0.5% (4.29 to 4.27 on the replies,
- * 3.60 to 3.64 on the bodies). */
+ * 3.60 to 3.64 on the bodies). The stable search is the way when the
+ * library is not the one built against, and when fastCover fails (e.g.
+ * samples too small for k). */
 static size_t train(void *dict, size_t cap, const void *buf,
 		    const size_t *sizes, unsigned n, int level)
 {
-	ZDICT_fastCover_params_t p;
-	size_t got;
+	if (fastcover_usable()) {
+		ZDICT_fastCover_params_t p;
+		size_t got;
 
-	memset(&p, 0, sizeof(p));
-	p.k = 1024;
-	p.d = 8;
-	p.f = 20;
-	p.accel = 4;
-	p.splitPoint = 1.0;
-	p.zParams.compressionLevel = level;
-	got = ZDICT_trainFromBuffer_fastCover(dict, cap, buf, sizes, n, p);
-	if (ZDICT_isError(got)) /* e.g. samples too small for k: search */
-		got = ZDICT_trainFromBuffer(dict, cap, buf, sizes, n);
-	return got;
+		memset(&p, 0, sizeof(p));
+		p.k = 1024;
+		p.d = 8;
+		p.f = 20;
+		p.accel = 4;
+		p.splitPoint = 1.0;
+		p.zParams.compressionLevel = level;
+		got = ZDICT_trainFromBuffer_fastCover(dict, cap, buf, sizes, n,
+						      p);
+		if (!ZDICT_isError(got))
+			return got;
+	}
+	return ZDICT_trainFromBuffer(dict, cap, buf, sizes, n);
 }
 
 struct blob_dict *blob_dict_train(const void *buf, const size_t *sizes,

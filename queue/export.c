@@ -65,16 +65,14 @@ int export_open(struct queue *q, enum export_filter filter,
 		lo = JOB_DEAD;
 	c = xcalloc(1, sizeof(*c));
 	c->q = q;
-	rc = sqlite3_prepare_v2(
-		q->db,
-		"SELECT r.job_id, j.custom_id, j.state, r.provider, r.model, "
-		"r.status_code, r.request_id, r.body, r.error_code, "
-		"r.error_message, r.attempts, r.cost_usd, r.latency_ms "
-		"FROM results r JOIN jobs j ON j.id = r.job_id "
-		"WHERE j.state IN (?1, ?2) ORDER BY r.job_id",
-		-1, &c->st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = qfail(q, rc, "reading results");
+	rc = qquery(q,
+		    "SELECT r.job_id, j.custom_id, j.state, r.provider, "
+		    "r.model, r.status_code, r.request_id, r.body, "
+		    "r.error_code, r.error_message, r.attempts, r.cost_usd, "
+		    "r.latency_ms FROM results r JOIN jobs j ON j.id = "
+		    "r.job_id WHERE j.state IN (?1, ?2) ORDER BY r.job_id",
+		    &c->st, "reading results");
+	if (rc) {
 		export_close(&c);
 		return rc;
 	}

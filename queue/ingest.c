@@ -181,14 +181,6 @@ int ingest_begin(struct queue *q, int atomic, struct ingest **out)
 	return QUEUE_OK;
 }
 
-static int step_done(struct ingest *in, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(in->q, rc, what);
-}
-
 static int train(struct ingest *in)
 {
 	return sampler_train(&in->sample, in->q, in->codec, "body", in->upd);
@@ -196,36 +188,21 @@ static int train(struct ingest *in)
 
 static int begin(struct ingest *in)
 {
-	int rc;
-
-	if (in->in_txn)
-		return QUEUE_OK;
-	/* IMMEDIATE: take the write lock now, so a concurrent run makes us
-	 * wait at BEGIN (busy timeout) rather than fail at COMMIT. */
-	if ((rc = qexec(in->q, "BEGIN IMMEDIATE", "starting a transaction")))
-		return rc;
-	in->in_txn = 1;
-	return QUEUE_OK;
+	return qbegin(in->q, &in->in_txn, "starting a transaction");
 }
 
 static int commit(struct ingest *in)
 {
-	int rc;
+	int rc = qcommit(in->q, &in->in_txn, "committing jobs");
 
-	if (!in->in_txn)
-		return QUEUE_OK;
-	if ((rc = qexec(in->q, "COMMIT", "committing jobs")))
-		return rc;
-	in->in_txn = 0;
-	in->pending = 0;
-	return QUEUE_OK;
+	if (rc == QUEUE_OK)
+		in->pending = 0;
+	return rc;
 }
 
 static void rollback(struct ingest *in)
 {
-	if (in->in_txn)
-		sqlite3_exec(in->q->db, "ROLLBACK", NULL, NULL, NULL);
-	in->in_txn = 0;
+	qrollback(in->q, &in->in_txn);
 	in->pending = 0;
 	/* The sampled rows are gone with the transaction (or committed
 	 * without a dictionary, which is still correct): stop sampling. */
@@ -396,7 +373,7 @@ int ingest_add(struct ingest *in, const struct ingest_job *j,
 			  &mine)))
 		goto fail;
 	bind_job(in->ins, 0, j, hash, z, zlen, mine, clk_wall_ms());
-	if ((rc = step_done(in, in->ins, "inserting a job")))
+	if ((rc = qstep(in->q, in->ins, "inserting a job")))
 		goto fail;
 	if (sqlite3_changes(in->q->db) == 1) {
 		*v = INGEST_ADDED;
@@ -436,7 +413,7 @@ static int add_multi(struct ingest *in, const struct ingest_job *const *jobs,
 			return rc;
 		bind_job(in->insn, r, jobs[r], hash[r], z, zlen, mine, now);
 	}
-	if ((rc = step_done(in, in->insn, "inserting jobs")))
+	if ((rc = qstep(in->q, in->insn, "inserting jobs")))
 		return rc;
 	changes = sqlite3_changes(in->q->db);
 	if (changes == MULTI_ROWS) {

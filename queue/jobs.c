@@ -50,14 +50,11 @@ int queue_job_body(struct queue *q, const char *custom_id, char **body,
 {
 	sqlite3_stmt *st = NULL;
 	struct blob_codec *c = NULL;
-	int rc = sqlite3_prepare_v2(
-		q->db, "SELECT request FROM jobs WHERE custom_id = ?1", -1,
-		&st, NULL);
+	int rc = qquery(q, "SELECT request FROM jobs WHERE custom_id = ?1",
+			&st, "reading a job");
 
-	if (rc != SQLITE_OK) {
-		rc = qfail(q, rc, "reading a job");
+	if (rc)
 		goto out;
-	}
 	sqlite3_bind_text(st, 1, custom_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {

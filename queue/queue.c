@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/jobstate.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -84,6 +85,77 @@ int qprepare(struct queue *q, const char *sql, sqlite3_stmt **st)
 	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "preparing a query");
 }
 
+int qquery(struct queue *q, const char *sql, sqlite3_stmt **st,
+	   const char *what)
+{
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, what);
+}
+
+int qone_row(struct queue *q, const char *sql, sqlite3_stmt **st,
+	     const char *what)
+{
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return QUEUE_OK;
+	rc = qfail(q, rc, what);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return rc;
+}
+
+int qone_int(struct queue *q, const char *sql, long long *v,
+	     const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = qone_row(q, sql, &st, what);
+
+	if (rc == QUEUE_OK)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int qend(struct queue *q, sqlite3_stmt *st, int rc, const char *what)
+{
+	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int qbegin(struct queue *q, int *open, const char *what)
+{
+	int rc;
+
+	if (*open)
+		return QUEUE_OK;
+	if ((rc = qexec(q, "BEGIN IMMEDIATE", what)))
+		return rc;
+	*open = 1;
+	return QUEUE_OK;
+}
+
+int qcommit(struct queue *q, int *open, const char *what)
+{
+	int rc;
+
+	if (!*open)
+		return QUEUE_OK;
+	if ((rc = qexec(q, "COMMIT", what)))
+		return rc;
+	*open = 0;
+	return QUEUE_OK;
+}
+
+void qrollback(struct queue *q, int *open)
+{
+	if (*open)
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	*open = 0;
+}
+
 const char *queue_errmsg(const struct queue *q)
 {
 	return q->err;
@@ -128,21 +200,6 @@ int queue_schema_version(void)
 	return (int)schema_sql_count;
 }
 
-static int pragma_int(struct queue *q, const char *sql, long long *v)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*v = sqlite3_column_int64(st, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading the schema");
-}
 
 /* migrate: bring the file to schema_sql_count. Every step and the version
  * bump happen in one IMMEDIATE transaction, so two processes opening a new
@@ -152,16 +209,18 @@ static int migrate(struct queue *q)
 	long long ver = 0, app = 0, tables = 0;
 	long long want = (long long)schema_sql_count;
 	char sql[96];
-	int rc;
+	int rc, open = 0;
 
-	if ((rc = pragma_int(q, "PRAGMA application_id", &app)))
+	if ((rc = qone_int(q, "PRAGMA application_id", &app,
+			   "reading the schema")))
 		return rc;
 	if (app != 0 && app != APPLICATION_ID) {
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", q->path);
 		return QUEUE_ENOTDB;
 	}
-	if ((rc = pragma_int(q, "PRAGMA user_version", &ver)))
+	if ((rc = qone_int(q, "PRAGMA user_version", &ver,
+			   "reading the schema")))
 		return rc;
 	if (ver > want) {
 		snprintf(q->err, sizeof(q->err),
@@ -172,14 +231,15 @@ static int migrate(struct queue *q)
 	}
 	if (ver == want)
 		return QUEUE_OK;
-	if ((rc = qexec(q, "BEGIN IMMEDIATE", "migrating the schema")))
+	if ((rc = qbegin(q, &open, "migrating the schema")))
 		return rc;
 	/* Re-read under the write lock: another process may have won. */
-	if ((rc = pragma_int(q, "PRAGMA user_version", &ver)))
+	if ((rc = qone_int(q, "PRAGMA user_version", &ver,
+			   "reading the schema")))
 		goto fail;
 	if (ver == 0) {
-		rc = pragma_int(q, "SELECT count(*) FROM sqlite_schema",
-				&tables);
+		rc = qone_int(q, "SELECT count(*) FROM sqlite_schema",
+			      &tables, "reading the schema");
 		if (rc)
 			goto fail;
 		if (tables != 0) {
@@ -199,17 +259,20 @@ static int migrate(struct queue *q)
 		 APPLICATION_ID);
 	if ((rc = qexec(q, sql, "migrating the schema")))
 		goto fail;
-	if ((rc = qexec(q, "COMMIT", "migrating the schema")))
+	if ((rc = qcommit(q, &open, "migrating the schema")))
 		goto fail;
 	return QUEUE_OK;
 fail:
-	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	qrollback(q, &open);
 	return rc;
 }
 
-static void set_current(struct queue *q, const char *kind,
-			struct blob_dict *d)
+/* keep: add d to q's dictionaries (q owns it now), the current one of its
+ * kind. */
+static void keep(struct queue *q, const char *kind, struct blob_dict *d)
 {
+	q->dicts = xrealloc(q->dicts, (q->ndicts + 1) * sizeof(*q->dicts));
+	q->dicts[q->ndicts++] = d;
 	if (strcmp(kind, "body") == 0)
 		q->body_dict = d;
 	else
@@ -219,11 +282,13 @@ static void set_current(struct queue *q, const char *kind,
 static int load_dicts(struct queue *q)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(
-		q->db, "SELECT kind, data FROM dicts ORDER BY created_at, rowid",
-		-1, &st, NULL);
+	int rc = qquery(q, "SELECT kind, data FROM dicts ORDER BY created_at, "
+			   "rowid",
+			&st, "loading dictionaries");
 
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 0);
 		struct blob_dict *d =
 			kind ? blob_dict_load(sqlite3_column_blob(st, 1),
@@ -231,17 +296,10 @@ static int load_dicts(struct queue *q)
 					      blob_level_of(kind))
 			     : NULL;
 
-		if (!d)
-			continue; /* an unreadable dictionary: its rows say so */
-		q->dicts = xrealloc(q->dicts,
-				    (q->ndicts + 1) * sizeof(*q->dicts));
-		q->dicts[q->ndicts++] = d;
-		set_current(q, kind, d);
-		rc = SQLITE_OK;
+		if (d) /* else an unreadable dictionary: its rows say so */
+			keep(q, kind, d);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? QUEUE_OK
-				 : qfail(q, rc, "loading dictionaries");
+	return qend(q, st, rc, "loading dictionaries");
 }
 
 struct blob_dict *qdict_find(const struct queue *q, unsigned id)
@@ -257,27 +315,23 @@ int qdict_add(struct queue *q, const char *kind, struct blob_dict *d)
 	sqlite3_stmt *st = NULL;
 	size_t len;
 	const void *data = blob_dict_data(d, &len);
-	int rc = sqlite3_prepare_v2(q->db,
-				    "INSERT OR IGNORE INTO dicts (id, kind, "
-				    "data, created_at) VALUES (?, ?, ?, ?)",
-				    -1, &st, NULL);
+	int rc = qquery(q,
+			"INSERT OR IGNORE INTO dicts (id, kind, data, "
+			"created_at) VALUES (?, ?, ?, ?)",
+			&st, "storing a dictionary");
 
-	if (rc == SQLITE_OK) {
+	if (rc == QUEUE_OK) {
 		sqlite3_bind_int64(st, 1, blob_dict_id(d));
 		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, clk_wall_ms());
-		rc = sqlite3_step(st);
+		rc = qend(q, st, sqlite3_step(st), "storing a dictionary");
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		rc = qfail(q, rc, "storing a dictionary");
+	if (rc) {
 		blob_dict_free(&d);
 		return rc;
 	}
-	q->dicts = xrealloc(q->dicts, (q->ndicts + 1) * sizeof(*q->dicts));
-	q->dicts[q->ndicts++] = d;
-	set_current(q, kind, d);
+	keep(q, kind, d);
 	return QUEUE_OK;
 }
 
@@ -355,7 +409,8 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	if (rc == QUEUE_ENOTDB)
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", path);
-	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)))
+	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)) ||
+	    (rc = jobstate_open(q)))
 		goto fail;
 	*out = q;
 	return QUEUE_OK;
@@ -375,6 +430,7 @@ void queue_close(struct queue **qp)
 		blob_dict_free(&q->dicts[i]);
 	free(q->dicts);
 	sqlite3_close_v2(q->db);
+	jobstate_close(q);
 	free(q->path);
 	free(q);
 	*qp = NULL;

@@ -41,7 +41,11 @@ struct queue;
 /* queue_open: open (and with QUEUE_OPEN_CREATE create) the database at
  * path, migrate it to the current schema and load its dictionaries. On
  * failure *out is NULL and, if err is not NULL, a one-line reason naming
- * the file is written there. */
+ * the file is written there. With NIGHTSHIFT_TRACE=states in the
+ * environment (a comma-separated list of debug flags), every change of a
+ * job's state on this connection is written to stderr with the move that
+ * made it, and any change the transition table does not allow fails (see
+ * jobstate.h); without it the run loop pays nothing for the trace. */
 int queue_open(const char *path, unsigned flags, struct queue **out,
 	       char *err, size_t errlen);
 void queue_close(struct queue **q);

@@ -103,13 +103,6 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-static int prepare(struct queue *q, const char *sql, sqlite3_stmt **st)
-{
-	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
-
-	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "reading the ledger");
-}
-
 static struct report_row *find(struct report_row *rows, size_t n,
 			       const char *provider, const char *model)
 {
@@ -170,13 +163,13 @@ static int load_groups(struct queue *q, struct report *r)
 {
 	sqlite3_stmt *st = NULL;
 	struct report_row *m = NULL;
-	int rc = prepare(q,
-			 "SELECT provider, model, error_class, "
-			 "tokens_in + tokens_cached + tokens_cache_write, "
-			 "tokens_out + tokens_reasoning, cost_usd, "
-			 "action IS 'failover', http_status IS 429 "
-			 "FROM attempts",
-			 &st);
+	int rc = qquery(q,
+			"SELECT provider, model, error_class, "
+			"tokens_in + tokens_cached + tokens_cache_write, "
+			"tokens_out + tokens_reasoning, cost_usd, "
+			"action IS 'failover', http_status IS 429 "
+			"FROM attempts",
+			&st, "reading the ledger");
 
 	if (rc)
 		return rc;
@@ -201,9 +194,7 @@ static int load_groups(struct queue *q, struct report *r)
 		m->failovers_out += sqlite3_column_int(st, 6);
 		m->http_429 += sqlite3_column_int(st, 7);
 	}
-	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
-	sqlite3_finalize(st);
-	return rc;
+	return qend(q, st, rc, "reading the ledger");
 }
 
 /* load_results: the cost on the dearest candidate and the saving, per
@@ -216,12 +207,12 @@ static int load_results(struct queue *q, struct report *r)
 	struct report_row *m = NULL;
 	/* CROSS JOIN keeps results outside: the jobs table is the larger,
 	 * and each result finds its job by primary key. */
-	int rc = prepare(q,
-			 "SELECT r.provider, r.model, r.cost_usd, "
-			 "coalesce(r.cost_ref_usd, r.cost_usd) "
-			 "FROM results r CROSS JOIN jobs j ON j.id = r.job_id "
-			 "WHERE j.state = ?1",
-			 &st);
+	int rc = qquery(q,
+			"SELECT r.provider, r.model, r.cost_usd, "
+			"coalesce(r.cost_ref_usd, r.cost_usd) "
+			"FROM results r CROSS JOIN jobs j ON j.id = r.job_id "
+			"WHERE j.state = ?1",
+			&st, "reading the ledger");
 
 	if (rc)
 		return rc;
@@ -238,9 +229,7 @@ static int load_results(struct queue *q, struct report *r)
 		row->cost_ref_usd += ref;
 		row->saving_usd += ref - cost;
 	}
-	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the results");
-	sqlite3_finalize(st);
-	return rc;
+	return qend(q, st, rc, "reading the results");
 }
 
 /* load_events: circuit trips and disabled providers, from the events
@@ -248,11 +237,11 @@ static int load_results(struct queue *q, struct report *r)
 static int load_events(struct queue *q, struct report *r)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = prepare(q,
-			 "SELECT provider, kind = 'breaker_open', count(*) "
-			 "FROM events WHERE kind IN ('breaker_open', "
-			 "'disabled') GROUP BY provider, kind",
-			 &st);
+	int rc = qquery(q,
+			"SELECT provider, kind = 'breaker_open', count(*) "
+			"FROM events WHERE kind IN ('breaker_open', "
+			"'disabled') GROUP BY provider, kind",
+			&st, "reading the ledger");
 
 	if (rc)
 		return rc;
@@ -272,9 +261,7 @@ static int load_events(struct queue *q, struct report *r)
 			r->totals.disabled += n;
 		}
 	}
-	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the events");
-	sqlite3_finalize(st);
-	return rc;
+	return qend(q, st, rc, "reading the events");
 }
 
 /* Where a row last met a job, during load_jobs. */
@@ -307,10 +294,10 @@ static int load_jobs(struct queue *q, struct report *r)
 	struct report_row *pp = NULL, *pm = NULL;
 	int64_t pjob = 0;
 	int pfail = 0;
-	int rc = prepare(q,
-			 "SELECT job_id, provider, model, action IS 'failover' "
-			 "FROM attempts ORDER BY job_id, id",
-			 &st);
+	int rc = qquery(q,
+			"SELECT job_id, provider, model, action IS 'failover' "
+			"FROM attempts ORDER BY job_id, id",
+			&st, "reading the ledger");
 
 	if (rc)
 		goto out;
@@ -346,7 +333,8 @@ static int load_jobs(struct queue *q, struct report *r)
 		pjob = job;
 		pfail = sqlite3_column_int(st, 3);
 	}
-	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
+	rc = qend(q, st, rc, "reading the ledger");
+	st = NULL;
 	for (size_t i = 0; i < r->nmodels; i++)
 		r->models[i].retries =
 			r->models[i].requests - r->models[i].retries;
@@ -412,10 +400,10 @@ static int load_latencies(struct queue *q, struct report *r)
 					r->models[i].provider, NULL) -
 				   r->providers);
 	}
-	if ((rc = prepare(q,
-			  "SELECT provider, model, latency_ms FROM attempts "
-			  "ORDER BY latency_ms",
-			  &st)))
+	if ((rc = qquery(q,
+			 "SELECT provider, model, latency_ms FROM attempts "
+			 "ORDER BY latency_ms",
+			 &st, "reading the ledger")))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
@@ -432,7 +420,8 @@ static int load_latencies(struct queue *q, struct report *r)
 		ranks_take(&kp[prov[i]], v);
 		ranks_take(&kt, v);
 	}
-	rc = rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "reading the ledger");
+	rc = qend(q, st, rc, "reading the ledger");
+	st = NULL;
 out:
 	sqlite3_finalize(st);
 	free(kp);

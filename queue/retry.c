@@ -10,41 +10,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "queue/jobstate.h"
 #include "queue/queue_int.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
 /* Everything a run keeps per job goes back to how ingest left it. */
-#define RESET_SET                                                          \
-	"SET state = 0, attempts = 0, candidate = -1, cand_attempts = 0, "   \
-	"cand_exhausted = 0, "   \
-	"not_before = 0, lease_owner = NULL, lease_expires = NULL, "        \
-	"last_error = NULL, updated_at = ?1 "
-
-static int step_done(struct queue *q, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? QUEUE_OK : qfail(q, rc, "requeueing jobs");
-}
+static const char RESET[] =
+	"attempts = 0, candidate = -1, cand_attempts = 0, cand_exhausted = 0, "
+	"not_before = 0, lease_owner = NULL, lease_expires = NULL, "
+	"last_error = NULL, updated_at = ?1";
 
 static int retry_all(struct queue *q, int64_t *requeued)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	/* The states spelled as jobs_dead's WHERE is (jobstate.h), so both
+	 * statements read that index, not the whole table. */
 	rc = qexec(q,
-		   "DELETE FROM results WHERE job_id IN "
-		   "(SELECT id FROM jobs WHERE state = 3)",
+		   "DELETE FROM results WHERE job_id IN (SELECT id FROM jobs "
+		   "WHERE state = " JOBSTATE_SQL(DEAD) ")",
 		   "requeueing jobs");
 	if (rc)
 		return rc;
-	if ((rc = qprepare(q, "UPDATE jobs " RESET_SET "WHERE state = 3",
-			   &st)))
+	if ((rc = jobstate_prepare(q, JOBSTATE_REQUEUE, RESET, NULL, 0, &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, clk_wall_ms());
-	if ((rc = step_done(q, st)) == QUEUE_OK)
+	if ((rc = qstep(q, st, "requeueing jobs")) == QUEUE_OK)
 		*requeued = sqlite3_changes64(q->db);
 	sqlite3_finalize(st);
 	return rc;
@@ -60,10 +53,8 @@ static int retry_some(struct queue *q, const char *const *ids, size_t n,
 	if ((rc = qprepare(q, "SELECT id, state FROM jobs WHERE custom_id = ?1",
 			   &get)) ||
 	    (rc = qprepare(q, "DELETE FROM results WHERE job_id = ?1", &del)) ||
-	    (rc = qprepare(q,
-			   "UPDATE jobs " RESET_SET
-			   "WHERE id = ?2 AND state = 3",
-			   &upd)))
+	    (rc = jobstate_prepare(q, JOBSTATE_REQUEUE, RESET, "id = ?2", 0,
+				   &upd)))
 		goto out;
 	sqlite3_bind_int64(upd, 1, clk_wall_ms());
 	/* Look every name up before changing anything, so a name given twice
@@ -92,13 +83,13 @@ static int retry_some(struct queue *q, const char *const *ids, size_t n,
 		if (prev[i] != JOB_DEAD)
 			continue;
 		sqlite3_bind_int64(upd, 2, rowid[i]);
-		if ((rc = step_done(q, upd)))
+		if ((rc = qstep(q, upd, "requeueing jobs")))
 			goto out;
 		if (sqlite3_changes64(q->db) == 0)
 			continue; /* named twice: already requeued */
 		(*requeued)++;
 		sqlite3_bind_int64(del, 1, rowid[i]);
-		if ((rc = step_done(q, del)))
+		if ((rc = qstep(q, del, "requeueing jobs")))
 			goto out;
 	}
 out:
@@ -112,17 +103,17 @@ out:
 int retry_dead(struct queue *q, const char *const *ids, size_t nids,
 	       int *prev, int64_t *requeued)
 {
-	int rc;
+	int rc, open = 0;
 
 	*requeued = 0;
-	if ((rc = qexec(q, "BEGIN IMMEDIATE", "requeueing jobs")))
+	if ((rc = qbegin(q, &open, "requeueing jobs")))
 		return rc;
 	rc = nids ? retry_some(q, ids, nids, prev, requeued)
 		  : retry_all(q, requeued);
 	if (rc == QUEUE_OK)
-		rc = qexec(q, "COMMIT", "requeueing jobs");
+		rc = qcommit(q, &open, "requeueing jobs");
 	if (rc) {
-		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		qrollback(q, &open);
 		*requeued = 0;
 	}
 	return rc;

@@ -66,7 +66,6 @@ int sampler_train(struct sampler *s, struct queue *q, struct blob_codec *c,
 	for (unsigned i = 0; i < s->n; i++) {
 		const void *z;
 		size_t zlen;
-		int step;
 
 		if (blob_compress(c, d, s->buf + off, s->sizes[i], &z, &zlen)) {
 			rc = QUEUE_EINVAL;
@@ -75,12 +74,8 @@ int sampler_train(struct sampler *s, struct queue *q, struct blob_codec *c,
 		off += s->sizes[i];
 		sqlite3_bind_blob(upd, 1, z, (int)zlen, SQLITE_STATIC);
 		sqlite3_bind_int64(upd, 2, s->ids[i]);
-		step = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (step != SQLITE_DONE) {
-			rc = qfail(q, step, "compressing stored rows");
+		if ((rc = qstep(q, upd, "compressing stored rows")))
 			goto out;
-		}
 	}
 out:
 	sampler_free(s);

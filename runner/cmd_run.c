@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "queue/queue.h"
+#include "queue/claim.h"
+#include "queue/ledger.h"
 #include "queue/run.h"
+#include "queue/stats.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
 #include "runner/config.h"
@@ -388,14 +391,14 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 	snprintf(owner, sizeof(owner), "%s:%ld:%lx", host, (long)getpid(),
 		 (unsigned long)time(NULL));
 	if ((code = qrun_open(*q, owner, qr)) || (code = qrun_begin(*qr)) ||
-	    (code = qrun_unpark(*qr, &unparked)) ||
+	    (code = claim_unpark(*qr, &unparked)) ||
 	    (code = qrun_commit(*qr)) ||
-	    (code = qrun_recover(*qr, (int64_t)time(NULL) * 1000, owner_alive,
+	    (code = claim_recover(*qr, (int64_t)time(NULL) * 1000, owner_alive,
 				 host, &recovered)) ||
-	    (code = qrun_backlog(*qr, &ro->queued, &next_due, &parked,
+	    (code = stats_backlog(*qr, &ro->queued, &next_due, &parked,
 				 &others)) ||
 	    (o->max_cost >= 0 && !o->cost_run &&
-	     (code = qrun_spend(*qr, &ro->spent_usd)))) {
+	     (code = ledger_spend(*qr, &ro->spent_usd)))) {
 		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(*q));
 		return EXIT_RUNTIME;
 	}
@@ -458,8 +461,8 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 				: "");
 		return EXIT_RUNTIME;
 	}
-	if (qrun_dead(rc->qr, &dead) ||
-	    qrun_backlog(rc->qr, &queued, &next_due, &parked, &others)) {
+	if (stats_dead(rc->qr, &dead) ||
+	    stats_backlog(rc->qr, &queued, &next_due, &parked, &others)) {
 		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(q));
 		return EXIT_RUNTIME;
 	}

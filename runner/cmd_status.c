@@ -20,7 +20,7 @@ static const char USAGE[] =
 	"  --json      one JSON object, for scripts\n"
 	"  -h, --help  this help\n";
 
-static int print_json(const char *db, const struct queue_stats *s)
+static int print_json(const char *db, const struct stats *s)
 {
 	cJSON *root = cJSON_CreateObject(), *jobs;
 	char *text;
@@ -48,7 +48,7 @@ static int print_json(const char *db, const struct queue_stats *s)
 	return EXIT_OK;
 }
 
-static void print_text(const char *db, const struct queue_stats *s)
+static void print_text(const char *db, const struct stats *s)
 {
 	printf("queue     %s\n", db);
 	printf("jobs      %lld\n", (long long)s->total);
@@ -78,7 +78,7 @@ int cmd_status(int argc, char **argv)
 	struct cli_args a = {"status", argc, argv, opts, NULL, USAGE, 0};
 	const char *db = NULL;
 	struct queue *q = NULL;
-	struct queue_stats s;
+	struct stats s;
 	int c, json = 0, rc;
 
 	while ((c = cli_opt(&a)) > 0) {
@@ -94,7 +94,7 @@ int cmd_status(int argc, char **argv)
 	db = cli_db_path(db);
 	if ((rc = cli_open_queue("status", db, 0, &q)))
 		return rc;
-	rc = queue_stats(q, &s);
+	rc = stats_read(q, &s);
 	if (rc) {
 		fprintf(stderr, "nightshift status: %s\n", queue_errmsg(q));
 		queue_close(&q);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "queue/claim.h"
 #include "runner/providers/dialect_anthropic.h"
 #include "runner/providers/dialect_json.h"
 #include "runner/providers/dialect_openai_request.h"
@@ -138,7 +139,7 @@ struct curl_slist *endpoint_headers(const struct endpoints *e, int prov,
 }
 
 char *endpoint_request(const struct endpoints *e, struct route_cand c,
-		       const struct qrun_job *j, const struct jsonidx *x,
+		       const struct claim_job *j, const struct jsonidx *x,
 		       size_t end, unsigned *flags, const char **why)
 {
 	const struct prov *p = &e->provs[c.prov];
@@ -162,7 +163,7 @@ char *endpoint_request(const struct endpoints *e, struct route_cand c,
 	return req;
 }
 
-long endpoint_timeout_ms(const struct prov *p, const struct qrun_job *j)
+long endpoint_timeout_ms(const struct prov *p, const struct claim_job *j)
 {
 	/* Long prompts are the ones that time out: the total time allowed
 	 * grows with the request, 1 s per 1,000 estimated input tokens and

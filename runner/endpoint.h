@@ -11,7 +11,7 @@
 
 #include <curl/curl.h>
 
-#include "queue/run.h"
+#include "queue/claim.h"
 #include "runner/providers/prov.h"
 #include "runner/sched/route.h"
 
@@ -47,11 +47,11 @@ struct curl_slist *endpoint_headers(const struct endpoints *e, int prov,
  * reply reading. Returns a new string (free()), or NULL with *why (a
  * static string) when the job cannot be sent to this provider. */
 char *endpoint_request(const struct endpoints *e, struct route_cand c,
-		       const struct qrun_job *j, const struct jsonidx *x,
+		       const struct claim_job *j, const struct jsonidx *x,
 		       size_t end, unsigned *flags, const char **why);
 
 /* endpoint_timeout_ms: how long a request for job j to provider p may
  * take in all. */
-long endpoint_timeout_ms(const struct prov *p, const struct qrun_job *j);
+long endpoint_timeout_ms(const struct prov *p, const struct claim_job *j);
 
 #endif

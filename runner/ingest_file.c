@@ -187,9 +187,9 @@ out:
 	if (rc == EXIT_RUNTIME && n->added && !o->strict) {
 		/* Batches are committed as they fill: say how many jobs the
 		 * queue holds now, not how many were read. */
-		struct queue_stats st;
+		struct stats st;
 
-		if (queue_stats(q, &st) == QUEUE_OK)
+		if (stats_read(q, &st) == QUEUE_OK)
 			fprintf(stderr,
 				"nightshift: %s: the queue holds %lld jobs, "
 				"this file's batches committed before the "

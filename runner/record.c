@@ -4,6 +4,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "queue/claim.h"
+#include "queue/complete.h"
+#include "queue/ledger.h"
 #include "queue/run.h"
 #include "runner/runctx.h"
 #include "runner/task.h"
@@ -24,13 +27,13 @@ static void last_error(const struct task *t, char *out, size_t cap)
 
 /* ledger_row: the ledger row of a request task t sent, before its reply
  * (status, usage, cost) is filled in. */
-static struct qrun_attempt ledger_row(const struct runctx *rc,
+static struct ledger_attempt ledger_row(const struct runctx *rc,
 				      const struct task *t, const char *cls,
 				      const char *action)
 {
 	const struct prov *p = &rc->cfg->provs[t->prov];
 
-	return (struct qrun_attempt){.job_id = t->job.id,
+	return (struct ledger_attempt){.job_id = t->job.id,
 				     .provider = p->name,
 				     .model = p->models[t->model].name,
 				     .sent_at_ms = t->sent_at_ms,
@@ -39,22 +42,22 @@ static struct qrun_attempt ledger_row(const struct runctx *rc,
 				     .action = action};
 }
 
-/* ledger: the rows of every send of t's request: libcurl's re-sends
+/* rows: the ledger rows of every send of t's request: libcurl's re-sends
  * after a connection died before the reply (no reply: class connection,
  * untimed), then a (the last send, timed and answered if it was). */
-static int ledger(struct qrun *qr, struct runctx *rc, const struct task *t,
-		  const struct qrun_attempt *a)
+static int rows(struct qrun *qr, struct runctx *rc, const struct task *t,
+		const struct ledger_attempt *a)
 {
-	struct qrun_attempt again = ledger_row(rc, t, "connection", "retry");
+	struct ledger_attempt again = ledger_row(rc, t, "connection", "retry");
 	int code;
 
 	again.latency_ms = 0; /* only the last send is timed */
 	for (int i = 0; i < t->resent; i++) {
-		if ((code = qrun_attempt(qr, &again)))
+		if ((code = ledger_add(qr, &again)))
 			return code;
 		atomic_fetch_add(&rc->n_requests, 1);
 	}
-	if ((code = qrun_attempt(qr, a)))
+	if ((code = ledger_add(qr, a)))
 		return code;
 	atomic_fetch_add(&rc->n_requests, 1);
 	return 0;
@@ -62,9 +65,9 @@ static int ledger(struct qrun *qr, struct runctx *rc, const struct task *t,
 
 /* requeue: f sends the job back to the queue on its candidate, counting
  * `sent` more requests to it. */
-static void requeue(struct qrun_fate *f, const struct task *t, int sent)
+static void requeue(struct complete_fate *f, const struct task *t, int sent)
 {
-	f->verb = QRUN_RETRY;
+	f->verb = COMPLETE_RETRY;
 	f->candidate = t->job.candidate;
 	f->cand_attempts = t->job.cand_attempts + sent;
 	f->cand_exhausted = t->job.cand_exhausted;
@@ -72,18 +75,18 @@ static void requeue(struct qrun_fate *f, const struct task *t, int sent)
 
 /* unsent: a task whose request never went out. */
 static int unsent(struct qrun *qr, struct runctx *rc, const struct task *t,
-		  struct qrun_fate *f)
+		  struct complete_fate *f)
 {
 	switch (t->kind) {
 	case TASK_PARK:
 		requeue(f, t, 0);
-		f->not_before_ms = QRUN_PARKED;
+		f->not_before_ms = CLAIM_PARKED;
 		f->last_error = t->detail;
 		atomic_fetch_add(&rc->n_parked, 1);
 		break;
 	case TASK_UNROUTABLE:
 	case TASK_CORRUPT:
-		f->verb = QRUN_DEAD;
+		f->verb = COMPLETE_DEAD;
 		f->error_code = t->kind == TASK_CORRUPT ? "corrupt_body"
 							: "unroutable";
 		f->error_message = t->detail;
@@ -91,27 +94,27 @@ static int unsent(struct qrun *qr, struct runctx *rc, const struct task *t,
 		atomic_fetch_add(&rc->n_dead, 1);
 		break;
 	default: /* TASK_RELEASE */
-		f->verb = QRUN_RELEASE;
+		f->verb = COMPLETE_RELEASE;
 		break;
 	}
-	return qrun_fate(qr, f);
+	return complete_job(qr, f);
 }
 
 /* aborted: sent, then given up as the run stopped. The provider may have
  * read it and may bill it: a request like any other in the ledger (no
  * reply, so no usage), and the job goes back counting it. */
 static int aborted(struct qrun *qr, struct runctx *rc, const struct task *t,
-		   struct qrun_fate *f)
+		   struct complete_fate *f)
 {
-	struct qrun_attempt a = ledger_row(rc, t, "aborted", "retry");
+	struct ledger_attempt a = ledger_row(rc, t, "aborted", "retry");
 	int code;
 
-	if ((code = ledger(qr, rc, t, &a)))
+	if ((code = rows(qr, rc, t, &a)))
 		return code;
 	requeue(f, t, 1);
 	f->attempts_add = 1 + t->resent;
 	f->last_error = "given up unanswered when the run stopped";
-	return qrun_fate(qr, f);
+	return complete_job(qr, f);
 }
 
 /* action_name: what the ledger says followed a request. */
@@ -125,10 +128,10 @@ static const char *action_name(const struct policy_action *act)
 /* answered: a request that came back (or failed in transport): its
  * ledger row and what the policy decided. */
 static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
-		    struct qrun_fate *f)
+		    struct complete_fate *f)
 {
 	const struct outcome_usage *u = &t->out.usage;
-	struct qrun_attempt a = ledger_row(
+	struct ledger_attempt a = ledger_row(
 		rc, t, outcome_class_name(t->out.cls), action_name(&t->act));
 	char last[400];
 	int code;
@@ -140,7 +143,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.tok_out = u->out;
 	a.tok_reasoning = u->out_reasoning;
 	a.cost_usd = t->cost_usd;
-	if ((code = ledger(qr, rc, t, &a)))
+	if ((code = rows(qr, rc, t, &a)))
 		return code;
 	atomic_fetch_add(&rc->spend_pusd,
 			 (long long)(t->cost_usd * 1e12 + 0.5));
@@ -152,7 +155,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 		last_error(t, last, sizeof(last));
 	switch (t->act.verb) {
 	case POLICY_DONE:
-		f->verb = QRUN_DONE;
+		f->verb = COMPLETE_DONE;
 		f->status_code = t->out.http_status;
 		f->request_id = t->out.request_id;
 		f->body = t->out.body;
@@ -168,12 +171,12 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 			/* The account, not the job, is at fault (bad key,
 			 * no credit): the job waits for the next run. */
 			requeue(f, t, 1);
-			f->not_before_ms = QRUN_PARKED;
+			f->not_before_ms = CLAIM_PARKED;
 			f->last_error = last;
 			atomic_fetch_add(&rc->n_parked, 1);
 			break;
 		}
-		f->verb = QRUN_DEAD;
+		f->verb = COMPLETE_DEAD;
 		f->status_code = t->out.http_status;
 		f->request_id = t->out.request_id;
 		f->error_code = t->out.error_code
@@ -193,7 +196,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	case POLICY_FAILOVER:
 		/* The next candidate is chosen when the job is claimed
 		 * again, cheapest first among those not yet tried out. */
-		f->verb = QRUN_RETRY;
+		f->verb = COMPLETE_RETRY;
 		f->candidate = -1;
 		f->cand_attempts = 0;
 		f->cand_exhausted =
@@ -203,12 +206,12 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 		atomic_fetch_add(&rc->n_retries, 1);
 		break;
 	}
-	return qrun_fate(qr, f);
+	return complete_job(qr, f);
 }
 
 int record_task(struct qrun *qr, struct runctx *rc, const struct task *t)
 {
-	struct qrun_fate f = {.job_id = t->job.id,
+	struct complete_fate f = {.job_id = t->job.id,
 			      .claimed_attempts = t->job.attempts,
 			      .claimed_usd = t->job.spent_usd};
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "queue/blob.h"
-#include "queue/run.h"
+#include "queue/complete.h"
 #include "runner/json/jsonidx.h"
 #include "runner/json/jsonschema.h"
 #include "runner/providers/cost.h"
@@ -110,7 +110,7 @@ static double dearest(const struct reply_ctx *r, const struct task *t)
 static void compress(const struct reply_ctx *r, struct task *t,
 		     struct blob_codec *codec)
 {
-	const struct blob_dict *d = r->qr ? qrun_result_dict(r->qr) : NULL;
+	const struct blob_dict *d = r->qr ? complete_result_dict(r->qr) : NULL;
 	const void *z;
 	size_t n;
 

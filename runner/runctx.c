@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "queue/run.h"
 #include "runner/keys.h"
 #include "runner/sched/estimate.h"
 #include "runner/sched/sched.h"

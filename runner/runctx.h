@@ -74,7 +74,7 @@ struct runctx {
 				    ledger's in the sixth decimal */
 	long long total_at_start;
 
-	struct qrun *qr; /* the store's; workers only call qrun_result_dict */
+	struct qrun *qr; /* the store's; workers only call complete_result_dict */
 
 	int fatal;		 /* store failed: QUEUE_* code */
 	char fatal_msg[600];	 /* what, for the user */

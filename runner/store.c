@@ -16,8 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/claim.h"
+#include "queue/ledger.h"
 #include "queue/queue.h"
 #include "queue/run.h"
+#include "queue/stats.h"
 #include "runner/record.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
@@ -108,7 +111,7 @@ static int log_events(struct store *s)
 				 "circuit opened (trip %lld): its jobs go to "
 				 "their next candidate",
 				 st.trips);
-			if ((code = qrun_event(s->qr, name, "breaker_open",
+			if ((code = ledger_event(s->qr, name, "breaker_open",
 					       detail)))
 				return code;
 		}
@@ -118,14 +121,14 @@ static int log_events(struct store *s)
 				 "429: paused for %lld ms, concurrency %d",
 				 (long long)(st.paused_until - clk_wall_ms()),
 				 st.limit);
-			if ((code = qrun_event(s->qr, name, "paused", detail)))
+			if ((code = ledger_event(s->qr, name, "paused", detail)))
 				return code;
 		}
 		if (!atomic_load(&rc->prov_disabled[i]) ||
 		    s->disabled_logged[i])
 			continue;
 		s->disabled_logged[i] = 1;
-		code = qrun_event(s->qr, name, "disabled",
+		code = ledger_event(s->qr, name, "disabled",
 				  "auth or billing failure: not used for the "
 				  "rest of the run");
 		if (code)
@@ -229,7 +232,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	 * back if the run stops or dies. */
 	int ahead = s->ahead;
 	int room = rc->max_inflight + ahead - atomic_load(&rc->outstanding);
-	struct qrun_job jobs[CLAIM_BATCH];
+	struct claim_job jobs[CLAIM_BATCH];
 	int got, rc_;
 
 	*n = 0;
@@ -243,7 +246,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		int64_t now = clk_wall_ms();
 		int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 
-		rc_ = qrun_claim(s->qr, now, now + LEASE_MS, want, jobs, &got);
+		rc_ = claim_jobs(s->qr, now, now + LEASE_MS, want, jobs, &got);
 		if (rc_)
 			return rc_;
 		for (int i = 0; i < got; i++) {
@@ -340,7 +343,7 @@ static void *store_main(void *arg)
 			goto out_rollback;
 		}
 		if (now - last_renew > RENEW_EVERY_MS) {
-			if ((code = qrun_renew(s->qr, now + LEASE_MS))) {
+			if ((code = claim_renew(s->qr, now + LEASE_MS))) {
 				fail(s, code, "renewing leases");
 				goto out_rollback;
 			}
@@ -365,7 +368,7 @@ static void *store_main(void *arg)
 				break;
 			if (nclaimed)
 				continue;
-			if ((code = qrun_backlog(s->qr, &queued, &next_due,
+			if ((code = stats_backlog(s->qr, &queued, &next_due,
 						 &parked, &others))) {
 				fail(s, code, "reading the queue");
 				break;
@@ -395,7 +398,7 @@ out_free:
 		break;
 	}
 	/* Everything still leased by this run goes back to the queue. */
-	if (!rc->fatal && (qrun_begin(s->qr) || qrun_release_all(s->qr) ||
+	if (!rc->fatal && (qrun_begin(s->qr) || claim_release_all(s->qr) ||
 			   qrun_commit(s->qr)))
 		fail(s, QUEUE_EIO, "releasing leases");
 	atomic_store(&rc->finished, 1);

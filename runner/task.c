@@ -4,9 +4,10 @@
 
 #include <stdlib.h>
 
+#include "queue/claim.h"
 #include "util/xalloc.h"
 
-struct task *task_new(const struct qrun_job *j)
+struct task *task_new(const struct claim_job *j)
 {
 	struct task *t = xcalloc(1, sizeof(*t));
 
@@ -20,7 +21,7 @@ void task_free(struct task *t)
 {
 	if (!t)
 		return;
-	qrun_job_clear(&t->job);
+	claim_job_clear(&t->job);
 	outcome_clear(&t->out);
 	free(t->zbody);
 	free(t->detail);

@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "queue/run.h"
+#include "queue/claim.h"
 #include "runner/policy.h"
 #include "runner/providers/outcome.h"
 #include "runner/sched/admit.h"
@@ -28,7 +28,7 @@ enum task_kind {
 /* A claimed job on its way through the run. */
 struct task {
 	struct task *next;
-	struct qrun_job job;
+	struct claim_job job;
 	struct admit_state adm; /* its candidates and admission */
 	enum task_kind kind;
 	int prov, model; /* the candidate used (indexes into config) */
@@ -48,7 +48,7 @@ struct task {
 
 /* task_new: a task for claimed job j, whose pointers it takes over;
  * not routed yet. */
-struct task *task_new(const struct qrun_job *j);
+struct task *task_new(const struct claim_job *j);
 /* task_free: free a task and what it holds; NULL does nothing. */
 void task_free(struct task *t);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "queue/blob.h"
+#include "queue/claim.h"
 #include "runner/endpoint.h"
 #include "runner/json/jsonidx.h"
 #include "runner/reply.h"
@@ -438,7 +439,7 @@ static void take(struct worker *w, int max)
 
 		got = t->next;
 		t->next = NULL;
-		if (qrun_job_decode(&t->job, w->codec)) {
+		if (claim_job_decode(&t->job, w->codec)) {
 			t->detail = xstrdup("its stored body cannot be "
 					    "decoded (corrupt frame)");
 			finish(w, t, TASK_CORRUPT);

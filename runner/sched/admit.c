@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "queue/claim.h"
 #include "runner/json/jsonidx.h"
 #include "runner/providers/cost.h"
 #include "runner/sched/budget.h"
@@ -36,7 +37,7 @@ static const struct prov_model *model_of(const struct admit *a,
 	return &a->provs[c.prov].models[c.model];
 }
 
-int admit_route(const struct admit *a, const struct qrun_job *j,
+int admit_route(const struct admit *a, const struct claim_job *j,
 		struct admit_state *s, struct jsonidx *x, size_t *end,
 		char **detail)
 {
@@ -90,7 +91,7 @@ int admit_route(const struct admit *a, const struct qrun_job *j,
 /* choose: the candidate to send the job to (see route_pick): measures
  * each candidate (usable, fits, estimated cost at today's prices) and
  * lets the routing order decide. */
-static int choose(const struct admit *a, const struct qrun_job *j,
+static int choose(const struct admit *a, const struct claim_job *j,
 		  const struct admit_state *s, int64_t now_s, unsigned skip,
 		  enum route_none *why)
 {
@@ -116,7 +117,7 @@ static int choose(const struct admit *a, const struct qrun_job *j,
  * work flows around a sick provider instead of waiting for it. Returns
  * SCHED_GO with *i set, SCHED_WAIT (s->wait_until_ms set), or -1 when no
  * candidate is left (*why says why). */
-static int gate(const struct admit *a, const struct qrun_job *j,
+static int gate(const struct admit *a, const struct claim_job *j,
 		struct admit_state *s, int64_t now_ms, int *i,
 		enum route_none *why)
 {
@@ -191,7 +192,7 @@ static char *park_detail(const struct admit *a, const struct admit_state *s)
 	return xstrdup(msg);
 }
 
-enum admit_verdict admit_job(const struct admit *a, struct qrun_job *j,
+enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 			     struct admit_state *s, int64_t now_ms,
 			     char **detail)
 {
@@ -251,7 +252,7 @@ void admit_cancel(const struct admit *a, struct admit_state *s, int prov)
 	budget_release(a->budget, &s->reserved_nusd);
 }
 
-int admit_others_left(const struct admit *a, const struct qrun_job *j,
+int admit_others_left(const struct admit *a, const struct claim_job *j,
 		      const struct admit_state *s)
 {
 	for (int i = 0; i < s->ncands; i++)

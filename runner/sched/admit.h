@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "queue/run.h"
+#include "queue/claim.h"
 #include "runner/providers/prov.h"
 #include "runner/sched/route.h"
 
@@ -79,7 +79,7 @@ void admit_state_init(struct admit_state *s);
  * when x holds the body's index afterwards (*end: where its value ends),
  * for the request builder to reuse; 0 when the body did not index. When
  * no candidate is left, s->ncands is 0 and *detail (new) says why. */
-int admit_route(const struct admit *a, const struct qrun_job *j,
+int admit_route(const struct admit *a, const struct claim_job *j,
 		struct admit_state *s, struct jsonidx *x, size_t *end,
 		char **detail);
 
@@ -87,7 +87,7 @@ int admit_route(const struct admit *a, const struct qrun_job *j,
  * j->candidate is the one chosen (cand_attempts reset if it changed).
  * ADMIT_PARK and ADMIT_DEAD set *detail (new): the keys to set and
  * providers shut off, or why no candidate serves it. */
-enum admit_verdict admit_job(const struct admit *a, struct qrun_job *j,
+enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 			     struct admit_state *s, int64_t now_ms,
 			     char **detail);
 
@@ -98,7 +98,7 @@ void admit_release(const struct admit *a, struct admit_state *s);
 void admit_cancel(const struct admit *a, struct admit_state *s, int prov);
 
 /* admit_others_left: j has another usable candidate to fail over to. */
-int admit_others_left(const struct admit *a, const struct qrun_job *j,
+int admit_others_left(const struct admit *a, const struct claim_job *j,
 		      const struct admit_state *s);
 
 #endif

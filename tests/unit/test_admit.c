@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "runner/config.h"
+#include "queue/claim.h"
 #include "runner/json/jsonidx.h"
 #include "runner/sched/admit.h"
 #include "runner/sched/budget.h"
@@ -86,11 +87,11 @@ static void teardown_fx(struct fx *f)
 }
 
 /* job: a claimed job asking for model, est_in input tokens. */
-static struct qrun_job job(const char *model, const char *providers,
+static struct claim_job job(const char *model, const char *providers,
 			   int64_t est_in)
 {
 	static char body[200];
-	struct qrun_job j;
+	struct claim_job j;
 
 	memset(&j, 0, sizeof(j));
 	snprintf(body, sizeof(body),
@@ -107,7 +108,7 @@ static struct qrun_job job(const char *model, const char *providers,
 }
 
 /* routed: route j into s; returns the detail (new) or NULL. */
-static char *routed(struct fx *f, struct qrun_job *j, struct admit_state *s)
+static char *routed(struct fx *f, struct claim_job *j, struct admit_state *s)
 {
 	char *detail = NULL;
 	size_t end;
@@ -121,7 +122,7 @@ static void routes_pins_and_allow_lists(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	char *d;
 	size_t end;
 
@@ -165,7 +166,7 @@ static void cheapest_that_fits_and_stays(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	char *d = NULL;
 
 	(void)state;
@@ -209,7 +210,7 @@ static void parks_without_key_or_when_shut_off(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	char *d = NULL;
 
 	(void)state;
@@ -230,7 +231,7 @@ static void open_breaker_passed_over(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	char *d = NULL;
 
 	(void)state;
@@ -262,7 +263,7 @@ static void waits_at_the_cap(void **state)
 {
 	struct fx f;
 	struct admit_state s1, s2;
-	struct qrun_job j1, j2;
+	struct claim_job j1, j2;
 	char *d = NULL;
 
 	(void)state;
@@ -289,7 +290,7 @@ static void budget_refuses_and_gives_the_slot_back(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	struct sched_stats st;
 	char *d = NULL;
 
@@ -319,7 +320,7 @@ static void dead_over_cost_or_too_long(void **state)
 {
 	struct fx f;
 	struct admit_state s;
-	struct qrun_job j;
+	struct claim_job j;
 	char *d = NULL;
 
 	(void)state;

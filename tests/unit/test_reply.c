@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "queue/blob.h"
+#include "queue/claim.h"
 #include "runner/config.h"
 #include "runner/json/jsonidx.h"
 #include "runner/reply.h"
@@ -115,7 +116,7 @@ static void teardown_fx(struct fx *f)
 /* sent: a task for body, admitted (to a, the cheaper) and sent at T0. */
 static struct task *sent(struct fx *f, const char *body)
 {
-	struct qrun_job j;
+	struct claim_job j;
 	struct task *t;
 	char *detail = NULL;
 	size_t end;

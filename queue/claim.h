@@ -1,0 +1,75 @@
+/* claim.h — jobs taken under a run's lease: claimed, renewed, given back at
+ * the end of a run, and taken back from runs that died (see run.h).
+ *
+ * Not thread-safe: these use the run's connection and belong to the store
+ * thread; claim_job_decode and claim_job_clear touch only the job, on any
+ * thread. */
+#ifndef NIGHTSHIFT_CLAIM_H
+#define NIGHTSHIFT_CLAIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct qrun;
+struct blob_codec;
+struct blob_dict;
+
+/* A claimed job; every pointer is new and freed by claim_job_clear. */
+struct claim_job {
+	int64_t id;
+	char *custom_id;
+	char *body; /* the queued body JSON, NUL-terminated; NULL until
+		       claim_job_decode */
+	size_t body_len;
+	/* as claimed: the stored frame and the dictionary it names (NULL:
+	 * none), decoded by claim_job_decode on whichever thread sends it,
+	 * so the store thread, the run's one writer, does not */
+	void *frame;
+	size_t frame_len;
+	const struct blob_dict *dict;
+	int attempts;      /* requests sent so far, every candidate */
+	int candidate;     /* current candidate (config order); -1 none yet */
+	int cand_attempts; /* requests sent to that candidate */
+	unsigned cand_exhausted; /* bit i: candidate i was failed over from */
+	double spent_usd; /* what the ledger holds for the job */
+	int64_t est_input_tokens;
+	int64_t max_output_tokens; /* 0 = not given */
+	double max_cost_usd;       /* < 0 = none */
+	char *providers;           /* JSON array allow-list or NULL */
+};
+
+/* Jobs */
+void claim_job_clear(struct claim_job *j);
+/* claim_job_decode: the job's body from its frame, with the caller's codec
+ * (any thread; dictionaries live as long as the queue). Returns 0, or -1
+ * for a corrupt frame (the job keeps no body). */
+int claim_job_decode(struct claim_job *j, struct blob_codec *c);
+
+/* At the start of a run, outside a transaction */
+/* claim_recover: take back jobs whose lease expired or whose owner is gone;
+ * alive(owner, arg) says whether a lease owner still runs. *recovered
+ * counts them. */
+int claim_recover(struct qrun *r, int64_t now_ms,
+		  int (*alive)(const char *owner, void *arg), void *arg,
+		  long long *recovered);
+
+/* Inside a transaction (qrun_begin) */
+/* claim_jobs: lease up to limit ready jobs (highest priority, then oldest
+ * due, then ingest order) until lease_until_ms. out has room for limit;
+ * *n says how many were filled. QUEUE_EINVAL (and no job) when a stored
+ * frame names a dictionary the file lacks. */
+int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
+	       int limit, struct claim_job *out, int *n);
+/* claim_renew: extend every lease this run holds. */
+int claim_renew(struct qrun *r, int64_t lease_until_ms);
+/* claim_release_all: every job this run still leases back to queued. */
+int claim_release_all(struct qrun *r);
+
+/* Parked jobs: queued with no usable provider (a key not set); they wait
+ * with this not_before until the next run unparks them. */
+#define CLAIM_PARKED ((int64_t)1 << 62)
+/* claim_unpark: make parked jobs claimable again (start of a run); *n
+ * counts them. */
+int claim_unpark(struct qrun *r, long long *n);
+
+#endif

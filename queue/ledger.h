@@ -1,0 +1,41 @@
+/* ledger.h — the run's ledger: a row per request sent, whatever became of
+ * it, and a row per provider-level event (circuit trips, pauses), for the
+ * report; and the spend it adds up to.
+ *
+ * Not thread-safe: these use the run's connection (the store thread). */
+#ifndef NIGHTSHIFT_LEDGER_H
+#define NIGHTSHIFT_LEDGER_H
+
+#include <stdint.h>
+
+struct qrun;
+
+/* One request sent. Strings borrowed for the call. */
+struct ledger_attempt {
+	int64_t job_id;
+	const char *provider, *model;
+	int64_t sent_at_ms;
+	int http_status; /* 0 = no response */
+	const char *error_class; /* "ok" or an outcome class name */
+	int64_t latency_ms;
+	int64_t tok_in, tok_cached, tok_cache_write, tok_out, tok_reasoning;
+	double cost_usd;
+	const char *action; /* what followed: done, retry, failover, dead,
+			       park */
+};
+
+/* Inside a transaction (qrun_begin) */
+/* ledger_add: a's row, under the run's name. The job's spend is counted
+ * by the fate that follows (complete_job's add_usd), in the same
+ * transaction. */
+int ledger_add(struct qrun *r, const struct ledger_attempt *a);
+/* ledger_event: a provider-level event (kind: breaker_open, disabled,
+ * paused; detail may be NULL) for the report. */
+int ledger_event(struct qrun *r, const char *provider, const char *kind,
+		 const char *detail);
+
+/* Outside a transaction */
+/* ledger_spend: total cost in the ledger, all runs. */
+int ledger_spend(struct qrun *r, double *usd);
+
+#endif
