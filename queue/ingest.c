@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "queue/jobstate.h"
 #include "queue/queue_int.h"
 #include "queue/sampler.h"
 #include "util/clock.h"
@@ -171,7 +172,8 @@ int ingest_begin(struct queue *q, int atomic, struct ingest **out)
 	in->atomic = atomic;
 	in->codec = blob_codec_new();
 	sampler_init(&in->sample, q->body_dict == NULL);
-	if ((rc = prepare_insert(q, 1, &in->ins)) ||
+	/* jobs are born here: the trace, if asked for, sees them */
+	if ((rc = jobstate_arm(q)) || (rc = prepare_insert(q, 1, &in->ins)) ||
 	    (rc = qprepare(q, SELECT_SQL, &in->sel)) ||
 	    (rc = qprepare(q, UPDATE_SQL, &in->upd))) {
 		ingest_abort(&in);

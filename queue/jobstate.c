@@ -130,6 +130,10 @@ int jobstate_prepare(struct queue *q, enum jobstate_move m, const char *set,
 	int rc;
 
 	*st = NULL;
+	/* every statement that changes a state is built here: the trace, if
+	 * asked for, is armed before the first */
+	if ((rc = jobstate_arm(q)))
+		return rc;
 	if (!mv || mv->from == 0 || names_state(set) || names_state(where) ||
 	    (to_param > 0) != ((mv->to & (mv->to - 1)) != 0)) {
 		snprintf(q->err, sizeof(q->err),
@@ -263,30 +267,41 @@ static int has_flag(const char *s, const char *flag)
 	return 0;
 }
 
-int jobstate_open(struct queue *q)
+/* start: read NIGHTSHIFT_TRACE, once per connection, and with "states"
+ * in it give the connection the trace's functions. The connection owns
+ * the trace from then on: SQLite frees it when the connection closes, so
+ * queue_close need not know of it. */
+static int start(struct queue *q)
 {
 	struct jobstate_trace *t;
 	int rc;
 
+	if (q->trace_read)
+		return QUEUE_OK;
+	q->trace_read = 1;
 	if (!has_flag(getenv("NIGHTSHIFT_TRACE"), "states"))
 		return QUEUE_OK;
 	t = xcalloc(1, sizeof(*t));
-	q->trace = t;
-	rc = sqlite3_create_function(q->db, "nightshift_move", 4, SQLITE_UTF8,
-				     t, fn_move, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(q->db, "nightshift_state", 3,
-					     SQLITE_UTF8, t, fn_state, NULL,
-					     NULL);
-	if (rc != SQLITE_OK)
+	rc = sqlite3_create_function_v2(q->db, "nightshift_move", 4,
+					SQLITE_UTF8, t, fn_move, NULL, NULL,
+					free);
+	if (rc != SQLITE_OK) {
+		free(t); /* SQLite calls the destructor only once it holds t */
 		return qfail(q, rc, "starting the trace");
-	return jobstate_arm(q);
+	}
+	q->trace = t;
+	rc = sqlite3_create_function_v2(q->db, "nightshift_state", 3,
+					SQLITE_UTF8, t, fn_state, NULL, NULL,
+					NULL);
+	return rc == SQLITE_OK ? QUEUE_OK : qfail(q, rc, "starting the trace");
 }
 
 int jobstate_arm(struct queue *q)
 {
-	if (!q->trace)
-		return QUEUE_OK;
+	int rc = start(q);
+
+	if (rc || !q->trace)
+		return rc;
 	return qexec(q,
 		     "CREATE TEMP TRIGGER IF NOT EXISTS "
 		     "nightshift_state_update AFTER UPDATE OF state ON "
@@ -298,16 +313,10 @@ int jobstate_arm(struct queue *q)
 		     "starting the trace");
 }
 
-void jobstate_close(struct queue *q)
-{
-	free(q->trace);
-	q->trace = NULL;
-}
-
 #ifdef NIGHTSHIFT_TEST
 void jobstate__trace_to(struct queue *q, FILE *out)
 {
-	if (q->trace)
+	if (jobstate_arm(q) == QUEUE_OK && q->trace)
 		q->trace->out = out;
 }
 #endif

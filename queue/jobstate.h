@@ -13,7 +13,8 @@
  * are born queued: ingest's INSERT leaves the column to its default.
  *
  * Tracing, as curl's multistate() does: with NIGHTSHIFT_TRACE=states in the
- * environment when the queue is opened (a comma-separated list of flags, of
+ * environment when a connection first builds or makes a move (a
+ * comma-separated list of flags, of
  * which "states" is the only one so far), every change of a job's state on
  * that connection is written to stderr, one line each,
  *	nightshift: trace: job 12 queued -> running (lease)
@@ -113,16 +114,13 @@ static inline int jobstate_bind_to(struct queue *q, sqlite3_stmt *st,
 }
 
 /* The trace */
-/* jobstate_open: read NIGHTSHIFT_TRACE and, with "states" in it, install
- * the trace on q's connection (before its statements are prepared).
- * QUEUE_* code. */
-int jobstate_open(struct queue *q);
-/* jobstate_arm: (re)create the trace's TEMP triggers if q traces; a PRAGMA
- * temp_store drops every TEMP trigger, so whoever sets it calls this
- * after. QUEUE_* code. */
+/* jobstate_arm: the first time on q, read NIGHTSHIFT_TRACE and, with
+ * "states" in it, give q's connection the trace (which the connection then
+ * owns and frees on closing); then (re)create the trace's TEMP triggers if
+ * q traces. jobstate_prepare arms before it builds a statement; ingest arms
+ * before its first INSERT; a PRAGMA temp_store drops every TEMP trigger,
+ * so whoever sets it arms again after. QUEUE_* code. */
 int jobstate_arm(struct queue *q);
-/* jobstate_close: free what jobstate_open made (q->trace). */
-void jobstate_close(struct queue *q);
 
 #ifdef NIGHTSHIFT_TEST
 #include <stdio.h>

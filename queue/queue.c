@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "queue/jobstate.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -409,8 +408,7 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	if (rc == QUEUE_ENOTDB)
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", path);
-	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)) ||
-	    (rc = jobstate_open(q)))
+	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)))
 		goto fail;
 	*out = q;
 	return QUEUE_OK;
@@ -430,7 +428,6 @@ void queue_close(struct queue **qp)
 		blob_dict_free(&q->dicts[i]);
 	free(q->dicts);
 	sqlite3_close_v2(q->db);
-	jobstate_close(q);
 	free(q->path);
 	free(q);
 	*qp = NULL;

@@ -23,9 +23,10 @@ struct queue {
 	size_t ndicts;
 	struct blob_dict *body_dict;   /* newest of kind 'body', borrowed */
 	struct blob_dict *result_dict; /* newest of kind 'result', borrowed */
-	/* NIGHTSHIFT_TRACE=states: the transition trace (jobstate.c), or
-	 * NULL, as it was when the queue was opened */
+	/* NIGHTSHIFT_TRACE=states: the transition trace (jobstate.c, which
+	 * reads the flag once: trace_read), or NULL; the connection owns it */
 	struct jobstate_trace *trace;
+	int trace_read;
 };
 
 /* qfail: record "what: sqlite's message" on q and return the QUEUE_* code
