@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -252,33 +251,6 @@ static int owner_alive(const char *owner, void *arg)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* raise_nofile: every transfer holds a socket; lift the soft limit to the
- * hard one and cap in-flight requests to what fits. */
-static int raise_nofile(int want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return want;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)want + 64 > rl.rlim_cur) {
-		int cap = (int)rl.rlim_cur - 64;
-
-		fprintf(stderr,
-			"nightshift run: the open-files limit (%llu) caps "
-			"requests in flight at %d (asked %d); raise it with "
-			"ulimit -n\n",
-			(unsigned long long)rl.rlim_cur, cap, want);
-		return cap > 1 ? cap : 1;
-	}
-	return want;
-}
-
 /* usable_providers: how many providers have their key (or need none);
  * says once which are skipped for want of a key. */
 static int usable_providers(const struct config *cfg, char **keys)
@@ -408,27 +380,6 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 			"stopped run\n",
 			recovered);
 	return 0;
-}
-
-/* size: requests in flight and worker threads, from the config and the
- * options. */
-static void size(const struct config *cfg, const struct opts *o,
-		 struct runctx_opts *ro)
-{
-	ro->max_inflight = 0;
-	for (size_t i = 0; i < cfg->nprovs; i++)
-		ro->max_inflight += cfg->provs[i].max_inflight;
-	if (ro->max_inflight > 1024)
-		ro->max_inflight = 1024;
-	if (o->max_inflight)
-		ro->max_inflight = o->max_inflight;
-	ro->max_inflight = raise_nofile(ro->max_inflight);
-	ro->nworkers = o->workers ? o->workers
-				  : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (ro->nworkers < 1)
-		ro->nworkers = 1;
-	if (ro->nworkers > ro->max_inflight)
-		ro->nworkers = ro->max_inflight;
 }
 
 /* conclude: what the run says at its end, and its exit code. */
@@ -604,7 +555,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ro.max_cost = o.max_cost;
-	size(cfg, &o, &ro);
+	runctx_size(cfg, o.max_inflight, o.workers, &ro);
 	rc = runctx_new(cfg, qr, keys, &ro);
 	keys = NULL; /* the runctx's now */
 	code = drive(rc, q, &o, partial);

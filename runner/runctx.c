@@ -4,7 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "queue/run.h"
@@ -12,6 +14,51 @@
 #include "runner/sched/estimate.h"
 #include "runner/sched/sched.h"
 #include "util/xalloc.h"
+
+/* raise_nofile: every transfer holds a socket; lift the soft limit to the
+ * hard one and cap in-flight requests to what fits. */
+static int raise_nofile(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)want + 64 > rl.rlim_cur) {
+		int cap = (int)rl.rlim_cur - 64;
+
+		fprintf(stderr,
+			"nightshift run: the open-files limit (%llu) caps "
+			"requests in flight at %d (asked %d); raise it with "
+			"ulimit -n\n",
+			(unsigned long long)rl.rlim_cur, cap, want);
+		return cap > 1 ? cap : 1;
+	}
+	return want;
+}
+
+void runctx_size(const struct config *cfg, int inflight, int workers,
+		 struct runctx_opts *ro)
+{
+	ro->max_inflight = 0;
+	for (size_t i = 0; i < cfg->nprovs; i++)
+		ro->max_inflight += cfg->provs[i].max_inflight;
+	if (ro->max_inflight > 1024)
+		ro->max_inflight = 1024;
+	if (inflight)
+		ro->max_inflight = inflight;
+	ro->max_inflight = raise_nofile(ro->max_inflight);
+	ro->nworkers = workers ? workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (ro->nworkers < 1)
+		ro->nworkers = 1;
+	if (ro->nworkers > ro->max_inflight)
+		ro->nworkers = ro->max_inflight;
+}
 
 struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
 			  char **keys, const struct runctx_opts *o)

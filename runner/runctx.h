@@ -81,6 +81,13 @@ struct runctx {
 	long long lost_requests; /* sent, answered into the turn that failed */
 };
 
+/* runctx_size: ro's requests in flight (inflight, else the sum of the
+ * providers' max_inflight, at most 1,024; cut to what the open-files
+ * limit allows, raised to its hard limit first, saying so) and worker
+ * threads (workers, else one a core; never more than in flight). Main
+ * thread. */
+void runctx_size(const struct config *cfg, int inflight, int workers,
+		 struct runctx_opts *ro);
 /* runctx_new: the shared state of a run over cfg and qr (both borrowed,
  * outliving it), with keys (per provider, transferred: wiped and freed by
  * runctx_free). Main thread, before any other starts. */

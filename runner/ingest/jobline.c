@@ -22,9 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/json/jsonidx.h"
+#include "runner/json/jsonutil.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
-#include "runner/json/jsonidx.h"
 
 static const char *const ROLES[] = {"system",    "developer", "user",
 				    "assistant", "tool",      "function"};
@@ -458,51 +459,12 @@ static int check_nul(const struct doc *d, size_t body, size_t at, char *err,
 	return 0;
 }
 
-/* string_end: s[i] opens a (valid) string; the index after its closing
- * quote: the first quote not escaped by an odd run of backslashes. */
-static size_t string_end(const char *s, size_t i, size_t n)
-{
-	const char *from = s + i + 1, *q;
-
-	for (; (q = memchr(from, '"', (size_t)(s + n - from))); from = q + 1) {
-		size_t k = 0;
-
-		while (q - k > s + i + 1 && q[-1 - (ptrdiff_t)k] == '\\')
-			k++;
-		if (k % 2 == 0)
-			return (size_t)(q - s) + 1;
-	}
-	return n;
-}
-
-/* compact: drop the whitespace outside strings of the valid JSON text
- * s[at..end) in place; returns where the text now ends. */
-static size_t compact(char *s, size_t at, size_t end)
-{
-	size_t r = at, w = at;
-
-	while (r < end) {
-		if (s[r] == '"') {
-			size_t e = string_end(s, r, end);
-
-			memmove(s + w, s + r, e - r);
-			w += e - r;
-			r = e;
-		} else if ((unsigned char)s[r] <= 0x20) {
-			r++;
-		} else {
-			s[w++] = s[r++];
-		}
-	}
-	return w;
-}
-
 /* keep: compact value v in place and NUL-terminate it. A member's value
  * is followed by at least its object's closing brace, so there is room. */
 static const char *keep(struct doc *d, char *line, size_t v, size_t *len)
 {
 	const struct jsonidx_tok *t = &d->x.t[v];
-	size_t end = t->ws ? compact(line, t->start, t->end) : t->end;
+	size_t end = t->ws ? json_compact(line, t->start, t->end) : t->end;
 
 	line[end] = '\0';
 	*len = end - t->start;

@@ -1,5 +1,8 @@
-/* jsonutil.c — cJSON readers shared by the dialects. */
+/* jsonutil.c — small JSON helpers (see jsonutil.h). */
 #include "runner/json/jsonutil.h"
+
+#include <stddef.h>
+#include <string.h>
 
 cJSON *json_parse_exact(const char *buf, size_t len)
 {
@@ -36,4 +39,41 @@ int64_t json_count(const cJSON *obj, const char *key, int64_t dflt)
 	    it->valuedouble > 1e15)
 		return dflt;
 	return (int64_t)it->valuedouble;
+}
+
+/* string_end: s[i] opens a (valid) string; the index after its closing
+ * quote: the first quote not escaped by an odd run of backslashes. */
+static size_t string_end(const char *s, size_t i, size_t n)
+{
+	const char *from = s + i + 1, *q;
+
+	for (; (q = memchr(from, '"', (size_t)(s + n - from))); from = q + 1) {
+		size_t k = 0;
+
+		while (q - k > s + i + 1 && q[-1 - (ptrdiff_t)k] == '\\')
+			k++;
+		if (k % 2 == 0)
+			return (size_t)(q - s) + 1;
+	}
+	return n;
+}
+
+size_t json_compact(char *s, size_t at, size_t end)
+{
+	size_t r = at, w = at;
+
+	while (r < end) {
+		if (s[r] == '"') {
+			size_t e = string_end(s, r, end);
+
+			memmove(s + w, s + r, e - r);
+			w += e - r;
+			r = e;
+		} else if ((unsigned char)s[r] <= 0x20) {
+			r++;
+		} else {
+			s[w++] = s[r++];
+		}
+	}
+	return w;
 }

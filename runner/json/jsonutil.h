@@ -1,4 +1,5 @@
-/* jsonutil.h — small cJSON readers shared by the dialects. Pure;
+/* jsonutil.h — small JSON helpers: a whole text parsed as one value,
+ * cJSON readers the dialects share, and compaction of a valid text. Pure;
  * thread-safe. */
 #ifndef NIGHTSHIFT_JSONUTIL_H
 #define NIGHTSHIFT_JSONUTIL_H
@@ -16,5 +17,11 @@ const char *json_str(const cJSON *obj, const char *key);
 /* json_count: obj[key] as a token count, or dflt when absent or not a sane
  * count (negative, fractional garbage, > 1e15). */
 int64_t json_count(const cJSON *obj, const char *key, int64_t dflt);
+
+/* json_compact: drop the whitespace outside the strings of the valid JSON
+ * text s[at..end), in place; returns where the text now ends. Ingest
+ * stores a job's body so, and the same job spelled with other spacing is
+ * the same bytes. */
+size_t json_compact(char *s, size_t at, size_t end);
 
 #endif
