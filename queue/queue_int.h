@@ -1,5 +1,6 @@
 /* queue_int.h — what the queue/ files share and nobody else sees: the
- * connection struct, SQLite error translation and the generated DDL. */
+ * connection struct, SQLite error translation and the generated DDL.
+ * Not thread-safe: a connection is used by one thread at a time. */
 #ifndef NIGHTSHIFT_QUEUE_INT_H
 #define NIGHTSHIFT_QUEUE_INT_H
 

@@ -4,7 +4,7 @@
  * commits to get their next job; how far ahead is sized from the rate
  * jobs come back, measured over windows of the store's turns. A pure
  * function of (the last size, what came back in the window, its length),
- * tested without a run. */
+ * tested without a run. Thread-safe (pure). */
 #ifndef NIGHTSHIFT_AHEAD_H
 #define NIGHTSHIFT_AHEAD_H
 
