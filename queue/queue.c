@@ -199,7 +199,6 @@ int queue_schema_version(void)
 	return (int)schema_sql_count;
 }
 
-
 /* migrate: bring the file to schema_sql_count. Every step and the version
  * bump happen in one IMMEDIATE transaction, so two processes opening a new
  * file at once cannot both create it and a crash leaves the old version. */

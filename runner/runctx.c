@@ -108,24 +108,14 @@ struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
 	return rc;
 }
 
-static void free_chain(struct task *t)
-{
-	while (t) {
-		struct task *next = t->next;
-
-		task_free(t);
-		t = next;
-	}
-}
-
 void runctx_free(struct runctx **rcp)
 {
 	struct runctx *rc = *rcp;
 
 	if (!rc)
 		return;
-	free_chain(rc->work_head);
-	free_chain(rc->done_head);
+	task_free_chain(rc->work_head);
+	task_free_chain(rc->done_head);
 	if (rc->end_fd >= 0)
 		close(rc->end_fd);
 	key_free_all(rc->keys, rc->cfg->nprovs);
@@ -161,12 +151,6 @@ void runctx_push_dones(struct runctx *rc, struct task *head,
 		pthread_cond_signal(&rc->store_cv);
 	append(&rc->done_head, &rc->done_tail, head, tail);
 	pthread_mutex_unlock(&rc->mu);
-}
-
-void runctx_push_done(struct runctx *rc, struct task *t)
-{
-	t->next = NULL;
-	runctx_push_dones(rc, t, t);
 }
 
 void runctx_give_work(struct runctx *rc, struct task *head,

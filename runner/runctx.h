@@ -42,7 +42,8 @@ struct runctx_opts {
 struct runctx {
 	const struct config *cfg;
 	char **keys;	      /* per provider: its key, or NULL (new) */
-	unsigned char *keyed; /* per provider: keys[i] != NULL */
+	unsigned char *keyed; /* per provider: keys[i] != NULL, for admission,
+				 which so never holds a key */
 	int max_inflight;
 	int nworkers;
 	int *wake_fds; /* per worker: its eventfd, -1 until registered */
@@ -97,9 +98,8 @@ struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
  * *rc becomes NULL. Main thread, after every other has ended. */
 void runctx_free(struct runctx **rc);
 
-/* runctx_push_done: hand a finished task to the store (thread-safe). */
-void runctx_push_done(struct runctx *rc, struct task *t);
-/* runctx_push_dones: hand a chain of tasks (linked by next, ending NULL). */
+/* runctx_push_dones: hand a chain of finished tasks (linked by next,
+ * ending NULL) to the store (thread-safe). */
 void runctx_push_dones(struct runctx *rc, struct task *head,
 		       struct task *tail);
 /* runctx_give_work: hand a chain of claimed tasks to the workers and wake

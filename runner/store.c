@@ -353,11 +353,7 @@ static void *store_main(void *arg)
 			fail(s, code, "committing (results, ledger, claims)");
 			goto out_drop;
 		}
-		while (done) {
-			t = done;
-			done = t->next;
-			task_free(t);
-		}
+		task_free_chain(done);
 		if (head)
 			runctx_give_work(rc, head, tail);
 		idle_check = 0;
@@ -385,16 +381,8 @@ out_drop:
 		 * back on the next run; their requests may be repeated. */
 		counts_restore(rc, &kept);
 out_free:
-		while (done) {
-			t = done;
-			done = t->next;
-			task_free(t);
-		}
-		while (head) {
-			t = head;
-			head = t->next;
-			task_free(t);
-		}
+		task_free_chain(done);
+		task_free_chain(head);
 		break;
 	}
 	/* Everything still leased by this run goes back to the queue. */

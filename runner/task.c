@@ -28,3 +28,13 @@ void task_free(struct task *t)
 	cJSON_Delete(t->schema);
 	free(t);
 }
+
+void task_free_chain(struct task *t)
+{
+	while (t) {
+		struct task *next = t->next;
+
+		task_free(t);
+		t = next;
+	}
+}

@@ -51,5 +51,8 @@ struct task {
 struct task *task_new(const struct claim_job *j);
 /* task_free: free a task and what it holds; NULL does nothing. */
 void task_free(struct task *t);
+/* task_free_chain: task_free every task of the chain from t (linked by
+ * next, ending NULL). */
+void task_free_chain(struct task *t);
 
 #endif

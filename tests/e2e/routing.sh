@@ -147,3 +147,26 @@ expect "--max-runtime: the next run finishes" 0 "done"
 check "--max-runtime: one result per job" test "$(q t.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "200|200"
 run run --db t.db --providers p.json --deadline 25:00
 expect "--deadline: malformed time is a usage error" 2 "HH:MM"
+
+# --- durations and times of day: one parser (util/timeparse) reads them
+for v in 7:5 +7:05 7:60 24:00 " 7:30"; do
+  run run --db t.db --providers p.json --deadline "$v"
+  expect "--deadline '$v' is a usage error" 2 "is not HH:MM"
+done
+for v in 1e3 inf nan -5s 5d 1h30; do
+  run run --db t.db --providers p.json --max-runtime "$v"
+  expect "--max-runtime '$v' is a usage error" 2 "is not a duration"
+done
+run run --db t.db --providers p.json --grace 1e3
+expect "--grace 1e3 is a usage error" 2 "is not a duration"
+run run --db t.db --providers p.json --deadline 7:30 --grace 1.5
+expect "--deadline 7:30 --grace 1.5 are read" 0 "done"
+run run --db t.db --providers p.json --max-runtime 1h30m --grace 2m
+expect "--max-runtime 1h30m --grace 2m are read" 0 "done"
+
+# --- a low open-files limit caps requests in flight, and says so
+(ulimit -n 128 && exec "$NIGHTSHIFT" run --db t.db --providers p.json \
+  --max-inflight 500) >"$T/out" 2>"$T/err"
+rc=$?
+expect "a low open-files limit caps requests in flight, saying so" 0 \
+  "open-files limit (128) caps requests in flight at 64 (asked 500)"
