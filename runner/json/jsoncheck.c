@@ -5,13 +5,13 @@
  * formatting. */
 #include "runner/json/jsoncheck.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "runner/json/jsonutil.h"
 #include "util/readfile.h"
 #include "util/xalloc.h"
 
@@ -129,25 +129,11 @@ static void locate(const char *text, size_t off, size_t *line, size_t *col)
 
 cJSON *jc_parse(const struct jc_ctx *x, const char *text, size_t len)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	size_t off, line, col;
+	size_t off = 0, line, col;
+	/* trailing text is a broken or concatenated file: refused too */
+	cJSON *root = json_parse_stop(text, len, &off);
 
-	if (root && end) {
-		/* cJSON stops after the first value; trailing text is a
-		 * broken file, not something to ignore. */
-		while ((size_t)(end - text) < len &&
-		       isspace((unsigned char)*end))
-			end++;
-		if ((size_t)(end - text) < len) {
-			cJSON_Delete(root);
-			root = NULL;
-		}
-	}
 	if (!root) {
-		off = (end && end >= text && (size_t)(end - text) <= len)
-			  ? (size_t)(end - text)
-			  : 0;
 		locate(text, off, &line, &col);
 		jc_fail(x, NULL,
 			"invalid JSON near byte %zu (line %zu, column %zu)",

@@ -4,24 +4,34 @@
 #include <stddef.h>
 #include <string.h>
 
-cJSON *json_parse_exact(const char *buf, size_t len)
+cJSON *json_parse_stop(const char *buf, size_t len, size_t *stop)
 {
 	const char *end = NULL;
-	cJSON *root;
+	cJSON *root = NULL;
 
-	if (buf == NULL || len == 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-	if (root == NULL)
-		return NULL;
-	while (end != NULL && end < buf + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != buf + len) {
+	if (buf != NULL && len > 0)
+		root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root != NULL) {
+		/* JSON's white space only: the four RFC 8259 names */
+		while (end != NULL && end < buf + len &&
+		       (*end == ' ' || *end == '\t' || *end == '\r' ||
+			*end == '\n'))
+			end++;
+		if (end == buf + len)
+			return root;
 		cJSON_Delete(root);
-		return NULL;
 	}
-	return root;
+	/* cJSON points at where it gave up, or at what followed the value */
+	if (stop)
+		*stop = end && end >= buf && end <= buf + len
+				? (size_t)(end - buf)
+				: 0;
+	return NULL;
+}
+
+cJSON *json_parse_exact(const char *buf, size_t len)
+{
+	return json_parse_stop(buf, len, NULL);
 }
 
 const char *json_str(const cJSON *obj, const char *key)

@@ -34,6 +34,8 @@ static const struct pcase pcases[] = {
     {"trailing text", "{\"a\":1} x",
      "f: invalid JSON near byte 8 (line 1, column 9)"},
     {"two values", "{}\n{}", "f: invalid JSON near byte 3 (line 2, column 1)"},
+    /* JSON's white space is space, tab, CR and LF, not C's isspace */
+    {"form feed after", "{}\f", "f: invalid JSON near byte 2 (line 1, column 3)"},
     {"error on line 3", "{\n \"a\": 1,\n \"b\": ,\n}",
      "f: invalid JSON near byte 17 (line 3, column 7)"},
     {"secret in a broken file", "{\"k\": \"" SECRET "\" ",
