@@ -138,8 +138,13 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 
 	outcome_scrub(&t->out, r->keys[t->prov]);
 	check_schema(t);
-	sched_done(a->sched, t->prov, t->out.cls, t->out.retry_after_ms,
-		   now_ms, t->adm.probe);
+	sched_done(a->sched, t->prov,
+		   &(struct sched_reply){.cls = t->out.cls,
+					 .retry_after_ms = t->out.retry_after_ms,
+					 .limit_spent = t->out.limit_spent,
+					 .rtt_ms = t->latency_ms,
+					 .probe = t->adm.probe},
+		   now_ms);
 	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
 			       t->sent_at_ms / 1000);
 	est_learn(a->est, c, t->job.est_input_tokens, &t->out.usage,

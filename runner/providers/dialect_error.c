@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "runner/json/jsonutil.h"
+#include "runner/providers/httphdr.h"
 #include "runner/providers/retry_after.h"
 #include "util/xalloc.h"
 
@@ -143,6 +144,32 @@ static enum outcome_class insufficient_quota(enum prov_flavor f,
 	     e->top_request_id))
 		return OUTCOME_RATE_LIMITED;
 	return OUTCOME_BILLING;
+}
+
+/* says_spent: a 429 whose reply says the account's window is used up
+ * (a remaining count of 0 in the rate-limit headers, or a quota spent),
+ * as opposed to a refusal of this one request under load. */
+static int says_spent(const char *h, size_t hlen, const struct err_fields *e)
+{
+	static const char *const remaining[] = {
+	    "x-ratelimit-remaining-requests",
+	    "x-ratelimit-remaining-tokens",
+	    "anthropic-ratelimit-requests-remaining",
+	    "anthropic-ratelimit-tokens-remaining",
+	    "anthropic-ratelimit-input-tokens-remaining",
+	    "anthropic-ratelimit-output-tokens-remaining",
+	};
+	size_t i, n;
+	const char *v;
+
+	for (i = 0; i < sizeof(remaining) / sizeof(remaining[0]); i++) {
+		v = httphdr_get(h, hlen, remaining[i], &n);
+		if (v && n == 1 && v[0] == '0')
+			return 1;
+	}
+	return is_code(e, "Throttling.AllocationQuota") ||
+	       is_code(e, "insufficient_quota") ||
+	       says(e->message, "quota");
 }
 
 static int says_context_overflow(const struct err_fields *e)
@@ -271,10 +298,11 @@ void dialect_error_outcome(int http_status, const char *h, size_t hlen,
 		snprintf(fallback, sizeof(fallback), "HTTP %d", http_status);
 		o->error_message = xstrdup(fallback);
 	}
-	if (eff == 429 || o->cls == OUTCOME_RATE_LIMITED)
+	if (eff == 429 || o->cls == OUTCOME_RATE_LIMITED) {
 		o->retry_after_ms =
 		    retry_after_parse_429(h, hlen, body, blen, now_ms);
-	else
+		o->limit_spent = says_spent(h, hlen, &e);
+	} else
 		o->retry_after_ms =
 		    retry_after_parse(h, hlen, body, blen, now_ms);
 	free(e.message_owned);

@@ -57,6 +57,9 @@ struct outcome {
 	enum outcome_class cls;
 	int http_status;	/* 0 when there was no response */
 	int64_t retry_after_ms; /* epoch ms not to retry before; -1 none */
+	int limit_spent;	/* a 429 that says the account's shared
+				   window is spent (remaining 0, a quota),
+				   not a refusal of this request alone */
 	struct outcome_usage usage;
 	char *request_id;    /* provider's request id, owned, or NULL */
 	char *error_code;    /* provider's code/type string, owned, or NULL */

@@ -2,8 +2,8 @@
  *
  * One gate per provider, shared by every worker thread: the in-flight cap
  * (max_inflight, lowered after 429s and raised back slowly: AIMD), the
- * rate limits (rpm, tpm: token buckets), a pause after a 429 for the
- * provider's Retry-After, the circuit breaker (runner/sched/breaker.h),
+ * rate limits (rpm, tpm: token buckets), a pause for the provider's
+ * Retry-After when its shared limit is spent (not for each 429), the circuit breaker (runner/sched/breaker.h),
  * and "disabled for the run" after an auth or billing failure.
  * A request admitted with SCHED_GO must be ended exactly once, by
  * sched_done (it got an outcome) or sched_cancel (it was given up).
@@ -30,9 +30,26 @@
  * worker's poll), so aiming at exactly the limit draws a 429 whenever a
  * request lands a ms early. */
 #define SCHED_HEADROOM_PCT 95
-/* Pause after a 429 without Retry-After: 1 s, doubling while 429s keep
- * coming with no success between, up to 5 s. */
+/* A burst of 429s is a shared limit when random refusals at the share
+ * seen would make one that long less often than once in this many. */
+#define SCHED_BURST_CHANCE_INV 10000
+/* ... and a run of this many always is (a share of 429s near 1). */
+#define SCHED_BURST_MAX 32
+/* The 429 share is a moving average over about this many replies. */
+#define SCHED_SHARE_SPAN 32
+/* A measuring epoch lasts two round trips and at least this many
+ * replies (fewer say too little: 32 replies at a 30% share give 0.3 +-
+ * 0.08). */
+#define SCHED_EPOCH_MIN 64
+/* An epoch's 429 share this far above the random level is tested as a
+ * concurrency limit. */
+#define SCHED_SHARE_MARGIN 0.10
+/* Pause after a shared-limit 429 without Retry-After: 1 s, doubling
+ * while they keep coming with no success between, up to 5 s. */
 #define SCHED_PAUSE_DEFAULT_MS 1000
+/* Shortest pause for a burst of 429s read from the odds (it lasts a
+ * round trip, doubling while they go on; see sched.c). */
+#define SCHED_PAUSE_MIN_MS 100
 #define SCHED_PAUSE_DEFAULT_MAX_MS 5000
 /* Longest pause taken on a provider's word (the job's own retry time is
  * policy's business; this only stops the provider as a whole). */
@@ -63,6 +80,30 @@ struct sched_stats {
 	int64_t paused_until; /* end of the last 429 pause; 0 if none */
 	enum breaker_state breaker;
 	int disabled;
+	long long shared;     /* 429s read as a spent shared limit */
+	double p429;	      /* moving share of 429s among 429s and OKs */
+};
+
+/* How a request ended, as the gate reads it. */
+struct sched_reply {
+	enum outcome_class cls;
+	int64_t retry_after_ms; /* absolute, same clock as now_ms; -1 none */
+	int limit_spent;	/* the reply says the shared window is spent
+				   (outcome.limit_spent) */
+	int64_t rtt_ms;		/* how long it was out; 0 unknown */
+	int probe;		/* it was the half-open breaker's probe */
+};
+
+/* What a run learned about a provider, to start the next run from. */
+struct sched_learned {
+	double cwnd;	   /* the AIMD window */
+	double p429;	   /* share of 429s (moving) */
+	double floor;	   /* 429 share found not to fall with the window */
+	double srtt_ms;	   /* smoothed round trip */
+	double ok_per_min; /* successes a minute while it answered; 0 if
+			      too few */
+	long long shared;  /* shared-limit events this run */
+	long long nok;	   /* successes this run */
 };
 
 /* Lifecycle */
@@ -90,16 +131,19 @@ void sched_free(struct sched **s);
 int sched_admit(struct sched *s, int prov, int64_t est_tokens, int64_t now_ms,
 		int64_t *retry_at_ms, int *probe);
 
-/* sched_done: a request admitted to prov ended with class cls at now_ms.
- * Frees its slot and feeds the breaker. RATE_LIMITED pauses the whole
- * provider until retry_after_ms (absolute, same clock as now_ms; -1 or a
- * past time: the default pause) and halves its concurrency window once
- * per pause; OK grows the window by 1/cwnd (one slot per window of
- * successes) up to max_inflight. AUTH and BILLING disable the provider.
- * While the breaker is half-open only the probe's outcome (probe = 1)
- * feeds it: the others were sent before it opened. */
-void sched_done(struct sched *s, int prov, enum outcome_class cls,
-		int64_t retry_after_ms, int64_t now_ms, int probe);
+/* sched_done: a request admitted to prov ended as r says at now_ms.
+ * Frees its slot and feeds the breaker. A 429 that reads as a spent
+ * shared limit (r->limit_spent, or a burst with no success between that
+ * chance would not make) pauses the whole provider until
+ * r->retry_after_ms (-1 or a past time: the default pause) and halves
+ * its concurrency window, at most once a round trip; any other 429 is
+ * its job's alone (policy_next holds the job to its Retry-After) and
+ * only feeds the share of 429s that tests whether refusals grow with
+ * concurrency (see sched.c). OK grows the window by 1/cwnd up to
+ * max_inflight. AUTH and BILLING disable the provider. While the
+ * breaker is half-open only the probe's outcome feeds it. */
+void sched_done(struct sched *s, int prov, const struct sched_reply *r,
+		int64_t now_ms);
 
 /* sched_cancel: a request admitted to prov was given up without an
  * outcome: frees its slot (and lets another probe go if it was the
@@ -117,5 +161,13 @@ int sched_available(struct sched *s, int prov, int64_t now_ms);
 
 /* sched_stats: prov's state into *st (zeroed for an out-of-range prov). */
 void sched_stats(struct sched *s, int prov, struct sched_stats *st);
+
+/* sched_learned_get: what the gate of prov learned so far (zeroed for an
+ * out-of-range prov). sched_learned_set: start prov's gate from what an
+ * earlier run learned (call before the workers start; the window is
+ * capped at max_inflight, values out of range are ignored). */
+void sched_learned_get(struct sched *s, int prov, struct sched_learned *l);
+void sched_learned_set(struct sched *s, int prov,
+		       const struct sched_learned *l);
 
 #endif

@@ -242,7 +242,10 @@ static void open_breaker_passed_over(void **state)
 
 		if (sched_admit(f.sched, 2, 1, T0, &at, NULL) != SCHED_GO)
 			break;
-		sched_done(f.sched, 2, OUTCOME_SERVER_ERROR, -1, T0, 0);
+		sched_done(f.sched, 2,
+			   &(struct sched_reply){.cls = OUTCOME_SERVER_ERROR,
+						 .retry_after_ms = -1},
+			   T0);
 	}
 	j = job("r", NULL, 5);
 	routed(&f, &j, &s);

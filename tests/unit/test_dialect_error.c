@@ -162,6 +162,57 @@ static void error_outcomes(void **state)
 	}
 }
 
+/* A 429 says the shared window is spent (so the provider pauses) only
+ * when it says so: a remaining count of 0, a quota; a bare 429 is a
+ * refusal of one request (DashScope's storms send exactly that). */
+static void spent_window_told_apart(void **state)
+{
+	static const struct {
+		const char *h, *body;
+		enum prov_flavor f;
+		int spent;
+	} cases[] = {
+	    {"retry-after: 1\r\n",
+	     "{\"error\":{\"code\":\"Throttling.RateQuota\",\"message\":"
+	     "\"Requests rate limit exceeded, please try again later.\"}}",
+	     FLAVOR_DASHSCOPE, 0},
+	    {"x-ratelimit-remaining-requests: 0\r\n",
+	     "{\"error\":{\"code\":\"rate_limit_exceeded\"}}", FLAVOR_OPENAI,
+	     1},
+	    {"x-ratelimit-remaining-requests: 10\r\n"
+	     "x-ratelimit-remaining-tokens: 0\r\n",
+	     "{\"error\":{\"code\":\"rate_limit_exceeded\"}}", FLAVOR_OPENAI,
+	     1},
+	    {"x-ratelimit-remaining-requests: 10\r\n",
+	     "{\"error\":{\"code\":\"rate_limit_exceeded\"}}", FLAVOR_OPENAI,
+	     0},
+	    {"anthropic-ratelimit-requests-remaining: 0\r\n",
+	     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+	     "\"message\":\"m\"}}",
+	     FLAVOR_ANTHROPIC, 1},
+	    {NULL, QUOTA(""), FLAVOR_DASHSCOPE, 1},
+	    {NULL,
+	     "{\"error\":{\"code\":\"Throttling.AllocationQuota\","
+	     "\"message\":\"m\"}}",
+	     FLAVOR_DASHSCOPE, 1},
+	    {NULL,
+	     "[{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\","
+	     "\"message\":\"Quota exceeded for metric: requests per minute\"}}]",
+	     FLAVOR_GEMINI, 1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome o = OUTCOME_INIT;
+
+		outcome_of(429, cases[i].h, cases[i].body, cases[i].f, &o);
+		assert_int_equal(o.cls, OUTCOME_RATE_LIMITED);
+		if (o.limit_spent != cases[i].spent)
+			fail_msg("case %zu: limit_spent %d", i, o.limit_spent);
+		outcome_clear(&o);
+	}
+}
+
 static void check_settles_what_cannot_succeed(void **state)
 {
 	struct outcome o = OUTCOME_INIT;
@@ -203,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(begin_clears_and_spots_no_reply),
 	    cmocka_unit_test(error_shapes_found),
 	    cmocka_unit_test(error_outcomes),
+	    cmocka_unit_test(spent_window_told_apart),
 	    cmocka_unit_test(check_settles_what_cannot_succeed),
 	};
 
