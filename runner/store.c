@@ -118,7 +118,8 @@ static int log_events(struct store *s)
 		if (st.paused_until > s->pause_logged[i]) {
 			s->pause_logged[i] = st.paused_until;
 			snprintf(detail, sizeof(detail),
-				 "429: paused for %lld ms, concurrency %d",
+				 "shared rate limit spent (429): paused for "
+				 "%lld ms, concurrency %d",
 				 (long long)(st.paused_until - clk_wall_ms()),
 				 st.limit);
 			if ((code = ledger_event(s->qr, name, "paused", detail)))
