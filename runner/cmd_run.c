@@ -30,6 +30,7 @@
 #include "runner/ingest_file.h"
 #include "runner/keys.h"
 #include "runner/progress.h"
+#include "runner/recall.h"
 #include "runner/providers/prices.h"
 #include "runner/runctx.h"
 #include "runner/sched/budget.h"
@@ -505,6 +506,11 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);
 	progress_end(&p, rc, clk_mono_ms());
+	if (!rc->fatal && recall_keep(rc, q) != QUEUE_OK)
+		fprintf(stderr,
+			"nightshift run: %s; the next run starts without "
+			"what this one learned\n",
+			queue_errmsg(q));
 	code = conclude(rc, q, o, code, partial);
 out:
 	store_free(&st);
@@ -558,6 +564,7 @@ int cmd_run(int argc, char **argv)
 	runctx_size(cfg, o.max_inflight, o.workers, &ro);
 	rc = runctx_new(cfg, qr, keys, &ro);
 	keys = NULL; /* the runctx's now */
+	recall_restore(rc, q);
 	code = drive(rc, q, &o, partial);
 out:
 	runctx_free(&rc);

@@ -1,9 +1,12 @@
-/* cmd_status.c — `nightshift status`: jobs by state and spend so far. */
+/* cmd_status.c — `nightshift status`: jobs by state, spend so far, and
+ * what runs learned about each provider. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "queue/learned.h"
 #include "queue/queue.h"
 #include "queue/stats.h"
 #include "runner/cli.h"
@@ -13,14 +16,107 @@ static const char USAGE[] =
 	"usage: nightshift status [--db FILE] [--json]\n"
 	"\n"
 	"Show the queue: jobs by state (queued, running, done, dead), how many\n"
-	"queued jobs wait for a backoff, requests sent and money spent.\n"
+	"queued jobs wait for a backoff, requests sent and money spent, and\n"
+	"what runs learned about each provider (its concurrency window, its\n"
+	"share of 429s, round trip and rate; the next run starts from it).\n"
 	"\n"
 	"  --db FILE   queue database (default $NIGHTSHIFT_DB, else "
 	"./nightshift.db)\n"
 	"  --json      one JSON object, for scripts\n"
 	"  -h, --help  this help\n";
 
-static int print_json(const char *db, const struct stats *s)
+/* What one run's end left of each provider and model. */
+struct learned {
+	struct learned_prov *p;
+	size_t np;
+	struct learned_calib *c;
+	size_t nc;
+};
+
+static void utc(int64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void learned_json(cJSON *root, const struct learned *l)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "learned");
+	char when[32];
+
+	for (size_t i = 0; i < l->np; i++) {
+		const struct learned_prov *p = &l->p[i];
+		cJSON *o = cJSON_CreateObject();
+
+		utc(p->updated_at, when, sizeof(when));
+		cJSON_AddStringToObject(o, "provider", p->provider);
+		cJSON_AddStringToObject(o, "updated_at", when);
+		cJSON_AddNumberToObject(o, "window", p->cwnd);
+		cJSON_AddNumberToObject(o, "share_429", p->p429);
+		cJSON_AddNumberToObject(o, "random_429", p->floor429);
+		cJSON_AddNumberToObject(o, "rtt_ms", p->srtt_ms);
+		cJSON_AddNumberToObject(o, "ok_per_min", p->ok_per_min);
+		cJSON_AddNumberToObject(o, "limit_pauses", (double)p->shared);
+		cJSON_AddNumberToObject(o, "ok", (double)p->ok);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(root, "calibration");
+	for (size_t i = 0; i < l->nc; i++) {
+		const struct learned_calib *c = &l->c[i];
+		cJSON *o = cJSON_CreateObject();
+
+		utc(c->updated_at, when, sizeof(when));
+		cJSON_AddStringToObject(o, "provider", c->provider);
+		cJSON_AddStringToObject(o, "model", c->model);
+		cJSON_AddStringToObject(o, "updated_at", when);
+		cJSON_AddNumberToObject(o, "input_factor",
+					c->est_in ? (double)c->rep_in /
+							(double)c->est_in
+						  : 1.0);
+		cJSON_AddNumberToObject(o, "mean_output",
+					c->replies ? (double)c->out_tokens /
+							 (double)c->replies
+						   : 0.0);
+		cJSON_AddNumberToObject(o, "replies", (double)c->replies);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+static void learned_text(const struct learned *l)
+{
+	char when[32];
+
+	if (l->np || l->nc)
+		printf("learned   (what runs learned; the next run starts "
+		       "from it)\n");
+	for (size_t i = 0; i < l->np; i++) {
+		const struct learned_prov *p = &l->p[i];
+
+		utc(p->updated_at, when, sizeof(when));
+		printf("  %s: window %.1f, 429s %.0f%% (random %.0f%%), round "
+		       "trip %.0f ms, %.0f ok/min, %lld limit pauses; %s\n",
+		       p->provider, p->cwnd, 100 * p->p429, 100 * p->floor429,
+		       p->srtt_ms, p->ok_per_min, p->shared, when);
+	}
+	for (size_t i = 0; i < l->nc; i++) {
+		const struct learned_calib *c = &l->c[i];
+
+		utc(c->updated_at, when, sizeof(when));
+		printf("  %s:%s: input tokens x%.2f of the estimate, %.0f "
+		       "output tokens a reply (%lld replies); %s\n",
+		       c->provider, c->model,
+		       c->est_in ? (double)c->rep_in / (double)c->est_in : 1.0,
+		       c->replies ? (double)c->out_tokens / (double)c->replies
+				  : 0.0,
+		       c->replies, when);
+	}
+}
+
+static int print_json(const char *db, const struct stats *s,
+		      const struct learned *l)
 {
 	cJSON *root = cJSON_CreateObject(), *jobs;
 	char *text;
@@ -39,6 +135,7 @@ static int print_json(const char *db, const struct stats *s)
 	cJSON_AddNumberToObject(root, "spend_usd", s->spend_usd);
 	cJSON_AddNumberToObject(root, "tokens_in", (double)s->tokens_in);
 	cJSON_AddNumberToObject(root, "tokens_out", (double)s->tokens_out);
+	learned_json(root, l);
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -48,7 +145,8 @@ static int print_json(const char *db, const struct stats *s)
 	return EXIT_OK;
 }
 
-static void print_text(const char *db, const struct stats *s)
+static void print_text(const char *db, const struct stats *s,
+		       const struct learned *l)
 {
 	printf("queue     %s\n", db);
 	printf("jobs      %lld\n", (long long)s->total);
@@ -67,6 +165,7 @@ static void print_text(const char *db, const struct stats *s)
 	printf("tokens    %lld in, %lld out\n", (long long)s->tokens_in,
 	       (long long)s->tokens_out);
 	printf("spend     $%.6f\n", s->spend_usd);
+	learned_text(l);
 }
 
 int cmd_status(int argc, char **argv)
@@ -79,6 +178,7 @@ int cmd_status(int argc, char **argv)
 	const char *db = NULL;
 	struct queue *q = NULL;
 	struct stats s;
+	struct learned l = {0};
 	int c, json = 0, rc;
 
 	while ((c = cli_opt(&a)) > 0) {
@@ -95,14 +195,20 @@ int cmd_status(int argc, char **argv)
 	if ((rc = cli_open_queue("status", db, 0, &q)))
 		return rc;
 	rc = stats_read(q, &s);
+	if (!rc)
+		rc = learned_load(q, &l.p, &l.np, &l.c, &l.nc);
 	if (rc) {
 		fprintf(stderr, "nightshift status: %s\n", queue_errmsg(q));
 		queue_close(&q);
 		return EXIT_RUNTIME;
 	}
 	queue_close(&q);
-	if (json)
-		return print_json(db, &s);
-	print_text(db, &s);
-	return EXIT_OK;
+	if (json) {
+		rc = print_json(db, &s, &l);
+	} else {
+		print_text(db, &s, &l);
+		rc = EXIT_OK;
+	}
+	learned_free(l.p, l.np, l.c, l.nc);
+	return rc;
 }

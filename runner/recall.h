@@ -1,0 +1,23 @@
+/* recall.h — a run starts from what the last runs learned about each
+ * provider (its concurrency window, share of 429s, round trip) and each
+ * model (token calibration), and leaves what it learned for the next:
+ * a nightly cron job does not probe each provider from scratch.
+ * Not thread-safe: call recall_restore before the workers start and
+ * recall_keep after they stop. */
+#ifndef NIGHTSHIFT_RECALL_H
+#define NIGHTSHIFT_RECALL_H
+
+#include "queue/queue.h"
+#include "runner/runctx.h"
+
+/* recall_restore: seed rc's gates (and calibration) from q's rows for
+ * the providers rc has; rows of others are ignored. A failure to read is
+ * not fatal (the run starts fresh): returns 0, or -1 having said why on
+ * stderr. */
+int recall_restore(struct runctx *rc, struct queue *q);
+
+/* recall_keep: store what rc learned of each provider that answered this
+ * run. Returns QUEUE_OK or a queue error (queue_errmsg says why). */
+int recall_keep(struct runctx *rc, struct queue *q);
+
+#endif

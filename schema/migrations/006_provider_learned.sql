@@ -1,0 +1,30 @@
+-- 006 — what runs learned about each provider, for the next run.
+--
+-- A cron job that runs every night should start where the last run
+-- ended, not probe each provider from scratch: its concurrency window
+-- (AIMD), the share of 429s it answers at random, its round trip and the
+-- rate it kept up. One row per provider, replaced at the end of each run.
+-- Model token calibration is kept the same way, per provider and model.
+
+CREATE TABLE IF NOT EXISTS provider_learned (
+  provider    TEXT    PRIMARY KEY,
+  updated_at  INTEGER NOT NULL,                    -- epoch ms
+  cwnd        REAL    NOT NULL,                    -- concurrency window
+  p429        REAL    NOT NULL,                    -- moving share of 429s
+  floor429    REAL    NOT NULL,                    -- share found random
+  srtt_ms     REAL    NOT NULL,                    -- smoothed round trip
+  ok_per_min  REAL    NOT NULL,                    -- successes a minute
+  shared      INTEGER NOT NULL,                    -- spent-limit events
+  ok          INTEGER NOT NULL                     -- successes that run
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS model_calib (
+  provider    TEXT    NOT NULL,
+  model       TEXT    NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  est_in      INTEGER NOT NULL,                    -- tokens estimated
+  rep_in      INTEGER NOT NULL,                    -- tokens reported
+  out_tokens  INTEGER NOT NULL,                    -- output reported
+  replies     INTEGER NOT NULL,
+  PRIMARY KEY (provider, model)
+) STRICT;
