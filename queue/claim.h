@@ -29,7 +29,8 @@ struct claim_job {
 	const struct blob_dict *dict;
 	int attempts;      /* requests sent so far, every candidate */
 	int candidate;     /* current candidate (config order); -1 none yet */
-	int cand_attempts; /* requests sent to that candidate */
+	int cand_attempts; /* attempts on that candidate that count
+			      (policy_counts: not 429s that said when) */
 	unsigned cand_exhausted; /* bit i: candidate i was failed over from */
 	double spent_usd; /* what the ledger holds for the job */
 	int64_t est_input_tokens;

@@ -4,8 +4,9 @@
  * DESIGN
  * Errors fall in three groups. Transient ones (rate limited, overloaded,
  * server error, timeout, connection) are retried on the same candidate
- * with exponential backoff and full jitter, never before the provider's
- * announced Retry-After, up to max_attempts; then the job moves to its
+ * with exponential backoff and full jitter, or at the provider's
+ * announced Retry-After (and a spread of up to POLICY_SPREAD_MS) when it
+ * gave one, up to max_attempts; then the job moves to its
  * next candidate, and dies when there is none. Errors that are about this
  * provider and may not recur on another (content filter, model not found,
  * context overflow, auth, billing) move to the next candidate at once:
@@ -50,6 +51,11 @@ int64_t policy_backoff_ms(const struct policy_cfg *cfg, int attempts,
 		return 0;
 	/* The modulo bias is below 2^-28 for any ceiling under a year. */
 	return (int64_t)(rnd % ((uint64_t)hi + 1));
+}
+
+int policy_counts(const struct outcome *o)
+{
+	return !(o->cls == OUTCOME_RATE_LIMITED && o->retry_after_ms > 0);
 }
 
 static struct policy_action act(enum policy_verb verb, int64_t at_ms)
@@ -113,15 +119,25 @@ struct policy_action policy_next(const struct policy_cfg *cfg,
 	}
 
 	/* Retryable on this candidate while attempts remain. */
-	if (job->attempts >= max_attempts)
+	if (policy_counts(o) ? job->attempts >= max_attempts
+			     : cfg->max_requests > 0 &&
+				   job->requests >= cfg->max_requests)
 		return move_on(job);
-	at = policy_backoff_ms(cfg, job->attempts, rnd);
-	if (job->now_ms > 0 && at > INT64_MAX - job->now_ms)
-		at = INT64_MAX;
-	else
-		at += job->now_ms;
-	if (o->retry_after_ms > at)
-		at = o->retry_after_ms;
+	if (o->retry_after_ms >= job->now_ms && o->retry_after_ms > 0) {
+		/* The provider said when. Backing off beyond it only slows
+		 * the run (a job refused five times at random waited its
+		 * doubled backoff, 30 s, for a Retry-After of 1 s); a small
+		 * spread keeps jobs refused together from coming back in
+		 * the same millisecond. */
+		at = o->retry_after_ms +
+		     (int64_t)((rnd >> 32) % (POLICY_SPREAD_MS + 1));
+	} else {
+		at = policy_backoff_ms(cfg, job->attempts, rnd);
+		if (job->now_ms > 0 && at > INT64_MAX - job->now_ms)
+			at = INT64_MAX;
+		else
+			at += job->now_ms;
+	}
 	/* A long announced pause (a daily quota, a provider-wide cooldown)
 	 * is better spent on the next candidate when there is one. */
 	if (cfg->max_wait_ms > 0 && has_next &&

@@ -12,6 +12,14 @@
 
 #include "runner/providers/outcome.h"
 
+/* A retry at the provider's Retry-After goes up to this much after it, so
+ * that the jobs one burst refused do not all come back at once. */
+#define POLICY_SPREAD_MS 250
+/* A job's requests in all, per attempt it may make: 429s that said when
+ * are not attempts, but a provider that refuses forever must not keep a
+ * job (and the run) going forever. */
+#define POLICY_REQUESTS_PER_ATTEMPT 4
+
 struct policy_cfg {
 	int max_attempts;    /* per job per candidate, e.g. 5 (<1 means 1) */
 	int64_t base_ms;     /* backoff base, e.g. 1000 */
@@ -21,10 +29,16 @@ struct policy_cfg {
 	int64_t max_wait_ms; /* when a retry would wait longer than this and
 				another candidate remains, fail over
 				instead; 0 = always wait */
+	int max_requests;    /* a job's requests in all, 429s that said
+				when included, before it moves on; 0 = no
+				bound */
 };
 
 struct policy_job {
-	int attempts;	     /* attempts on the current candidate,
+	int attempts;	     /* attempts on the current candidate that
+				count (policy_counts), including the one
+				just made */
+	int requests;	     /* every request of the job, all candidates,
 				including the one just made */
 	int invalid_outputs; /* INVALID_OUTPUT outcomes on the current
 				candidate, including this one; 0 is read
@@ -64,6 +78,13 @@ struct policy_action policy_next(const struct policy_cfg *cfg,
  * overflows, for any attempts up to INT_MAX. */
 int64_t policy_backoff_ms(const struct policy_cfg *cfg, int attempts,
 			  uint64_t rnd);
+
+/* policy_counts: 1 when outcome o uses up one of the candidate's
+ * attempts, 0 for a 429 that said when to come back: the provider did
+ * not refuse the request, only the moment, so a storm of such refusals
+ * neither kills jobs nor doubles their backoff (they are bounded by
+ * max_requests instead). */
+int policy_counts(const struct outcome *o);
 
 /* policy_verb_name: "done", "retry", "failover", "dead" (static). */
 const char *policy_verb_name(enum policy_verb v);

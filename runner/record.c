@@ -188,7 +188,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 		atomic_fetch_add(&rc->n_dead, 1);
 		break;
 	case POLICY_RETRY:
-		requeue(f, t, 1);
+		requeue(f, t, policy_counts(&t->out));
 		f->not_before_ms = t->act.at_ms;
 		f->last_error = last;
 		atomic_fetch_add(&rc->n_retries, 1);

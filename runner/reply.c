@@ -153,10 +153,12 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 	t->cost_ref_usd = dearest(r, t);
 	budget_spend(a->budget, t->cost_usd);
 	pc.max_attempts = p->max_retries + 1;
+	pc.max_requests = POLICY_REQUESTS_PER_ATTEMPT * pc.max_attempts;
 	/* The policy sees the choice as "this one, and one more if any":
 	 * which one comes next is chosen cheapest-first on the next claim. */
 	pj = (struct policy_job){
 		.attempts = t->job.cand_attempts + 1,
+		.requests = t->job.attempts + 1,
 		.invalid_outputs = t->out.cls == OUTCOME_INVALID_OUTPUT
 					   ? t->job.cand_attempts + 1
 					   : 0,

@@ -15,12 +15,7 @@ run run --db s.db --providers p.json --max-inflight 32 --max-runtime 60s \
   jobs.jsonl
 t1=$(date +%s)
 stop_mock
-# Every job ends; a job whose broken-JSON reply comes after a 429 may die
-# (policy counts its earlier attempts as invalid outputs): a handful.
-left=$(q s.db "SELECT count(*) FROM jobs WHERE state < 2")
-dead=$(q s.db "SELECT count(*) FROM jobs WHERE state = 3")
-check "storm: the run ends with every job settled (exit $rc, $dead dead)" \
-  test "$left" -eq 0 -a "$dead" -le 10
+expect "storm: every job done, none dead" 0 "1000/1000 done, 0 dead"
 n429=$(grep -c '"kind":"429"' mock.log)
 check "storm: the storm did rage ($n429 429s)" test "$n429" -ge 300
 check "storm: done in $((t1 - t0)) s, within 45 s" test $((t1 - t0)) -le 45
@@ -39,3 +34,34 @@ check "storm: $1 retries after a 429, none before its Retry-After ($2 early)" \
 # the provider was never paused as a whole for a 429 between successes
 npause=$(q s.db "SELECT count(*) FROM events WHERE kind = 'paused'")
 check "storm: few provider-wide pauses ($npause)" test "$npause" -le 8
+
+# --- what a run learned, the next run starts from
+# Run 1: the provider says its window is spent on 30% of requests
+# (x-ratelimit-remaining-requests: 0): the window comes down to 1 or 2.
+rm -f mock.log
+start_mock --fault 429openai=0.3 --retry-after 1 --seed 3 --latency 20
+providers_file p.json 20 20
+jobs_file jobs1.jsonl 60
+run run --db l.db --providers p.json --max-inflight 32 --max-runtime 60s \
+  jobs1.jsonl
+stop_mock
+expect "learned: run 1 ends" 0 "60/60 done"
+run status --db l.db
+expect "learned: status shows what was learned" 0 "learned" "mock: window"
+win=$("$NIGHTSHIFT" status --db l.db --json |
+  sed -n 's/.*"window":\([0-9.]*\).*/\1/p' | cut -d. -f1)
+check "learned: a small window was learned ($win)" test "${win:-99}" -le 4
+# Run 2 on the same queue, a healthy slow provider: it starts from the
+# learned window, not from 32 at once.
+rm -f mock.log
+start_mock --latency 500
+providers_file p.json 20 20
+i=1; while [ $i -le 20 ]; do line "b$i"; i=$((i + 1)); done >jobs2.jsonl
+run run --db l.db --providers p.json --max-inflight 32 jobs2.jsonl
+stop_mock
+expect "learned: run 2 ends" 0 "20/20 done"
+first=$(sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p' mock.log | sort -n | head -1)
+early=$(sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p' mock.log |
+  awk -v f="$first" '$1 < f + 400 { n++ } END { print n + 0 }')
+check "learned: run 2 sent $early at first (window $win), not 20" \
+  test "$early" -le $((win + 1))

@@ -287,7 +287,10 @@ static void backoff_extremes(void **state)
 	}
 }
 
-/* Retry-After wins when later than the backoff, never loses to it. */
+/* The provider's Retry-After sets the retry time (plus a spread of up to
+ * POLICY_SPREAD_MS), whatever the backoff would be: never before it,
+ * and not 30 s after a Retry-After of 1 s because the attempts doubled
+ * the backoff. */
 static void retry_after_respected(void **state)
 {
 	uint64_t s = 42;
@@ -301,11 +304,9 @@ static void retry_after_respected(void **state)
 		struct outcome o = make_outcome(OUTCOME_RATE_LIMITED, ra);
 		uint64_t rnd = xorshift(&s);
 		struct policy_action a = policy_next(&cfg, &job, &o, rnd);
-		int64_t backoff = policy_backoff_ms(&cfg, job.attempts, rnd);
-		int64_t want = NOW + backoff > ra ? NOW + backoff : ra;
-
 		assert_int_equal(a.verb, POLICY_RETRY);
-		assert_int_equal(a.at_ms, want);
+		assert_true(a.at_ms >= ra);
+		assert_true(a.at_ms <= ra + POLICY_SPREAD_MS);
 	}
 	{
 		/* A Retry-After in the past does not pull the retry early. */
@@ -316,6 +317,46 @@ static void retry_after_respected(void **state)
 
 		assert_int_equal(a.at_ms, NOW + 1500);
 	}
+}
+
+/* A 429 that said when does not use up the candidate's attempts: a
+ * storm of them neither kills the job nor doubles its backoff. The job's
+ * requests in all bound them, so a provider that refuses forever cannot
+ * keep a job going forever. Without a time, a 429 is an attempt. */
+static void refusals_with_a_time_are_not_attempts(void **state)
+{
+	struct policy_cfg c = cfg;
+	struct outcome told = make_outcome(OUTCOME_RATE_LIMITED, NOW + 1000);
+	struct outcome untold = make_outcome(OUTCOME_RATE_LIMITED, -1);
+	struct outcome busy = make_outcome(OUTCOME_OVERLOADED, NOW + 1000);
+	struct policy_job job = {.attempts = 5,
+				 .requests = 12,
+				 .candidate = 0,
+				 .ncandidates = 1,
+				 .now_ms = NOW};
+	struct policy_action a;
+
+	(void)state;
+	c.max_requests = 20;
+	assert_int_equal(policy_counts(&told), 0);
+	assert_int_equal(policy_counts(&untold), 1);
+	assert_int_equal(policy_counts(&busy), 1);
+	a = policy_next(&c, &job, &told, 99);
+	assert_int_equal(a.verb, POLICY_RETRY);
+	assert_true(a.at_ms >= NOW + 1000);
+	assert_int_equal(policy_next(&c, &job, &untold, 99).verb, POLICY_DEAD);
+	assert_int_equal(policy_next(&c, &job, &busy, 99).verb, POLICY_DEAD);
+	/* the bound on requests in all */
+	job.attempts = 1;
+	job.requests = 20;
+	assert_int_equal(policy_next(&c, &job, &told, 99).verb, POLICY_DEAD);
+	job.ncandidates = 2;
+	assert_int_equal(policy_next(&c, &job, &told, 99).verb,
+			 POLICY_FAILOVER);
+	/* no bound given: none */
+	c.max_requests = 0;
+	job.requests = 1000;
+	assert_int_equal(policy_next(&c, &job, &told, 99).verb, POLICY_RETRY);
 }
 
 static void max_wait_fails_over(void **state)
@@ -389,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(backoff_full_jitter),
 	    cmocka_unit_test(backoff_extremes),
 	    cmocka_unit_test(retry_after_respected),
+	    cmocka_unit_test(refusals_with_a_time_are_not_attempts),
 	    cmocka_unit_test(max_wait_fails_over),
 	    cmocka_unit_test(odd_inputs),
 	};
