@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "queue/queue.h"
+#include "util/quote.h"
 
 const char *cli_db_path(const char *opt)
 {
@@ -36,6 +37,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'nightshift %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_bad_value(const char *cmd, const char *opt, const char *value,
+		  const char *fmt, ...)
+{
+	char what[256], q[QUOTE_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cli_usage_error(cmd, "%s: %s is not %s", opt,
+			       quote_str(q, sizeof(q), value, strlen(value)),
+			       what);
 }
 
 int cli_input_check(const char *cmd, const char *path)

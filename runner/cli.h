@@ -67,6 +67,12 @@ const char *cli_db_path(const char *opt);
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* cli_bad_value: the usage error for a value option opt does not take:
+ * "nightshift CMD: OPT: VALUE is not WHAT", the value quoted as a JSON
+ * string and cut (util/quote.h: one that looks like a key is not shown).
+ * Returns EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *opt, const char *value,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* cli_input_check: the job file (or "-") can be read, checked before the
  * database is opened, so that a mistyped name creates no empty queue.
  * Prints "nightshift CMD: FILE: why" and returns EXIT_USAGE, or 0. */

@@ -67,20 +67,17 @@ int cmd_ingest(int argc, char **argv)
 		case 'm':
 			v = cli_parse_size(optarg);
 			if (v < 16)
-				return cli_usage_error(
-					"ingest",
-					"--max-line-bytes: \"%s\" is not a "
-					"size of at least 16 bytes",
-					optarg);
+				return cli_bad_value(
+					"ingest", "--max-line-bytes", optarg,
+					"a size of at least 16 bytes (e.g. "
+					"4MiB)");
 			io.max_line = (size_t)v;
 			break;
 		case 'e':
 			v = cli_parse_size(optarg);
 			if (v < 0)
-				return cli_usage_error(
-					"ingest",
-					"--max-errors: \"%s\" is not a count",
-					optarg);
+				return cli_bad_value("ingest", "--max-errors",
+						     optarg, "a count");
 			io.max_errors = v;
 			break;
 		}

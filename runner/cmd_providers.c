@@ -26,7 +26,8 @@ static const char USAGE[] =
 	"Show the providers config in force: each provider's endpoint, the\n"
 	"environment variable holding its key (SET or not set; the key\n"
 	"itself is never shown), model prices in USD per million tokens with\n"
-	"the date and source of the figures, off-peak windows, and the routes\n"
+	"the date and source of the figures, off-peak windows (with --prices,\n"
+	"at the config's discount off the new prices), and the routes\n"
 	"a job's body.model can name. Checks the config on the way: a bad\n"
 	"file exits 2.\n"
 	"\n"
@@ -134,14 +135,21 @@ static void print_model(const struct prov *p, const struct prov_model *m)
 	putchar('\n');
 	/* Only where the model's figures came from elsewhere than the
 	 * provider's line says (a --prices file, which has no off-peak
-	 * windows: those stay the config's). */
+	 * windows: the config's follow its prices at the same discount). */
 	if (m->price_source &&
 	    (!p->prices_source || strcmp(m->price_source, p->prices_source)))
 		printf("      prices from %s%s%s%s\n", m->price_source,
 		       m->price_date ? ", as of " : "",
 		       m->price_date ? m->price_date : "",
-		       m->noffpeak ? "; off-peak windows from the config"
+		       m->noffpeak ? "; off-peak windows at the config's "
+				     "discount"
 				   : "");
+	if (m->noffpeak_dropped)
+		printf("      %zu off-peak window%s dropped: the config's "
+		       "base price is 0, so its discount cannot follow the "
+		       "price map\n",
+		       m->noffpeak_dropped,
+		       m->noffpeak_dropped == 1 ? "" : "s");
 	for (i = 0; i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];
 
@@ -237,6 +245,9 @@ static cJSON *model_json(const struct prov_model *m)
 		cJSON_AddStringToObject(o, "price_source", m->price_source);
 	if (m->price_date)
 		cJSON_AddStringToObject(o, "price_date", m->price_date);
+	if (m->noffpeak_dropped)
+		cJSON_AddNumberToObject(o, "offpeak_dropped",
+					(double)m->noffpeak_dropped);
 	arr = cJSON_AddArrayToObject(o, "offpeak");
 	for (i = 0; arr && i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];

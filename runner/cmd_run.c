@@ -159,13 +159,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'w':
 		case 'i':
 			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > (c == 'w' ? 256 : 100000))
-				return cli_usage_error(
-					"run", "%s: \"%s\" is not a number "
-					       "in range",
+			if (end == optarg || *end || v < 1 ||
+			    v > (c == 'w' ? 256 : 100000))
+				return cli_bad_value(
+					"run",
 					c == 'w' ? "--workers"
 						 : "--max-inflight",
-					optarg);
+					optarg, "a whole number from 1 to %d",
+					c == 'w' ? 256 : 100000);
 			if (c == 'w')
 				o->workers = (int)v;
 			else
@@ -173,10 +174,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'g':
 			if (duration(optarg, &o->grace_ms) != 0)
-				return cli_usage_error(
-					"run", "--grace: \"%s\" is not a "
-					       "duration (e.g. 30s, 2m)",
-					optarg);
+				return cli_bad_value("run", "--grace", optarg,
+						     "a duration (e.g. 30s, "
+						     "2m)");
 			break;
 		case 's':
 			o->strict = 1;
@@ -184,28 +184,25 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'c':
 			o->max_cost = strtod(optarg, &end);
 			if (end == optarg || *end || !(o->max_cost >= 0))
-				return cli_usage_error(
-					"run", "--max-cost: \"%s\" is not an "
-					       "amount in USD",
-					optarg);
+				return cli_bad_value("run", "--max-cost",
+						     optarg,
+						     "an amount in USD");
 			break;
 		case 'C':
 			o->cost_run = 1;
 			break;
 		case 'D':
 			if (tp_hhmm(optarg, 0, &o->deadline_min) != 0)
-				return cli_usage_error(
-					"run", "--deadline: \"%s\" is not "
-					       "HH:MM",
-					optarg);
+				return cli_bad_value("run", "--deadline",
+						     optarg, "HH:MM");
 			break;
 		case 'R':
 			if (duration(optarg, &o->runtime_ms) != 0 ||
 			    o->runtime_ms <= 0)
-				return cli_usage_error(
-					"run", "--max-runtime: \"%s\" is not a "
-					       "duration (e.g. 90m, 2h)",
-					optarg);
+				return cli_bad_value("run", "--max-runtime",
+						     optarg,
+						     "a duration (e.g. 90m, "
+						     "2h)");
 			break;
 		case 'P':
 			o->progress = 1;

@@ -6,10 +6,12 @@
  * (a typo must not silently fall back to a default), plain http:// is only
  * accepted for loopback hosts, and a field called api_key is refused with a
  * pointer to api_key_env. Every message names the source, the JSON path of
- * the field and the reason, and quotes no value from the file but provider
- * and model names: a key pasted into the wrong field must not end up on a
- * terminal or in a log. The checks shared with the price map (messages,
- * paths, getters, the capped read) are runner/json/jsoncheck.h's.
+ * the field, the reason and the refused value (quoted and cut by the kit,
+ * which never shows one that looks like a key); api_key_env's value and
+ * a base_url holding credentials or a query are never shown at all: a key
+ * pasted into the wrong field must not end up on a terminal or in a log.
+ * The checks shared with the price map (messages, paths, getters, the
+ * capped read) are runner/json/jsoncheck.h's.
  *
  * The cJSON tree is copied into plain structs (struct config) and deleted
  * before returning, so readers need no cJSON and a loaded config is
@@ -153,13 +155,11 @@ static int parse_window(const struct jc_ctx *x, const cJSON *w,
 	end = cJSON_GetObjectItemCaseSensitive(w, "end");
 	if (!cJSON_IsString(start) ||
 	    tp_hhmm(start->valuestring, 0, &o->start_min))
-		return jc_fail_key(
-		    x, path, "start",
-		    "must be a UTC time \"HH:MM\" (00:00-23:59)");
+		return jc_refuse(x, path, "start", start,
+				 "must be a UTC time \"HH:MM\" (00:00-23:59)");
 	if (!cJSON_IsString(end) || tp_hhmm(end->valuestring, 1, &o->end_min))
-		return jc_fail_key(
-		    x, path, "end",
-		    "must be a UTC time \"HH:MM\" (00:00-24:00)");
+		return jc_refuse(x, path, "end", end,
+				 "must be a UTC time \"HH:MM\" (00:00-24:00)");
 	if (o->start_min == o->end_min % MINUTES_PER_DAY &&
 	    !(o->start_min == 0 && o->end_min == MINUTES_PER_DAY))
 		return jc_fail_key(x, path, "end",
@@ -176,9 +176,9 @@ static int parse_window(const struct jc_ctx *x, const cJSON *w,
 		return 0;
 	jc_subpath(p, sizeof(p), path, "days", 0);
 	if (!cJSON_IsArray(days) || !days->child)
-		return jc_fail(x, p,
-			       "must be a non-empty array of \"mon\" ... "
-			       "\"sun\"");
+		return jc_refuse(x, p, NULL, days,
+				 "must be a non-empty array of \"mon\" ... "
+				 "\"sun\"");
 	for (d = days->child, i = 0; d; d = d->next, i++) {
 		char dp[JC_PATH_LEN];
 		int wd = cJSON_IsString(d)
@@ -187,12 +187,12 @@ static int parse_window(const struct jc_ctx *x, const cJSON *w,
 
 		jc_subpath(dp, sizeof(dp), p, NULL, i);
 		if (wd < 0)
-			return jc_fail(
-			    x, dp,
+			return jc_refuse(
+			    x, dp, NULL, d,
 			    "must be one of \"mon\", \"tue\", \"wed\", "
 			    "\"thu\", \"fri\", \"sat\", \"sun\"");
 		if (o->days & (1u << wd))
-			return jc_fail(x, dp, "duplicate day");
+			return jc_refuse(x, dp, NULL, d, "duplicate day");
 		o->days |= 1u << wd;
 	}
 	return 0;
@@ -271,8 +271,8 @@ static int parse_quirks(const struct jc_ctx *x, const cJSON *q,
 		if (!cJSON_IsString(jm) ||
 		    (strcmp(jm->valuestring, "native") != 0 &&
 		     strcmp(jm->valuestring, "prompt") != 0))
-			return jc_fail_key(x, path, "json_mode",
-					   "must be \"native\" or \"prompt\"");
+			return jc_refuse(x, path, "json_mode", jm,
+					 "must be \"native\" or \"prompt\"");
 		qk->json_mode_prompt = strcmp(jm->valuestring, "prompt") == 0;
 	}
 	if ((rc = jc_get_bool(x, q, path, "needs_json_word",
@@ -294,10 +294,12 @@ static int parse_quirks(const struct jc_ctx *x, const cJSON *q,
 		jc_subpath(ip, sizeof(ip), p, NULL, i);
 		if (!cJSON_IsString(d) ||
 		    !name_ok(d->valuestring, PROV_NAME_MAX, "."))
-			return jc_fail(x, ip, "must be a request field name");
+			return jc_refuse(x, ip, NULL, d,
+					 "must be a request field name");
 		for (j = 0; j < qk->ndrop; j++)
 			if (strcmp(qk->drop_params[j], d->valuestring) == 0)
-				return jc_fail(x, ip, "duplicate name");
+				return jc_refuse(x, ip, NULL, d,
+						 "duplicate name");
 		qk->drop_params[qk->ndrop++] = xstrdup(d->valuestring);
 	}
 	return 0;
@@ -342,24 +344,32 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 				   "required (\"openai\" or \"anthropic\")");
 	if (!cJSON_IsString(it) ||
 	    prov_dialect_parse(it->valuestring, &p->dialect) != 0)
-		return jc_fail_key(x, path, "dialect",
-				   "must be \"openai\" or \"anthropic\"");
+		return jc_refuse(x, path, "dialect", it,
+				 "must be \"openai\" or \"anthropic\"");
 
 	it = cJSON_GetObjectItemCaseSensitive(spec, "flavor");
 	if (!it)
 		p->flavor = default_flavor(p->name, p->dialect);
 	else if (!cJSON_IsString(it) ||
 		 flavor_parse(it->valuestring, &p->flavor) != 0)
-		return jc_fail_key(x, path, "flavor", "must be one of %s",
-				   flavor_names());
+		return jc_refuse(x, path, "flavor", it, "must be one of %s",
+				 flavor_names());
 
 	if (!cJSON_GetObjectItemCaseSensitive(spec, "base_url"))
 		return jc_fail_key(x, path, "base_url", "required");
 	if ((rc =
 		 jc_get_text(x, spec, path, "base_url", MAX_URL, &p->base_url)))
 		return rc;
-	if ((why = prov_url_check(p->base_url, &loopback)))
+	/* A URL with credentials or a query (Gemini's "?key=") may hold a
+	 * key: only the reason is said. */
+	if ((why = prov_url_check(p->base_url, &loopback)) &&
+	    strpbrk(p->base_url, "@?#"))
 		return jc_fail_key(x, path, "base_url", "%s", why);
+	if (why)
+		return jc_refuse(
+		    x, path, "base_url",
+		    cJSON_GetObjectItemCaseSensitive(spec, "base_url"), "%s",
+		    why);
 	/* The dialects append "/chat/completions" or "/v1/messages". */
 	for (i = strlen(p->base_url); i > 0 && p->base_url[i - 1] == '/'; i--)
 		p->base_url[i - 1] = '\0';
@@ -374,11 +384,19 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 				   "variable holding the key (null if the "
 				   "server needs no key)");
 	if (it && !cJSON_IsNull(it)) {
-		if (!cJSON_IsString(it) || !env_name_ok(it->valuestring))
+		/* A string here that is no variable's name is most likely
+		 * the key itself: its value is never shown. */
+		if (cJSON_IsString(it) && !env_name_ok(it->valuestring))
 			return jc_fail_key(x, path, "api_key_env",
 					   "must be the NAME of an environment "
 					   "variable ([A-Za-z_][A-Za-z0-9_]*), "
-					   "not a key");
+					   "not a key; got a string of %zu "
+					   "bytes (not shown)",
+					   strlen(it->valuestring));
+		if (!cJSON_IsString(it))
+			return jc_refuse(x, path, "api_key_env", it,
+					 "must be the NAME of an environment "
+					 "variable, or null");
 		p->api_key_env = xstrdup(it->valuestring);
 	}
 
@@ -396,8 +414,10 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 			       &p->max_retries)))
 		return rc;
 	if (p->connect_timeout_s > p->timeout_s)
-		return jc_fail_key(x, path, "connect_timeout_s",
-				   "must not exceed timeout_s");
+		return jc_refuse(
+		    x, path, "connect_timeout_s",
+		    cJSON_GetObjectItemCaseSensitive(spec, "connect_timeout_s"),
+		    "must not exceed timeout_s (%d)", p->timeout_s);
 
 	if ((rc = jc_get_text(x, spec, path, "prices_date", 10,
 			      &p->prices_date)) ||
@@ -405,11 +425,16 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 			      &p->prices_source)))
 		return rc;
 	if (p->prices_date && !tp_date_ok(p->prices_date))
-		return jc_fail_key(x, path, "prices_date",
-				   "must be a date \"YYYY-MM-DD\"");
+		return jc_refuse(
+		    x, path, "prices_date",
+		    cJSON_GetObjectItemCaseSensitive(spec, "prices_date"),
+		    "must be a date \"YYYY-MM-DD\"");
 	if (p->prices_source && strncmp(p->prices_source, "https://", 8) != 0 &&
 	    strncmp(p->prices_source, "http://", 7) != 0)
-		return jc_fail_key(x, path, "prices_source", "must be a URL");
+		return jc_refuse(
+		    x, path, "prices_source",
+		    cJSON_GetObjectItemCaseSensitive(spec, "prices_source"),
+		    "must be a URL");
 
 	it = cJSON_GetObjectItemCaseSensitive(spec, "quirks");
 	jc_subpath(q, sizeof(q), path, "quirks", 0);
@@ -452,8 +477,9 @@ static int parse_route(const struct jc_ctx *x, const struct config *c,
 	size_t i, j;
 
 	if (!cJSON_IsArray(list) || !list->child)
-		return jc_fail(
-		    x, path, "must be a non-empty array of \"provider:model\"");
+		return jc_refuse(x, path, NULL, list,
+				 "must be a non-empty array of "
+				 "\"provider:model\"");
 	r->cands = xcalloc((size_t)cJSON_GetArraySize(list), sizeof(*r->cands));
 	for (it = list->child, i = 0; it; it = it->next, i++) {
 		const char *s, *colon;
@@ -465,7 +491,8 @@ static int parse_route(const struct jc_ctx *x, const struct config *c,
 		colon = s ? strchr(s, ':') : NULL;
 		if (!colon || colon == s || colon[1] == '\0' ||
 		    (size_t)(colon - s) > PROV_NAME_MAX)
-			return jc_fail(x, p, "must be \"provider:model\"");
+			return jc_refuse(x, p, NULL, it,
+					 "must be \"provider:model\"");
 		memcpy(prov, s, (size_t)(colon - s));
 		prov[colon - s] = '\0';
 		rc.prov = route_find_prov(c->provs, c->nprovs, prov);
@@ -482,8 +509,8 @@ static int parse_route(const struct jc_ctx *x, const struct config *c,
 		for (j = 0; j < r->ncands; j++)
 			if (r->cands[j].prov == rc.prov &&
 			    r->cands[j].model == rc.model)
-				return jc_fail(x, p, "duplicate of entry %zu",
-					       j);
+				return jc_refuse(x, p, NULL, it,
+						 "duplicate of entry %zu", j);
 		r->cands[r->ncands++] = rc;
 	}
 	return 0;
@@ -499,12 +526,13 @@ static int build(const struct jc_ctx *x, const cJSON *root, struct config *c)
 	int rc;
 
 	if (!cJSON_IsObject(root))
-		return jc_fail(x, NULL, "the top level must be a JSON object");
+		return jc_refuse(x, NULL, NULL, root,
+				 "the top level must be a JSON object");
 	if ((rc = jc_check_keys(x, root, "", keys)))
 		return rc;
 	it = cJSON_GetObjectItemCaseSensitive(root, "$schema");
 	if (it && !cJSON_IsString(it))
-		return jc_fail(x, "$schema", "must be a string");
+		return jc_refuse(x, "$schema", NULL, it, "must be a string");
 
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (!provs)

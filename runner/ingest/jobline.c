@@ -24,6 +24,7 @@
 
 #include "runner/json/jsonidx.h"
 #include "runner/json/jsonutil.h"
+#include "util/quote.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -77,23 +78,44 @@ static int nonempty(const struct doc *d, size_t v)
 	       jsonidx_decode(&d->x, d->s, v, c, sizeof(c)) > 0 && c[0];
 }
 
-/* describe: a short name of a JSON value's type, for error messages. */
-static const char *describe(const struct doc *d, size_t v)
+/* A refused value as a message names it ("got \"robot\""). */
+struct got {
+	char s[QUOTE_LEN];
+};
+
+/* got: value v as a refusal names it: a string quoted and cut (never one
+ * that looks like a key: util/quote.h), a number as written (cut), other
+ * types by name. Returns g->s. */
+static const char *got(const struct doc *d, size_t v, struct got *g)
 {
-	switch (type(d, v)) {
+	const struct jsonidx_tok *t = &d->x.t[v];
+	char *text;
+
+	switch (t->type) {
 	case JSONIDX_NULL:
-		return "null";
+		return strcpy(g->s, "null");
 	case JSONIDX_TRUE:
 	case JSONIDX_FALSE:
-		return "a boolean";
+		return strcpy(g->s, "a boolean");
 	case JSONIDX_NUMBER:
-		return "a number";
+		snprintf(g->s, sizeof(g->s), "%.*s%s",
+			 (int)(t->end - t->start < QUOTE_SHOWN
+				   ? t->end - t->start
+				   : QUOTE_SHOWN),
+			 d->s + t->start,
+			 t->end - t->start > QUOTE_SHOWN ? "..." : "");
+		return g->s;
 	case JSONIDX_STRING:
-		return "a string";
+		/* only on the way to an error: a copy is fine */
+		text = xmalloc(t->n + 1);
+		jsonidx_decode(&d->x, d->s, v, text, t->n + 1);
+		quote_str(g->s, sizeof(g->s), text, t->n);
+		free(text);
+		return g->s;
 	case JSONIDX_ARRAY:
-		return "an array";
+		return strcpy(g->s, t->n ? "an array" : "an empty array");
 	default:
-		return "an object";
+		return strcpy(g->s, t->n ? "an object" : "an empty object");
 	}
 }
 
@@ -133,25 +155,25 @@ static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
 {
 	int i = 0;
 	size_t bytes = 0;
+	struct got g;
 
 	if (!msgs)
 		return fail(err, errlen, "body.messages: missing");
 	if (type(d, msgs) != JSONIDX_ARRAY)
 		return fail(err, errlen,
-			    "body.messages: must be an array, not %s",
-			    describe(d, msgs));
+			    "body.messages: must be an array, got %s",
+			    got(d, msgs, &g));
 	if (d->x.t[msgs].n == 0)
 		return fail(err, errlen, "body.messages: must not be empty");
 	for (size_t m = jsonidx_first(&d->x, msgs); m; m = d->x.t[m].next) {
 		static const char *const keys[] = {"role", "content"};
 		size_t v[2], role, content, r;
-		char text[41];
 
 		if (type(d, m) != JSONIDX_OBJECT)
 			return fail(err, errlen,
 				    "body.messages[%d]: must be an object, "
-				    "not %s",
-				    i, describe(d, m));
+				    "got %s",
+				    i, got(d, m, &g));
 		members(d, m, keys, 2, v);
 		role = v[0];
 		content = v[1];
@@ -161,19 +183,17 @@ static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
 		if (type(d, role) != JSONIDX_STRING)
 			return fail(err, errlen,
 				    "body.messages[%d].role: must be a string, "
-				    "not %s",
-				    i, describe(d, role));
+				    "got %s",
+				    i, got(d, role, &g));
 		for (r = 0; r < sizeof(ROLES) / sizeof(ROLES[0]); r++)
 			if (equals(d, role, ROLES[r]))
 				break;
-		if (r == sizeof(ROLES) / sizeof(ROLES[0])) {
-			jsonidx_decode(&d->x, d->s, role, text, sizeof(text));
+		if (r == sizeof(ROLES) / sizeof(ROLES[0]))
 			return fail(err, errlen,
-				    "body.messages[%d].role: \"%s\" is not "
-				    "one of system, developer, user, "
-				    "assistant, tool",
-				    i, text);
-		}
+				    "body.messages[%d].role: must be one of "
+				    "system, developer, user, assistant, "
+				    "tool, got %s",
+				    i, got(d, role, &g));
 		if (!content)
 			return fail(err, errlen,
 				    "body.messages[%d].content: missing", i);
@@ -185,8 +205,8 @@ static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
 		       equals(d, role, "assistant"))))
 			return fail(err, errlen,
 				    "body.messages[%d].content: must be a "
-				    "string or an array of parts, not %s",
-				    i, describe(d, content));
+				    "string or an array of parts, got %s",
+				    i, got(d, content, &g));
 		bytes += content_bytes(d, content);
 		i++;
 	}
@@ -202,12 +222,13 @@ static int check_body(const struct doc *d, size_t body,
 	static const char *const keys[] = {"model", "messages", "max_tokens",
 					   "max_completion_tokens"};
 	size_t v[4], model, mt;
+	struct got g;
 
 	if (!body)
 		return fail(err, errlen, "body: missing");
 	if (type(d, body) != JSONIDX_OBJECT)
-		return fail(err, errlen, "body: must be an object, not %s",
-			    describe(d, body));
+		return fail(err, errlen, "body: must be an object, got %s",
+			    got(d, body, &g));
 	members(d, body, keys, 4, v);
 	model = v[0];
 	if (!model)
@@ -216,7 +237,8 @@ static int check_body(const struct doc *d, size_t body,
 			    "or a model name)");
 	if (!nonempty(d, model))
 		return fail(err, errlen,
-			    "body.model: must be a non-empty string");
+			    "body.model: must be a non-empty string, got %s",
+			    got(d, model, &g));
 	for (size_t k = 2; k < 4; k++) {
 		double x;
 
@@ -225,8 +247,9 @@ static int check_body(const struct doc *d, size_t body,
 			continue;
 		if (!is_integer(d, mt, 1, 1e9, &x))
 			return fail(err, errlen,
-				    "body.%s: must be a positive integer",
-				    keys[k]);
+				    "body.%s: must be an integer from 1 to "
+				    "1000000000, got %s",
+				    keys[k], got(d, mt, &g));
 		j->max_output_tokens = (int64_t)x;
 	}
 	return check_messages(d, v[1], &j->est_input_tokens, err, errlen);
@@ -258,23 +281,27 @@ static const char *const ROOT_KEYS[F_N] = {
 static int check_extensions(const struct doc *d, const size_t *f,
 			    struct jobline_view *j, char *err, size_t errlen)
 {
+	struct got g;
 	size_t v;
 	double x;
 
 	v = f[F_METHOD];
 	if (v && !equals(d, v, "POST"))
-		return fail(err, errlen, "method: must be \"POST\"");
+		return fail(err, errlen, "method: must be \"POST\", got %s",
+			    got(d, v, &g));
 	v = f[F_URL];
 	if (v && !(type(d, v) == JSONIDX_STRING && is_chat_path(d, v)))
 		return fail(err, errlen,
 			    "url: must be a chat-completions path such as "
-			    "\"/v1/chat/completions\"");
+			    "\"/v1/chat/completions\", got %s",
+			    got(d, v, &g));
 	v = f[F_PRIORITY];
 	if (v) {
 		if (!is_integer(d, v, -1e15, 1e15, &x))
 			return fail(err, errlen,
-				    "priority: must be an integer, not %s",
-				    describe(d, v));
+				    "priority: must be an integer from -1e15 "
+				    "to 1e15, got %s",
+				    got(d, v, &g));
 		j->priority = (long long)x;
 	}
 	v = f[F_COST];
@@ -282,7 +309,9 @@ static int check_extensions(const struct doc *d, const size_t *f,
 		if (type(d, v) != JSONIDX_NUMBER ||
 		    !isfinite(x = jsonidx_number(&d->x, d->s, v)) || x < 0)
 			return fail(err, errlen,
-				    "max_cost_usd: must be a number >= 0");
+				    "max_cost_usd: must be a number >= 0, got "
+				    "%s",
+				    got(d, v, &g));
 		j->max_cost_usd = x;
 	}
 	v = f[F_PROVIDERS];
@@ -292,14 +321,15 @@ static int check_extensions(const struct doc *d, const size_t *f,
 		if (type(d, v) != JSONIDX_ARRAY || d->x.t[v].n == 0)
 			return fail(err, errlen,
 				    "providers: must be a non-empty array of "
-				    "provider names");
+				    "provider names, got %s",
+				    got(d, v, &g));
 		for (size_t p = jsonidx_first(&d->x, v); p;
 		     p = d->x.t[p].next) {
 			if (!nonempty(d, p))
 				return fail(err, errlen,
 					    "providers[%d]: must be a "
-					    "non-empty string",
-					    i);
+					    "non-empty string, got %s",
+					    i, got(d, p, &g));
 			i++;
 		}
 	}
@@ -310,39 +340,42 @@ static int check_extensions(const struct doc *d, const size_t *f,
 static int check_keys(const struct doc *d, size_t unknown, char *err,
 		      size_t errlen)
 {
-	char name[41];
+	struct got g;
 
 	if (!unknown)
 		return 0;
-	jsonidx_decode(&d->x, d->s, unknown, name, sizeof(name));
 	return fail(err, errlen,
-		    "unknown field \"%s\" (allowed: custom_id, method, url, "
+		    "unknown field %s (allowed: custom_id, method, url, "
 		    "body, priority, providers, max_cost_usd)",
-		    name);
+		    got(d, unknown, &g));
 }
 
 /* check_id: decode the custom_id into id (JOBLINE_MAX_ID + 1 bytes). */
 static int check_id(const struct doc *d, size_t v, char *id, char *err,
 		    size_t errlen)
 {
+	struct got g;
 	size_t n;
 
 	if (!v)
 		return fail(err, errlen, "custom_id: missing");
 	if (type(d, v) != JSONIDX_STRING)
-		return fail(err, errlen, "custom_id: must be a string, not %s",
-			    describe(d, v));
+		return fail(err, errlen, "custom_id: must be a string, got %s",
+			    got(d, v, &g));
 	n = d->x.t[v].n;
 	if (n == 0)
 		return fail(err, errlen, "custom_id: must not be empty");
 	if (n > JOBLINE_MAX_ID)
-		return fail(err, errlen, "custom_id: longer than %d bytes",
-			    JOBLINE_MAX_ID);
+		return fail(err, errlen,
+			    "custom_id: longer than %d bytes, got %s",
+			    JOBLINE_MAX_ID, got(d, v, &g));
 	jsonidx_decode(&d->x, d->s, v, id, JOBLINE_MAX_ID + 1);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)id[i] < 0x20)
 			return fail(err, errlen,
-				    "custom_id: contains a control character");
+				    "custom_id: contains a control character, "
+				    "got %s",
+				    got(d, v, &g));
 	return 0;
 }
 
@@ -510,7 +543,9 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 		goto out;
 	}
 	if (type(&d, 0) != JSONIDX_OBJECT) {
-		fail(err, errlen, "not a JSON object (%s)", describe(&d, 0));
+		struct got g;
+
+		fail(err, errlen, "not a JSON object, got %s", got(&d, 0, &g));
 		goto out;
 	}
 	unknown = members(&d, 0, ROOT_KEYS, F_N, f);

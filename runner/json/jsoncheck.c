@@ -9,9 +9,11 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner/json/jsonutil.h"
+#include "util/quote.h"
 #include "util/readfile.h"
 #include "util/xalloc.h"
 
@@ -58,6 +60,70 @@ int jc_fail_key(const struct jc_ctx *x, const char *path, const char *key,
 	rc = vfail(x, p, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* number_text: v as the shortest text strtod reads back as v: integers
+ * in full ("1000000", not "1e+06"), others in %g form ("0.4", "1e+300"). */
+static void number_text(double v, char *buf, size_t n)
+{
+	int p;
+
+	if (!isfinite(v)) {
+		snprintf(buf, n, "a number out of range");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, n, "%.0f", v);
+		return;
+	}
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, n, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+	snprintf(buf, n, "%.17g", v);
+}
+
+const char *jc_got(const cJSON *v, char *buf, size_t n)
+{
+	const char *what = "a value";
+
+	if (!v) {
+		what = "nothing";
+	} else if (cJSON_IsString(v)) {
+		return quote_str(buf, n, v->valuestring,
+				 strlen(v->valuestring));
+	} else if (cJSON_IsNumber(v)) {
+		number_text(v->valuedouble, buf, n);
+		return buf;
+	} else if (cJSON_IsArray(v)) {
+		what = v->child ? "an array" : "an empty array";
+	} else if (cJSON_IsObject(v)) {
+		what = v->child ? "an object" : "an empty object";
+	} else if (cJSON_IsBool(v)) {
+		what = "a boolean";
+	} else if (cJSON_IsNull(v)) {
+		what = "null";
+	}
+	snprintf(buf, n, "%s", what);
+	return buf;
+}
+
+int jc_refuse(const struct jc_ctx *x, const char *path, const char *key,
+	      const cJSON *got, const char *fmt, ...)
+{
+	char why[512], g[JC_GOT_LEN];
+	va_list ap;
+
+	if (!x->err || !x->errlen)
+		return JC_EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	jc_got(got, g, sizeof(g));
+	if (key)
+		return jc_fail_key(x, path, key, "%s, got %s", why, g);
+	return jc_fail(x, path, "%s, got %s", why, g);
 }
 
 void jc_subpath(char *buf, size_t n, const char *path, const char *key,
@@ -194,7 +260,8 @@ int jc_check_object(const struct jc_ctx *x, const cJSON *obj, const char *path,
 		    const char *const *allowed, const char *hint)
 {
 	if (!cJSON_IsObject(obj))
-		return jc_fail(x, path, "must be an object%s", hint);
+		return jc_refuse(x, path, NULL, obj, "must be an object%s",
+				 hint);
 	return jc_check_keys(x, obj, path, allowed);
 }
 
@@ -204,7 +271,8 @@ int jc_check_members(const struct jc_ctx *x, const cJSON *obj, const char *path,
 	const cJSON *it;
 
 	if (!cJSON_IsObject(obj))
-		return jc_fail(x, path, "must be an object of %s", what);
+		return jc_refuse(x, path, NULL, obj, "must be an object of %s",
+				 what);
 	for (it = obj->child; it; it = it->next)
 		if (named_before(obj, it))
 			return jc_fail_key(x, path, it->string,
@@ -223,9 +291,11 @@ int jc_get_array(const struct jc_ctx *x, const cJSON *obj, const char *path,
 		return 0;
 	jc_subpath(apath, n, path, key, 0);
 	if (!cJSON_IsArray(it))
-		return jc_fail(x, apath, "must be an array of %s", what);
+		return jc_refuse(x, apath, NULL, it, "must be an array of %s",
+				 what);
 	if ((size_t)cJSON_GetArraySize(it) > max)
-		return jc_fail(x, apath, "must have at most %zu %s", max, noun);
+		return jc_fail(x, apath, "must have at most %zu %s, got %d",
+			       max, noun, cJSON_GetArraySize(it));
 	*arr = it;
 	return 0;
 }
@@ -243,14 +313,14 @@ int jc_get_int(const struct jc_ctx *x, const cJSON *obj, const char *path,
 	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
 	if (!isfinite(v) || v != floor(v) || v < (double)min) {
 		if (min > 0)
-			return jc_fail_key(x, path, key,
-					   "must be a positive integer");
-		return jc_fail_key(x, path, key,
-				   "must be a non-negative integer");
+			return jc_refuse(x, path, key, it,
+					 "must be a positive integer");
+		return jc_refuse(x, path, key, it,
+				 "must be a non-negative integer");
 	}
 	if (v > (double)max)
-		return jc_fail_key(x, path, key, "must be at most %lld",
-				   (long long)max);
+		return jc_refuse(x, path, key, it, "must be at most %lld",
+				 (long long)max);
 	*out = (int64_t)v;
 	return 0;
 }
@@ -278,11 +348,11 @@ int jc_get_number(const struct jc_ctx *x, const cJSON *obj, const char *path,
 		return 0;
 	v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
 	if (!isfinite(v) || v < 0)
-		return jc_fail_key(x, path, key,
-				   "must be a non-negative number%s", unit);
+		return jc_refuse(x, path, key, it,
+				 "must be a non-negative number%s", unit);
 	if (v > max)
-		return jc_fail_key(x, path, key, "must be at most %.0f%s", max,
-				   unit);
+		return jc_refuse(x, path, key, it, "must be at most %.0f%s",
+				 max, unit);
 	if (has)
 		*has = 1;
 	*out = v;
@@ -313,15 +383,15 @@ int jc_get_text(const struct jc_ctx *x, const cJSON *obj, const char *path,
 	if (!it)
 		return 0;
 	if (!cJSON_IsString(it) || it->valuestring[0] == '\0')
-		return jc_fail_key(x, path, key, "must be a non-empty string");
+		return jc_refuse(x, path, key, it,
+				 "must be a non-empty string");
 	if (strlen(it->valuestring) > max)
-		return jc_fail_key(x, path, key, "must be at most %zu bytes",
-				   max);
+		return jc_refuse(x, path, key, it, "must be at most %zu bytes",
+				 max);
 	for (s = (const unsigned char *)it->valuestring; *s; s++)
 		if (*s < 0x20 || *s == 0x7f)
-			return jc_fail_key(
-			    x, path, key,
-			    "must not contain control characters");
+			return jc_refuse(x, path, key, it,
+					 "must not contain control characters");
 	*out = xstrdup(it->valuestring);
 	return 0;
 }
@@ -334,7 +404,7 @@ int jc_get_bool(const struct jc_ctx *x, const cJSON *obj, const char *path,
 	if (!it)
 		return 0;
 	if (!cJSON_IsBool(it))
-		return jc_fail_key(x, path, key, "must be true or false");
+		return jc_refuse(x, path, key, it, "must be true or false");
 	*out = cJSON_IsTrue(it) ? 1 : 0;
 	return 0;
 }

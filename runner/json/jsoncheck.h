@@ -4,11 +4,13 @@
  * and check members one by one, each failure written once as
  * "SOURCE: PATH: why" into the caller's buffer.
  *
- * Messages quote no value from the file, only member names (cleaned of
- * anything but printable ASCII and cut short): a key pasted into the
- * wrong field must never reach a terminal or a log. A context without an
- * error buffer checks silently, for files whose odd entries are skipped
- * rather than refused.
+ * A refusal names the value it refused ("must be \"openai\" or
+ * \"anthropic\", got \"grpc\""; see jc_got): strings quoted and cut,
+ * and never one that looks like a key (util/quote.h), for a key pasted
+ * into the wrong field must not reach a terminal or a log. Member names
+ * are cleaned of anything but printable ASCII and cut short. A context
+ * without an error buffer checks silently, for files whose odd entries
+ * are skipped rather than refused.
  *
  * Thread-safe (no shared state; a context belongs to one caller). */
 #ifndef NIGHTSHIFT_JSONCHECK_H
@@ -20,6 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/quote.h"
+
 /* Return codes (0 is success). */
 #define JC_EINVAL (-1) /* bad JSON, a bad member, or a file too large */
 #define JC_EIO (-2)    /* the file could not be opened or read */
@@ -28,6 +32,8 @@
 #define JC_PATH_LEN 512
 /* A member name is shown in messages up to this many bytes, then "...". */
 #define JC_NAME_SHOWN 128
+/* Room for what jc_got writes. */
+#define JC_GOT_LEN QUOTE_LEN
 /* Bounds that keep a typo from turning into an absurd setting: a price in
  * USD per million tokens, and a token count (context window, tpm). */
 #define JC_PRICE_MAX 1000000.0
@@ -52,6 +58,21 @@ int jc_fail(const struct jc_ctx *x, const char *path, const char *fmt, ...)
  * ("PATH.KEY: why"); the path is built only when a message is written. */
 int jc_fail_key(const struct jc_ctx *x, const char *path, const char *key,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* jc_got: value v as a refusal names it, into buf[0..n) (JC_GOT_LEN
+ * holds any): a string JSON-quoted and cut (quote_str: one that looks
+ * like a key is not shown), a number as the shortest text that reads back
+ * as it ("0.4", "1000000", "1e+300"), anything else by its type ("an
+ * array", "an empty object", "a boolean", "null"; "nothing" for a NULL v,
+ * a member that is not there). Returns buf. */
+const char *jc_got(const cJSON *v, char *buf, size_t n);
+
+/* jc_refuse: jc_fail_key at key (jc_fail at path when key is NULL) with
+ * the refused value after the reason: "PATH.KEY: why, got VALUE", VALUE
+ * being jc_got's of got. Returns JC_EINVAL. */
+int jc_refuse(const struct jc_ctx *x, const char *path, const char *key,
+	      const cJSON *got, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* jc_subpath: "PATH.KEY" into buf[0..n), or "PATH[index]" when key is
  * NULL, or "KEY" when path is empty. The key is cleaned for messages
@@ -106,7 +127,8 @@ int jc_get_array(const struct jc_ctx *x, const cJSON *obj, const char *path,
 		 const char *noun, const cJSON **arr, char *apath, size_t n);
 
 /* Members. Each getter reads member key of obj (path is obj's path) and,
- * when it is absent, leaves *out as the comment says. */
+ * when it is absent, leaves *out as the comment says; a refusal names
+ * the value (jc_refuse). */
 
 /* jc_get_int: an integer in [min, max]; dflt when absent. */
 int jc_get_int(const struct jc_ctx *x, const cJSON *obj, const char *path,

@@ -313,7 +313,12 @@ static const char *finish_reason(const char *stop)
 }
 
 /* The chat.completion for a Messages reply. Returns a new string or
- * NULL. */
+ * NULL. Every member OpenAI's schema requires (CreateChatCompletionResponse
+ * in its openapi.json: id, object, created, model, choices[] with index,
+ * message {role, content, refusal}, logprobs and finish_reason) is there,
+ * so that a typed client reading the export takes it as it takes an
+ * OpenAI reply; what Messages has no equivalent for (logprobs, a refusal
+ * text apart from the content) is null. */
 static char *to_completion(const cJSON *root, const char *text,
 			   const struct outcome_usage *u, int64_t now_ms)
 {
@@ -334,6 +339,8 @@ static char *to_completion(const cJSON *root, const char *text,
 	msg = cJSON_AddObjectToObject(ch, "message");
 	cJSON_AddStringToObject(msg, "role", "assistant");
 	cJSON_AddStringToObject(msg, "content", text);
+	cJSON_AddNullToObject(msg, "refusal");
+	cJSON_AddNullToObject(ch, "logprobs");
 	cJSON_AddStringToObject(ch, "finish_reason",
 				finish_reason(json_str(root, "stop_reason")));
 	cJSON_AddItemToArray(choices, ch);

@@ -41,7 +41,8 @@ char *dialect_anthropic_request(const char *body, size_t len, const char *model,
  * (thinking blocks left out), finish_reason mapped from stop_reason,
  * usage in OpenAI terms (prompt_tokens includes cache reads and writes)
  * plus the original object as usage.anthropic; "created" is now_ms in
- * seconds. o->usage: in = input_tokens, in_cached =
+ * seconds; message.refusal and choices[0].logprobs are null (OpenAI's
+ * schema requires them; Messages has neither). o->usage: in = input_tokens, in_cached =
  * cache_read_input_tokens, cache_write = cache_creation_input_tokens,
  * out = output_tokens. A refusal with no text is CONTENT_FILTER; flags as
  * for dialect_openai_response. Errors (any status, or a 200 of type

@@ -158,14 +158,51 @@ static double per_mtok(double per_token)
 	return round(per_token * 1e15) / 1e9;
 }
 
+/* follow: an off-peak price w set against base price old, moved to a new
+ * base price: the same fraction of it (DeepSeek's half price stays half
+ * of whatever the map says peak costs). 0 and *w when it can be said,
+ * -1 when old is 0 (no fraction to keep) and the price changed. */
+static int follow(double *w, double old, double now)
+{
+	if (now == old)
+		return 0;
+	if (!(old > 0))
+		return -1;
+	*w = round(*w / old * now * 1e9) / 1e9; /* as per_mtok rounds */
+	return 0;
+}
+
+/* follow_windows: m's off-peak prices after its base prices moved from
+ * (old_in, old_out). LiteLLM has no windows, and a window kept at the
+ * catalogue's absolute figures under a lower map price would make
+ * off-peak dearer than peak; so each follows its base price as the
+ * provider's discount. A window one of whose prices cannot follow (its
+ * base was 0) is dropped and counted in m->noffpeak_dropped. */
+static void follow_windows(struct prov_model *m, double old_in, double old_out)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < m->noffpeak; i++) {
+		struct prov_offpeak w = m->offpeak[i];
+
+		if (follow(&w.input_per_mtok, old_in, m->input_per_mtok) ||
+		    follow(&w.output_per_mtok, old_out, m->output_per_mtok)) {
+			m->noffpeak_dropped++;
+			continue;
+		}
+		m->offpeak[kept++] = w;
+	}
+	m->noffpeak = kept;
+}
+
 /* apply: e over m; 1 when it set a price. A cache price equal to the old
  * input price means "no discount known" (config.c's default); it follows
  * the new input price rather than keep an input price that no longer
- * holds. */
+ * holds. Off-peak windows follow the base prices (follow_windows). */
 static int apply(struct prov_model *m, const struct entry *e,
 		 const char *source, const char *date)
 {
-	double old_in = m->input_per_mtok;
+	double old_in = m->input_per_mtok, old_out = m->output_per_mtok;
 
 	if (e->has_in)
 		m->input_per_mtok = per_mtok(e->in);
@@ -183,6 +220,7 @@ static int apply(struct prov_model *m, const struct entry *e,
 		m->context_window = e->max_in;
 	if (e->max_out)
 		m->max_output_tokens = e->max_out;
+	follow_windows(m, old_in, old_out);
 	if (!(e->has_in || e->has_out || e->has_cached || e->has_write))
 		return 0;
 	free(m->price_source);
@@ -211,9 +249,9 @@ int prices_apply_text(struct prov *provs, size_t nprovs, const char *text,
 	if (!root)
 		return PRICES_EINVAL;
 	if (!cJSON_IsObject(root)) {
-		rc = jc_fail(&x, NULL,
-			     "not a LiteLLM price map (the top level must be "
-			     "an object of models)");
+		rc = jc_refuse(&x, NULL, NULL, root,
+			       "not a LiteLLM price map (the top level must "
+			       "be an object of models)");
 		goto out;
 	}
 	for (i = 0; i < nprovs; i++) {

@@ -31,8 +31,12 @@
  * flavor_litellm), the entry keyed "PREFIX/MODEL", else "MODEL",
  * whose litellm_provider is that provider's and whose mode is "chat" (or
  * absent) replaces the prices it has (per token there, per million here)
- * and the context window and output cap it states; what it lacks is kept,
- * and so are off-peak windows (LiteLLM has none). A cache price the config
+ * and the context window and output cap it states; what it lacks is kept.
+ * LiteLLM has no off-peak windows: each window's price follows a new base
+ * price as the same fraction of it (the config's 0.66 off-peak against
+ * 1.32 peak becomes 0.2175 against a map's 0.435), per token kind; a
+ * window whose base price was 0 cannot follow and is dropped, counted in
+ * the model's noffpeak_dropped. A cache price the config
  * had left equal to the input price follows a new input price. Each model
  * so priced gets price_source "litellm: PATH" and price_date = the file's
  * modification day (UTC, YYYY-MM-DD). Entries of the wrong shape are

@@ -45,14 +45,16 @@ struct prov_offpeak {
  * max_output_tokens are 0 when the config does not say. price_source and
  * price_date are NULL unless a price file (runner/providers/prices.h) replaced
  * the model's figures; then they say which file and its date, and override the
- * provider's prices_source/prices_date for this model. */
+ * provider's prices_source/prices_date for this model. noffpeak_dropped
+ * counts the off-peak windows a price file's new base price left without
+ * a price (see prices.h); 0 otherwise. */
 struct prov_model {
 	char *name;
 	double input_per_mtok, output_per_mtok;
 	double cached_input_per_mtok, cache_write_per_mtok;
 	int64_t context_window, max_output_tokens;
 	struct prov_offpeak *offpeak;
-	size_t noffpeak;
+	size_t noffpeak, noffpeak_dropped;
 	char *price_source, *price_date;
 };
 

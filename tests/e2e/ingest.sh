@@ -33,7 +33,7 @@ run ingest --db bad.db bad.jsonl
 expect "bad lines are located and the rest go in" 3 \
   "bad.jsonl:2: not valid JSON" \
   "bad.jsonl:4: body.messages[0].content: missing" \
-  "bad.jsonl:5: method: must be \"POST\"" \
+  "bad.jsonl:5: method: must be \"POST\", got \"GET\"" \
   "bad.jsonl:6: not valid UTF-8" \
   "bad.jsonl:7: custom_id \"job-1\": already queued with a different body" \
   "bad.jsonl:8: not a JSON object" \
@@ -111,6 +111,13 @@ mkdir -p adir
 run ingest --db x.db adir; expect "a directory as input" 2 "adir: is a directory"
 check "a directory as input creates no database" test ! -e x.db
 run frobnicate;                    expect "unknown command" 2 "unknown command 'frobnicate'"
+# a refused option value is named, quoted as a JSON string (issue 15)
+run ingest --db x.db --max-errors abc one.jsonl
+expect "a refused --max-errors is named" 2 'ingest: --max-errors: "abc" is not a count'
+run run --db x.db --workers "$(printf 'a\033[2J')"
+expect "a refused --workers is named, escaped" 2 \
+  'run: --workers: "a\u001b[2J" is not a whole number from 1 to 256'
+check "a refused option creates no database" test ! -e x.db
 run status --db nosuch.db;         expect "status on a missing database" 2 "nosuch.db: no such database"
 check "status did not create it" test ! -e nosuch.db
 echo "hello" > notadb.db

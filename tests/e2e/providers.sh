@@ -1,8 +1,9 @@
 #!/bin/sh
 # providers.sh — end-to-end checks of `nightshift providers`: the built-in
 # catalogue, --providers FILE, $NIGHTSHIFT_PROVIDERS (and which one wins), a
-# broken file (exit 2, message naming the file and the field), usage errors,
-# and that a key is shown as SET but its value never appears anywhere.
+# broken file (exit 2, message naming the file, the field and the refused
+# value), usage errors, that a key is shown as SET but its value never
+# appears anywhere, and --prices moving off-peak windows with the prices.
 # Needs NIGHTSHIFT (path of the binary). Prints "ok - NAME" / "not ok - NAME".
 
 : "${NIGHTSHIFT:?set NIGHTSHIFT to the nightshift binary}"
@@ -121,10 +122,11 @@ runenv NIGHTSHIFT_PROVIDERS=$tmp/bad.json providers --providers "$tmp/good.json"
 report "--providers wins over NIGHTSHIFT_PROVIDERS" \
 	"$([ $rc -eq 0 ] && has out '^remote '; echo $?)"
 
-# broken configs: exit 2, the file and the field named, nothing on stdout
+# broken configs: exit 2, the file, the field and the value named, nothing
+# on stdout
 run providers --providers "$tmp/bad.json"
 report "bad field exits 2" "$([ $rc -eq 2 ]; echo $?)"
-want="$tmp/bad.json: providers.local.max_inflight: must be a positive integer"
+want="$tmp/bad.json: providers.local.max_inflight: must be a positive integer, got 0"
 report "bad field message names file and field" \
 	"$(has_fixed err "$want"; echo $?)"
 report "bad config prints nothing on stdout" "$([ ! -s "$tmp/out" ]; echo $?)"
@@ -144,6 +146,68 @@ report "api_key in the file is refused" \
 	"$([ $rc -eq 2 ] && has err 'providers.remote.api_key: .*api_key_env'
 	echo $?)"
 report "refused key is not echoed" "$(lacks_key; echo $?)"
+
+# a refused value is named (issue 15), but never a key pasted into a field
+cat >"$tmp/grpc.json" <<'EOF'
+{"providers": {"qwen": {"dialect": "grpc", "base_url": "https://llm.example.com",
+  "api_key_env": "REMOTE_TEST_KEY",
+  "models": {"m": {"input_per_mtok": 1, "output_per_mtok": 2}}}}}
+EOF
+run providers --providers "$tmp/grpc.json"
+want="$tmp/grpc.json: providers.qwen.dialect: must be \"openai\" or \"anthropic\", got \"grpc\""
+report "refused dialect is named" \
+	"$([ $rc -eq 2 ] && has_fixed err "$want"; echo $?)"
+sed "s/\"grpc\"/\"$FAKE_KEY\"/" "$tmp/grpc.json" >"$tmp/keydialect.json"
+run providers --providers "$tmp/keydialect.json"
+report "a key in the dialect field is refused, not shown" \
+	"$([ $rc -eq 2 ] &&
+	has err 'got a string that looks like an API key (not shown)' &&
+	lacks_key; echo $?)"
+sed "s/\"REMOTE_TEST_KEY\"/\"$FAKE_KEY\"/" "$tmp/good.json" >"$tmp/keyenv.json"
+run providers --providers "$tmp/keyenv.json"
+report "a key in api_key_env is refused, not shown" \
+	"$([ $rc -eq 2 ] && has err 'providers.remote.api_key_env: .*not shown' &&
+	lacks_key; echo $?)"
+
+# --prices: off-peak windows follow the map's price at the catalogue's
+# discount (deepseek-v4-pro: 1.32/3.96 peak, 0.66/1.98 off-peak in the
+# catalogue; 0.435/0.87 in the map), or are dropped with a note
+cat >"$tmp/map.json" <<'EOF'
+{"deepseek/deepseek-v4-pro": {"litellm_provider": "deepseek", "mode": "chat",
+  "input_cost_per_token": 4.35e-07, "output_cost_per_token": 8.7e-07},
+ "deepseek/free": {"litellm_provider": "deepseek", "mode": "chat",
+  "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}}
+EOF
+run providers --prices "$tmp/map.json"
+sed -n '/^    deepseek-v4-pro /,/^    [a-z]/p' "$tmp/out" >"$tmp/v4"
+report "--prices: the map's base price" \
+	"$([ $rc -eq 0 ] &&
+	grep -q '^    deepseek-v4-pro  *0\.435  *0\.87 ' "$tmp/v4"; echo $?)"
+report "--prices: off-peak at the catalogue's discount off the map's price" \
+	"$(grep -q -F '10:00-01:00 UTC every day: input 0.2175, output 0.435' \
+		"$tmp/v4" &&
+	grep -q -F '00:00-24:00 UTC sat,sun: input 0.2175, output 0.435' \
+		"$tmp/v4"; echo $?)"
+report "--prices: no off-peak price above the map's peak" \
+	"$(! grep -q -F 'input 0.66, output 1.98' "$tmp/v4"; echo $?)"
+report "--prices: says the windows follow at the config's discount" \
+	"$(grep -q "off-peak windows at the config's discount" "$tmp/v4"
+	echo $?)"
+cat >"$tmp/free.json" <<'EOF'
+{"providers": {"ds": {"dialect": "openai", "flavor": "deepseek",
+  "base_url": "http://127.0.0.1:9/v1",
+  "models": {"free": {"input_per_mtok": 0, "output_per_mtok": 0,
+    "offpeak": [{"start": "00:00", "end": "06:00",
+                 "input_per_mtok": 0, "output_per_mtok": 0}]}}}}}
+EOF
+run providers --providers "$tmp/free.json" --prices "$tmp/map.json"
+report "--prices: a window that cannot follow is dropped with a note" \
+	"$([ $rc -eq 0 ] &&
+	has out '1 off-peak window dropped: the config.s base price is 0' &&
+	! has out '00:00-06:00 UTC'; echo $?)"
+run providers --providers "$tmp/free.json" --prices "$tmp/map.json" --json
+report "--prices: the dropped window counted in --json" \
+	"$([ $rc -eq 0 ] && has out '"offpeak_dropped":[[:space:]]*1'; echo $?)"
 
 # usage errors
 run providers --bogus

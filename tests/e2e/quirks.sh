@@ -131,6 +131,10 @@ has "anthropic: result is a chat.completion" "$a" '"object":"chat.completion"'
 has "anthropic: choices[0].message.content" "$a" '"choices":[{"index":0,"message":{"role":"assistant","content":"Summary ('
 has "anthropic: finish_reason from stop_reason" "$a" '"finish_reason":"stop"'
 has "anthropic: original usage kept" "$a" '"anthropic":{"input_tokens":'
+# members OpenAI's schema requires, null where Messages has no value:
+# the export keeps them (typed clients refuse a reply without them)
+has "anthropic: refusal and logprobs null in the export" "$a" \
+  '"refusal":null},"logprobs":null,"finish_reason":'
 has "anthropic: result names the provider" "$a" '"provider":"claude","model":"claude-x"'
 
 # --- JSON-output validation: one broken reply, retried on the same provider

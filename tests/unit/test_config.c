@@ -88,7 +88,7 @@ static const struct vcase vcases[] = {
      "(line 2, column 15)"},
     {"trailing garbage", ONE(PROV_OK) " x", "invalid JSON"},
     {"empty text", "", "invalid JSON near byte 0"},
-    {"top level array", "[]", "top level must be a JSON object"},
+    {"top level array", "[]", "top level must be a JSON object, got an empty array"},
     {"no providers", "{}", "providers: required"},
     {"empty providers", "{\"providers\":{}}", "at least one provider"},
     {"unknown top field", "{\"providers\":{\"p\":{" PROV_OK "}},\"rutes\":1}",
@@ -109,9 +109,31 @@ static const struct vcase vcases[] = {
      ONE("\"dialect\":\"gemini\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
-     "providers.p.dialect: must be \"openai\" or \"anthropic\""},
+     "providers.p.dialect: must be \"openai\" or \"anthropic\", got "
+     "\"gemini\""},
+    /* the issue's own case, as the whole message */
+    {"dialect grpc",
+     "{\"providers\":{\"qwen\":{\"dialect\":\"grpc\","
+     "\"base_url\":\"https://x.example\",\"api_key_env\":\"K\","
+     "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}}}}",
+     "test.json: providers.qwen.dialect: must be \"openai\" or "
+     "\"anthropic\", got \"grpc\""},
+    {"dialect of another type",
+     ONE("\"dialect\":[\"openai\"],\"base_url\":\"https://x.example\","
+	 "\"api_key_env\":\"K\","
+	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
+     "providers.p.dialect: must be \"openai\" or \"anthropic\", got an "
+     "array"},
+    {"key pasted into dialect",
+     ONE("\"dialect\":\"sk-secret-999\",\"base_url\":\"https://x.example\","
+	 "\"api_key_env\":\"K\","
+	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
+     "providers.p.dialect: must be \"openai\" or \"anthropic\", got a "
+     "string that looks like an API key (not shown)"},
     {"bad flavor", ONE(PROV_OK ",\"flavor\":\"qwen\""),
      "providers.p.flavor: must be one of"},
+    {"bad flavor names it", ONE(PROV_OK ",\"flavor\":\"qwen\""),
+     ", got \"qwen\""},
     /* base_url */
     {"missing base_url",
      ONE("\"dialect\":\"openai\",\"api_key_env\":\"K\","
@@ -122,6 +144,11 @@ static const struct vcase vcases[] = {
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
      "providers.p.base_url: http:// is only allowed for loopback"},
+    {"http non-loopback names it",
+     ONE("\"dialect\":\"openai\",\"base_url\":\"http://api.example.com\","
+	 "\"api_key_env\":\"K\","
+	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
+     "use https://, got \"http://api.example.com\""},
     {"http 127.0.0.1 as a subdomain",
      ONE("\"dialect\":\"openai\",\"base_url\":\"http://127.0.0.1.evil.io\","
 	 "\"api_key_env\":\"K\","
@@ -136,17 +163,18 @@ static const struct vcase vcases[] = {
      ONE("\"dialect\":\"openai\",\"base_url\":\"ftp://x.example\","
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
-     "providers.p.base_url: must start with https://"},
+     "providers.p.base_url: must start with https:// (or http:// for a "
+     "loopback host), got \"ftp://x.example\""},
     {"bad port",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example:99999\","
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
-     "malformed port"},
+     "malformed port, got \"https://x.example:99999\""},
     {"query in url",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example/?a=1\","
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
-     "query or fragment"},
+     "providers.p.base_url: must not contain a query or fragment"},
     /* keys */
     {"api_key field", ONE(PROV_OK ",\"api_key\":\"sk-secret-999\""),
      "providers.p.api_key: keys do not belong in the config"},
@@ -154,7 +182,15 @@ static const struct vcase vcases[] = {
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"sk-secret-999\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
-     "providers.p.api_key_env: must be the NAME of an environment"},
+     "providers.p.api_key_env: must be the NAME of an environment "
+     "variable ([A-Za-z_][A-Za-z0-9_]*), not a key; got a string of 13 "
+     "bytes (not shown)"},
+    {"api_key_env of another type",
+     ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
+	 "\"api_key_env\":5,"
+	 "\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}"),
+     "providers.p.api_key_env: must be the NAME of an environment "
+     "variable, or null, got 5"},
     {"credentials in url",
      ONE("\"dialect\":\"openai\","
 	 "\"base_url\":\"https://u:sk-secret-999@x.example\","
@@ -167,22 +203,23 @@ static const struct vcase vcases[] = {
      "providers.p.api_key_env: required"},
     /* numbers */
     {"max_inflight 0", ONE(PROV_OK ",\"max_inflight\":0"),
-     "providers.p.max_inflight: must be a positive integer"},
+     "providers.p.max_inflight: must be a positive integer, got 0"},
     {"max_inflight fraction", ONE(PROV_OK ",\"max_inflight\":1.5"),
-     "providers.p.max_inflight: must be a positive integer"},
+     "providers.p.max_inflight: must be a positive integer, got 1.5"},
     {"max_inflight string", ONE(PROV_OK ",\"max_inflight\":\"8\""),
-     "providers.p.max_inflight: must be a positive integer"},
+     "providers.p.max_inflight: must be a positive integer, got \"8\""},
     {"max_inflight huge", ONE(PROV_OK ",\"max_inflight\":1e12"),
-     "providers.p.max_inflight: must be at most"},
+     "providers.p.max_inflight: must be at most 100000, got 1000000000000"},
     {"rpm negative", ONE(PROV_OK ",\"rpm\":-1"),
-     "providers.p.rpm: must be a non-negative integer"},
+     "providers.p.rpm: must be a non-negative integer, got -1"},
     {"timeout_s 0", ONE(PROV_OK ",\"timeout_s\":0"),
-     "providers.p.timeout_s: must be a positive integer"},
+     "providers.p.timeout_s: must be a positive integer, got 0"},
     {"max_retries bool", ONE(PROV_OK ",\"max_retries\":true"),
-     "providers.p.max_retries: must be a non-negative integer"},
+     "providers.p.max_retries: must be a non-negative integer, got a "
+     "boolean"},
     {"connect above timeout",
      ONE(PROV_OK ",\"timeout_s\":5,\"connect_timeout_s\":6"),
-     "providers.p.connect_timeout_s: must not exceed timeout_s"},
+     "providers.p.connect_timeout_s: must not exceed timeout_s (5), got 6"},
     /* unknown and duplicate fields */
     {"unknown provider field", ONE(PROV_OK ",\"max_inflght\":4"),
      "providers.p.max_inflght: unknown field"},
@@ -209,7 +246,8 @@ static const struct vcase vcases[] = {
 	 "\"api_key_env\":\"K\","
 	 "\"models\":{\"m\":{\"input_per_mtok\":-0.1,"
 	 "\"output_per_mtok\":1}}"),
-     "providers.p.models.m.input_per_mtok: must be a non-negative number"},
+     "providers.p.models.m.input_per_mtok: must be a non-negative number "
+     "(USD per million tokens), got -0.1"},
     {"missing output price",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1}}"),
@@ -218,16 +256,19 @@ static const struct vcase vcases[] = {
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1,\"cached_input_per_mtok\":-1}}"),
-     "providers.p.models.m.cached_input_per_mtok: must be a non-negative"},
+     "providers.p.models.m.cached_input_per_mtok: must be a non-negative "
+     "number (USD per million tokens), got -1"},
     {"context_window 0",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1,\"context_window\":0}}"),
-     "providers.p.models.m.context_window: must be a positive integer"},
+     "providers.p.models.m.context_window: must be a positive integer, "
+     "got 0"},
     {"model not an object",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":1}"),
-     "providers.p.models.m: must be an object"},
+     "providers.p.models.m: must be an object with input_per_mtok and "
+     "output_per_mtok, got 1"},
     /* off-peak windows */
     {"offpeak bad hour",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
@@ -235,7 +276,8 @@ static const struct vcase vcases[] = {
 	 "\"output_per_mtok\":1,\"offpeak\":[{\"start\":\"25:00\","
 	 "\"end\":\"01:00\",\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1}]}}"),
-     "providers.p.models.m.offpeak[0].start: must be a UTC time"},
+     "providers.p.models.m.offpeak[0].start: must be a UTC time \"HH:MM\" "
+     "(00:00-23:59), got \"25:00\""},
     {"offpeak empty window",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
@@ -263,7 +305,7 @@ static const struct vcase vcases[] = {
 	 "\"end\":\"01:00\",\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1}]}}"),
      "providers.p.models.m.offpeak[0].start: must be a UTC time \"HH:MM\" "
-     "(00:00-23:59)"},
+     "(00:00-23:59), got \"24:00\""},
     {"offpeak end not a time",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
@@ -271,31 +313,48 @@ static const struct vcase vcases[] = {
 	 "\"end\":\"1:5\",\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1}]}}"),
      "providers.p.models.m.offpeak[0].end: must be a UTC time \"HH:MM\" "
-     "(00:00-24:00)"},
+     "(00:00-24:00), got \"1:5\""},
+    {"offpeak start missing",
+     ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
+	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
+	 "\"output_per_mtok\":1,\"offpeak\":[{"
+	 "\"end\":\"1:05\",\"input_per_mtok\":1,"
+	 "\"output_per_mtok\":1}]}}"),
+     "providers.p.models.m.offpeak[0].start: must be a UTC time \"HH:MM\" "
+     "(00:00-23:59), got nothing"},
     {"offpeak not an array",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1,\"offpeak\":{}}}"),
-     "providers.p.models.m.offpeak: must be an array of time windows"},
+     "providers.p.models.m.offpeak: must be an array of time windows, got "
+     "an empty object"},
     {"offpeak bad day",
      ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
 	 "\"api_key_env\":\"K\",\"models\":{\"m\":{\"input_per_mtok\":1,"
 	 "\"output_per_mtok\":1,\"offpeak\":[{\"start\":\"01:00\","
 	 "\"end\":\"02:00\",\"input_per_mtok\":1,\"output_per_mtok\":1,"
 	 "\"days\":[\"sat\",\"Sunday\"]}]}}"),
-     "providers.p.models.m.offpeak[0].days[1]: must be one of"},
+     "providers.p.models.m.offpeak[0].days[1]: must be one of \"mon\", "
+     "\"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\", got "
+     "\"Sunday\""},
     /* quirks and metadata */
     {"bad json_mode", ONE(PROV_OK ",\"quirks\":{\"json_mode\":\"yes\"}"),
-     "providers.p.quirks.json_mode: must be \"native\" or \"prompt\""},
+     "providers.p.quirks.json_mode: must be \"native\" or \"prompt\", got "
+     "\"yes\""},
     {"bad drop_params", ONE(PROV_OK ",\"quirks\":{\"drop_params\":[1]}"),
-     "providers.p.quirks.drop_params[0]: must be a request field name"},
+     "providers.p.quirks.drop_params[0]: must be a request field name, got "
+     "1"},
     {"bad prices_date", ONE(PROV_OK ",\"prices_date\":\"26/11/2026\""),
-     "providers.p.prices_date: must be a date"},
+     "providers.p.prices_date: must be a date \"YYYY-MM-DD\", got "
+     "\"26/11/2026\""},
     {"prices_date month 13", ONE(PROV_OK ",\"prices_date\":\"2026-13-01\""),
-     "providers.p.prices_date: must be a date \"YYYY-MM-DD\""},
+     "providers.p.prices_date: must be a date \"YYYY-MM-DD\", got "
+     "\"2026-13-01\""},
+    {"bad prices_source", ONE(PROV_OK ",\"prices_source\":\"the web\""),
+     "providers.p.prices_source: must be a URL, got \"the web\""},
     {"too many drop_params",
      ONE(PROV_OK ",\"quirks\":{\"drop_params\":[" DROP65 "]}"),
-     "providers.p.quirks.drop_params: must have at most 64 names"},
+     "providers.p.quirks.drop_params: must have at most 64 names, got 65"},
     /* routes */
     {"route to missing provider",
      "{\"providers\":{\"p\":{" PROV_OK "}},"
@@ -306,14 +365,15 @@ static const struct vcase vcases[] = {
      "routes.r[0]: provider \"p\" has no model \"x\""},
     {"route entry without colon",
      "{\"providers\":{\"p\":{" PROV_OK "}},\"routes\":{\"r\":[\"pm\"]}}",
-     "routes.r[0]: must be \"provider:model\""},
+     "routes.r[0]: must be \"provider:model\", got \"pm\""},
     {"empty route",
      "{\"providers\":{\"p\":{" PROV_OK "}},\"routes\":{\"r\":[]}}",
-     "routes.r: must be a non-empty array"},
+     "routes.r: must be a non-empty array of \"provider:model\", got an "
+     "empty array"},
     {"duplicate route entry",
      "{\"providers\":{\"p\":{" PROV_OK "}},"
      "\"routes\":{\"r\":[\"p:m\",\"p:m\"]}}",
-     "routes.r[1]: duplicate of entry 0"},
+     "routes.r[1]: duplicate of entry 0, got \"p:m\""},
     {"route name with colon",
      "{\"providers\":{\"p\":{" PROV_OK "}},\"routes\":{\"a:b\":[\"p:m\"]}}",
      "routes.a:b: route name"},
@@ -351,6 +411,52 @@ static void validation_table(void **state)
 		config_free(&c);
 	}
 	assert_int_equal(failures, 0);
+}
+
+/* What may hold a key is refused without its value, even where the value
+ * does not look like one: a string in api_key_env, a base_url with
+ * credentials or a query (Gemini's ?key=). */
+static void refusals_that_show_no_value(void **state)
+{
+	static const struct {
+		const char *json, *want, *lacks;
+	} rows[] = {
+	    {ONE("\"dialect\":\"openai\",\"base_url\":\"https://x.example\","
+		 "\"api_key_env\":\"my-key\","
+		 "\"models\":{\"m\":{\"input_per_mtok\":1,"
+		 "\"output_per_mtok\":1}}"),
+	     "providers.p.api_key_env: must be the NAME of an environment "
+	     "variable ([A-Za-z_][A-Za-z0-9_]*), not a key; got a string of 6 "
+	     "bytes (not shown)",
+	     "my-key"},
+	    {ONE("\"dialect\":\"openai\","
+		 "\"base_url\":\"https://x.example/v1?key=AB12cd\","
+		 "\"api_key_env\":\"K\","
+		 "\"models\":{\"m\":{\"input_per_mtok\":1,"
+		 "\"output_per_mtok\":1}}"),
+	     "providers.p.base_url: must not contain a query or fragment",
+	     "AB12cd"},
+	    {ONE("\"dialect\":\"openai\","
+		 "\"base_url\":\"http://u:pw12@x.example\","
+		 "\"api_key_env\":\"K\","
+		 "\"models\":{\"m\":{\"input_per_mtok\":1,"
+		 "\"output_per_mtok\":1}}"),
+	     "providers.p.base_url: must not contain credentials", "pw12"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config *c = NULL;
+		char err[512];
+
+		assert_int_equal(config_parse(rows[i].json,
+					      strlen(rows[i].json), "t", &c,
+					      err, sizeof(err)),
+				 CONFIG_EINVAL);
+		if (!strstr(err, rows[i].want) || strstr(err, rows[i].lacks))
+			fail_msg("row %zu: %s", i, err);
+	}
 }
 
 static void defaults_and_normalisation(void **state)
@@ -550,6 +656,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(validation_table),
+		cmocka_unit_test(refusals_that_show_no_value),
 		cmocka_unit_test(defaults_and_normalisation),
 		cmocka_unit_test(flavor_defaults),
 		cmocka_unit_test(load_file_and_env),

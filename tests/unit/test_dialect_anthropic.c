@@ -1,7 +1,9 @@
 /* test_dialect_anthropic.c — the anthropic dialect: Chat Completions jobs
  * translated to Messages requests, Messages replies translated back with
- * the four token kinds, and Anthropic's real error shapes classified
- * (PROVIDERS.md 2.2; bespokelabsai/curator#296 for the credit error). */
+ * the four token kinds and every member OpenAI's schema requires of a
+ * chat completion (the openai dialect's replies left as they came), and
+ * Anthropic's real error shapes classified (PROVIDERS.md 2.2;
+ * bespokelabsai/curator#296 for the credit error). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 
 #include "runner/providers/dialect_anthropic.h"
 #include "runner/providers/dialect_json.h"
+#include "runner/providers/dialect_openai_response.h"
 #include "runner/providers/outcome.h"
 
 #define NOW ((int64_t)1714564800000)
@@ -393,6 +396,141 @@ static void error_table(void **state)
 	}
 }
 
+/* The members OpenAI's published schema requires of a chat completion
+ * (CreateChatCompletionResponse in openai/openai-openapi's openapi.json:
+ * required [choices, created, id, model, object]; each choice [finish_reason,
+ * index, message, logprobs]; ChatCompletionResponseMessage [role, content,
+ * refusal]; CompletionUsage [prompt_tokens, completion_tokens,
+ * total_tokens]; usage itself is optional there, and nightshift always
+ * gives it) and the types it allows them: S string, N number, A
+ * non-empty array, O object, s string or null, n null (what a translated
+ * reply has no value for). A typed client (openai-python's ChatCompletion,
+ * the Go and Java SDKs) reading the export refuses a reply without them. */
+struct member {
+	const char *name;
+	char type;
+};
+
+static const struct member completion_required[] = {
+    {"id", 'S'},    {"object", 'S'},  {"created", 'N'},
+    {"model", 'S'}, {"choices", 'A'}, {"usage", 'O'},
+};
+static const struct member choice_required[] = {
+    {"index", 'N'},
+    {"message", 'O'},
+    {"finish_reason", 'S'},
+    {"logprobs", 'n'},
+};
+static const struct member message_required[] = {
+    {"role", 'S'}, {"content", 's'}, {"refusal", 'n'}};
+static const struct member usage_required[] = {
+    {"prompt_tokens", 'N'}, {"completion_tokens", 'N'}, {"total_tokens", 'N'}};
+
+/* has_members: obj (named where) holds each of want[0..n) with its type;
+ * the first one missing or mistyped fails the test, named. */
+static void has_members(const cJSON *obj, const char *where,
+			const struct member *want, size_t n)
+{
+	size_t i;
+
+	assert_true(cJSON_IsObject(obj));
+	for (i = 0; i < n; i++) {
+		const cJSON *it =
+		    cJSON_GetObjectItemCaseSensitive(obj, want[i].name);
+		int ok = 0;
+
+		switch (want[i].type) {
+		case 'S':
+			ok = cJSON_IsString(it);
+			break;
+		case 's':
+			ok = cJSON_IsString(it) || cJSON_IsNull(it);
+			break;
+		case 'N':
+			ok = cJSON_IsNumber(it);
+			break;
+		case 'A':
+			ok = cJSON_IsArray(it) && it->child;
+			break;
+		case 'O':
+			ok = cJSON_IsObject(it);
+			break;
+		case 'n':
+			ok = cJSON_IsNull(it);
+			break;
+		}
+		if (!ok)
+			fail_msg("%s.%s: %s", where, want[i].name,
+				 it ? "wrong type" : "missing");
+	}
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void reply_has_every_required_member(void **state)
+{
+	struct outcome o = OUTCOME_INIT;
+	const cJSON *ch, *msg;
+	cJSON *c;
+
+	(void)state;
+	dialect_anthropic_response(200, NULL, 0, REPLY, strlen(REPLY), 0, NOW,
+				   &o);
+	assert_int_equal(o.cls, OUTCOME_OK);
+	c = cJSON_Parse(o.body);
+	assert_non_null(c);
+	has_members(c, "completion", completion_required,
+		    COUNT(completion_required));
+	assert_string_equal(str_at(c, "object"), "chat.completion");
+	cJSON_ArrayForEach(ch, cJSON_GetObjectItem(c, "choices"))
+	{
+		has_members(ch, "choices[]", choice_required,
+			    COUNT(choice_required));
+		msg = cJSON_GetObjectItem(ch, "message");
+		has_members(msg, "choices[].message", message_required,
+			    COUNT(message_required));
+		assert_string_equal(str_at(msg, "role"), "assistant");
+	}
+	has_members(cJSON_GetObjectItem(c, "usage"), "usage", usage_required,
+		    COUNT(usage_required));
+	cJSON_Delete(c);
+	outcome_clear(&o);
+}
+
+/* The openai dialect stores the provider's reply as it came: nothing is
+ * added to it (a provider that leaves out logprobs or refusal is passed
+ * through so, and one that has them keeps its own values). */
+static void openai_reply_passes_through_unchanged(void **state)
+{
+	static const char *const bodies[] = {
+	    "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,"
+	    "\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{"
+	    "\"role\":\"assistant\",\"content\":\"hi\"},"
+	    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,"
+	    "\"completion_tokens\":1,\"total_tokens\":2}}",
+	    "{\"id\":\"c2\",\"object\":\"chat.completion\",\"created\":1,"
+	    "\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{"
+	    "\"role\":\"assistant\",\"content\":\"hi\",\"refusal\":null},"
+	    "\"logprobs\":{\"content\":[]},\"finish_reason\":\"stop\"}],"
+	    "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+	    "\"total_tokens\":2}}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < COUNT(bodies); i++) {
+		struct outcome o = OUTCOME_INIT;
+
+		dialect_openai_response(200, NULL, 0, bodies[i],
+					strlen(bodies[i]), FLAVOR_OPENAI, 0,
+					NOW, &o);
+		assert_int_equal(o.cls, OUTCOME_OK);
+		assert_int_equal(o.body_len, strlen(bodies[i]));
+		assert_memory_equal(o.body, bodies[i], o.body_len);
+		outcome_clear(&o);
+	}
+}
+
 /* What every reply shares with the success path: no HTTP reply is a
  * connection failure, and the request id comes from "request-id" first,
  * for an error reply too; the tokens an error inside a 200 reports are
@@ -433,6 +571,8 @@ int main(void)
 	    cmocka_unit_test(request_refusals),
 	    cmocka_unit_test(reply_translated),
 	    cmocka_unit_test(reply_checks),
+	    cmocka_unit_test(reply_has_every_required_member),
+	    cmocka_unit_test(openai_reply_passes_through_unchanged),
 	    cmocka_unit_test(error_table),
 	    cmocka_unit_test(replies_of_any_kind),
 	};

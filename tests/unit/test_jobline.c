@@ -1,5 +1,7 @@
-/* test_jobline.c — one case per validation rule of a job line, and how
- * the body is kept (compacted in place, escapes untouched). */
+/* test_jobline.c — one case per validation rule of a job line (each
+ * refusal naming the value it refused: strings quoted and cut, numbers as
+ * written, other types by name, keys never), and how the body is kept
+ * (compacted in place, escapes untouched). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,8 +59,8 @@ static const struct row ROWS[] = {
 	{"rejects_invalid_json", "{\"custom_id\":\"a\",", "not valid JSON"},
 	{"rejects_text_after_object", "{\"custom_id\":\"a\"," BODY "} x",
 	 "text after the object"},
-	{"rejects_array_line", "[1,2]", "not a JSON object"},
-	{"rejects_string_line", "\"job\"", "not a JSON object"},
+	{"rejects_array_line", "[1,2]", "not a JSON object, got an array"},
+	{"rejects_string_line", "\"job\"", "not a JSON object, got \"job\""},
 	{"rejects_invalid_utf8", "{\"custom_id\":\"a\xff\"," BODY "}",
 	 "not valid UTF-8 (byte 16)"},
 	{"rejects_overlong_utf8", "{\"custom_id\":\"\xc0\xaf\"," BODY "}",
@@ -73,54 +75,73 @@ static const struct row ROWS[] = {
 	/* custom_id */
 	{"rejects_missing_custom_id", "{" BODY "}", "custom_id: missing"},
 	{"rejects_numeric_custom_id", "{\"custom_id\":7," BODY "}",
-	 "custom_id: must be a string, not a number"},
+	 "custom_id: must be a string, got 7"},
 	{"rejects_empty_custom_id", "{\"custom_id\":\"\"," BODY "}",
 	 "custom_id: must not be empty"},
 	{"rejects_control_char_custom_id",
-	 "{\"custom_id\":\"a\\nb\"," BODY "}", "control character"},
+	 "{\"custom_id\":\"a\\nb\"," BODY "}",
+	 "custom_id: contains a control character, got \"a\\nb\""},
 	/* method / url */
 	{"rejects_get_method", "{\"custom_id\":\"a\",\"method\":\"GET\"," BODY
 			       "}",
-	 "method: must be \"POST\""},
+	 "method: must be \"POST\", got \"GET\""},
+	{"rejects_key_as_method",
+	 "{\"custom_id\":\"a\",\"method\":\"sk-abc123\"," BODY "}",
+	 "method: must be \"POST\", got a string that looks like an API key "
+	 "(not shown)"},
 	{"rejects_embeddings_url",
 	 "{\"custom_id\":\"a\",\"url\":\"/v1/embeddings\"," BODY "}",
-	 "url: must be a chat-completions path"},
+	 "url: must be a chat-completions path such as "
+	 "\"/v1/chat/completions\", got \"/v1/embeddings\""},
 	{"rejects_numeric_url", "{\"custom_id\":\"a\",\"url\":3," BODY "}",
-	 "url: must be"},
+	 "url: must be a chat-completions path such as "
+	 "\"/v1/chat/completions\", got 3"},
+	{"rejects_long_url_cut",
+	 "{\"custom_id\":\"a\",\"url\":\"/v1/"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+	 BODY "}",
+	 "got \"/v1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"... (70 bytes)"},
 	/* body */
 	{"rejects_missing_body", "{\"custom_id\":\"a\"}", "body: missing"},
 	{"rejects_body_not_object", "{\"custom_id\":\"a\",\"body\":[]}",
-	 "body: must be an object, not an array"},
+	 "body: must be an object, got an empty array"},
 	{"rejects_missing_model",
 	 "{\"custom_id\":\"a\",\"body\":{" MSGS "}}", "body.model: missing"},
 	{"rejects_empty_model",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\"," MSGS "}}",
-	 "body.model: must be a non-empty string"},
+	 "body.model: must be a non-empty string, got \"\""},
 	{"rejects_numeric_model",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":4," MSGS "}}",
-	 "body.model: must be a non-empty string"},
+	 "body.model: must be a non-empty string, got 4"},
 	{"rejects_zero_max_tokens",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":0,"
 	 MSGS "}}",
-	 "body.max_tokens: must be a positive integer"},
+	 "body.max_tokens: must be an integer from 1 to 1000000000, got 0"},
 	{"rejects_fractional_max_tokens",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
 	 "\"max_completion_tokens\":1.5," MSGS "}}",
-	 "body.max_completion_tokens: must be a positive integer"},
+	 "body.max_completion_tokens: must be an integer from 1 to "
+	 "1000000000, got 1.5"},
+	/* a number is shown as written */
+	{"rejects_max_tokens_as_written",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
+	 "\"max_tokens\":2.50e0," MSGS "}}",
+	 "body.max_tokens: must be an integer from 1 to 1000000000, got "
+	 "2.50e0"},
 	/* messages */
 	{"rejects_missing_messages",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\"}}",
 	 "body.messages: missing"},
 	{"rejects_messages_not_array",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":{}}}",
-	 "body.messages: must be an array, not an object"},
+	 "body.messages: must be an array, got an empty object"},
 	{"rejects_empty_messages",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[]}}",
 	 "body.messages: must not be empty"},
 	{"rejects_message_not_object",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[\"hi\"]"
 	 "}}",
-	 "body.messages[0]: must be an object, not a string"},
+	 "body.messages[0]: must be an object, got \"hi\""},
 	{"rejects_missing_role",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":\"user\",\"content\":\"a\"},{\"content\":\"b\"}]}}",
@@ -128,11 +149,12 @@ static const struct row ROWS[] = {
 	{"rejects_numeric_role",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":1,\"content\":\"b\"}]}}",
-	 "body.messages[0].role: must be a string"},
+	 "body.messages[0].role: must be a string, got 1"},
 	{"rejects_unknown_role",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":\"robot\",\"content\":\"b\"}]}}",
-	 "body.messages[0].role: \"robot\" is not one of"},
+	 "body.messages[0].role: must be one of system, developer, user, "
+	 "assistant, tool, got \"robot\""},
 	{"rejects_missing_content",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":\"user\"}]}}",
@@ -140,33 +162,40 @@ static const struct row ROWS[] = {
 	{"rejects_numeric_content",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":\"user\",\"content\":5}]}}",
-	 "body.messages[0].content: must be a string or an array"},
+	 "body.messages[0].content: must be a string or an array of parts, "
+	 "got 5"},
 	{"rejects_user_null_content",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
 	 "\"role\":\"user\",\"content\":null}]}}",
-	 "body.messages[0].content: must be a string or an array"},
+	 "body.messages[0].content: must be a string or an array of parts, "
+	 "got null"},
 	/* extensions */
 	{"rejects_fractional_priority",
 	 "{\"custom_id\":\"a\",\"priority\":1.5," BODY "}",
-	 "priority: must be an integer, not a number"},
+	 "priority: must be an integer from -1e15 to 1e15, got 1.5"},
 	{"rejects_string_priority",
 	 "{\"custom_id\":\"a\",\"priority\":\"high\"," BODY "}",
-	 "priority: must be an integer, not a string"},
+	 "priority: must be an integer from -1e15 to 1e15, got \"high\""},
+	{"rejects_boolean_priority",
+	 "{\"custom_id\":\"a\",\"priority\":true," BODY "}",
+	 "priority: must be an integer from -1e15 to 1e15, got a boolean"},
 	{"rejects_providers_not_array",
 	 "{\"custom_id\":\"a\",\"providers\":\"qwen\"," BODY "}",
-	 "providers: must be a non-empty array"},
+	 "providers: must be a non-empty array of provider names, got "
+	 "\"qwen\""},
 	{"rejects_empty_providers",
 	 "{\"custom_id\":\"a\",\"providers\":[]," BODY "}",
-	 "providers: must be a non-empty array"},
+	 "providers: must be a non-empty array of provider names, got an "
+	 "empty array"},
 	{"rejects_non_string_provider",
 	 "{\"custom_id\":\"a\",\"providers\":[\"qwen\",2]," BODY "}",
-	 "providers[1]: must be a non-empty string"},
+	 "providers[1]: must be a non-empty string, got 2"},
 	{"rejects_negative_max_cost",
 	 "{\"custom_id\":\"a\",\"max_cost_usd\":-1," BODY "}",
-	 "max_cost_usd: must be a number >= 0"},
+	 "max_cost_usd: must be a number >= 0, got -1"},
 	{"rejects_string_max_cost",
 	 "{\"custom_id\":\"a\",\"max_cost_usd\":\"1\"," BODY "}",
-	 "max_cost_usd: must be a number >= 0"},
+	 "max_cost_usd: must be a number >= 0, got \"1\""},
 	/* strict JSON: what cJSON let through */
 	{"rejects_leading_zero_number",
 	 "{\"custom_id\":\"a\",\"priority\":01," BODY "}",
@@ -189,10 +218,11 @@ static const struct row ROWS[] = {
 	 BODY "}",
 	 NULL},
 	{"rejects_escaped_control_char_custom_id",
-	 "{\"custom_id\":\"a\\u0000b\"," BODY "}", "control character"},
+	 "{\"custom_id\":\"a\\u0000b\"," BODY "}",
+	 "custom_id: contains a control character, got \"a\\u0000b\""},
 	{"rejects_escaped_empty_model",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\\u0000\"," MSGS "}}",
-	 "body.model: must be a non-empty string"},
+	 "body.model: must be a non-empty string, got \"\\u0000\""},
 	/* a NUL would be cut off, with the rest of its string, on the way out */
 	{"rejects_nul_escape_in_body",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
@@ -304,7 +334,9 @@ static void custom_id_length_is_capped(void **state)
 	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
 				       sizeof(err)),
 			 -1);
-	assert_non_null(strstr(err, "custom_id: longer than"));
+	assert_string_equal(err, "custom_id: longer than 512 bytes, got "
+				 "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"... "
+				 "(513 bytes)");
 }
 
 /* The same job spelled with other spacing is the same bytes: that is

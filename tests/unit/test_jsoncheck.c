@@ -2,8 +2,10 @@
  * syntax error is reported (byte, line, column), trailing text refused,
  * "SOURCE: PATH: why" messages with cleaned member names, unknown and
  * duplicate fields, the api_key refusal, each getter's range and message
- * (a table), a silent context that writes nothing, and the capped file
- * read. No message quotes a value from the text. */
+ * (a table), the refused value each message names (jc_got: strings quoted
+ * and cut, numbers as the shortest text, other types by name, a key
+ * never), a silent context that writes nothing, and the capped file
+ * read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,11 +167,90 @@ static void check_keys_and_members(void **state)
 	o = cJSON_Parse("[1]");
 	assert_int_equal(jc_check_members(&x, o, "routes", "routes"),
 			 JC_EINVAL);
-	assert_string_equal(err, "s: routes: must be an object of routes");
+	assert_string_equal(err,
+			    "s: routes: must be an object of routes, got an "
+			    "array");
 	cJSON_Delete(o);
 	o = cJSON_Parse("{\"p\":{},\"q\":{}}");
 	assert_int_equal(jc_check_members(&x, o, "providers", "providers"), 0);
 	cJSON_Delete(o);
+}
+
+/* What a refusal says it got, value by value. */
+static void got_table(void **state)
+{
+	static const char *const rows[][2] = {
+	    {"\"grpc\"", "\"grpc\""},
+	    {"\"\"", "\"\""},
+	    {"\"say \\\"hi\\\"\\n\"", "\"say \\\"hi\\\"\\n\""},
+	    {"\"\\u001b[31mred\"", "\"\\u001b[31mred\""},
+	    {"\"caf\u00e9\"", "\"caf\u00e9\""},
+	    {"\"" SECRET "\"", "a string that looks like an API key (not shown)"},
+	    {"0", "0"},
+	    {"-1", "-1"},
+	    {"0.4", "0.4"},
+	    {"1.10", "1.1"},
+	    {"1e6", "1000000"},
+	    {"1e300", "1e+300"},
+	    {"-2.5e-7", "-2.5e-07"},
+	    {"0.1234567890123", "0.1234567890123"},
+	    {"true", "a boolean"},
+	    {"false", "a boolean"},
+	    {"null", "null"},
+	    {"[1]", "an array"},
+	    {"[]", "an empty array"},
+	    {"{\"a\":1}", "an object"},
+	    {"{}", "an empty object"},
+	};
+	char buf[JC_GOT_LEN], small[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *v = cJSON_Parse(rows[i][0]);
+
+		assert_non_null(v);
+		if (strcmp(jc_got(v, buf, sizeof(buf)), rows[i][1]) != 0)
+			fail_msg("%s: got [%s], want [%s]", rows[i][0], buf,
+				 rows[i][1]);
+		/* a small buffer is cut, never overrun */
+		assert_ptr_equal(jc_got(v, small, sizeof(small)), small);
+		assert_true(strlen(small) < sizeof(small));
+		cJSON_Delete(v);
+	}
+}
+
+/* jc_refuse: "PATH.KEY: why, got VALUE", or "PATH: ..." without a key;
+ * silent contexts write nothing. */
+static void refuse_names_the_value(void **state)
+{
+	char err[256];
+	struct jc_ctx x = {"providers.json", err, sizeof(err)};
+	struct jc_ctx quiet = {"q", NULL, 0};
+	cJSON *v = cJSON_Parse("\"grpc\"");
+
+	(void)state;
+	assert_int_equal(jc_refuse(&x, "providers.qwen", "dialect", v,
+				   "must be \"%s\" or \"%s\"", "openai",
+				   "anthropic"),
+			 JC_EINVAL);
+	assert_string_equal(err, "providers.json: providers.qwen.dialect: "
+				 "must be \"openai\" or \"anthropic\", got "
+				 "\"grpc\"");
+	assert_int_equal(jc_refuse(&x, "routes.r[0]", NULL, v, "bad"),
+			 JC_EINVAL);
+	assert_string_equal(err, "providers.json: routes.r[0]: bad, got "
+				 "\"grpc\"");
+	assert_int_equal(jc_refuse(&quiet, "a", "b", v, "bad"), JC_EINVAL);
+	cJSON_Delete(v);
+	/* jc_check_object names what it got instead of an object */
+	v = cJSON_Parse("[1,2]");
+	assert_int_equal(jc_check_object(&x, v, "m", (const char *const[]){NULL},
+					 " with prices"),
+			 JC_EINVAL);
+	assert_string_equal(err, "providers.json: m: must be an object with "
+				 "prices, got an array");
+	cJSON_Delete(v);
 }
 
 enum getter { INT, INT32, NUMBER, PRICE, TEXT, BOOL, ARRAY };
@@ -191,59 +272,92 @@ static const struct gcase gcases[] = {
 	{"int min", INT, "1", 1, 10, 7, NULL, 1},
 	{"int max", INT, "10", 1, 10, 7, NULL, 10},
 	{"int 0 when positive", INT, "0", 1, 10, 7,
-	 "s: o.k: must be a positive integer", 0},
+	 "s: o.k: must be a positive integer, got 0", 0},
 	{"int negative", INT, "-1", 0, 10, 7,
-	 "s: o.k: must be a non-negative integer", 0},
+	 "s: o.k: must be a non-negative integer, got -1", 0},
 	{"int fraction", INT, "1.5", 1, 10, 7,
-	 "s: o.k: must be a positive integer", 0},
-	{"int string", INT, "\"" SECRET "\"", 1, 10, 7,
-	 "s: o.k: must be a positive integer", 0},
-	{"int too big", INT, "11", 1, 10, 7, "s: o.k: must be at most 10", 0},
+	 "s: o.k: must be a positive integer, got 1.5", 0},
+	{"int string", INT, "\"8\"", 1, 10, 7,
+	 "s: o.k: must be a positive integer, got \"8\"", 0},
+	{"int secret", INT, "\"" SECRET "\"", 1, 10, 7,
+	 "s: o.k: must be a positive integer, got a string that looks like "
+	 "an API key (not shown)", 0},
+	{"int too big", INT, "11", 1, 10, 7,
+	 "s: o.k: must be at most 10, got 11", 0},
 	{"int huge", INT, "1e300", 0, JC_COUNT_MAX, 0,
-	 "s: o.k: must be at most 1099511627776", 0},
+	 "s: o.k: must be at most 1099511627776, got 1e+300", 0},
+	{"int overflowing a double", INT, "1e400", 0, 10, 0,
+	 "s: o.k: must be a non-negative integer, got a number out of range",
+	 0},
 	{"int32 ok", INT32, "100000", 1, 100000, 16, NULL, 100000},
 	{"int32 absent", INT32, NULL, 1, 100000, 16, NULL, 16},
 	{"int32 bool", INT32, "true", 0, 100, 4,
-	 "s: o.k: must be a non-negative integer", 0},
+	 "s: o.k: must be a non-negative integer, got a boolean", 0},
+	{"int32 null", INT32, "null", 0, 100, 4,
+	 "s: o.k: must be a non-negative integer, got null", 0},
+	{"int32 array", INT32, "[1]", 0, 100, 4,
+	 "s: o.k: must be a non-negative integer, got an array", 0},
+	{"int32 empty object", INT32, "{}", 0, 100, 4,
+	 "s: o.k: must be a non-negative integer, got an empty object", 0},
 	{"number absent", NUMBER, NULL, 0, 1, 0, NULL, -1},
 	{"number ok", NUMBER, "0.5", 0, 1, 0, NULL, 0.5},
 	{"number negative", NUMBER, "-0.5", 0, 1, 0,
-	 "s: o.k: must be a non-negative number", 0},
-	{"number too big", NUMBER, "2", 0, 1, 0, "s: o.k: must be at most 1", 0},
+	 "s: o.k: must be a non-negative number, got -0.5", 0},
+	{"number too big", NUMBER, "2", 0, 1, 0,
+	 "s: o.k: must be at most 1, got 2", 0},
+	{"number shortest text", NUMBER, "1.10", 0, 1, 0,
+	 "s: o.k: must be at most 1, got 1.1", 0},
 	{"price ok", PRICE, "0.4", 0, 0, -1, NULL, 0.4},
 	{"price zero", PRICE, "0", 0, 0, -1, NULL, 0},
 	{"price absent, required", PRICE, NULL, 0, 0, -1,
 	 "s: o.k: required (USD per million tokens)", 0},
 	{"price absent, default", PRICE, NULL, 0, 0, 2.5, NULL, 2.5},
 	{"price negative", PRICE, "-0.1", 0, 0, -1,
-	 "s: o.k: must be a non-negative number (USD per million tokens)", 0},
-	{"price string", PRICE, "\"" SECRET "\"", 0, 0, -1,
-	 "s: o.k: must be a non-negative number (USD per million tokens)", 0},
+	 "s: o.k: must be a non-negative number (USD per million tokens), "
+	 "got -0.1", 0},
+	{"price string", PRICE, "\"0.4\"", 0, 0, -1,
+	 "s: o.k: must be a non-negative number (USD per million tokens), "
+	 "got \"0.4\"", 0},
+	{"price secret", PRICE, "\"" SECRET "\"", 0, 0, -1,
+	 "s: o.k: must be a non-negative number (USD per million tokens), "
+	 "got a string that looks like an API key (not shown)", 0},
 	{"price too big", PRICE, "1000001", 0, 0, -1,
-	 "s: o.k: must be at most 1000000 (USD per million tokens)", 0},
+	 "s: o.k: must be at most 1000000 (USD per million tokens), "
+	 "got 1000001", 0},
 	{"text ok", TEXT, "\"abc\"", 0, 8, 0, NULL, 0},
 	{"text absent", TEXT, NULL, 0, 8, 0, NULL, 0},
 	{"text empty", TEXT, "\"\"", 0, 8, 0,
-	 "s: o.k: must be a non-empty string", 0},
+	 "s: o.k: must be a non-empty string, got \"\"", 0},
 	{"text number", TEXT, "1", 0, 8, 0,
-	 "s: o.k: must be a non-empty string", 0},
-	{"text too long", TEXT, "\"" SECRET "\"", 0, 8, 0,
-	 "s: o.k: must be at most 8 bytes", 0},
+	 "s: o.k: must be a non-empty string, got 1", 0},
+	{"text too long", TEXT, "\"abcdefghij\"", 0, 8, 0,
+	 "s: o.k: must be at most 8 bytes, got \"abcdefghij\"", 0},
+	{"text too long: cut", TEXT,
+	 "\"0123456789012345678901234567890123456789+-*/\"", 0, 8, 0,
+	 "s: o.k: must be at most 8 bytes, got "
+	 "\"0123456789012345678901234567890123456789\"... (44 bytes)", 0},
+	{"text too long: a key", TEXT, "\"" SECRET "\"", 0, 8, 0,
+	 "s: o.k: must be at most 8 bytes, got a string that looks like an "
+	 "API key (not shown)", 0},
 	{"text control", TEXT, "\"a\\tb\"", 0, 8, 0,
-	 "s: o.k: must not contain control characters", 0},
+	 "s: o.k: must not contain control characters, got \"a\\tb\"", 0},
 	{"text DEL", TEXT, "\"a\\u007fb\"", 0, 8, 0,
-	 "s: o.k: must not contain control characters", 0},
+	 "s: o.k: must not contain control characters, got \"a\\u007fb\"",
+	 0},
 	{"bool true", BOOL, "true", 0, 0, 0, NULL, 1},
 	{"bool false", BOOL, "false", 0, 0, 0, NULL, 0},
 	{"bool absent", BOOL, NULL, 0, 0, 0, NULL, -1},
-	{"bool number", BOOL, "1", 0, 0, 0, "s: o.k: must be true or false", 0},
+	{"bool number", BOOL, "1", 0, 0, 0,
+	 "s: o.k: must be true or false, got 1", 0},
+	{"bool string", BOOL, "\"yes\"", 0, 0, 0,
+	 "s: o.k: must be true or false, got \"yes\"", 0},
 	{"array ok", ARRAY, "[1,2]", 0, 2, 0, NULL, 2},
 	{"array empty", ARRAY, "[]", 0, 2, 0, NULL, 0},
 	{"array absent", ARRAY, NULL, 0, 2, 0, NULL, -1},
 	{"array too long", ARRAY, "[1,2,3]", 0, 2, 0,
-	 "s: o.k: must have at most 2 things", 0},
-	{"array object", ARRAY, "{}", 0, 2, 0,
-	 "s: o.k: must be an array of some things", 0},
+	 "s: o.k: must have at most 2 things, got 3", 0},
+	{"array object", ARRAY, "{\"a\":1}", 0, 2, 0,
+	 "s: o.k: must be an array of some things, got an object", 0},
 };
 /* clang-format on */
 
@@ -406,6 +520,8 @@ int main(void)
 	    cmocka_unit_test(parse_stops_at_len),
 	    cmocka_unit_test(fail_and_subpath),
 	    cmocka_unit_test(check_keys_and_members),
+	    cmocka_unit_test(got_table),
+	    cmocka_unit_test(refuse_names_the_value),
 	    cmocka_unit_test(getter_table),
 	    cmocka_unit_test(read_file_capped),
 	};

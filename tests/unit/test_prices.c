@@ -3,8 +3,10 @@
  * which entry each configured model takes (prefixed key first, the bare
  * model only with the right litellm_provider, chat models only, odd
  * entries skipped, DashScope's lowest tier), per-token prices converted
- * exactly, what is kept (figures the entry lacks, off-peak windows),
- * source and date per model, errors naming the file, and the
+ * exactly, what is kept (figures the entry lacks), off-peak windows
+ * following the new base prices at the config's discount (DeepSeek's
+ * off-peak never dearer than peak) or dropped when they cannot, source
+ * and date per model, errors naming the file, and the
  * --prices / $NIGHTSHIFT_PRICES precedence. */
 #include <fcntl.h>
 #include <math.h>
@@ -175,7 +177,9 @@ static void fixture_table(void **state)
 	config_free(&c);
 }
 
-static void offpeak_windows_kept(void **state)
+/* The window keeps its fraction of each base price: 4.5 of 9 and 4.25 of
+ * 9 become the same fractions of the fixture's 0.28 and 0.42. */
+static void offpeak_windows_follow_the_map(void **state)
 {
 	struct config *c = parse(config_text);
 	const struct prov_model *m;
@@ -190,14 +194,107 @@ static void offpeak_windows_kept(void **state)
 			 0);
 	m = model(c, "ds", "deepseek-flash");
 	assert_int_equal(m->noffpeak, 1);
-	/* 17:00 UTC is inside the window: its own prices */
+	assert_int_equal(m->noffpeak_dropped, 0);
+	/* 17:00 UTC is inside the window: the config's discount off the
+	 * file's prices */
 	cost_price(m, MONDAY + 17 * 3600, &in, &out);
-	assert_true(in == 4.5 && out == 4.25);
+	assert_true(in == 0.14);
+	assert_true(out == round(4.25 / 9 * 0.42 * 1e9) / 1e9);
+	assert_true(in < 0.28 && out < 0.42);
 	/* 12:00 UTC is outside: the file's base prices */
 	cost_price(m, MONDAY + 12 * 3600, &in, &out);
 	assert_true(in == 0.28 && out == 0.42);
 	assert_null(m->price_date); /* no date given */
 	free(text);
+	config_free(&c);
+}
+
+/* The issue's case: LiteLLM prices deepseek-v4-pro at 0.435/0.87 while
+ * the catalogue says 1.32/3.96 peak, 0.66/1.98 off-peak. Off-peak must
+ * stay half of peak, at every hour of the week, never the catalogue's
+ * absolute figures above the map's peak. */
+static void deepseek_offpeak_never_dearer_than_peak(void **state)
+{
+	static const char map[] =
+	    "{\"deepseek/deepseek-v4-pro\":{\"litellm_provider\":\"deepseek\","
+	    "\"mode\":\"chat\",\"input_cost_per_token\":4.35e-07,"
+	    "\"output_cost_per_token\":8.7e-07}}";
+	const char *text = catalogue_json();
+	struct config *c = NULL;
+	const struct prov_model *m;
+	char err[256];
+	size_t n, h;
+	double in, out;
+
+	(void)state;
+	assert_int_equal(config_parse(text, strlen(text), "built-in", &c, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, &n, err,
+					   sizeof(err)),
+			 0);
+	assert_int_equal(n, 1);
+	m = model(c, "deepseek", "deepseek-v4-pro");
+	assert_true(m->input_per_mtok == 0.435 && m->output_per_mtok == 0.87);
+	assert_int_equal(m->noffpeak, 3);
+	assert_int_equal(m->noffpeak_dropped, 0);
+	for (h = 0; h < 7 * 24; h++) {
+		cost_price(m, MONDAY + (int64_t)h * 3600 + 1800, &in, &out);
+		if (!(in <= 0.435 && out <= 0.87))
+			fail_msg("hour %zu: %g/%g dearer than peak", h, in,
+				 out);
+	}
+	/* Monday 12:30 UTC is off-peak: half the map's prices */
+	cost_price(m, MONDAY + 12 * 3600 + 1800, &in, &out);
+	assert_true(in == 0.2175 && out == 0.435);
+	/* Monday 02:30 UTC is peak */
+	cost_price(m, MONDAY + 2 * 3600 + 1800, &in, &out);
+	assert_true(in == 0.435 && out == 0.87);
+	config_free(&c);
+}
+
+/* A window whose base price was 0 has no discount to keep once the map
+ * prices that token kind: it is dropped and counted. One whose other
+ * kind changed keeps following. */
+static void offpeak_window_without_a_fraction_is_dropped(void **state)
+{
+	/* clang-format off */
+	static const char cfg[] = "{\"providers\":{\"ds\":" PROV("deepseek",
+		M("free-in", 0, 2) ",\"offpeak\":[{\"start\":\"00:00\","
+		"\"end\":\"24:00\",\"input_per_mtok\":0,"
+		"\"output_per_mtok\":1}]},"
+		M("out-only", 0, 2) ",\"offpeak\":[{\"start\":\"00:00\","
+		"\"end\":\"24:00\",\"input_per_mtok\":0,"
+		"\"output_per_mtok\":1}]}") "}}";
+	/* clang-format on */
+	static const char map[] =
+	    "{\"deepseek/free-in\":{\"litellm_provider\":\"deepseek\","
+	    "\"input_cost_per_token\":1e-06,\"output_cost_per_token\":4e-06},"
+	    "\"deepseek/out-only\":{\"litellm_provider\":\"deepseek\","
+	    "\"output_cost_per_token\":4e-06}}";
+	struct config *c = parse(cfg);
+	const struct prov_model *m;
+	char err[256];
+	double in, out;
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, NULL,
+					   err, sizeof(err)),
+			 0);
+	m = model(c, "ds", "free-in");
+	assert_int_equal(m->noffpeak, 0);
+	assert_int_equal(m->noffpeak_dropped, 1);
+	cost_price(m, MONDAY, &in, &out);
+	assert_true(in == 1.0 && out == 4.0);
+	/* input stays 0 (the map does not price it): the window follows
+	 * the output price only */
+	m = model(c, "ds", "out-only");
+	assert_int_equal(m->noffpeak, 1);
+	assert_int_equal(m->noffpeak_dropped, 0);
+	cost_price(m, MONDAY, &in, &out);
+	assert_true(in == 0.0 && out == 2.0);
 	config_free(&c);
 }
 
@@ -247,8 +344,11 @@ static void bad_maps_name_the_file(void **state)
 	    {"{\n\"a\": {}\n} {}", "p.json: invalid JSON"},
 	    {"", "p.json: invalid JSON near byte 0"},
 	    {"[{\"input_cost_per_token\": 1e-06}]",
-	     "p.json: not a LiteLLM price map"},
-	    {"\"prices\"", "p.json: not a LiteLLM price map"},
+	     "p.json: not a LiteLLM price map (the top level must be an "
+	     "object of models), got an array"},
+	    {"\"prices\"", "p.json: not a LiteLLM price map (the top level "
+			   "must be an object of models), got \"prices\""},
+	    {"42.5", "models), got 42.5"},
 	};
 	size_t i;
 
@@ -516,7 +616,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(fixture_table),
-	    cmocka_unit_test(offpeak_windows_kept),
+	    cmocka_unit_test(offpeak_windows_follow_the_map),
+	    cmocka_unit_test(deepseek_offpeak_never_dearer_than_peak),
+	    cmocka_unit_test(offpeak_window_without_a_fraction_is_dropped),
 	    cmocka_unit_test(prefixed_key_wins_and_bare_key_needs_provider),
 	    cmocka_unit_test(bad_maps_name_the_file),
 	    cmocka_unit_test(odd_entries_are_skipped_silently),
