@@ -63,17 +63,20 @@ static const char USAGE[] =
 	"  --max-inflight N   requests in flight at once, all providers\n"
 	"                     (default: the sum of the providers' max_inflight,\n"
 	"                     at most 1024)\n"
-	"  --max-cost USD     spend cap: a request is sent only if its worst\n"
-	"                     case (estimated input + max_tokens output) fits\n"
-	"                     what is left; counts the database's spend over\n"
-	"                     all runs; when reached, in-flight requests\n"
-	"                     finish and the run exits 4\n"
+	"  --max-cost USD     spend cap, 0 to 1000000000: a request is sent\n"
+	"                     only if its worst case (estimated input +\n"
+	"                     max_tokens output) fits what is left; counts\n"
+	"                     the database's spend over all runs; when\n"
+	"                     reached, in-flight requests finish and the run\n"
+	"                     exits 4. A reply without usable usage costs its\n"
+	"                     worst case, never $0\n"
 	"  --max-cost-run     count only this run's spend against --max-cost\n"
 	"  --deadline HH:MM   stop sending so that in-flight work ends by then\n"
 	"                     (local time, next occurrence); exit 4\n"
 	"  --max-runtime DUR  the same, DUR after the start (e.g. 90m, 2h)\n"
-	"  --grace DUR        on SIGINT/SIGTERM, how long in-flight requests\n"
-	"                     may finish (default 30s; e.g. 90s, 2m)\n"
+	"  --grace DUR        on SIGINT/SIGTERM/SIGHUP/SIGQUIT, how long\n"
+	"                     in-flight requests may finish (default 30s;\n"
+	"                     e.g. 90s, 2m); SIGUSR1 prints the progress line\n"
 	"  --strict           with FILE: queue nothing if any line is bad\n"
 	"  --progress / --no-progress\n"
 	"                     force the progress line on or off (default: on\n"
@@ -84,6 +87,10 @@ static const char USAGE[] =
 	"Exit: 0 every job succeeded, 3 some jobs dead (see `nightshift\n"
 	"export --failed`), 4 stopped with work left (run again), 2 usage or\n"
 	"config error, 1 runtime error (e.g. disk full).\n";
+
+/* USAGE says the bound in words */
+_Static_assert((long long)BUDGET_MAX_USD == 1000000000LL,
+	       "cmd_run.c: --max-cost's help names BUDGET_MAX_USD");
 
 struct opts {
 	const char *db, *providers, *file, *prices;
@@ -181,12 +188,15 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->strict = 1;
 			break;
 		case 'c':
+			/* not inf, nan or past the budget's bound: the cap
+			 * is kept in int64 nano-dollars (budget.h) */
 			o->max_cost = strtod(optarg, &end);
-			if (end == optarg || *end || !(o->max_cost >= 0))
+			if (end == optarg || *end || !(o->max_cost >= 0) ||
+			    !(o->max_cost <= BUDGET_MAX_USD))
 				return cli_usage_error(
 					"run", "--max-cost: \"%s\" is not an "
-					       "amount in USD",
-					optarg);
+					       "amount in USD from 0 to %.0f",
+					optarg, BUDGET_MAX_USD);
 			break;
 		case 'C':
 			o->cost_run = 1;

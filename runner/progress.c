@@ -40,7 +40,7 @@ static void line(const struct progress *p, const struct runctx *rc,
 		p->tty ? "\r\033[K" : "nightshift run: ", done, total, dead,
 		rate, eta, atomic_load(&rc->n_requests),
 		atomic_load(&rc->n_retries),
-		(double)atomic_load(&rc->spend_pusd) / 1e12,
+		atomic_load(&rc->spend_usd),
 		p->tty && !final ? "" : "\n");
 }
 

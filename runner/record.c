@@ -145,8 +145,9 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.cost_usd = t->cost_usd;
 	if ((code = rows(qr, rc, t, &a)))
 		return code;
-	atomic_fetch_add(&rc->spend_pusd,
-			 (long long)(t->cost_usd * 1e12 + 0.5));
+	/* the store is the only writer: no lost update */
+	atomic_store(&rc->spend_usd,
+		     atomic_load(&rc->spend_usd) + t->cost_usd);
 	f->provider = a.provider;
 	f->model = a.model;
 	f->add_usd = a.cost_usd;
