@@ -58,6 +58,10 @@ struct outcome {
 	int http_status;	/* 0 when there was no response */
 	int64_t retry_after_ms; /* epoch ms not to retry before; -1 none */
 	struct outcome_usage usage;
+	/* The reply carried usable input and output counts (a count that is
+	 * absent, negative, not a number or over 1e15 is not): usage of
+	 * zero tokens is then zero, not unknown. */
+	int usage_reported;
 	char *request_id;    /* provider's request id, owned, or NULL */
 	char *error_code;    /* provider's code/type string, owned, or NULL */
 	char *error_message; /* short human text, owned, or NULL; scrubbed */
