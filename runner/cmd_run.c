@@ -3,10 +3,11 @@
  * The main thread parses options, loads the providers config, recovers
  * leases left by dead runs, starts the store and worker threads, then
  * only watches: signals, the deadline, the progress line, and the end.
- * SIGINT/SIGTERM stop claiming and let in-flight requests finish within a
- * grace period; a second signal (or the end of the grace period) gives
- * them up. Either way every job not finished goes back to the queue and
- * the exit code is 4: run again to resume. */
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT stop claiming and let in-flight requests
+ * finish within a grace period; a second signal (or the end of the grace
+ * period) gives them up. Either way every job not finished goes back to
+ * the queue and the exit code is 4: run again to resume. SIGUSR1/SIGUSR2
+ * print the progress line (see watch.h). */
 #define _DEFAULT_SOURCE /* gethostname, kill */
 #include <curl/curl.h>
 #include <errno.h>

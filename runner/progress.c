@@ -62,6 +62,13 @@ void progress_tick(struct progress *p, const struct runctx *rc,
 	p->last_print = now_ms;
 }
 
+void progress_now(struct progress *p, const struct runctx *rc,
+		  int64_t now_ms)
+{
+	line(p, rc, now_ms, 0);
+	p->last_print = now_ms;
+}
+
 void progress_end(struct progress *p, const struct runctx *rc,
 		  int64_t now_ms)
 {
