@@ -430,7 +430,16 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	}
 	if (parked)
 		why_parked(rc);
-	if (atomic_load(&rc->budget.hit))
+	if (atomic_load(&rc->budget.hit)) {
+		/* The budget's own figure saturates (at $9.2e9, when replies
+		 * claim absurd usage); the ledger's sum, a double, is what
+		 * was recorded: this run's, or the database's. */
+		double spent = budget_spent_usd(&rc->budget);
+
+		if (o->cost_run)
+			spent = atomic_load(&rc->spend_usd);
+		else
+			(void)ledger_spend(rc->qr, &spent);
 		/* Requests are held at their worst case, so the cap can stop
 		 * a run that has spent little: say what did not fit. */
 		fprintf(stderr,
@@ -440,9 +449,9 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 			"output limit for a job without one); run again with "
 			"a higher cap, or give the jobs max_tokens, to "
 			"continue\n",
-			budget_spent_usd(&rc->budget),
-			o->cost_run ? " this run" : " in all", o->max_cost,
-			budget_refused_usd(&rc->budget));
+			spent, o->cost_run ? " this run" : " in all",
+			o->max_cost, budget_refused_usd(&rc->budget));
+	}
 	if (time_up)
 		fprintf(stderr, "nightshift run: stopped for the %s\n",
 			o->runtime_ms ? "--max-runtime" : "--deadline");
