@@ -24,6 +24,8 @@ int ledger_add(struct qrun *r, const struct ledger_attempt *a)
 	sqlite3_bind_int64(st, 13, a->tok_reasoning);
 	sqlite3_bind_double(st, 14, a->cost_usd);
 	qbind_text(st, 15, a->action);
+	sqlite3_bind_text(st, 16, a->cost_basis ? a->cost_basis : "reported",
+			  -1, SQLITE_STATIC);
 	return qrun_step(r, QRUN_S_ATTEMPT, "recording a request");
 }
 

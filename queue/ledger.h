@@ -20,6 +20,9 @@ struct ledger_attempt {
 	int64_t latency_ms;
 	int64_t tok_in, tok_cached, tok_cache_write, tok_out, tok_reasoning;
 	double cost_usd;
+	/* how cost_usd was found: "reported" (NULL), "estimated" (billed,
+	 * usage missing) or "suspect" (usage beyond the request's limits) */
+	const char *cost_basis;
 	const char *action; /* what followed: done, retry, failover, dead,
 			       park */
 };

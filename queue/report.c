@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
+#include "util/sat.h"
 #include "util/xalloc.h"
 
 static const int PCT[3] = {50, 95, 99};
@@ -77,9 +78,13 @@ static void add_row(struct report_row *dst, const struct report_row *src)
 	dst->requests += src->requests;
 	dst->successes += src->successes;
 	dst->failures += src->failures;
-	dst->tokens_in += src->tokens_in;
-	dst->tokens_out += src->tokens_out;
+	dst->tokens_in = sat_add(dst->tokens_in, src->tokens_in);
+	dst->tokens_out = sat_add(dst->tokens_out, src->tokens_out);
 	dst->cost_usd += src->cost_usd;
+	dst->estimated += src->estimated;
+	dst->estimated_usd += src->estimated_usd;
+	dst->suspect += src->suspect;
+	dst->suspect_usd += src->suspect_usd;
 	dst->failovers_out += src->failovers_out;
 	dst->http_429 += src->http_429;
 	dst->circuit_trips += src->circuit_trips;
@@ -167,8 +172,8 @@ static int load_groups(struct queue *q, struct report *r)
 			"SELECT provider, model, error_class, "
 			"tokens_in + tokens_cached + tokens_cache_write, "
 			"tokens_out + tokens_reasoning, cost_usd, "
-			"action IS 'failover', http_status IS 429 "
-			"FROM attempts",
+			"action IS 'failover', http_status IS 429, "
+			"cost_basis FROM attempts",
 			&st, "reading the ledger");
 
 	if (rc)
@@ -177,6 +182,8 @@ static int load_groups(struct queue *q, struct report *r)
 		const char *prov = (const char *)sqlite3_column_text(st, 0);
 		const char *model = (const char *)sqlite3_column_text(st, 1);
 		const char *cls = (const char *)sqlite3_column_text(st, 2);
+		const char *basis = (const char *)sqlite3_column_text(st, 8);
+		double usd = sqlite3_column_double(st, 5);
 
 		if (!prov || !model || !cls)
 			continue; /* NOT NULL columns: cannot happen */
@@ -188,11 +195,22 @@ static int load_groups(struct queue *q, struct report *r)
 			m->failures++;
 			add_class(m, cls, 1);
 		}
-		m->tokens_in += sqlite3_column_int64(st, 3);
-		m->tokens_out += sqlite3_column_int64(st, 4);
-		m->cost_usd += sqlite3_column_double(st, 5);
+		/* A sum of token columns past int64 comes back as a real,
+		 * read pinned at INT64_MAX: the totals saturate there. */
+		m->tokens_in = sat_add(m->tokens_in,
+				       sqlite3_column_int64(st, 3));
+		m->tokens_out = sat_add(m->tokens_out,
+					sqlite3_column_int64(st, 4));
+		m->cost_usd += usd;
 		m->failovers_out += sqlite3_column_int(st, 6);
 		m->http_429 += sqlite3_column_int(st, 7);
+		if (basis && strcmp(basis, "estimated") == 0) {
+			m->estimated++;
+			m->estimated_usd += usd;
+		} else if (basis && strcmp(basis, "suspect") == 0) {
+			m->suspect++;
+			m->suspect_usd += usd;
+		}
 	}
 	return qend(q, st, rc, "reading the ledger");
 }

@@ -31,8 +31,14 @@ struct report_row {
 	 * total is the sum over providers. */
 	int64_t retries;
 	int64_t tokens_in;  /* uncached + cache read + cache write */
-	int64_t tokens_out; /* output + reasoning */
+	int64_t tokens_out; /* output + reasoning (both sums saturate) */
 	double cost_usd;
+	/* Requests whose cost is not the provider's usage at its word (the
+	 * ledger's cost_basis), and what they cost: estimated (billed, no
+	 * usable usage: charged their worst case) and suspect (usage beyond
+	 * what the request allowed: charged at least their worst case). */
+	int64_t estimated, suspect;
+	double estimated_usd, suspect_usd;
 	/* Requests whose action was "failover" (left for another
 	 * candidate). */
 	int64_t failovers_out;

@@ -10,6 +10,7 @@
 #include "queue/jobstate.h"
 #include "queue/run_int.h"
 #include "util/clock.h"
+#include "util/sat.h"
 
 int stats_read(struct queue *q, struct stats *s)
 {
@@ -52,8 +53,9 @@ int stats_read(struct queue *q, struct stats *s)
 		goto out;
 	s->requests = sqlite3_column_int64(st, 0);
 	s->spend_usd = sqlite3_column_double(st, 1);
-	s->tokens_in = (int64_t)sqlite3_column_double(st, 2);
-	s->tokens_out = (int64_t)sqlite3_column_double(st, 3);
+	/* total() is a real: past int64 a cast would be undefined */
+	s->tokens_in = sat_of_double(sqlite3_column_double(st, 2));
+	s->tokens_out = sat_of_double(sqlite3_column_double(st, 3));
 	rc = QUEUE_OK;
 out:
 	sqlite3_finalize(st);

@@ -24,7 +24,10 @@ static const char USAGE[] =
 	"provider; a failover is not a retry), tokens in (uncached + cached\n"
 	"+ cache write) and out (incl. reasoning), cost, and latency\n"
 	"p50/p95/p99 in ms (exact, nearest rank, over all of the provider's\n"
-	"requests).\n"
+	"requests). Cost not taken from the provider's usage is counted\n"
+	"apart: estimated (a billed reply without usable usage, charged its\n"
+	"worst case) and suspect (usage beyond what the request allowed,\n"
+	"charged at least its worst case).\n"
 	"\n"
 	"Routing, per provider and model: failovers out (requests after\n"
 	"which the job moved to its next candidate) and in (requests that\n"
@@ -72,6 +75,10 @@ static cJSON *row_json(const struct report_row *r)
 	cJSON_AddNumberToObject(o, "tokens_in", (double)r->tokens_in);
 	cJSON_AddNumberToObject(o, "tokens_out", (double)r->tokens_out);
 	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+	cJSON_AddNumberToObject(o, "estimated_requests", (double)r->estimated);
+	cJSON_AddNumberToObject(o, "estimated_cost_usd", r->estimated_usd);
+	cJSON_AddNumberToObject(o, "suspect_requests", (double)r->suspect);
+	cJSON_AddNumberToObject(o, "suspect_cost_usd", r->suspect_usd);
 	cJSON_AddNumberToObject(o, "failovers_in", (double)r->failovers_in);
 	cJSON_AddNumberToObject(o, "failovers_out", (double)r->failovers_out);
 	cJSON_AddNumberToObject(o, "http_429", (double)r->http_429);
@@ -188,6 +195,10 @@ static void csv_row(const char *name, const struct report_row *r,
 	csv_num(r->cost_ref_usd);
 	putchar(',');
 	csv_num(r->saving_usd);
+	printf(",%lld,", (long long)r->estimated);
+	csv_num(r->estimated_usd);
+	printf(",%lld,", (long long)r->suspect);
+	csv_num(r->suspect_usd);
 	/* Both class lists are sorted by name and the totals' holds them
 	 * all, so one walk fills the columns. */
 	for (size_t i = 0; i < cols->nclasses; i++) {
@@ -206,7 +217,8 @@ static void print_csv(const struct report *r)
 	fputs("provider,requests,successes,failures,retries,tokens_in,"
 	      "tokens_out,cost_usd,p50_ms,p95_ms,p99_ms,failovers_in,"
 	      "failovers_out,http_429,circuit_trips,disabled,cost_ref_usd,"
-	      "saving_usd",
+	      "saving_usd,estimated_requests,estimated_cost_usd,"
+	      "suspect_requests,suspect_cost_usd",
 	      stdout);
 	for (size_t i = 0; i < r->totals.nclasses; i++) {
 		const char *name = r->totals.classes[i].name;
@@ -259,6 +271,25 @@ static void text_classes(const char *indent, const struct report_row *r)
 	for (size_t i = 0; i < r->nclasses; i++)
 		printf("%s %s %lld", i ? "," : "", r->classes[i].name,
 		       (long long)r->classes[i].count);
+	putchar('\n');
+}
+
+/* text_basis: how many requests were not charged as reported, and what
+ * they cost, when any were. */
+static void text_basis(const char *indent, const struct report_row *r)
+{
+	if (!r->estimated && !r->suspect)
+		return;
+	printf("%scost not as reported:", indent);
+	if (r->estimated)
+		printf(" %lld estimated ($%.6f: billed without usable usage, "
+		       "charged their worst case)%s",
+		       (long long)r->estimated, r->estimated_usd,
+		       r->suspect ? "," : "");
+	if (r->suspect)
+		printf(" %lld suspect ($%.6f: usage beyond what the request "
+		       "allowed, charged at least their worst case)",
+		       (long long)r->suspect, r->suspect_usd);
 	putchar('\n');
 }
 
@@ -337,9 +368,11 @@ static void print_text(const struct report *r)
 				text_row("  ", r->models[j].model,
 					 &r->models[j]);
 		text_classes("  ", p);
+		text_basis("  ", p);
 	}
 	text_row("", "TOTAL", &r->totals);
 	text_classes("  ", &r->totals);
+	text_basis("  ", &r->totals);
 	print_routing(r);
 }
 

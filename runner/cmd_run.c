@@ -3,10 +3,11 @@
  * The main thread parses options, loads the providers config, recovers
  * leases left by dead runs, starts the store and worker threads, then
  * only watches: signals, the deadline, the progress line, and the end.
- * SIGINT/SIGTERM stop claiming and let in-flight requests finish within a
- * grace period; a second signal (or the end of the grace period) gives
- * them up. Either way every job not finished goes back to the queue and
- * the exit code is 4: run again to resume. */
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT stop claiming and let in-flight requests
+ * finish within a grace period; a second signal (or the end of the grace
+ * period) gives them up. Either way every job not finished goes back to
+ * the queue and the exit code is 4: run again to resume. SIGUSR1/SIGUSR2
+ * print the progress line (see watch.h). */
 #define _DEFAULT_SOURCE /* gethostname, kill */
 #include <curl/curl.h>
 #include <errno.h>
@@ -64,17 +65,20 @@ static const char USAGE[] =
 	"  --max-inflight N   requests in flight at once, all providers\n"
 	"                     (default: the sum of the providers' max_inflight,\n"
 	"                     at most 1024)\n"
-	"  --max-cost USD     spend cap: a request is sent only if its worst\n"
-	"                     case (estimated input + max_tokens output) fits\n"
-	"                     what is left; counts the database's spend over\n"
-	"                     all runs; when reached, in-flight requests\n"
-	"                     finish and the run exits 4\n"
+	"  --max-cost USD     spend cap, 0 to 1000000000: a request is sent\n"
+	"                     only if its worst case (estimated input +\n"
+	"                     max_tokens output) fits what is left; counts\n"
+	"                     the database's spend over all runs; when\n"
+	"                     reached, in-flight requests finish and the run\n"
+	"                     exits 4. A reply without usable usage costs its\n"
+	"                     worst case, never $0\n"
 	"  --max-cost-run     count only this run's spend against --max-cost\n"
 	"  --deadline HH:MM   stop sending so that in-flight work ends by then\n"
 	"                     (local time, next occurrence); exit 4\n"
 	"  --max-runtime DUR  the same, DUR after the start (e.g. 90m, 2h)\n"
-	"  --grace DUR        on SIGINT/SIGTERM, how long in-flight requests\n"
-	"                     may finish (default 30s; e.g. 90s, 2m)\n"
+	"  --grace DUR        on SIGINT/SIGTERM/SIGHUP/SIGQUIT, how long\n"
+	"                     in-flight requests may finish (default 30s;\n"
+	"                     e.g. 90s, 2m); SIGUSR1 prints the progress line\n"
 	"  --strict           with FILE: queue nothing if any line is bad\n"
 	"  --progress / --no-progress\n"
 	"                     force the progress line on or off (default: on\n"
@@ -85,6 +89,10 @@ static const char USAGE[] =
 	"Exit: 0 every job succeeded, 3 some jobs dead (see `nightshift\n"
 	"export --failed`), 4 stopped with work left (run again), 2 usage or\n"
 	"config error, 1 runtime error (e.g. disk full).\n";
+
+/* USAGE says the bound in words */
+_Static_assert((long long)BUDGET_MAX_USD == 1000000000LL,
+	       "cmd_run.c: --max-cost's help names BUDGET_MAX_USD");
 
 struct opts {
 	const char *db, *providers, *file, *prices;
@@ -182,11 +190,15 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->strict = 1;
 			break;
 		case 'c':
+			/* not inf, nan or past the budget's bound: the cap
+			 * is kept in int64 nano-dollars (budget.h) */
 			o->max_cost = strtod(optarg, &end);
-			if (end == optarg || *end || !(o->max_cost >= 0))
-				return cli_bad_value("run", "--max-cost",
-						     optarg,
-						     "an amount in USD");
+			if (end == optarg || *end || !(o->max_cost >= 0) ||
+			    !(o->max_cost <= BUDGET_MAX_USD))
+				return cli_bad_value(
+					"run", "--max-cost", optarg,
+					"an amount in USD from 0 to %.0f",
+					BUDGET_MAX_USD);
 			break;
 		case 'C':
 			o->cost_run = 1;
@@ -417,7 +429,16 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	}
 	if (parked)
 		why_parked(rc);
-	if (atomic_load(&rc->budget.hit))
+	if (atomic_load(&rc->budget.hit)) {
+		/* The budget's own figure saturates (at $9.2e9, when replies
+		 * claim absurd usage); the ledger's sum, a double, is what
+		 * was recorded: this run's, or the database's. */
+		double spent = budget_spent_usd(&rc->budget);
+
+		if (o->cost_run)
+			spent = atomic_load(&rc->spend_usd);
+		else
+			(void)ledger_spend(rc->qr, &spent);
 		/* Requests are held at their worst case, so the cap can stop
 		 * a run that has spent little: say what did not fit. */
 		fprintf(stderr,
@@ -427,9 +448,9 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 			"output limit for a job without one); run again with "
 			"a higher cap, or give the jobs max_tokens, to "
 			"continue\n",
-			budget_spent_usd(&rc->budget),
-			o->cost_run ? " this run" : " in all", o->max_cost,
-			budget_refused_usd(&rc->budget));
+			spent, o->cost_run ? " this run" : " in all",
+			o->max_cost, budget_refused_usd(&rc->budget));
+	}
 	if (time_up)
 		fprintf(stderr, "nightshift run: stopped for the %s\n",
 			o->runtime_ms ? "--max-runtime" : "--deadline");

@@ -40,7 +40,7 @@ static void line(const struct progress *p, const struct runctx *rc,
 		p->tty ? "\r\033[K" : "nightshift run: ", done, total, dead,
 		rate, eta, atomic_load(&rc->n_requests),
 		atomic_load(&rc->n_retries),
-		(double)atomic_load(&rc->spend_pusd) / 1e12,
+		atomic_load(&rc->spend_usd),
 		p->tty && !final ? "" : "\n");
 }
 
@@ -59,6 +59,13 @@ void progress_tick(struct progress *p, const struct runctx *rc,
 	/* the first tick only starts the clock: no line of zeros */
 	if (p->last_print)
 		line(p, rc, now_ms, 0);
+	p->last_print = now_ms;
+}
+
+void progress_now(struct progress *p, const struct runctx *rc,
+		  int64_t now_ms)
+{
+	line(p, rc, now_ms, 0);
 	p->last_print = now_ms;
 }
 

@@ -22,6 +22,9 @@ void progress_start(struct progress *p, int tty, int64_t now_ms);
 /* progress_tick: print rc's figures if a line is due at now_ms. */
 void progress_tick(struct progress *p, const struct runctx *rc,
 		   int64_t now_ms);
+/* progress_now: print rc's figures now, due or not (SIGUSR1). */
+void progress_now(struct progress *p, const struct runctx *rc,
+		  int64_t now_ms);
 /* progress_end: the last line, ended with a newline. */
 void progress_end(struct progress *p, const struct runctx *rc,
 		  int64_t now_ms);

@@ -143,10 +143,12 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.tok_out = u->out;
 	a.tok_reasoning = u->out_reasoning;
 	a.cost_usd = t->cost_usd;
+	a.cost_basis = cost_basis_name(t->cost_basis);
 	if ((code = rows(qr, rc, t, &a)))
 		return code;
-	atomic_fetch_add(&rc->spend_pusd,
-			 (long long)(t->cost_usd * 1e12 + 0.5));
+	/* the store is the only writer: no lost update */
+	atomic_store(&rc->spend_usd,
+		     atomic_load(&rc->spend_usd) + t->cost_usd);
 	f->provider = a.provider;
 	f->model = a.model;
 	f->add_usd = a.cost_usd;

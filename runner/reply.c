@@ -127,6 +127,31 @@ static void compress(const struct reply_ctx *r, struct task *t,
 	t->out.body_len = 0;
 }
 
+/* charge: t's cost and its basis (see cost_charge), judged against what
+ * its request allowed: the job's max_tokens, else the model's output
+ * limit, else the Messages API default the request was sent with. */
+static void charge(const struct reply_ctx *r, struct task *t)
+{
+	const struct prov *p = &r->provs[t->prov];
+	const struct prov_model *m = &p->models[t->model];
+	struct cost_allowed al = {
+		.est_in = t->adm.est_in > t->job.est_input_tokens
+				  ? t->adm.est_in
+				  : t->job.est_input_tokens,
+		.body_bytes = (int64_t)t->job.body_len,
+		.max_out = t->job.max_output_tokens,
+		.worst_usd = t->adm.worst_usd,
+	};
+
+	if (!al.max_out)
+		al.max_out = m->max_output_tokens ? m->max_output_tokens
+			     : p->dialect == PROV_ANTHROPIC
+				     ? DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS
+				     : 0;
+	t->cost_usd = cost_charge(m, &t->out, &al, t->sent_at_ms / 1000,
+				  &t->cost_basis);
+}
+
 void reply_settle(const struct reply_ctx *r, struct task *t,
 		  struct blob_codec *codec, int64_t now_ms, uint64_t rnd)
 {
@@ -145,13 +170,19 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 					 .rtt_ms = t->latency_ms,
 					 .probe = t->adm.probe},
 		   now_ms);
-	t->cost_usd = cost_usd(&p->models[t->model], &t->out.usage,
-			       t->sent_at_ms / 1000);
+	charge(r, t);
+	/* Only usage taken at its word calibrates the estimates: a missing
+	 * one would teach them zero, an absurd one 1e15. */
 	est_learn(a->est, c, t->job.est_input_tokens, &t->out.usage,
-		  t->out.cls == OUTCOME_OK, t->latency_ms);
-	admit_release(a, &t->adm);
-	t->cost_ref_usd = dearest(r, t);
+		  t->out.cls == OUTCOME_OK && t->cost_basis == COST_REPORTED,
+		  t->latency_ms);
+	/* Spent before the hold goes, so that the cost is never out of
+	 * both of the budget's sums. */
 	budget_spend(a->budget, t->cost_usd);
+	admit_release(a, &t->adm);
+	/* Unknown tokens claim no saving. */
+	t->cost_ref_usd = t->cost_basis == COST_REPORTED ? dearest(r, t)
+							 : t->cost_usd;
 	pc.max_attempts = p->max_retries + 1;
 	pc.max_requests = POLICY_REQUESTS_PER_ATTEMPT * pc.max_attempts;
 	/* The policy sees the choice as "this one, and one more if any":

@@ -70,9 +70,10 @@ struct runctx {
 
 	/* progress, written by the store */
 	atomic_llong n_done, n_dead, n_requests, n_retries, n_parked;
-	atomic_llong spend_pusd; /* spend this run, pico-dollars: the sum of
-				    rounded nano-dollars drifted from the
-				    ledger's in the sixth decimal */
+	/* spend this run, as the ledger sums it: a double, since the store
+	 * is its only writer (pico-dollars in an int64 wrapped past $9.2M,
+	 * and rounded nano-dollars drifted from the ledger's sum) */
+	_Atomic double spend_usd;
 	long long total_at_start;
 
 	struct qrun *qr; /* the store's; workers only call complete_result_dict */

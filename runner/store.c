@@ -141,7 +141,8 @@ static int log_events(struct store *s)
 /* The progress counts as of the last commit: a turn that fails is rolled
  * back, and the counts with it, so the last line says what is kept. */
 struct counts {
-	long long done, dead, requests, retries, parked, spend;
+	long long done, dead, requests, retries, parked;
+	double spend;
 };
 
 static void counts_save(const struct runctx *rc, struct counts *c)
@@ -151,7 +152,7 @@ static void counts_save(const struct runctx *rc, struct counts *c)
 	c->requests = atomic_load(&rc->n_requests);
 	c->retries = atomic_load(&rc->n_retries);
 	c->parked = atomic_load(&rc->n_parked);
-	c->spend = atomic_load(&rc->spend_pusd);
+	c->spend = atomic_load(&rc->spend_usd);
 }
 
 static void counts_restore(struct runctx *rc, const struct counts *c)
@@ -162,7 +163,7 @@ static void counts_restore(struct runctx *rc, const struct counts *c)
 	atomic_store(&rc->n_requests, c->requests);
 	atomic_store(&rc->n_retries, c->retries);
 	atomic_store(&rc->n_parked, c->parked);
-	atomic_store(&rc->spend_pusd, c->spend);
+	atomic_store(&rc->spend_usd, c->spend);
 }
 
 static void fail(struct store *s, int code, const char *what)

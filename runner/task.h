@@ -12,6 +12,7 @@
 
 #include "queue/claim.h"
 #include "runner/policy.h"
+#include "runner/providers/cost.h"
 #include "runner/providers/outcome.h"
 #include "runner/sched/admit.h"
 
@@ -38,7 +39,8 @@ struct task {
 	cJSON *schema;	     /* json_schema the reply must follow, new */
 	int64_t sent_at_ms;
 	int64_t latency_ms;
-	double cost_usd;
+	double cost_usd;	       /* what the request is charged */
+	enum cost_basis cost_basis; /* how that was found */
 	struct outcome out;
 	void *zbody; /* DONE: out.body compressed by the worker, new */
 	size_t zbody_len;

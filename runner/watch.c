@@ -12,8 +12,18 @@
 #include "runner/sched/estimate.h"
 #include "util/clock.h"
 
-/* Signal handlers only count: the watch loop acts on the count. */
-static volatile sig_atomic_t signals_seen;
+/* The signals that stop a run. SIGHUP is a closed terminal or ssh
+ * session, SIGQUIT a Ctrl-backslash: left to their default action they
+ * killed the run like kill -9, leases held and paid replies unrecorded. */
+static const int STOP_SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/* The signals that ask for the progress line (as dd does); by default
+ * they too would kill. */
+static const int INFO_SIGNALS[] = {SIGUSR1, SIGUSR2};
+#define NSTOP (sizeof(STOP_SIGNALS) / sizeof(STOP_SIGNALS[0]))
+#define NINFO (sizeof(INFO_SIGNALS) / sizeof(INFO_SIGNALS[0]))
+
+/* Signal handlers only count: the watch loop acts on the counts. */
+static volatile sig_atomic_t signals_seen, info_asked;
 
 static void on_signal(int sig)
 {
@@ -21,14 +31,29 @@ static void on_signal(int sig)
 	signals_seen++;
 }
 
+static void on_info(int sig)
+{
+	(void)sig;
+	info_asked = 1;
+}
+
+/* watched: the stop and progress signals (and SIGPIPE with block). */
+static void watched(sigset_t *set, int pipe)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaddset(set, STOP_SIGNALS[i]);
+	for (size_t i = 0; i < NINFO; i++)
+		sigaddset(set, INFO_SIGNALS[i]);
+	if (pipe)
+		sigaddset(set, SIGPIPE);
+}
+
 void watch_block_signals(sigset_t *old)
 {
 	sigset_t block;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGPIPE);
+	watched(&block, 1);
 	pthread_sigmask(SIG_BLOCK, &block, old);
 }
 
@@ -39,13 +64,14 @@ void watch_take_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(STOP_SIGNALS[i], &sa, NULL);
+	sa.sa_handler = on_info;
+	for (size_t i = 0; i < NINFO; i++)
+		sigaction(INFO_SIGNALS[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	watched(&set, 0);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -102,6 +128,10 @@ int watch_run(struct runctx *rc, const struct watch_opts *o,
 			atomic_store(&rc->stopping, 1);
 			atomic_store(&rc->abort_now, 1);
 			runctx_wake_workers(rc);
+		}
+		if (info_asked) {
+			info_asked = 0;
+			progress_now(p, rc, now);
 		}
 		progress_tick(p, rc, now);
 	}

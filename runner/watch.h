@@ -1,8 +1,9 @@
 /* watch.h — the main thread while a run goes: it takes the signals
  * (the other threads block them), ends the run at its deadline, and
- * keeps the progress line. A first SIGINT/SIGTERM stops claiming and
- * gives the requests in flight a grace period; a second one, or the end
- * of the grace period, gives them up. A deadline stops sending early
+ * keeps the progress line. A first SIGINT, SIGTERM, SIGHUP or SIGQUIT
+ * stops claiming and gives the requests in flight a grace period; a
+ * second one, or the end of the grace period, gives them up. SIGUSR1 and
+ * SIGUSR2 print the progress line now. A deadline stops sending early
  * enough (twice the mean latency seen) for what is in flight to end by
  * it, and gives up the rest at the deadline itself.
  * Main thread only. */
@@ -21,11 +22,12 @@ struct watch_opts {
 	int tty;	   /* progress as a redrawn line, or log lines */
 };
 
-/* watch_block_signals: block SIGINT, SIGTERM and SIGPIPE for the threads
- * about to start (they inherit the mask); *old gets the mask before. */
+/* watch_block_signals: block the signals above and SIGPIPE for the
+ * threads about to start (they inherit the mask); *old gets the mask
+ * before. */
 void watch_block_signals(sigset_t *old);
-/* watch_take_signals: the main thread counts SIGINT/SIGTERM from now on
- * and ignores SIGPIPE. */
+/* watch_take_signals: the main thread takes the signals above from now
+ * on and ignores SIGPIPE. */
 void watch_take_signals(void);
 /* watch_run: watch rc until its store has finished, keeping progress p;
  * returns 1 when the deadline stopped the run, else 0. */

@@ -1,6 +1,9 @@
 /* cost.c — request cost from usage and prices, with the time-of-day
- * price windows some providers sell (DeepSeek's off-peak hours). */
+ * price windows some providers sell (DeepSeek's off-peak hours); and the
+ * charge of a reply whose usage is missing or beyond belief. */
 #include "runner/providers/cost.h"
+
+#include <math.h>
 
 /* window_has: epoch second t falls in window w (UTC). */
 static int window_has(const struct prov_offpeak *w, int64_t t)
@@ -38,16 +41,23 @@ void cost_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
 	}
 }
 
+/* tokens: a count as a double; the dialects never give a negative one,
+ * but a negative count must not buy a refund. */
+static double tokens(int64_t n)
+{
+	return n > 0 ? (double)n : 0;
+}
+
 double cost_usd(const struct prov_model *m, const struct outcome_usage *u,
 		int64_t t)
 {
 	double in, out;
 
 	cost_price(m, t, &in, &out);
-	return ((double)u->in * in +
-		(double)u->in_cached * m->cached_input_per_mtok +
-		(double)u->cache_write * m->cache_write_per_mtok +
-		(double)(u->out + u->out_reasoning) * out) /
+	return (tokens(u->in) * in +
+		tokens(u->in_cached) * m->cached_input_per_mtok +
+		tokens(u->cache_write) * m->cache_write_per_mtok +
+		(tokens(u->out) + tokens(u->out_reasoning)) * out) /
 	       1e6;
 }
 
@@ -58,4 +68,70 @@ double cost_estimate(const struct prov_model *m, int64_t est_in,
 
 	cost_price(m, t, &in, &out);
 	return ((double)est_in * in + (double)max_out * out) / 1e6;
+}
+
+const char *cost_basis_name(enum cost_basis b)
+{
+	return b == COST_ESTIMATED ? "estimated"
+	       : b == COST_SUSPECT ? "suspect"
+				   : "reported";
+}
+
+/* billed: o is a reply the provider generated and bills: a 2xx that is
+ * not an error in a 200's clothing. A body cut off in transit (a
+ * connection or timeout class after the 2xx status) was generated all
+ * the same. */
+static int billed(const struct outcome *o)
+{
+	if (o->http_status < 200 || o->http_status > 299)
+		return 0;
+	switch (o->cls) {
+	case OUTCOME_OK:
+	case OUTCOME_INVALID_OUTPUT:
+	case OUTCOME_CONTENT_FILTER:
+	case OUTCOME_CONNECTION:
+	case OUTCOME_TIMEOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* beyond: usage u is more than a request allowed al could have used. */
+static int beyond(const struct outcome_usage *u, const struct cost_allowed *al)
+{
+	double in = tokens(u->in) + tokens(u->in_cached) +
+		    tokens(u->cache_write);
+	double out = tokens(u->out) + tokens(u->out_reasoning);
+	double plausible = (double)al->est_in > (double)al->body_bytes / 4
+				   ? (double)al->est_in
+				   : (double)al->body_bytes / 4;
+
+	if (al->max_out > 0 && out > (double)al->max_out)
+		return 1;
+	return in > 4 * plausible + COST_INPUT_SLACK;
+}
+
+double cost_charge(const struct prov_model *m, const struct outcome *o,
+		   const struct cost_allowed *al, int64_t t,
+		   enum cost_basis *basis)
+{
+	double worst = isfinite(al->worst_usd) && al->worst_usd > 0
+			       ? al->worst_usd
+			       : 0;
+	double usd;
+
+	*basis = COST_REPORTED;
+	if (!o->usage_reported && billed(o)) {
+		*basis = COST_ESTIMATED;
+		return worst;
+	}
+	/* What an error reply reports alongside is billed as it says. */
+	usd = cost_usd(m, &o->usage, t);
+	if (o->usage_reported && beyond(&o->usage, al)) {
+		*basis = COST_SUSPECT;
+		if (usd < worst)
+			usd = worst;
+	}
+	return usd;
 }

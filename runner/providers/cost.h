@@ -1,4 +1,5 @@
-/* cost.h — what a request cost, from its usage and the config's prices.
+/* cost.h — what a request cost, from its usage and the config's prices,
+ * and what it is charged when its usage cannot be taken at its word.
  * Pure; thread-safe. */
 #ifndef NIGHTSHIFT_COST_H
 #define NIGHTSHIFT_COST_H
@@ -23,5 +24,43 @@ double cost_usd(const struct prov_model *m, const struct outcome_usage *u,
  * input tokens and max_out output tokens at the prices in force at t. */
 double cost_estimate(const struct prov_model *m, int64_t est_in,
 		     int64_t max_out, int64_t t);
+
+/* How a request's charge was found: the ledger's cost_basis. */
+enum cost_basis {
+	COST_REPORTED,	/* from the usage the reply reported */
+	COST_ESTIMATED, /* billed, but its usage absent or unreadable: its
+			   worst case, as the budget held it */
+	COST_SUSPECT,	/* usage beyond what the request allowed: kept as
+			   reported, charged at least its worst case */
+};
+
+/* Prompt tokens past this many above the request's plausible size make
+ * its usage suspect: images and tool definitions are not in the job's
+ * estimate (an image sent by URL is up to ~1,600 tokens). */
+#define COST_INPUT_SLACK 8192
+
+/* What a request was allowed, to judge its reported usage by. */
+struct cost_allowed {
+	int64_t est_in;	    /* its estimated input tokens */
+	int64_t body_bytes; /* the size of its body: a text prompt has no
+			       more tokens than bytes */
+	int64_t max_out;    /* the most output tokens it could bill (its
+			       max_tokens, else the model's); 0: unknown */
+	double worst_usd;   /* its worst case, as the budget held it */
+};
+
+/* cost_basis_name: "reported", "estimated" or "suspect" (static). */
+const char *cost_basis_name(enum cost_basis b);
+/* cost_charge: what a request with outcome o on model m, sent at epoch
+ * second t and allowed al, is charged, with *basis saying how that was
+ * found. A reply the provider bills (a 2xx that is not an error: a
+ * success, invalid output, a filtered or cut-off reply) without usable
+ * usage costs al->worst_usd, never 0. Reported output over al->max_out,
+ * or input over 4 x the larger of est_in and body_bytes / 4, plus
+ * COST_INPUT_SLACK, is suspect: charged the larger of the reported cost
+ * and al->worst_usd. Never negative, nan or inf. */
+double cost_charge(const struct prov_model *m, const struct outcome *o,
+		   const struct cost_allowed *al, int64_t t,
+		   enum cost_basis *basis);
 
 #endif

@@ -380,11 +380,16 @@ void dialect_anthropic_response(int http_status, const char *headers,
 				FLAVOR_ANTHROPIC, now_ms, o))
 		goto out;
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	o->usage.in = json_count(usage, "input_tokens", 0);
+	o->usage.in = json_count(usage, "input_tokens", -1);
+	o->usage.out = json_count(usage, "output_tokens", -1);
+	/* Both counts are required: without them the tokens are unknown,
+	 * not zero. */
+	o->usage_reported = o->usage.in >= 0 && o->usage.out >= 0;
+	o->usage.in = o->usage.in < 0 ? 0 : o->usage.in;
+	o->usage.out = o->usage.out < 0 ? 0 : o->usage.out;
 	o->usage.in_cached = json_count(usage, "cache_read_input_tokens", 0);
 	o->usage.cache_write =
 	    json_count(usage, "cache_creation_input_tokens", 0);
-	o->usage.out = json_count(usage, "output_tokens", 0);
 	type = json_str(root, "type");
 	if (type && strcmp(type, "error") == 0) {
 		/* An error inside a 200; the tokens it reports (if any) are

@@ -36,9 +36,11 @@ struct usage_counts {
 };
 
 /* Maps the counts to the token kinds priced separately. DeepSeek's
- * prompt_cache_hit/miss_tokens win over cached_tokens when present. */
-static void usage_from_counts(const struct usage_counts *c,
-			      struct outcome_usage *u)
+ * prompt_cache_hit/miss_tokens win over cached_tokens when present.
+ * Returns 1 when the counts hold an input and an output figure (the
+ * usage was reported), else 0: the tokens are then unknown, not zero. */
+static int usage_from_counts(const struct usage_counts *c,
+			     struct outcome_usage *u)
 {
 	int64_t prompt = c->prompt >= 0 ? c->prompt : c->input;
 	int64_t completion = c->completion >= 0 ? c->completion : c->output;
@@ -61,10 +63,13 @@ static void usage_from_counts(const struct usage_counts *c,
 		reasoning = completion;
 	u->out = completion - reasoning;
 	u->out_reasoning = reasoning;
+	return (c->prompt >= 0 || c->input >= 0) &&
+	       (c->completion >= 0 || c->output >= 0);
 }
 
-/* Maps the usage object of a tree (all zero when there is none). */
-static void map_usage(const cJSON *root, struct outcome_usage *u)
+/* Maps the usage object of a tree (all zero when there is none); 1 when
+ * it was reported (usage_from_counts). */
+static int map_usage(const cJSON *root, struct outcome_usage *u)
 {
 	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
 	const cJSON *pd, *cd;
@@ -72,7 +77,7 @@ static void map_usage(const cJSON *root, struct outcome_usage *u)
 
 	memset(u, 0, sizeof(*u));
 	if (!cJSON_IsObject(usage))
-		return;
+		return 0;
 	pd = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
 	cd = cJSON_GetObjectItemCaseSensitive(usage,
 					      "completion_tokens_details");
@@ -84,7 +89,7 @@ static void map_usage(const cJSON *root, struct outcome_usage *u)
 	c.reasoning = json_count(cd, "reasoning_tokens", -1);
 	c.hit = json_count(usage, "prompt_cache_hit_tokens", -1);
 	c.miss = json_count(usage, "prompt_cache_miss_tokens", -1);
-	usage_from_counts(&c, u);
+	return usage_from_counts(&c, u);
 }
 
 /* ---- success ---------------------------------------------------------- */
@@ -112,7 +117,7 @@ static void success_outcome(const char *body, size_t blen, cJSON *root,
 	const cJSON *content, *tools;
 	int changed = 0;
 
-	map_usage(root, &o->usage);
+	o->usage_reported = map_usage(root, &o->usage);
 	if (!cJSON_IsArray(choices) || !cJSON_IsObject(msg)) {
 		outcome_set_error(o, OUTCOME_INVALID_OUTPUT, NULL,
 				  "response has no choices[0].message");
@@ -169,7 +174,7 @@ static int64_t idx_count(const struct jsonidx *x, const char *s, size_t v)
 
 /* idx_usage: map_usage on an index; usage is the "usage" value or 0. Its
  * members are found in one pass (jsonidx_members), not one per name. */
-static void idx_usage(const struct jsonidx *x, const char *s, size_t usage,
+static int idx_usage(const struct jsonidx *x, const char *s, size_t usage,
 		      struct outcome_usage *u)
 {
 	enum { PROMPT, INPUT, COMPLETION, OUTPUT, HIT, MISS, PD, CD, N };
@@ -183,7 +188,7 @@ static void idx_usage(const struct jsonidx *x, const char *s, size_t usage,
 
 	memset(u, 0, sizeof(*u));
 	if (usage == 0 || x->t[usage].type != JSONIDX_OBJECT)
-		return;
+		return 0;
 	jsonidx_members(x, s, usage, names, N, v);
 	c.prompt = idx_count(x, s, v[PROMPT]);
 	c.input = idx_count(x, s, v[INPUT]);
@@ -196,7 +201,7 @@ static void idx_usage(const struct jsonidx *x, const char *s, size_t usage,
 	    x, s, v[PD] ? jsonidx_get(x, s, v[PD], "cached_tokens") : 0);
 	c.reasoning = idx_count(
 	    x, s, v[CD] ? jsonidx_get(x, s, v[CD], "reasoning_tokens") : 0);
-	usage_from_counts(&c, u);
+	return usage_from_counts(&c, u);
 }
 
 /* idx_request_id: reqid_get's body part on an index: the string
@@ -259,7 +264,7 @@ static int response_fast(int http_status, const char *headers, size_t hlen,
 	if (!reqid_header(headers, hlen, reqid_headers, 2, &o->request_id))
 		o->request_id =
 		    idx_request_id(&x, body, v[F_REQUEST_ID], v[F_ID]);
-	idx_usage(&x, body, v[F_USAGE], &o->usage);
+	o->usage_reported = idx_usage(&x, body, v[F_USAGE], &o->usage);
 	if (finish && jsonidx_equals(&x, body, finish, "content_filter") &&
 	    !(content && x.t[content].type == JSONIDX_STRING &&
 	      x.t[content].n > 0) &&
@@ -302,7 +307,7 @@ static void response(int fast, int http_status, const char *headers,
 		dialect_error_outcome(http_status, headers, hlen, body, blen,
 				      root, flavor, now_ms, o);
 		/* Tokens a provider reports alongside an error are billed. */
-		map_usage(root, &o->usage);
+		o->usage_reported = map_usage(root, &o->usage);
 		goto out;
 	}
 	success_outcome(body, blen, root, flags, o);

@@ -61,6 +61,10 @@ struct outcome {
 				   window is spent (remaining 0, a quota),
 				   not a refusal of this request alone */
 	struct outcome_usage usage;
+	/* The reply carried usable input and output counts (a count that is
+	 * absent, negative, not a number or over 1e15 is not): usage of
+	 * zero tokens is then zero, not unknown. */
+	int usage_reported;
 	char *request_id;    /* provider's request id, owned, or NULL */
 	char *error_code;    /* provider's code/type string, owned, or NULL */
 	char *error_message; /* short human text, owned, or NULL; scrubbed */

@@ -227,14 +227,11 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 	}
 	c = s->cands[i];
 	m = model_of(a, c);
-	if (budget_reserve(a->budget,
-			   cost_estimate(m,
-					 est_input(a->est, c,
-						   j->est_input_tokens),
-					 est_worst_output(m,
-							  j->max_output_tokens),
-					 now_ms / 1000),
-			   &s->reserved_nusd) != 0) {
+	s->est_in = est_input(a->est, c, j->est_input_tokens);
+	s->worst_usd = cost_estimate(
+		m, s->est_in, est_worst_output(m, j->max_output_tokens),
+		now_ms / 1000);
+	if (budget_reserve(a->budget, s->worst_usd, &s->reserved_nusd) != 0) {
 		sched_cancel(a->sched, c.prov, s->probe);
 		return ADMIT_OVER_BUDGET;
 	}

@@ -56,6 +56,11 @@ struct admit_state {
 	int probe;		 /* admitted as its breaker's half-open probe */
 	long long reserved_nusd; /* budget held while in flight */
 	int64_t wait_until_ms;	 /* not asked again before then */
+	/* On ADMIT_GO: the request's estimated input tokens and worst case
+	 * (what the budget holds, with a cap or without), which price a
+	 * reply whose usage cannot be taken at its word. */
+	int64_t est_in;
+	double worst_usd;
 };
 
 enum admit_verdict {

@@ -107,7 +107,8 @@ start a --log "$log" --key sk-test-123 --retry-after 3 --max-body 4096 \
 	--fault-match @moderation@=moderation --fault-match @401@=401 \
 	--fault-match @emptychoices@=emptychoices \
 	--fault-match @badcontent@=badcontent \
-	--fault-match @noschema@=noschema
+	--fault-match @noschema@=noschema --fault-match @nousage@=nousage \
+	--fault-match @negusage@=negusage --fault-match @hugeusage@=hugeusage
 eq "port_line_is_the_only_stdout" "$(wc -l <"$tmp/a.out" | tr -d ' ')" 1
 A='-H Authorization:Bearer\ sk-test-123'
 auth="Authorization: Bearer sk-test-123"
@@ -291,6 +292,27 @@ has "json_schema_followed_string" "$BODY" '\\"title\\":\\"'
 post /v1/chat/completions "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"@noschema@\"}],$sch}" -H "$auth"
 nreq=$((nreq + 1))
 has "fault_noschema_ignores_it" "$BODY" '\\"summary\\":'
+# Usage faults: a normal reply whose usage is missing, negative or 1e15.
+chat "go @nousage@" -H "$auth"
+nreq=$((nreq + 1))
+eq "fault_nousage_status" "$CODE" 200
+has "fault_nousage_is_a_completion" "$BODY" '"finish_reason":"stop"}\]}$'
+hasnt "fault_nousage_has_no_usage" "$BODY" '"usage"'
+chat "go @negusage@" -H "$auth"
+nreq=$((nreq + 1))
+has "fault_negusage_negative" "$BODY" '"usage":{"prompt_tokens":-[0-9]*,"completion_tokens":-[0-9]*,'
+chat "go @hugeusage@" -H "$auth"
+nreq=$((nreq + 1))
+has "fault_hugeusage_1e15" "$BODY" '"usage":{"prompt_tokens":1000000000000000,"completion_tokens":1000000000000000,"total_tokens":2000000000000000}}$'
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@nousage@"}]}' -H 'x-api-key: sk-test-123'
+nreq=$((nreq + 1))
+has "fault_nousage_anthropic" "$BODY" '"stop_sequence":null}$'
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@hugeusage@"}]}' -H 'x-api-key: sk-test-123'
+nreq=$((nreq + 1))
+has "fault_hugeusage_anthropic" "$BODY" '"usage":{"input_tokens":1000000000000000,"output_tokens":1000000000000000}}$'
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@negusage@"}]}' -H 'x-api-key: sk-test-123'
+nreq=$((nreq + 1))
+has "fault_negusage_anthropic" "$BODY" '"usage":{"input_tokens":-[0-9]*,"output_tokens":-[0-9]*}}$'
 msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@529@"}]}' -H 'x-api-key: sk-test-123'
 nreq=$((nreq + 1))
 eq "fault_applies_to_anthropic_dialect" "$CODE" 529

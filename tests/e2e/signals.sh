@@ -1,6 +1,7 @@
 # signals.sh — SIGTERM/SIGINT stop a run cleanly (exit 4, resumable), a
-# second signal stops it at once, and a full disk stops it with "disk full"
-# and nothing lost.
+# second signal stops it at once, SIGHUP and SIGQUIT stop it as cleanly,
+# SIGUSR1/SIGUSR2 print the progress line and the run goes on, and a full
+# disk stops it with "disk full" and nothing lost.
 . "$(dirname "$0")/lib.sh"
 export MOCK_KEY_ENV=sk-test-signal-0123456789
 
@@ -42,6 +43,43 @@ check "second signal: leases released" test "$(q h.db 'SELECT count(*) FROM jobs
 check "second signal: every request sent is in the ledger" test "$(q h.db "SELECT count(*), count(DISTINCT job_id) FROM attempts WHERE error_class = 'aborted' AND action = 'retry'")" = "10|10"
 check "second signal: the given-up request counts on its job" test "$(q h.db 'SELECT count(*) FROM jobs WHERE attempts = 1')" = 10
 stop_mock; rm -f mock.log
+
+# SIGHUP (a closed terminal or ssh session) and SIGQUIT stop the run as
+# SIGTERM does; SIGUSR1 and SIGUSR2 print the progress line and the run goes
+# on. Never the default action (death like kill -9: jobs left leased, paid
+# replies unrecorded and sent again). Whatever the signal, after a resume
+# every job has one result and every request the mock served is a ledger
+# row.
+for sig in HUP QUIT USR1 USR2; do
+  start_mock --latency 400
+  providers_file p.json
+  jobs_file jobs.jsonl 150
+  run ingest --db "$sig.db" jobs.jsonl
+  "$NIGHTSHIFT" run --db "$sig.db" --providers p.json --max-inflight 20 >"$T/out" 2>"$T/err" &
+  pid=$!
+  sleep 1.2
+  kill -"$sig" $pid
+  sleep 0.3
+  if kill -0 $pid 2>/dev/null; then alive=1; else alive=0; fi
+  wait $pid; rc=$?
+  case $sig in
+  HUP|QUIT)
+    expect "SIG$sig: a clean stop, exit 4" 4 "stopping" "run again to resume"
+    check "SIG$sig: some done, the rest queued" test "$(q "$sig.db" 'SELECT (SELECT count(*) FROM jobs WHERE state = 2) > 0 AND (SELECT count(*) FROM jobs WHERE state = 0) > 0')" = 1 ;;
+  USR1|USR2)
+    expect "SIG$sig: the run goes on to the end" 0 "150/150 done"
+    check "SIG$sig: still running after it" test "$alive" = 1
+    # the start line, the signal's progress line and the last one
+    check "SIG$sig: prints the progress line" test "$(grep -c '/150 done' "$T/err")" -ge 2 ;;
+  esac
+  check "SIG$sig: no job left leased" test "$(q "$sig.db" 'SELECT count(*) FROM jobs WHERE state = 1 OR lease_owner IS NOT NULL')" = 0
+  run run --db "$sig.db" --providers p.json --max-inflight 50
+  check "SIG$sig: the resume ends the work" test "$rc" = 0
+  check "SIG$sig: one result per job" test "$(q "$sig.db" 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "150|150"
+  stop_mock
+  check "SIG$sig: every request the mock served is in the ledger" test "$(q "$sig.db" 'SELECT count(*) FROM attempts')" = "$(grep -c . mock.log)"
+  rm -f mock.log
+done
 
 # a full disk during a run: "disk full", exit 1, intact, resumable
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=8m tmpfs "$T/small" 2>/dev/null; then

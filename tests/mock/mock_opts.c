@@ -40,7 +40,7 @@ static const char *const usage[] = {
     "",
     "Fault kinds: ok 429 429openai 429quota 429anthropic 529 500 502 503",
     "  reset hang truncated badjson error200 moderation 401 emptychoices",
-    "  badcontent noschema",
+    "  badcontent noschema nousage negusage hugeusage",
     "Selection, first match wins: --fault-match, --fail-first, --schedule,",
     "  --fault, --rpm, else ok.",
 };

@@ -33,6 +33,9 @@ static const char *const kind_names[MOCK_K_COUNT] = {
     [MOCK_K_EMPTYCHOICES] = "emptychoices",
     [MOCK_K_BADCONTENT] = "badcontent",
     [MOCK_K_NOSCHEMA] = "noschema",
+    [MOCK_K_NOUSAGE] = "nousage",
+    [MOCK_K_NEGUSAGE] = "negusage",
+    [MOCK_K_HUGEUSAGE] = "hugeusage",
     [MOCK_K_RPM] = "rpm",
     [MOCK_K_AUTH] = "auth",
     [MOCK_K_INVALID] = "invalid",
@@ -297,12 +300,40 @@ static const cJSON *schema_of(const cJSON *req)
 	return cJSON_IsObject(schema) ? schema : NULL;
 }
 
+/* put_usage appends the reply's usage member as kind k has it: the real
+ * counts; none at all (nousage); each count negative (negusage); or 1e15
+ * of each, the most a sane reader takes for a count (hugeusage). */
+static void put_usage(struct sb *b, bool anthropic, long long in,
+		      long long out, enum mock_kind k)
+{
+	if (k == MOCK_K_NOUSAGE)
+		return;
+	if (k == MOCK_K_NEGUSAGE) {
+		in = -in - 1;
+		out = -out - 1;
+	} else if (k == MOCK_K_HUGEUSAGE) {
+		in = out = 1000000000000000LL;
+	}
+	sb_raw(b, anthropic ? ",\"usage\":{\"input_tokens\":"
+			    : ",\"usage\":{\"prompt_tokens\":");
+	sb_long(b, in);
+	sb_raw(b, anthropic ? ",\"output_tokens\":"
+			    : ",\"completion_tokens\":");
+	sb_long(b, out);
+	if (!anthropic) {
+		sb_raw(b, ",\"total_tokens\":");
+		sb_long(b, in + out);
+	}
+	sb_raw(b, "}");
+}
+
 /* ok_reply fills r with a 200 reply; empty: no choices / content blocks;
  * text: the content to send instead of the generated one (or NULL);
  * follow: JSON content follows the request's json_schema, as a model in
- * structured-output mode does. */
+ * structured-output mode does; usage: the usage kind (put_usage). */
 static void ok_reply(const struct mock_call *c, struct mock_reply *r,
-		     bool empty, const char *text, bool follow)
+		     bool empty, const char *text, bool follow,
+		     enum mock_kind usage)
 {
 	struct mock_content mc;
 	struct sb b = {0};
@@ -334,11 +365,7 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		}
 		sb_raw(&b, mc.cut ? "],\"stop_reason\":\"max_tokens\""
 				  : "],\"stop_reason\":\"end_turn\"");
-		sb_raw(&b, ",\"stop_sequence\":null,\"usage\":{"
-			   "\"input_tokens\":");
-		sb_long(&b, mc.prompt_tokens);
-		sb_raw(&b, ",\"output_tokens\":");
-		sb_long(&b, mc.completion_tokens);
+		sb_raw(&b, ",\"stop_sequence\":null");
 	} else {
 		sb_raw(&b, ",\"object\":\"chat.completion\",\"created\":");
 		sb_long(&b, c->now_ms / 1000);
@@ -352,14 +379,11 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 			sb_raw(&b, mc.cut ? "},\"finish_reason\":\"length\"}"
 					  : "},\"finish_reason\":\"stop\"}");
 		}
-		sb_raw(&b, "],\"usage\":{\"prompt_tokens\":");
-		sb_long(&b, mc.prompt_tokens);
-		sb_raw(&b, ",\"completion_tokens\":");
-		sb_long(&b, mc.completion_tokens);
-		sb_raw(&b, ",\"total_tokens\":");
-		sb_long(&b, mc.prompt_tokens + mc.completion_tokens);
+		sb_raw(&b, "]");
 	}
-	sb_raw(&b, "}}");
+	put_usage(&b, anthropic, mc.prompt_tokens, mc.completion_tokens,
+		  usage);
+	sb_raw(&b, "}");
 	mock_content_clear(&mc);
 	free(r->body);
 	r->body = b.p;
@@ -412,22 +436,27 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 	switch (k) {
 	case MOCK_K_OK:
 	case MOCK_K_TRUNCATED:
-		ok_reply(c, r, false, NULL, true);
+		ok_reply(c, r, false, NULL, true, MOCK_K_OK);
 		r->truncate = k == MOCK_K_TRUNCATED;
 		break;
+	case MOCK_K_NOUSAGE:
+	case MOCK_K_NEGUSAGE:
+	case MOCK_K_HUGEUSAGE:
+		ok_reply(c, r, false, NULL, true, k);
+		break;
 	case MOCK_K_EMPTYCHOICES:
-		ok_reply(c, r, true, NULL, true);
+		ok_reply(c, r, true, NULL, true, MOCK_K_OK);
 		break;
 	case MOCK_K_BADCONTENT:
-		ok_reply(c, r, false, bad_content, true);
+		ok_reply(c, r, false, bad_content, true, MOCK_K_OK);
 		break;
 	case MOCK_K_NOSCHEMA:
-		ok_reply(c, r, false, NULL, false);
+		ok_reply(c, r, false, NULL, false, MOCK_K_OK);
 		break;
 	case MOCK_K_BADJSON:
 		/* A real reply cut in half: valid JSON up to a point, as a
 		 * proxy that drops the connection's tail would leave it. */
-		ok_reply(c, r, false, NULL, true);
+		ok_reply(c, r, false, NULL, true, MOCK_K_OK);
 		r->len /= 2;
 		r->body[r->len] = '\0';
 		break;

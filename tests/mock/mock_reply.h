@@ -38,6 +38,9 @@ enum mock_kind {
 	MOCK_K_EMPTYCHOICES,
 	MOCK_K_BADCONTENT, /* 200, well-formed, content not JSON */
 	MOCK_K_NOSCHEMA,   /* 200, JSON content ignoring the json_schema */
+	MOCK_K_NOUSAGE,	   /* 200, a normal reply without usage */
+	MOCK_K_NEGUSAGE,   /* 200, usage counts negative */
+	MOCK_K_HUGEUSAGE,  /* 200, usage of 1e15 tokens in and out */
 	/* Not scriptable: what the mock answers on its own. */
 	MOCK_K_RPM,	 /* over the --rpm limit: 429 */
 	MOCK_K_AUTH,	 /* --key given and not matched: 401 */

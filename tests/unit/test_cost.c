@@ -6,7 +6,8 @@
  * prices below and compared to 1e-12 USD, a millionth of a micro-dollar.
  * The model comes from config_parse, so the prices are the ones a user's
  * file would give. cost_price's own table (time-of-day and weekday
- * windows, before 1970 too) comes last. */
+ * windows, before 1970 too) comes next; last, what a request is charged
+ * when its usage is missing or beyond what it allowed (cost_charge). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -276,6 +277,127 @@ static void price_windows_table(void **state)
 	config_free(&c);
 }
 
+/* ---- cost_charge */
+
+struct ccase {
+	const char *name;
+	int status;
+	enum outcome_class cls;
+	int reported; /* usage_reported */
+	struct outcome_usage u;
+	struct cost_allowed al;
+	enum cost_basis want_basis;
+	double want;
+};
+
+/* The usual request: ~100 tokens in a 400-byte body, max_tokens 50, a
+ * worst case of half a cent. */
+#define AL {100, 400, 50, 0.005}
+#define BIG ((int64_t)1000000000000000) /* 1e15, the most a dialect reads */
+
+/* On "plain" at peak: input 2.50, output 10 per Mtok. */
+/* clang-format off */
+static const struct ccase ccases[] = {
+	{"reported", 200, OUTCOME_OK, 1, {90, 0, 0, 40, 0}, AL,
+	 COST_REPORTED, 0.000625},
+	{"reported zero is zero", 200, OUTCOME_OK, 1, {0}, AL,
+	 COST_REPORTED, 0},
+	/* billed without usable usage: the worst case, never $0 */
+	{"ok without usage", 200, OUTCOME_OK, 0, {0}, AL,
+	 COST_ESTIMATED, 0.005},
+	{"invalid output without usage", 200, OUTCOME_INVALID_OUTPUT, 0, {0},
+	 AL, COST_ESTIMATED, 0.005},
+	{"filtered without usage", 200, OUTCOME_CONTENT_FILTER, 0, {0}, AL,
+	 COST_ESTIMATED, 0.005},
+	{"cut off after its 200", 200, OUTCOME_CONNECTION, 0, {0}, AL,
+	 COST_ESTIMATED, 0.005},
+	{"timed out after its 200", 200, OUTCOME_TIMEOUT, 0, {0}, AL,
+	 COST_ESTIMATED, 0.005},
+	{"a 201 is a 2xx", 201, OUTCOME_OK, 0, {0}, AL, COST_ESTIMATED,
+	 0.005},
+	/* not billed: no reply, or the provider said it failed */
+	{"no response", 0, OUTCOME_CONNECTION, 0, {0}, AL, COST_REPORTED, 0},
+	{"429", 429, OUTCOME_RATE_LIMITED, 0, {0}, AL, COST_REPORTED, 0},
+	{"an error inside a 200", 200, OUTCOME_SERVER_ERROR, 0, {0}, AL,
+	 COST_REPORTED, 0},
+	{"an error reporting usage", 400, OUTCOME_BAD_REQUEST, 1,
+	 {90, 0, 0, 0, 0}, AL, COST_REPORTED, 0.000225},
+	{"an error's partial usage is billed as said", 503,
+	 OUTCOME_OVERLOADED, 0, {1000, 0, 0, 0, 0}, AL, COST_REPORTED,
+	 0.0025},
+	/* beyond what the request allowed: at least the worst case */
+	{"one token over max_tokens", 200, OUTCOME_OK, 1, {90, 0, 0, 51, 0},
+	 AL, COST_SUSPECT, 0.005},
+	{"reasoning counts as output", 200, OUTCOME_OK, 1, {90, 0, 0, 30, 30},
+	 AL, COST_SUSPECT, 0.005},
+	{"1e15 tokens: as reported", 200, OUTCOME_OK, 1,
+	 {BIG, 0, 0, BIG, 0}, AL, COST_SUSPECT, 1.25e10},
+	{"at max_tokens", 200, OUTCOME_OK, 1, {90, 0, 0, 50, 0}, AL,
+	 COST_REPORTED, 0.000725},
+	{"no output bound known", 200, OUTCOME_OK, 1, {0, 0, 0, M1, 0},
+	 {100, 400, 0, 0.005}, COST_REPORTED, 10},
+	/* input: 4 x max(est_in, bytes / 4) + COST_INPUT_SLACK = 8592 */
+	{"input at the bound", 200, OUTCOME_OK, 1, {8592, 0, 0, 0, 0}, AL,
+	 COST_REPORTED, 0.02148},
+	{"input past the bound", 200, OUTCOME_OK, 1, {8593, 0, 0, 0, 0}, AL,
+	 COST_SUSPECT, 0.0214825},
+	{"cached input counts", 200, OUTCOME_OK, 1, {0, 8000, 593, 0, 0}, AL,
+	 COST_SUSPECT, 0.0214825},
+	{"a big body allows more input", 200, OUTCOME_OK, 1,
+	 {100000, 0, 0, 0, 0}, {100, 400000, 50, 0.005}, COST_REPORTED, 0.25},
+	/* never negative, nan or inf */
+	{"negative counts cost nothing", 400, OUTCOME_BAD_REQUEST, 1,
+	 {-5, -5, -5, -5, -5}, AL, COST_REPORTED, 0},
+	{"a nan worst case", 200, OUTCOME_OK, 0, {0}, {100, 400, 50, NAN},
+	 COST_ESTIMATED, 0},
+};
+/* clang-format on */
+
+static void charge_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(ccases) / sizeof(ccases[0]); i++) {
+		const struct ccase *c = &ccases[i];
+		struct outcome o = OUTCOME_INIT;
+		enum cost_basis basis = -1;
+		double got;
+
+		o.http_status = c->status;
+		o.cls = c->cls;
+		o.usage_reported = c->reported;
+		o.usage = c->u;
+		got = cost_charge(model("plain"), &o, &c->al, MONDAY + 12 * H,
+				  &basis);
+		if (basis != c->want_basis ||
+		    fabs(got - c->want) > TOL * (1 + c->want))
+			fail_msg("%s: got %s $%.12g, want %s $%.12g", c->name,
+				 cost_basis_name(basis), got,
+				 cost_basis_name(c->want_basis), c->want);
+	}
+}
+
+/* The most tokens an int64 holds, of every kind, on the dearest prices a
+ * config takes: a finite figure (the budget then saturates it). */
+static void charge_is_finite(void **state)
+{
+	struct outcome o = OUTCOME_INIT;
+	struct cost_allowed al = AL;
+	enum cost_basis basis;
+	double got;
+
+	(void)state;
+	o.http_status = 200;
+	o.usage_reported = 1;
+	o.usage = (struct outcome_usage){INT64_MAX, INT64_MAX, INT64_MAX,
+					 INT64_MAX, INT64_MAX};
+	got = cost_charge(model("m"), &o, &al, MONDAY, &basis);
+	assert_true(isfinite(got) && got > 1e12);
+	assert_int_equal(basis, COST_SUSPECT);
+	assert_string_equal(cost_basis_name(COST_REPORTED), "reported");
+	assert_string_equal(cost_basis_name(COST_ESTIMATED), "estimated");
+	assert_string_equal(cost_basis_name(COST_SUSPECT), "suspect");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +405,8 @@ int main(void)
 	    cmocka_unit_test(cost_estimate_table),
 	    cmocka_unit_test(estimate_matches_charge),
 	    cmocka_unit_test(price_windows_table),
+	    cmocka_unit_test(charge_table),
+	    cmocka_unit_test(charge_is_finite),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

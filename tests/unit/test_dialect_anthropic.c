@@ -261,6 +261,50 @@ static void reply_translated(void **state)
 	outcome_clear(&o);
 }
 
+/* A reply whose usage lacks a usable input or output count says nothing
+ * of its tokens: usage_reported is 0 (the cost is then estimated), while
+ * counts of zero are reported zeros. */
+static void usage_reported_only_when_usable(void **state)
+{
+	static const struct {
+		const char *usage; /* the "usage" member, or "" */
+		int reported;
+	} cases[] = {
+	    {",\"usage\":{\"input_tokens\":9,\"output_tokens\":4}", 1},
+	    {",\"usage\":{\"input_tokens\":0,\"output_tokens\":0}", 1},
+	    {",\"usage\":{\"input_tokens\":1e15,\"output_tokens\":1e15}",
+	     1},
+	    {"", 0},
+	    {",\"usage\":null", 0},
+	    {",\"usage\":{\"input_tokens\":9}", 0},
+	    {",\"usage\":{\"output_tokens\":4}", 0},
+	    {",\"usage\":{\"input_tokens\":-9,\"output_tokens\":-4}", 0},
+	    {",\"usage\":{\"input_tokens\":\"9\",\"output_tokens\":4}", 0},
+	    {",\"usage\":{\"input_tokens\":9,\"output_tokens\":1e16}", 0},
+	};
+	char body[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome o = OUTCOME_INIT;
+		int n = snprintf(body, sizeof(body),
+				 "{\"id\":\"msg_1\",\"type\":\"message\","
+				 "\"content\":[{\"type\":\"text\",\"text\":"
+				 "\"hi\"}],\"stop_reason\":\"end_turn\"%s}",
+				 cases[i].usage);
+
+		dialect_anthropic_response(200, NULL, 0, body, (size_t)n, 0,
+					   NOW, &o);
+		assert_int_equal(o.cls, OUTCOME_OK);
+		if (o.usage_reported != cases[i].reported)
+			fail_msg("case %zu (%s): usage_reported %d", i,
+				 cases[i].usage, o.usage_reported);
+		/* never a negative count */
+		assert_true(o.usage.in >= 0 && o.usage.out >= 0);
+		outcome_clear(&o);
+	}
+}
+
 static void reply_checks(void **state)
 {
 	const char *refusal =
@@ -570,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(request_defaults_and_json),
 	    cmocka_unit_test(request_refusals),
 	    cmocka_unit_test(reply_translated),
+	    cmocka_unit_test(usage_reported_only_when_usable),
 	    cmocka_unit_test(reply_checks),
 	    cmocka_unit_test(reply_has_every_required_member),
 	    cmocka_unit_test(openai_reply_passes_through_unchanged),

@@ -425,6 +425,7 @@ struct usage_case {
 	enum prov_flavor flavor;
 	const char *usage; /* the "usage" object, or NULL */
 	struct outcome_usage want;
+	int unreported; /* no usable input and output count: unknown */
 };
 
 static const struct usage_case usage_cases[] = {
@@ -433,42 +434,72 @@ static const struct usage_case usage_cases[] = {
      "{\"prompt_tokens\":1000,\"completion_tokens\":500,"
      "\"total_tokens\":1500,\"prompt_tokens_details\":{\"cached_tokens\":"
      "800},\"completion_tokens_details\":{\"reasoning_tokens\":300}}",
-     {200, 800, 0, 200, 300}},
+     {200, 800, 0, 200, 300}, 0},
     {"dashscope cached",
      FLAVOR_DASHSCOPE,
      "{\"prompt_tokens\":3019,\"completion_tokens\":104,"
      "\"total_tokens\":3123,\"prompt_tokens_details\":{\"cached_tokens\":"
      "2048}}",
-     {971, 2048, 0, 104, 0}},
+     {971, 2048, 0, 104, 0}, 0},
     {"deepseek hit/miss",
      FLAVOR_DEEPSEEK,
      "{\"prompt_tokens\":1000,\"completion_tokens\":50,"
      "\"total_tokens\":1050,\"prompt_cache_hit_tokens\":600,"
      "\"prompt_cache_miss_tokens\":400,\"completion_tokens_details\":"
      "{\"reasoning_tokens\":20}}",
-     {400, 600, 0, 30, 20}},
+     {400, 600, 0, 30, 20}, 0},
     {"deepseek hit/miss win over cached_tokens",
      FLAVOR_DEEPSEEK,
      "{\"prompt_tokens\":100,\"completion_tokens\":5,"
      "\"prompt_cache_hit_tokens\":64,\"prompt_cache_miss_tokens\":36,"
      "\"prompt_tokens_details\":{\"cached_tokens\":64}}",
-     {36, 64, 0, 5, 0}},
+     {36, 64, 0, 5, 0}, 0},
     {"plain",
      FLAVOR_GENERIC,
      "{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}",
-     {12, 0, 0, 7, 0}},
-    {"no usage", FLAVOR_GENERIC, NULL, {0, 0, 0, 0, 0}},
+     {12, 0, 0, 7, 0}, 0},
+    {"no usage", FLAVOR_GENERIC, NULL, {0, 0, 0, 0, 0}, 1},
     {"nonsense values clamp to zero",
      FLAVOR_GENERIC,
      "{\"prompt_tokens\":10,\"completion_tokens\":-4,"
      "\"prompt_tokens_details\":{\"cached_tokens\":50},"
      "\"completion_tokens_details\":{\"reasoning_tokens\":\"x\"}}",
-     {0, 50, 0, 0, 0}},
+     {0, 50, 0, 0, 0}, 1},
+    {"zero is reported, not unknown",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":0,\"completion_tokens\":0}",
+     {0, 0, 0, 0, 0}, 0},
+    {"input and output under the other names",
+     FLAVOR_GENERIC,
+     "{\"input_tokens\":12,\"output_tokens\":7}",
+     {12, 0, 0, 7, 0}, 0},
+    {"usage not an object", FLAVOR_GENERIC, "[12,7]", {0, 0, 0, 0, 0}, 1},
+    {"empty usage", FLAVOR_GENERIC, "{}", {0, 0, 0, 0, 0}, 1},
+    {"no output count",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":12,\"total_tokens\":19}",
+     {12, 0, 0, 0, 0}, 1},
+    {"negative counts",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":-12,\"completion_tokens\":-7}",
+     {0, 0, 0, 0, 0}, 1},
+    {"counts as strings",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":\"12\",\"completion_tokens\":\"7\"}",
+     {0, 0, 0, 0, 0}, 1},
+    {"counts past 1e15",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":12,\"completion_tokens\":1e16}",
+     {12, 0, 0, 0, 0}, 1},
+    {"1e15 is a count (for the cost to judge)",
+     FLAVOR_GENERIC,
+     "{\"prompt_tokens\":1e15,\"completion_tokens\":1e15}",
+     {1000000000000000, 0, 0, 1000000000000000, 0}, 0},
     {"reasoning above completion is cut",
      FLAVOR_GENERIC,
      "{\"prompt_tokens\":1,\"completion_tokens\":5,"
      "\"completion_tokens_details\":{\"reasoning_tokens\":9}}",
-     {1, 0, 0, 0, 5}},
+     {1, 0, 0, 0, 5}, 0},
 };
 
 static char *completion(const char *content_json, const char *finish,
@@ -514,6 +545,9 @@ static void usage_table(void **state)
 				 (long long)u->in_cached,
 				 (long long)u->cache_write, (long long)u->out,
 				 (long long)u->out_reasoning);
+		if (o.usage_reported != !c->unreported)
+			fail_msg("%s: usage_reported %d", c->name,
+				 o.usage_reported);
 		/* The stored body is the response exactly as received. */
 		assert_int_equal(o.body_len, strlen(body));
 		assert_memory_equal(o.body, body, o.body_len);
@@ -1280,12 +1314,15 @@ static void outcome_same(const struct outcome *a, const struct outcome *b,
 			 const char *what)
 {
 	if (a->cls != b->cls || a->http_status != b->http_status ||
-	    a->retry_after_ms != b->retry_after_ms)
-		fail_msg("%s: cls %s/%s status %d/%d retry %lld/%lld", what,
-			 outcome_class_name(a->cls), outcome_class_name(b->cls),
-			 a->http_status, b->http_status,
-			 (long long)a->retry_after_ms,
-			 (long long)b->retry_after_ms);
+	    a->retry_after_ms != b->retry_after_ms ||
+	    a->usage_reported != b->usage_reported)
+		fail_msg("%s: cls %s/%s status %d/%d retry %lld/%lld "
+			 "reported %d/%d",
+			 what, outcome_class_name(a->cls),
+			 outcome_class_name(b->cls), a->http_status,
+			 b->http_status, (long long)a->retry_after_ms,
+			 (long long)b->retry_after_ms, a->usage_reported,
+			 b->usage_reported);
 	if (memcmp(&a->usage, &b->usage, sizeof(a->usage)) != 0)
 		fail_msg("%s: usage in %lld/%lld cached %lld/%lld out "
 			 "%lld/%lld reasoning %lld/%lld",

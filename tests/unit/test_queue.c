@@ -139,6 +139,11 @@ static void open_migrates_older_schema_keeping_jobs(void **state)
 					 "SELECT count(*) FROM sqlite_schema "
 					 "WHERE name = 'attempts_job'"),
 				 0);
+		/* 005: rows older than the cost basis were as reported */
+		assert_int_equal(raw_int(f->path,
+					 "SELECT count(*) FROM attempts WHERE "
+					 "cost_basis = 'reported'"),
+				 2);
 		queue_close(&q);
 	}
 }

@@ -4,7 +4,10 @@
  * learned; a 429 retried no earlier than its Retry-After; a refused
  * account shutting its provider off; a structured-output reply that
  * misses its schema; the key scrubbed from a provider's message; a
- * content-filtered reply failing over while a candidate is left. */
+ * content-filtered reply failing over while a candidate is left; a reply
+ * without usage charged its reservation (estimated), one claiming more
+ * than its request allowed charged at least that (suspect), neither
+ * teaching the estimates. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -291,6 +294,129 @@ static void content_filter_fails_over_while_one_is_left(void **state)
 	teardown_fx(&f);
 }
 
+static const char NO_USAGE[] =
+	"{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{"
+	"\"role\":\"assistant\",\"content\":\"hello\"},\"finish_reason\":"
+	"\"stop\"}]}";
+
+/* reply_with: NO_USAGE with usage (a member, or "") into buf[n]. */
+static const char *reply_with(char *buf, size_t n, const char *usage)
+{
+	snprintf(buf, n, "%.*s%s}", (int)strlen(NO_USAGE) - 1, NO_USAGE,
+		 usage);
+	return buf;
+}
+
+/* What the issue saw: replies without usage recorded at $0, so the cap
+ * never stopped the run. Now the reply costs what admission held for it,
+ * the budget spends that, and the estimates learn nothing from it. */
+static void reply_without_usage_costs_its_reservation(void **state)
+{
+	static const char *const usages[] = {
+		"", ",\"usage\":null",
+		",\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":-1}",
+		",\"usage\":{\"prompt_tokens\":\"lots\"}"};
+	char body[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		struct fx f;
+		struct task *t;
+		double held;
+		struct route_cand c = {0, 0};
+
+		setup_fx(&f);
+		t = sent(&f, BODY);
+		held = t->adm.worst_usd;
+		assert_true(held > 0);
+		assert_true(atomic_load(&f.budget.reserved_nusd) > 0);
+		answer(&f, t, 200, OK_HEAD,
+		       reply_with(body, sizeof(body), usages[i]));
+		assert_int_equal(t->out.cls, OUTCOME_OK);
+		assert_int_equal(t->act.verb, POLICY_DONE);
+		assert_int_equal(t->cost_basis, COST_ESTIMATED);
+		assert_true(t->cost_usd == held);
+		/* no saving is claimed on unknown tokens */
+		assert_true(t->cost_ref_usd == held);
+		assert_true(budget_spent_usd(&f.budget) > held * 0.999 &&
+			    budget_spent_usd(&f.budget) < held * 1.001);
+		assert_int_equal(atomic_load(&f.budget.reserved_nusd), 0);
+		/* the estimate is not taught zero tokens */
+		assert_int_equal(est_input(f.est, c, 10), 10);
+		task_free(t);
+		teardown_fx(&f);
+	}
+}
+
+/* Usage beyond the request's max_tokens is kept as reported and charged
+ * at least the reservation: a little over costs the reservation, 1e15
+ * tokens cost what they say (and the budget saturates, never wraps). */
+static void usage_beyond_the_request_is_suspect(void **state)
+{
+	static const char over[] =
+		"{\"model\":\"r\",\"max_tokens\":20,\"messages\":[{"
+		"\"role\":\"user\",\"content\":\"hi\"}]}";
+	struct route_cand c = {0, 0};
+	struct fx f;
+	struct task *t;
+	char body[400];
+
+	(void)state;
+	setup_fx(&f);
+	t = sent(&f, over);
+	t->job.max_output_tokens = 20; /* as ingest reads it */
+	answer(&f, t, 200, OK_HEAD,
+	       reply_with(body, sizeof(body),
+			  ",\"usage\":{\"prompt_tokens\":10,"
+			  "\"completion_tokens\":21}"));
+	assert_int_equal(t->cost_basis, COST_SUSPECT);
+	assert_int_equal(t->out.usage.out, 21); /* recorded as reported */
+	assert_true(t->cost_usd == t->adm.worst_usd);
+	assert_int_equal(est_input(f.est, c, 10), 10);
+	task_free(t);
+
+	/* Ten of them, uncapped (the cap would stop at the first): the
+	 * spend saturates, and the output estimate, which ten replies would
+	 * set, stays on its prior. */
+	budget_init(&f.budget, -1, 0);
+	reply_with(body, sizeof(body),
+		   ",\"usage\":{\"prompt_tokens\":1e15,"
+		   "\"completion_tokens\":1e15}");
+	for (int i = 0; i < 10; i++) {
+		t = sent(&f, over);
+		t->job.max_output_tokens = 20;
+		answer(&f, t, 200, OK_HEAD, body);
+		assert_int_equal(t->cost_basis, COST_SUSPECT);
+		/* 1e15 x $1/M + 1e15 x $2/M */
+		assert_true(t->cost_usd > 2.99e9 && t->cost_usd < 3.01e9);
+		assert_true(budget_spent_usd(&f.budget) > 2.99e9);
+		assert_true(budget_spent_usd(&f.budget) < 9.3e9);
+		task_free(t);
+	}
+	assert_int_equal(est_output(f.est, c, 0), 256);
+	teardown_fx(&f);
+}
+
+/* Zero tokens reported are zero: a reported figure, not a missing one. */
+static void reported_zero_usage_is_taken(void **state)
+{
+	struct fx f;
+	struct task *t;
+	char body[400];
+
+	(void)state;
+	setup_fx(&f);
+	t = sent(&f, BODY);
+	answer(&f, t, 200, OK_HEAD,
+	       reply_with(body, sizeof(body),
+			  ",\"usage\":{\"prompt_tokens\":0,"
+			  "\"completion_tokens\":0}"));
+	assert_int_equal(t->cost_basis, COST_REPORTED);
+	assert_true(t->cost_usd == 0);
+	task_free(t);
+	teardown_fx(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +425,9 @@ int main(void)
 		cmocka_unit_test(refused_account_shuts_provider_off),
 		cmocka_unit_test(schema_miss_is_invalid_output),
 		cmocka_unit_test(content_filter_fails_over_while_one_is_left),
+		cmocka_unit_test(reply_without_usage_costs_its_reservation),
+		cmocka_unit_test(usage_beyond_the_request_is_suspect),
+		cmocka_unit_test(reported_zero_usage_is_taken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /* test_report.c — the ledger report on a hand-built ledger (counts per
  * error class, retries, tokens, cost, exact latency percentiles; routing:
  * failovers in and out, 429s, circuit trips, the saving against each
- * route's dearest candidate), its JSON/CSV/text forms, and `retry`, which
- * requeues dead jobs and keeps their ledger rows. */
+ * route's dearest candidate), its JSON/CSV/text forms, the requests whose
+ * cost was estimated or suspect, token sums that saturate, and `retry`,
+ * which requeues dead jobs and keeps their ledger rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,7 +341,8 @@ static char *capture(struct fx *f, int (*cmd)(int, char **), int argc,
 static const char CSV_HEADER[] =
 	"provider,requests,successes,failures,retries,tokens_in,tokens_out,"
 	"cost_usd,p50_ms,p95_ms,p99_ms,failovers_in,failovers_out,http_429,"
-	"circuit_trips,disabled,cost_ref_usd,saving_usd,"
+	"circuit_trips,disabled,cost_ref_usd,saving_usd,estimated_requests,"
+	"estimated_cost_usd,suspect_requests,suspect_cost_usd,"
 	"failed_content_filter,failed_rate_limited,failed_server_error,"
 	"failed_timeout\n";
 
@@ -391,7 +393,8 @@ static void report_json_and_csv_carry_the_numbers(void **state)
 	assert_true(strncmp(out, CSV_HEADER, strlen(CSV_HEADER)) == 0);
 	/* cost is a float sum: checked in the JSON above, skipped here */
 	assert_non_null(strstr(out, "\nqwen,100,90,10,20,1300,800,"));
-	assert_non_null(strstr(out, ",50,95,99,0,0,0,0,0,0,0,0,5,3,2\n"));
+	assert_non_null(
+		strstr(out, ",50,95,99,0,0,0,0,0,0,0,0,0,0,0,0,5,3,2\n"));
 	assert_non_null(strstr(out, "\nTOTAL,110,98,12,24,1430,880,"));
 	free(out);
 
@@ -434,7 +437,8 @@ static void report_on_empty_ledger_says_so(void **state)
 	out = capture(f, cmd_report, NARGS(csv_args), csv_args, &rc);
 	assert_int_equal(rc, 0);
 	assert_non_null(
-		strstr(out, "\nTOTAL,0,0,0,0,0,0,0,,,,0,0,0,0,0,0,0\n"));
+		strstr(out, "\nTOTAL,0,0,0,0,0,0,0,,,,"
+			    "0,0,0,0,0,0,0,0,0,0,0\n"));
 	free(out);
 	assert_int_equal(cmd_report(NARGS(both), both), 2);
 }
@@ -701,12 +705,14 @@ static void report_prints_routing_as_json_csv_and_text(void **state)
 	out = capture(f, cmd_report, NARGS(csv_args), csv_args, &rc);
 	assert_int_equal(rc, 0);
 	/* qwen: 6 requests, 4 ok (job 5 and 6), 2 retries; then latencies,
-	 * failovers in/out, 429s, trips, disabled, ref, saving, classes
-	 * (content_filter, overloaded, rate_limited, server_error, timeout) */
+	 * failovers in/out, 429s, trips, disabled, ref, saving, estimated
+	 * and suspect (requests, cost), classes (content_filter,
+	 * overloaded, rate_limited, server_error, timeout) */
 	assert_non_null(strstr(out, "\nqwen,6,2,4,2,0,0,0.006,10,10,10,"
-				    "0,3,2,2,1,0.0015,-0.0005,1,0,2,1,0\n"));
+				    "0,3,2,2,1,0.0015,-0.0005,0,0,0,0,"
+				    "1,0,2,1,0\n"));
 	assert_non_null(strstr(out, "\nmistral,0,0,0,0,0,0,0,,,,"
-				    "0,0,0,1,0,0,0,0,0,0,0,0\n"));
+				    "0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0\n"));
 	assert_non_null(strstr(out, "\nTOTAL,12,5,7,2,0,0,"));
 	free(out);
 
@@ -846,6 +852,96 @@ static void retry_by_id_touches_only_named_dead_jobs(void **state)
 	assert_int_equal(cmd_retry(NARGS(bad), bad), 2);
 }
 
+/* ---- cost basis and saturation */
+
+/* Per provider: how many requests were charged an estimate (no usable
+ * usage) or as suspect (usage beyond the request), and what they cost;
+ * the token sums of 1e15-token replies saturate instead of wrapping. */
+static void report_counts_estimated_and_suspect_cost(void **state)
+{
+	struct fx *f = *state;
+	char *json_args[] = {"report", "--db", f->db, "--json"};
+	char *csv_args[] = {"report", "--db", f->db, "--csv"};
+	char *text_args[] = {"report", "--db", f->db};
+	struct queue *q;
+	struct report *r;
+	const struct report_row *qw, *ds, *t;
+	const cJSON *p;
+	cJSON *root;
+	char *out;
+	int rc;
+
+	sql(f, "INSERT INTO attempts (job_id, run_id, provider, model, "
+	       "sent_at, error_class, latency_ms, tokens_in, tokens_out, "
+	       "cost_usd, cost_basis) VALUES "
+	       "(1, 'r', 'qwen', 'qwen-plus', 0, 'ok', 1, 10, 5, 0.25, "
+	       "'reported'), "
+	       "(2, 'r', 'qwen', 'qwen-plus', 0, 'ok', 1, 0, 0, 0.5, "
+	       "'estimated'), "
+	       "(3, 'r', 'qwen', 'qwen-max', 0, 'invalid_output', 1, 0, 0, "
+	       "0.125, 'estimated'), "
+	       "(4, 'r', 'deepseek', 'deepseek-chat', 0, 'ok', 1, "
+	       "4000000000000000000, 4000000000000000000, 2e9, 'suspect'), "
+	       "(5, 'r', 'deepseek', 'deepseek-chat', 0, 'ok', 1, "
+	       "4000000000000000000, 4000000000000000000, 2e9, 'suspect'), "
+	       "(6, 'r', 'deepseek', 'deepseek-chat', 0, 'ok', 1, "
+	       "4000000000000000000, 4000000000000000000, 2e9, 'suspect')");
+	assert_int_equal(queue_open(f->db, 0, &q, NULL, 0), QUEUE_OK);
+	assert_int_equal(report_load(q, &r), QUEUE_OK);
+	queue_close(&q);
+	assert_int_equal(r->nproviders, 2);
+	ds = &r->providers[0];
+	qw = &r->providers[1];
+	t = &r->totals;
+	assert_int_equal(qw->estimated, 2);
+	assert_float_equal(qw->estimated_usd, 0.625, 1e-12);
+	assert_int_equal(qw->suspect, 0);
+	assert_int_equal(ds->suspect, 3);
+	assert_float_equal(ds->suspect_usd, 6e9, 1e-3);
+	assert_int_equal(t->estimated, 2);
+	assert_int_equal(t->suspect, 3);
+	/* 1.2e19 tokens: pinned at the most an int64 holds */
+	assert_true(ds->tokens_in == INT64_MAX && ds->tokens_out == INT64_MAX);
+	assert_true(t->tokens_in == INT64_MAX && t->tokens_out == INT64_MAX);
+	report_free(&r);
+
+	out = capture(f, cmd_report, NARGS(json_args), json_args, &rc);
+	assert_int_equal(rc, 0);
+	root = cJSON_Parse(out);
+	assert_non_null(root);
+	p = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "providers"), 1);
+	assert_int_equal(
+		cJSON_GetObjectItem(p, "estimated_requests")->valueint, 2);
+	assert_float_equal(
+		cJSON_GetObjectItem(p, "estimated_cost_usd")->valuedouble,
+		0.625, 1e-12);
+	assert_int_equal(cJSON_GetObjectItem(p, "suspect_requests")->valueint,
+			 0);
+	p = cJSON_GetObjectItem(root, "totals");
+	assert_int_equal(cJSON_GetObjectItem(p, "suspect_requests")->valueint,
+			 3);
+	cJSON_Delete(root);
+	free(out);
+
+	out = capture(f, cmd_report, NARGS(csv_args), csv_args, &rc);
+	assert_int_equal(rc, 0);
+	/* ... saving_usd, estimated (requests, cost), suspect (...) */
+	assert_non_null(strstr(out, ",2,0.625,0,0,1\n"));
+	assert_non_null(strstr(out, ",0,0,3,6000000000,0\n"));
+	free(out);
+
+	out = capture(f, cmd_report, NARGS(text_args), text_args, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "cost not as reported: 2 estimated "
+				    "($0.625000"));
+	assert_non_null(strstr(out, "cost not as reported: 3 suspect "
+				    "($6000000000.000000"));
+	assert_non_null(strstr(out, "9223372036854775807"));
+	assert_null(strstr(out, "-"
+				"9223372036854775808"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +953,7 @@ int main(void)
 		T(report_on_empty_ledger_says_so),
 		T(report_counts_failovers_429s_trips_and_saving),
 		T(report_prints_routing_as_json_csv_and_text),
+		T(report_counts_estimated_and_suspect_cost),
 		T(retry_requeues_dead_jobs_and_keeps_the_ledger),
 		T(retry_by_id_touches_only_named_dead_jobs),
 #undef T
