@@ -144,6 +144,7 @@ static int read_job(struct qrun *r, sqlite3_stmt *st, struct claim_job *j)
 	j->providers = prov ? xstrdup(prov) : NULL;
 	j->cand_exhausted = (unsigned)sqlite3_column_int64(st, 10);
 	j->spent_usd = sqlite3_column_double(st, 11);
+	j->cand_invalid = sqlite3_column_int(st, 12);
 	return QUEUE_OK;
 }
 

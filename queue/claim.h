@@ -32,6 +32,7 @@ struct claim_job {
 	int cand_attempts; /* attempts on that candidate that count
 			      (policy_counts: not 429s that said when) */
 	unsigned cand_exhausted; /* bit i: candidate i was failed over from */
+	int cand_invalid;	 /* invalid outputs from that candidate */
 	double spent_usd; /* what the ledger holds for the job */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0 = not given */

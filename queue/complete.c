@@ -131,6 +131,7 @@ static int retry(struct qrun *r, const struct complete_fate *f, int64_t now)
 	sqlite3_bind_int64(st, 8, now);
 	sqlite3_bind_int64(st, 9, f->cand_exhausted);
 	sqlite3_bind_double(st, 10, f->add_usd);
+	sqlite3_bind_int(st, 11, f->cand_invalid);
 	if ((rc = qrun_step(r, QRUN_S_RETRY, "requeueing a job")))
 		return rc;
 	return sqlite3_changes(r->q->db) == 1 ? QUEUE_OK : spend(r, f);

@@ -28,6 +28,7 @@ struct complete_fate {
 	int candidate;     /* RETRY: candidate to use next (-1: choose) */
 	int cand_attempts; /* RETRY: requests already sent to it */
 	unsigned cand_exhausted; /* RETRY: candidates failed over from */
+	int cand_invalid;	 /* RETRY: invalid outputs from it so far */
 	int64_t not_before_ms;
 	const char *last_error; /* RETRY/DEAD: short text, or NULL */
 	/* DONE / DEAD: the result row */

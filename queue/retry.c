@@ -18,6 +18,7 @@
 /* Everything a run keeps per job goes back to how ingest left it. */
 static const char RESET[] =
 	"attempts = 0, candidate = -1, cand_attempts = 0, cand_exhausted = 0, "
+	"cand_invalid = 0, "
 	"not_before = 0, lease_owner = NULL, lease_expires = NULL, "
 	"last_error = NULL, updated_at = ?1";
 

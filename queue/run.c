@@ -26,7 +26,8 @@ static const struct stmt {
 	[QRUN_S_CLAIM] = {"SELECT id, custom_id, request, attempts, "
 			  "candidate, cand_attempts, est_input_tokens, "
 			  "max_output_tokens, max_cost_usd, providers, "
-			  "cand_exhausted, spent_usd FROM jobs WHERE state = "
+			  "cand_exhausted, spent_usd, cand_invalid FROM jobs "
+			  "WHERE state = "
 			  JOBSTATE_SQL(QUEUED) " AND not_before <= ?1 ORDER "
 			  "BY priority DESC, not_before, id LIMIT ?2"},
 	[QRUN_S_LEASE] = {.move = JOBSTATE_LEASE,
@@ -50,7 +51,7 @@ static const struct stmt {
 				 "cand_attempts = ?5, not_before = ?6, "
 				 "last_error = ?7, updated_at = ?8, "
 				 "cand_exhausted = ?9, spent_usd = spent_usd "
-				 "+ ?10",
+				 "+ ?10, cand_invalid = ?11",
 			  .where = "id = ?1 AND lease_owner = ?2"},
 	/* While our lease holds nobody else has touched the row since the
 	 * claim, and the result can be written from what the claim read

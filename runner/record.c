@@ -70,6 +70,8 @@ static void requeue(struct complete_fate *f, const struct task *t, int sent)
 	f->verb = COMPLETE_RETRY;
 	f->candidate = t->job.candidate;
 	f->cand_attempts = t->job.cand_attempts + sent;
+	f->cand_invalid = t->job.cand_invalid +
+			  (sent && t->out.cls == OUTCOME_INVALID_OUTPUT);
 	f->cand_exhausted = t->job.cand_exhausted;
 }
 

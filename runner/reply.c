@@ -191,7 +191,7 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 		.attempts = t->job.cand_attempts + 1,
 		.requests = t->job.attempts + 1,
 		.invalid_outputs = t->out.cls == OUTCOME_INVALID_OUTPUT
-					   ? t->job.cand_attempts + 1
+					   ? t->job.cand_invalid + 1
 					   : 0,
 		.candidate = 0,
 		.ncandidates = admit_others_left(a, &t->job, &t->adm) ? 2 : 1,

@@ -224,6 +224,7 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 	if (i != j->candidate) {
 		j->candidate = i;
 		j->cand_attempts = 0;
+		j->cand_invalid = 0;
 	}
 	c = s->cands[i];
 	m = model_of(a, c);

@@ -269,42 +269,32 @@ static int burst_len(const struct gate *g)
 	return k > cap ? cap : (int)k;
 }
 
-/* shared_limit: the account's window is spent: pause the provider and
- * cut the window. The reply's word (explicit) pauses until its
- * Retry-After. A burst read from the odds pauses a round trip or a
- * quarter of the Retry-After, doubling while the 429s go on with no
- * success between, up to the Retry-After:
- * a spent window keeps refusing and soon earns the whole pause, while
- * refusals of the few requests above a concurrency limit stop once the
- * cut window has drained. A half-window test under way is void: the cut
- * was earned. */
-static void shared_limit(struct gate *g, int64_t retry_after_ms, int explicit,
+/* shared_limit: the account's window is spent: pause the provider until
+ * the Retry-After (or a default that doubles while the 429s go on with
+ * no success between) and cut the window. A half-window test under way
+ * is void: the cut was earned. */
+static void shared_limit(struct gate *g, int64_t retry_after_ms,
 			 int64_t now_ms)
 {
-	int64_t until, d;
+	int64_t until;
 
 	if (now_ms < g->paused_until)
 		return; /* an echo of the pause under way */
 	g->shared++;
 	cut(g, now_ms);
 	g->testing = 0;
-	d = explicit ? 0 : (int64_t)g->srtt;
-	if (!explicit && (retry_after_ms - now_ms) / 4 > d)
-		d = (retry_after_ms - now_ms) / 4;
-	if (!explicit || retry_after_ms <= now_ms) {
-		if (d < SCHED_PAUSE_MIN_MS)
-			d = SCHED_PAUSE_MIN_MS;
-		if (retry_after_ms <= now_ms && d < SCHED_PAUSE_DEFAULT_MS)
-			d = SCHED_PAUSE_DEFAULT_MS;
-		for (int i = 0; i < g->pause_streak && d < SCHED_PAUSE_MAX_MS;
-		     i++)
-			d *= 2;
-		if (retry_after_ms <= now_ms && d > SCHED_PAUSE_DEFAULT_MAX_MS)
-			d = SCHED_PAUSE_DEFAULT_MAX_MS;
-	}
-	until = now_ms + d;
-	if (retry_after_ms > now_ms && (explicit || until > retry_after_ms))
+	if (retry_after_ms > now_ms) {
 		until = retry_after_ms;
+	} else {
+		int64_t d = SCHED_PAUSE_DEFAULT_MS;
+
+		for (int i = 0;
+		     i < g->pause_streak && d < SCHED_PAUSE_DEFAULT_MAX_MS; i++)
+			d *= 2;
+		if (d > SCHED_PAUSE_DEFAULT_MAX_MS)
+			d = SCHED_PAUSE_DEFAULT_MAX_MS;
+		until = now_ms + d;
+	}
 	g->pause_streak++;
 	if (until > now_ms + SCHED_PAUSE_MAX_MS)
 		until = now_ms + SCHED_PAUSE_MAX_MS;
@@ -367,7 +357,7 @@ static void refused(struct gate *g, const struct sched_reply *r,
 	if (g->streak++ == 0)
 		g->p429_before = g->p429;
 	if (r->limit_spent || g->streak >= burst_len(g)) {
-		shared_limit(g, r->retry_after_ms, r->limit_spent, now_ms);
+		shared_limit(g, r->retry_after_ms, now_ms);
 		return;
 	}
 	g->p429 += (1 - g->p429) / SCHED_SHARE_SPAN;

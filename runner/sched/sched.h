@@ -47,9 +47,6 @@
 /* Pause after a shared-limit 429 without Retry-After: 1 s, doubling
  * while they keep coming with no success between, up to 5 s. */
 #define SCHED_PAUSE_DEFAULT_MS 1000
-/* Shortest pause for a burst of 429s read from the odds (it lasts a
- * round trip, doubling while they go on; see sched.c). */
-#define SCHED_PAUSE_MIN_MS 100
 #define SCHED_PAUSE_DEFAULT_MAX_MS 5000
 /* Longest pause taken on a provider's word (the job's own retry time is
  * policy's business; this only stops the provider as a whole). */

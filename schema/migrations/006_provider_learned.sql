@@ -1,4 +1,5 @@
--- 006 — what runs learned about each provider, for the next run.
+-- 006 — what runs learned about each provider, for the next run; and
+-- each job's invalid outputs on its candidate.
 --
 -- A cron job that runs every night should start where the last run
 -- ended, not probe each provider from scratch: its concurrency window
@@ -28,3 +29,9 @@ CREATE TABLE IF NOT EXISTS model_calib (
   replies     INTEGER NOT NULL,
   PRIMARY KEY (provider, model)
 ) STRICT;
+
+-- A model that emits broken JSON gets one more try on the same candidate
+-- before the job fails over; the count was read from the candidate's
+-- attempts, so a job refused by a 500 and then cut short once died as
+-- if the model had failed twice. Its own count.
+ALTER TABLE jobs ADD COLUMN cand_invalid INTEGER NOT NULL DEFAULT 0;

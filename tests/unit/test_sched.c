@@ -500,6 +500,9 @@ static void burst_length_follows_the_share(void **state)
 		now += 1;
 	}
 	assert_true(stats(s, 0).p429 > 0.2 && stats(s, 0).p429 < 0.4);
+	/* past any pause the first runs (while the share was unknown) made */
+	if (stats(s, 0).paused_until >= now)
+		now = stats(s, 0).paused_until + 1;
 	{
 		long long before = stats(s, 0).shared;
 
@@ -850,8 +853,10 @@ static void sim_concurrency_limit(void **state)
 		       (unsigned long long)seed, r.ok, r.n429, r.shared,
 		       (double)r.span_ms / 1000);
 		assert_int_equal(r.unfinished, 0);
-		/* 600 jobs, 8 at a time, 200 ms each: 15 s at best */
-		assert_true(r.span_ms <= 30000);
+		/* 600 jobs, 8 at a time, 200 ms each: 15 s at best; the
+		 * window's sawtooth around 8 pauses it for the Retry-After
+		 * each time it grows past */
+		assert_true(r.span_ms <= 45000);
 		assert_true(r.n429 <= r.ok);
 	}
 }
