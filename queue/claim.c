@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "queue/jobstate.h"
+#include "queue/ledger.h"
 #include "queue/run_int.h"
 #include "util/xalloc.h"
 
@@ -76,7 +77,7 @@ static int dead_owners(struct qrun *r,
 
 int claim_recover(struct qrun *r, int64_t now_ms,
 		  int (*alive)(const char *owner, void *arg), void *arg,
-		  long long *recovered)
+		  long long *recovered, long long *lost)
 {
 	static const char *const RESET = "lease_owner = NULL, "
 					 "lease_expires = NULL";
@@ -85,11 +86,15 @@ int claim_recover(struct qrun *r, int64_t now_ms,
 	size_t ndead = 0;
 	int rc;
 
-	*recovered = 0;
+	*recovered = *lost = 0;
 	if ((rc = dead_owners(r, alive, arg, &dead, &ndead)) ||
 	    (rc = qrun_begin(r)))
 		goto out;
-	rc = jobstate_prepare(r->q, JOBSTATE_RECOVER_OWNER, RESET,
+	/* first what the dead had sent: it holds those jobs until then */
+	for (size_t i = 0; i < ndead && rc == QUEUE_OK; i++)
+		rc = ledger_lost(r, dead[i], lost);
+	if (rc == QUEUE_OK)
+		rc = jobstate_prepare(r->q, JOBSTATE_RECOVER_OWNER, RESET,
 			      "lease_owner = ?1", 0, &st);
 	for (size_t i = 0; i < ndead && rc == QUEUE_OK; i++) {
 		sqlite3_bind_text(st, 1, dead[i], -1, SQLITE_STATIC);
@@ -197,9 +202,16 @@ int claim_renew(struct qrun *r, int64_t lease_until_ms)
 
 int claim_release_all(struct qrun *r)
 {
+	int rc;
+
 	sqlite3_bind_text(r->st[QRUN_S_RELEASE_ALL], 1, r->owner, -1,
 			  SQLITE_STATIC);
-	return qrun_step(r, QRUN_S_RELEASE_ALL, "releasing jobs");
+	if ((rc = qrun_step(r, QRUN_S_RELEASE_ALL, "releasing jobs")))
+		return rc;
+	/* whatever was in flight has been recorded, or given up unsent */
+	sqlite3_bind_text(r->st[QRUN_S_INFLIGHT_CLEAR], 1, r->owner, -1,
+			  SQLITE_STATIC);
+	return qrun_step(r, QRUN_S_INFLIGHT_CLEAR, "releasing jobs");
 }
 
 int claim_unpark(struct qrun *r, long long *n)

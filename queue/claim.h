@@ -50,10 +50,11 @@ int claim_job_decode(struct claim_job *j, struct blob_codec *c);
 /* At the start of a run, outside a transaction */
 /* claim_recover: take back jobs whose lease expired or whose owner is gone;
  * alive(owner, arg) says whether a lease owner still runs. *recovered
- * counts them. */
+ * counts them; *lost counts the requests a gone owner had in flight at
+ * its last commit, now in the ledger as "lost" (ledger_lost). */
 int claim_recover(struct qrun *r, int64_t now_ms,
 		  int (*alive)(const char *owner, void *arg), void *arg,
-		  long long *recovered);
+		  long long *recovered, long long *lost);
 
 /* Inside a transaction (qrun_begin) */
 /* claim_jobs: lease up to limit ready jobs (highest priority, then oldest

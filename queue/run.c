@@ -99,6 +99,9 @@ static const struct stmt {
 	 * ledger's sum all the same. */
 	[QRUN_S_SPEND] = {"UPDATE jobs SET spent_usd = spent_usd + ?2 WHERE "
 			  "id = ?1"},
+	[QRUN_S_INFLIGHT] = {"INSERT OR REPLACE INTO inflight (owner, at, "
+			     "requests) VALUES (?1, ?2, ?3)"},
+	[QRUN_S_INFLIGHT_CLEAR] = {"DELETE FROM inflight WHERE owner = ?1"},
 };
 
 int qrun_open(struct queue *q, const char *owner, struct qrun **out)

@@ -348,7 +348,8 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 		   struct runctx_opts *ro, int *partial)
 {
 	char host[256], owner[400];
-	long long recovered = 0, unparked = 0, parked = 0, others = 0;
+	long long recovered = 0, lost = 0, unparked = 0, parked = 0,
+		  others = 0;
 	int64_t next_due;
 	int code;
 
@@ -376,7 +377,7 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 	    (code = claim_unpark(*qr, &unparked)) ||
 	    (code = qrun_commit(*qr)) ||
 	    (code = claim_recover(*qr, (int64_t)time(NULL) * 1000, owner_alive,
-				 host, &recovered)) ||
+				 host, &recovered, &lost)) ||
 	    (code = stats_backlog(*qr, &ro->queued, &next_due, &parked,
 				 &others)) ||
 	    (o->max_cost >= 0 && !o->cost_run &&
@@ -389,6 +390,12 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 			"nightshift run: took back %lld jobs left running by a "
 			"stopped run\n",
 			recovered);
+	if (lost)
+		fprintf(stderr,
+			"nightshift run: %lld requests that run had sent were "
+			"never recorded: they are in the ledger as \"lost\" at "
+			"their estimated cost (the provider may bill them)\n",
+			lost);
 	return 0;
 }
 

@@ -78,6 +78,7 @@ struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
 	for (int i = 0; i < o->nworkers; i++)
 		rc->wake_fds[i] = -1;
 	pthread_mutex_init(&rc->mu, NULL);
+	sent_init(&rc->sent);
 	pthread_cond_init(&rc->store_cv, NULL);
 	rc->sched = sched_new(cfg->provs, n);
 	rc->est = est_new(cfg->provs, n);
@@ -125,6 +126,7 @@ void runctx_free(struct runctx **rcp)
 	est_free(&rc->est);
 	free(rc->prov_disabled);
 	pthread_mutex_destroy(&rc->mu);
+	sent_destroy(&rc->sent);
 	pthread_cond_destroy(&rc->store_cv);
 	free(rc);
 	*rcp = NULL;

@@ -28,6 +28,7 @@
 #include "runner/reply.h"
 #include "runner/sched/admit.h"
 #include "runner/sched/budget.h"
+#include "runner/sent.h"
 #include "runner/task.h"
 
 /* What the run was asked for, for runctx_new. */
@@ -60,6 +61,7 @@ struct runctx {
 	atomic_int *prov_disabled; /* per provider: auth/billing failure */
 	struct admit admit;	   /* admission's view of the above */
 	struct reply_ctx reply;	   /* the reply pipeline's */
+	struct sent sent;	   /* sent, not yet recorded */
 
 	atomic_int stopping;	/* stop claiming; finish in flight */
 	atomic_int abort_now;	/* give up in-flight requests now */

@@ -145,6 +145,20 @@ struct counts {
 	double spend;
 };
 
+/* keep_inflight: the requests sent and not recorded, written down with
+ * this commit when they changed (sent.h). */
+static int keep_inflight(struct store *s)
+{
+	char *json;
+	int code;
+
+	if (!sent_snapshot(&s->rc->sent, s->rc->cfg->provs, &json))
+		return 0;
+	code = ledger_inflight(s->qr, json);
+	free(json);
+	return code;
+}
+
 static void counts_save(const struct runctx *rc, struct counts *c)
 {
 	c->done = atomic_load(&rc->n_done);
@@ -327,6 +341,10 @@ static void *store_main(void *arg)
 		}
 		if (atomic_load(&rc->stopping))
 			done = unclaimed(rc, done);
+		/* recorded in this commit: no longer in flight in the list it
+		 * writes down (and their memory goes with the turn) */
+		for (t = done; t; t = t->next)
+			sent_remove(&rc->sent, t);
 		for (t = done; t; t = t->next, ndone++)
 			if ((code = record_task(s->qr, rc, t))) {
 				fail(s, code, "recording results");
@@ -342,6 +360,10 @@ static void *store_main(void *arg)
 		}
 		if ((code = log_events(s))) {
 			fail(s, code, "recording events");
+			goto out_rollback;
+		}
+		if ((code = keep_inflight(s))) {
+			fail(s, code, "recording requests in flight");
 			goto out_rollback;
 		}
 		if (now - last_renew > RENEW_EVERY_MS) {

@@ -29,6 +29,8 @@ enum task_kind {
 /* A claimed job on its way through the run. */
 struct task {
 	struct task *next;
+	struct task *sprev, *snext; /* in the run's sent set (sent.h) */
+	int in_sent;
 	struct claim_job job;
 	struct admit_state adm; /* its candidates and admission */
 	enum task_kind kind;

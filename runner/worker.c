@@ -249,6 +249,7 @@ static void start(struct worker *w, struct task *t)
 	t->sent_at_ms = clk_wall_ms();
 	x->t0_ms = clk_mono_ms();
 	curl_multi_add_handle(w->multi, x->easy);
+	sent_add(&w->rc->sent, t);
 	x->aprev = NULL;
 	x->anext = w->act_head;
 	if (w->act_head)

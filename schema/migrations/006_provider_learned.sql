@@ -35,3 +35,14 @@ CREATE TABLE IF NOT EXISTS model_calib (
 -- attempts, so a job refused by a 500 and then cut short once died as
 -- if the model had failed twice. Its own count.
 ALTER TABLE jobs ADD COLUMN cand_invalid INTEGER NOT NULL DEFAULT 0;
+
+-- Requests a run has sent and not yet recorded, as of its last commit:
+-- one row per live run, rewritten by its group commits when the set
+-- changed. After a kill -9 the run that takes the jobs back records them
+-- in the ledger as "lost" at their estimated cost: the provider may have
+-- billed them.
+CREATE TABLE IF NOT EXISTS inflight (
+  owner      TEXT    PRIMARY KEY,
+  at         INTEGER NOT NULL,                     -- epoch ms
+  requests   TEXT    NOT NULL                      -- JSON: [[job_id, provider, model, usd], ...]
+) STRICT;

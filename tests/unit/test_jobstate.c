@@ -221,7 +221,7 @@ static void trace_names_every_move_of_a_run(void **state)
 	FILE *out = tmpfile();
 	struct queue *q;
 	struct qrun *r1, *r2;
-	long long n = -1;
+	long long n = -1, lost = -1;
 	int64_t requeued = -1;
 	char *got;
 
@@ -270,11 +270,12 @@ static void trace_names_every_move_of_a_run(void **state)
 	/* Run one is gone: run two takes job 1 back, leases it, lets the
 	 * lease expire, takes it back again, then ends with it leased. */
 	assert_int_equal(qrun_open(q, "host:2:two", &r2), QUEUE_OK);
-	assert_int_equal(claim_recover(r2, 20, alive, "host:1:one", &n),
+	assert_int_equal(claim_recover(r2, 20, alive, "host:1:one", &n, &lost),
 			 QUEUE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(claim(r2, 20, 30), 1);
-	assert_int_equal(claim_recover(r2, 40, all_alive, NULL, &n), QUEUE_OK);
+	assert_int_equal(claim_recover(r2, 40, all_alive, NULL, &n, &lost),
+			 QUEUE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(claim(r2, 50, 1000), 1);
 	assert_int_equal(qrun_begin(r2), QUEUE_OK);
@@ -423,7 +424,7 @@ static void reads_by_state_use_the_partial_indexes(void **state)
 	struct queue *q = queued(f->path, NULL, 3);
 	struct seen seen = {.n = 0};
 	struct qrun *r;
-	long long n, a, b, c;
+	long long n, a, b, c, lost;
 	int64_t due, requeued;
 	char plan[600];
 
@@ -432,7 +433,8 @@ static void reads_by_state_use_the_partial_indexes(void **state)
 	assert_int_equal(qrun_begin(r), QUEUE_OK);
 	assert_int_equal(claim_unpark(r, &n), QUEUE_OK);
 	assert_int_equal(qrun_commit(r), QUEUE_OK);
-	assert_int_equal(claim_recover(r, 1, all_alive, NULL, &n), QUEUE_OK);
+	assert_int_equal(claim_recover(r, 1, all_alive, NULL, &n, &lost),
+			 QUEUE_OK);
 	assert_int_equal(stats_backlog(r, &a, &due, &b, &c), QUEUE_OK);
 	assert_int_equal(claim(r, 1, 1000), 3);
 	assert_int_equal(stats_dead(r, &n), QUEUE_OK);

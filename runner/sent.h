@@ -1,0 +1,46 @@
+/* sent.h — the requests a run has sent and not yet recorded.
+ *
+ * A request is in the set from the moment it goes out until the store
+ * records its fate. Each group commit writes the set down with the
+ * results (sent_snapshot -> ledger_inflight), so after a kill -9 the run
+ * that takes the dead run's jobs back records those requests in the
+ * ledger as "lost" at their estimated cost, and counts them against the
+ * budget: the provider may bill them. Requests sent after the last
+ * commit are not known: at most one commit interval's.
+ *
+ * Thread-safe: workers add, the store removes and takes snapshots; one
+ * mutex, held for a list splice or the walk of a snapshot. */
+#ifndef NIGHTSHIFT_SENT_H
+#define NIGHTSHIFT_SENT_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "runner/providers/prov.h"
+
+struct task;
+
+struct sent {
+	pthread_mutex_t mu;
+	struct task *head; /* linked by task.sprev/snext */
+	unsigned long version; /* changes with every add and remove */
+	unsigned long written; /* the version last snapshot was taken at */
+};
+
+void sent_init(struct sent *s);
+void sent_destroy(struct sent *s);
+
+/* sent_add: t's request went out (t's job id, provider, model and worst
+ * case are set and stay so while it is in the set). */
+void sent_add(struct sent *s, struct task *t);
+
+/* sent_remove: t's fate is being recorded; t not in the set is fine. */
+void sent_remove(struct sent *s, struct task *t);
+
+/* sent_snapshot: 0 when the set is as at the last snapshot; else 1 and
+ * *json the set as JSON text for ledger_inflight, [[job_id, "provider",
+ * "model", worst_usd], ...] (new, free()), or NULL when it is empty.
+ * provs names the providers and models. */
+int sent_snapshot(struct sent *s, const struct prov *provs, char **json);
+
+#endif
