@@ -64,7 +64,7 @@ int64_t est_worst_output(const struct prov_model *m, int64_t max_out);
  * back after latency_ms with usage u; ok says it was a success (only
  * those calibrate the token estimates; every reply counts for latency).
  * Usage implausible for the job (input over 16 times its estimate or
- * under a sixteenth) calibrates nothing: an image, or a provider's bad
+ * under a sixteenth, output over 2^24 tokens) calibrates nothing: an image, or a provider's bad
  * count, would skew the text jobs' estimates. */
 void est_learn(struct estimates *e, struct route_cand c, int64_t job_in,
 	       const struct outcome_usage *u, int ok, int64_t latency_ms);
