@@ -9,6 +9,7 @@
 #   runner/main.c                      -> the CLI entry point (nightshift only)
 #   tests/unit/test_*.c                -> one cmocka binary each
 #   tests/mock/*.c                     -> the mock provider (libmicrohttpd)
+#   tests/shim/fsync_count.c           -> an LD_PRELOAD shim logging fsyncs
 #   tests/e2e/*.sh                     -> end-to-end scripts run against the binary
 # SANITIZE=address,undefined or SANITIZE=thread builds into its own directory so
 # flags never mix.
@@ -57,6 +58,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MOCK_SRC := $(sort $(wildcard tests/mock/*.c))
 MOCK_BIN := $(BUILD)/mock-provider
+SHIM_BIN := $(BUILD)/fsync_count.so
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 SCHEMA_SQL := schema/queue.sql $(sort $(wildcard schema/migrations/*.sql))
@@ -105,6 +107,12 @@ $(MOCK_BIN): $(MOCK_SRC:tests/mock/%.c=$(BUILD)/mock/%.o)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
+# Preloaded into the binary under test, sanitized or not: built plain.
+$(SHIM_BIN): tests/shim/fsync_count.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) -std=c11 $(WARN) -MMD -MP $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
@@ -114,7 +122,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
-tools: $(BIN) $(MOCK_BIN) $(UNIT_BIN)
+tools: $(BIN) $(MOCK_BIN) $(SHIM_BIN) $(UNIT_BIN)
 
 # Every test, offline, no API keys. Ends with one line "N passed, N failed".
 check: tools
@@ -124,7 +132,7 @@ check: tools
 check-unit: $(UNIT_BIN)
 	@sh tests/run.sh $(UNIT_BIN) --
 
-check-e2e: $(BIN) $(MOCK_BIN)
+check-e2e: $(BIN) $(MOCK_BIN) $(SHIM_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh)))
 

@@ -252,21 +252,6 @@ static void fn_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_null(ctx);
 }
 
-/* has_flag: whether comma-separated list s holds flag. */
-static int has_flag(const char *s, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	while (s && *s) {
-		size_t k = strcspn(s, ",");
-
-		if (k == n && strncmp(s, flag, n) == 0)
-			return 1;
-		s += k + (s[k] == ',');
-	}
-	return 0;
-}
-
 /* start: read NIGHTSHIFT_TRACE, once per connection, and with "states"
  * in it give the connection the trace's functions. The connection owns
  * the trace from then on: SQLite frees it when the connection closes, so
@@ -279,7 +264,7 @@ static int start(struct queue *q)
 	if (q->trace_read)
 		return QUEUE_OK;
 	q->trace_read = 1;
-	if (!has_flag(getenv("NIGHTSHIFT_TRACE"), "states"))
+	if (!qtrace_has("states"))
 		return QUEUE_OK;
 	t = xcalloc(1, sizeof(*t));
 	rc = sqlite3_create_function_v2(q->db, "nightshift_move", 4,

@@ -14,8 +14,8 @@
  *
  * Tracing, as curl's multistate() does: with NIGHTSHIFT_TRACE=states in the
  * environment when a connection first builds or makes a move (a
- * comma-separated list of flags, of
- * which "states" is the only one so far), every change of a job's state on
+ * comma-separated list of flags: "states" here, "commits" in queue.c),
+ * every change of a job's state on
  * that connection is written to stderr, one line each,
  *	nightshift: trace: job 12 queued -> running (lease)
  * ("new -> queued (ingest)" for a job born), and a statement that would

@@ -2,10 +2,15 @@
  *
  * DESIGN: one SQLite file in WAL mode holds jobs, results, the attempts
  * ledger and the zstd dictionaries. WAL lets `status` and `export` read
- * while a run writes; synchronous=NORMAL means commits do not fsync (only
- * checkpoints do), which is what keeps group commits cheap. A crash can lose
- * the last few commits but never corrupts the file, and the run loop's lease
- * recovery makes lost commits mean "sent again", never "lost". */
+ * while a run writes. synchronous=FULL syncs the WAL at every commit
+ * (one fdatasync; checkpoints add theirs), so a commit survives a power
+ * loss: with NORMAL the last commits before one could roll back, and
+ * replies already paid for would be sent and paid again, their ledger rows
+ * gone (issue 15). Writers commit in groups (the run's store a turn of
+ * many jobs, ingest large transactions), so that is one fsync per group,
+ * never per job. A crash never corrupts the file either way, and the run
+ * loop's lease recovery makes what was not committed "sent again", never
+ * "lost". */
 #include "queue/queue_int.h"
 
 #include <errno.h>
@@ -333,6 +338,51 @@ int qdict_add(struct queue *q, const char *kind, struct blob_dict *d)
 	return QUEUE_OK;
 }
 
+int qtrace_has(const char *flag)
+{
+	const char *s = getenv("NIGHTSHIFT_TRACE");
+	size_t n = strlen(flag);
+
+	while (s && *s) {
+		size_t k = strcspn(s, ",");
+
+		if (k == n && strncmp(s, flag, n) == 0)
+			return 1;
+		s += k + (s[k] == ',');
+	}
+	return 0;
+}
+
+/* traced_commit: SQLite's WAL hook, called after each commit that wrote
+ * to the WAL (now frames long): one trace line, then SQLite's own
+ * autocheckpoint, which a WAL hook replaces. */
+static int traced_commit(void *arg, sqlite3 *db, const char *name,
+			 int frames)
+{
+	const struct queue *q = arg;
+
+	fprintf(stderr, "nightshift: trace: commit (WAL at %d frames)\n",
+		frames);
+	if (q->checkpoint_frames > 0 && frames >= q->checkpoint_frames)
+		sqlite3_wal_checkpoint(db, name);
+	return SQLITE_OK;
+}
+
+/* trace_commits: with NIGHTSHIFT_TRACE=commits, a line per commit, so
+ * tests can count group commits (and the fsyncs per commit). */
+static int trace_commits(struct queue *q)
+{
+	int rc;
+
+	if (!qtrace_has("commits"))
+		return QUEUE_OK;
+	rc = qone_int(q, "PRAGMA wal_autocheckpoint", &q->checkpoint_frames,
+		      "starting the trace");
+	if (rc == QUEUE_OK)
+		sqlite3_wal_hook(q->db, traced_commit, q);
+	return rc;
+}
+
 /* create_private: make the file 0600 before SQLite sees it; SQLite gives
  * the -wal and -shm files the same mode as the database. */
 static int create_private(const char *path, char *err, size_t errlen)
@@ -400,14 +450,15 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	/* journal_mode is the first statement that reads the file, so a file
 	 * that is not SQLite at all fails here with NOTADB. */
 	rc = qexec(q,
-		   "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+		   "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 		   "PRAGMA cache_size = -" QUEUE_STR(CACHE_KIB) ";"
 		   "PRAGMA foreign_keys = OFF",
 		   "opening");
 	if (rc == QUEUE_ENOTDB)
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", path);
-	if (rc || (rc = migrate(q)) || (rc = load_dicts(q)))
+	if (rc || (rc = trace_commits(q)) || (rc = migrate(q)) ||
+	    (rc = load_dicts(q)))
 		goto fail;
 	*out = q;
 	return QUEUE_OK;

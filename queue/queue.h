@@ -45,7 +45,8 @@ struct queue;
  * environment (a comma-separated list of debug flags), every change of a
  * job's state on this connection is written to stderr with the move that
  * made it, and any change the transition table does not allow fails (see
- * jobstate.h); without it the run loop pays nothing for the trace. */
+ * jobstate.h); with "commits" in it, every commit that wrote is a line on
+ * stderr; without them the run loop pays nothing for the trace. */
 int queue_open(const char *path, unsigned flags, struct queue **out,
 	       char *err, size_t errlen);
 void queue_close(struct queue **q);

@@ -28,7 +28,14 @@ struct queue {
 	 * reads the flag once: trace_read), or NULL; the connection owns it */
 	struct jobstate_trace *trace;
 	int trace_read;
+	/* NIGHTSHIFT_TRACE=commits: the WAL size at which SQLite's
+	 * autocheckpoint, which the trace's WAL hook replaces, checkpoints */
+	long long checkpoint_frames;
 };
+
+/* qtrace_has: whether NIGHTSHIFT_TRACE (a comma-separated list of debug
+ * flags) holds flag. */
+int qtrace_has(const char *flag);
 
 /* qfail: record "what: sqlite's message" on q and return the QUEUE_* code
  * for SQLite result rc. */

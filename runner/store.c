@@ -3,7 +3,8 @@
  * Each turn takes every finished task the workers handed back, writes
  * their ledger rows and fates, claims new jobs for the free slots and
  * renews leases, all in one transaction: one commit per turn, however
- * many jobs it carries (no fsync per job; WAL with synchronous=NORMAL).
+ * many jobs it carries (one fsync per commit, never per job: WAL with
+ * synchronous=FULL, see queue/queue.c).
  * A database failure (disk full, I/O error) stops the run: what was
  * committed stays, the rest is still leased and comes back next run. */
 #include "runner/store.h"

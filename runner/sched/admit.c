@@ -89,8 +89,11 @@ int admit_route(const struct admit *a, const struct claim_job *j,
 }
 
 /* choose: the candidate to send the job to (see route_pick): measures
- * each candidate (usable, fits, estimated cost at today's prices) and
- * lets the routing order decide. */
+ * each candidate (usable, fits, estimated cost at the prices in force)
+ * and lets the routing order decide. The order compares the candidates at
+ * the token counts estimate.h gives for comparing, the same for all
+ * unless a model's own calibration stands out beyond its noise: at list
+ * price, so that a few replies cannot reorder a route. */
 static int choose(const struct admit *a, const struct claim_job *j,
 		  const struct admit_state *s, int64_t now_s, unsigned skip,
 		  enum route_none *why)
@@ -100,13 +103,14 @@ static int choose(const struct admit *a, const struct claim_job *j,
 	for (int i = 0; i < s->ncands; i++) {
 		struct route_cand c = s->cands[i];
 		const struct prov_model *m = model_of(a, c);
-		int64_t in = est_input(a->est, c, j->est_input_tokens);
+		struct est_tokens t;
 
+		est_tokens(a->est, c, j->est_input_tokens, j->max_output_tokens,
+			   &t);
 		opt[i].usable = usable(a, c.prov);
-		opt[i].fits = !m->context_window || in <= m->context_window;
-		opt[i].cost = cost_estimate(
-			m, in, est_output(a->est, c, j->max_output_tokens),
-			now_s);
+		opt[i].fits = !m->context_window || t.in <= m->context_window;
+		opt[i].cost = cost_estimate(m, t.in, t.out, now_s);
+		opt[i].rank = cost_estimate(m, t.cmp_in, t.cmp_out, now_s);
 	}
 	return route_pick(opt, s->ncands, j->candidate, j->cand_exhausted,
 			  skip, j->max_cost_usd, why);
@@ -126,6 +130,7 @@ static int gate(const struct admit *a, const struct claim_job *j,
 
 	for (;;) {
 		struct route_cand c;
+		struct est_tokens t;
 		int64_t at = 0;
 		int v;
 
@@ -133,11 +138,10 @@ static int gate(const struct admit *a, const struct claim_job *j,
 		if (*i < 0)
 			break;
 		c = s->cands[*i];
-		v = sched_admit(a->sched, c.prov,
-				est_input(a->est, c, j->est_input_tokens) +
-					est_output(a->est, c,
-						   j->max_output_tokens),
-				now_ms, &at, &s->probe);
+		est_tokens(a->est, c, j->est_input_tokens, j->max_output_tokens,
+			   &t);
+		v = sched_admit(a->sched, c.prov, t.in + t.out, now_ms, &at,
+				&s->probe);
 		if (v == SCHED_GO)
 			return SCHED_GO;
 		if (v == SCHED_OFF) {

@@ -105,7 +105,7 @@ int route_pick(const struct route_option *opt, int n, int cur,
 			over++;
 			continue;
 		}
-		if (best < 0 || opt[i].cost < opt[best].cost)
+		if (best < 0 || opt[i].rank < opt[best].rank)
 			best = i;
 	}
 	if (best < 0)

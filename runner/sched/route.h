@@ -53,6 +53,8 @@ struct route_option {
 	int usable;  /* key set and provider not disabled */
 	int fits;    /* the prompt fits the model's context window */
 	double cost; /* estimated cost of this job on it, USD */
+	double rank; /* what the order compares: its cost at the token
+			counts every candidate is compared by (estimate.h) */
 };
 
 /* Why no candidate was picked. */
@@ -65,10 +67,10 @@ enum route_none {
 
 /* route_pick: the candidate index to use. The current one (cur, -1 for
  * none) while it is usable and neither exhausted nor skipped, so retries
- * stay put; otherwise the cheapest usable one that fits, is within
- * max_cost (< 0: no cap), and is in neither bit set (bit i = candidate
- * i). Ties go to the earlier candidate (the route's own order). -1 and
- * *why when there is none. */
+ * stay put; otherwise the usable one of least rank that fits, has a cost
+ * within max_cost (< 0: no cap), and is in neither bit set (bit i =
+ * candidate i). Ties go to the earlier candidate (the route's own order).
+ * -1 and *why when there is none. */
 int route_pick(const struct route_option *opt, int n, int cur,
 	       unsigned exhausted, unsigned skip, double max_cost,
 	       enum route_none *why);

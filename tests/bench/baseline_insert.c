@@ -7,7 +7,8 @@
  * cJSON_PrintUnformatted, compress the body with nightshift's own blob API
  * and a dictionary trained on the first BLOB_TRAIN_ROWS bodies, and insert
  * (custom_id TEXT UNIQUE, body BLOB) into a fresh SQLite file in ONE
- * transaction through one prepared statement (WAL, synchronous=NORMAL).
+ * transaction through one prepared statement (WAL, synchronous=FULL, as
+ * nightshift).
  * No validation beyond what parsing needs, no hashing, no idempotence, no
  * batching: it is the floor nightshift's ingest is measured against. The
  * dictionary is stored too, as nightshift does, so sizes compare.
@@ -192,7 +193,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (exec(db, "PRAGMA journal_mode=WAL") ||
-	    exec(db, "PRAGMA synchronous=NORMAL") ||
+	    exec(db, "PRAGMA synchronous=FULL") ||
 	    exec(db, "CREATE TABLE jobs (custom_id TEXT UNIQUE, body BLOB)") ||
 	    exec(db,
 		 "CREATE TABLE dicts (id INTEGER PRIMARY KEY, data BLOB)") ||

@@ -81,7 +81,7 @@ msg() { # msg BODY [CURL ARGS...]: an Anthropic request
 eq "help_exits_0" "$?" 0
 for o in --port --key --content-json --latency --seed --threads \
 	--retry-after --hang-ms --fault-match --fail-first --schedule --fault \
-	--rpm --window-ms --log --max-body; do
+	--rpm --window-ms --log --max-body --prompt-scale; do
 	grep -q -- "$o" "$tmp/help" || nok "help_lists_$o"
 done
 ok "help_lists_every_option"
@@ -93,6 +93,8 @@ eq "unknown_fault_kind_exits_2" "$?" 2
 eq "rate_out_of_range_exits_2" "$?" 2
 "$MOCK" --latency 5-2 >/dev/null 2>&1
 eq "latency_min_over_max_exits_2" "$?" 2
+"$MOCK" --prompt-scale 3-2 >/dev/null 2>&1
+eq "prompt_scale_min_over_max_exits_2" "$?" 2
 
 # --- mock A: every fault kind by --fault-match, auth, checks, log -----------
 log="$tmp/a.log"
@@ -416,3 +418,17 @@ ms=$(grep '"content":"p' "$tmp/f.log" | sed 's/^{"t_ms":\([0-9]*\),"done_ms":\([
 if [ "$ms" -ge 400 ] && [ "$ms" -lt 2000 ]; then ok "parallel_delays_overlap_on_one_thread"
 else nok "parallel_delays_overlap_on_one_thread" "$ms ms for 40 x 400 ms"; fi
 eq "sigterm_with_latency_exits_0" "$STOPRC" 0
+
+# --- mock G: prompt_tokens scaled, the same for a body every time ----------
+start g --prompt-scale 2
+chat "Summarize: alpha beta gamma"
+has "prompt_scale_doubles_prompt_tokens" "$BODY" '"prompt_tokens":22,'
+stop
+start g2 --prompt-scale 1.5-3.5
+chat "Summarize: alpha beta gamma"
+first=$(printf '%s' "$BODY" | sed 's/.*"prompt_tokens":\([0-9]*\).*/\1/')
+chat "Summarize: alpha beta gamma"
+eq "prompt_scale_range_same_per_body" "$(printf '%s' "$BODY" | sed 's/.*"prompt_tokens":\([0-9]*\).*/\1/')" "$first"
+if [ "$first" -ge 17 ] && [ "$first" -le 39 ]; then ok "prompt_scale_range_within"
+else nok "prompt_scale_range_within" "$first for 11 x 1.5-3.5"; fi
+stop

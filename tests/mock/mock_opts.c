@@ -20,6 +20,9 @@ static const char *const usage[] = {
     "  --content-json        content is a small JSON object, not prose",
     "  --latency MS|MIN-MAX  delay before each reply (default 0)",
     "  --seed N              seed of every random choice (default 1)",
+    "  --prompt-scale K|MIN-MAX",
+    "                        report prompt_tokens times K (per body, "
+    "from its hash)",
     "  --threads N           MHD polling threads (default 2)",
     "  --retry-after S       Retry-After of 429 replies (default 1)",
     "  --hang-ms MS          how long `hang` holds a request (60000)",
@@ -96,6 +99,28 @@ static int parse_latency(const char *v, struct mock_opts *o)
 	if (parse_long(buf, 0, 3600000, &o->lat_min) < 0 ||
 	    parse_long(dash + 1, 0, 3600000, &o->lat_max) < 0 ||
 	    o->lat_max < o->lat_min)
+		return -1;
+	return 0;
+}
+
+/* parse_scale: K or MIN-MAX, factors in (0, 100]. */
+static int parse_scale(const char *v, struct mock_opts *o)
+{
+	char *end;
+
+	errno = 0;
+	o->scale_min = strtod(v, &end);
+	if (errno || end == v || !(o->scale_min > 0 && o->scale_min <= 100))
+		return -1;
+	o->scale_max = o->scale_min;
+	if (*end == '\0')
+		return 0;
+	if (*end != '-')
+		return -1;
+	v = end + 1;
+	o->scale_max = strtod(v, &end);
+	if (errno || end == v || *end || !(o->scale_max <= 100) ||
+	    o->scale_max < o->scale_min)
 		return -1;
 	return 0;
 }
@@ -205,6 +230,10 @@ static int set(const char *name, const char *v, struct mock_opts *o)
 	} else if (strcmp(name, "--latency") == 0) {
 		if (parse_latency(v, o) < 0)
 			return bad(name, v, "expected MS or MIN-MAX (ms)");
+	} else if (strcmp(name, "--prompt-scale") == 0) {
+		if (parse_scale(v, o) < 0)
+			return bad(name, v, "expected K or MIN-MAX, factors "
+					    "in (0, 100]");
 	} else if (strcmp(name, "--seed") == 0) {
 		if (parse_long(v, 0, 2147483647L, &n) < 0)
 			return bad(name, v, "expected a number >= 0");
@@ -255,6 +284,7 @@ static const char *const valued[] = {
     "--threads",    "--retry-after", "--hang-ms",  "--fault-match",
     "--fail-first", "--schedule",    "--fault",	   "--rpm",
     "--window-ms",  "--log",	     "--max-body", "--idle-timeout",
+    "--prompt-scale",
 };
 
 static bool takes_value(const char *name)
@@ -276,6 +306,7 @@ int mock_opts_parse(int argc, char **argv, struct mock_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->threads = 2;
+	o->scale_min = o->scale_max = 1;
 	o->hang_ms = 60000;
 	o->max_body = 32u << 20;
 	o->idle_timeout_s = 120;

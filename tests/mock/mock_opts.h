@@ -14,6 +14,7 @@ struct mock_opts {
 	const char *key; /* borrowed from argv; NULL: no key check */
 	bool content_json;
 	long lat_min, lat_max; /* ms, uniform in [min, max] */
+	double scale_min, scale_max; /* prompt_tokens times, uniform */
 	unsigned threads;
 	long hang_ms;
 	const char *log_path; /* borrowed from argv; NULL: no log */

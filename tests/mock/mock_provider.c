@@ -168,6 +168,8 @@ static long prepare(struct server *srv, struct MHD_Connection *conn,
 	    .now_ms = mock_wall_ms(),
 	    .retry_after_s = o->fault.retry_after_s,
 	    .content_json = o->content_json,
+	    .scale_min = o->scale_min,
+	    .scale_max = o->scale_max,
 	};
 	const char *body = r->body ? r->body : "";
 	uint64_t pick;

@@ -327,6 +327,17 @@ static void put_usage(struct sb *b, bool anthropic, long long in,
 	sb_raw(b, "}");
 }
 
+/* scaled: prompt tokens as --prompt-scale reports them: times a factor
+ * drawn from the body's hash, so a body always gets the same count. */
+static long scaled(const struct mock_call *c, long tokens)
+{
+	double u = (double)(mock_mix64(c->hash ^ 0x5ca1e) >> 11) /
+		   (double)(1ull << 53);
+	double k = c->scale_min + (c->scale_max - c->scale_min) * u;
+
+	return (long)((double)tokens * k + 0.5);
+}
+
 /* ok_reply fills r with a 200 reply; empty: no choices / content blocks;
  * text: the content to send instead of the generated one (or NULL);
  * follow: JSON content follows the request's json_schema, as a model in
@@ -348,6 +359,7 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		mc.cut = false;
 		mc.completion_tokens = (long)((strlen(text) + 3) / 4);
 	}
+	mc.prompt_tokens = scaled(c, mc.prompt_tokens);
 	snprintf(id, sizeof(id), "%s%016llx%06llx",
 		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
 		 (unsigned long long)(c->seq & 0xffffff));

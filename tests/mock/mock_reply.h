@@ -76,6 +76,7 @@ struct mock_call {
 	int64_t now_ms;	   /* wall clock (epoch ms) */
 	int retry_after_s; /* for 429 kinds */
 	bool content_json; /* content is a small JSON object */
+	double scale_min, scale_max; /* prompt_tokens times, per body */
 };
 
 /* Kind names, as in options and the log ("ok", "429", "reset", ...). */

@@ -3,7 +3,8 @@
  * usable candidate that fits, retries staying put), parking for want of
  * a key or a shut-off provider, an open breaker passed over for the next
  * candidate, the in-flight cap's wait, the budget's refusal (the slot
- * given back), max_cost_usd and the context window. */
+ * given back), max_cost_usd and the context window; calibration that
+ * never reorders a route unless established beyond its noise. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,12 +53,27 @@ struct fx {
 	struct jsonidx x;
 };
 
-static void setup_fx(struct fx *f, double cap_usd)
+/* The route of issue 15, list prices per Mtok: q 0.40/1.20, d 0.56/1.68,
+ * cl 3/15. */
+static const char CHEAP[] =
+	"{\"providers\":{"
+	"\"q\":{\"dialect\":\"openai\",\"base_url\":\"http://127.0.0.1:9\","
+	"\"api_key_env\":\"KQ\",\"models\":{\"m\":"
+	"{\"input_per_mtok\":0.40,\"output_per_mtok\":1.20}}},"
+	"\"d\":{\"dialect\":\"openai\",\"base_url\":\"http://127.0.0.1:9\","
+	"\"api_key_env\":\"KD\",\"models\":{\"m\":"
+	"{\"input_per_mtok\":0.56,\"output_per_mtok\":1.68}}},"
+	"\"cl\":{\"dialect\":\"openai\",\"base_url\":\"http://127.0.0.1:9\","
+	"\"api_key_env\":\"KC\",\"models\":{\"m\":"
+	"{\"input_per_mtok\":3,\"output_per_mtok\":15}}}},"
+	"\"routes\":{\"cheap\":[\"q:m\",\"d:m\",\"cl:m\"]}}";
+
+static void setup_with(struct fx *f, double cap_usd, const char *config)
 {
 	char err[300];
 
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(config_parse(CONFIG, strlen(CONFIG), "t", &f->cfg,
+	assert_int_equal(config_parse(config, strlen(config), "t", &f->cfg,
 				      err, sizeof(err)),
 			 0);
 	for (int i = 0; i < 3; i++) {
@@ -76,6 +92,11 @@ static void setup_fx(struct fx *f, double cap_usd)
 			      .sched = f->sched,
 			      .est = f->est,
 			      .budget = &f->budget};
+}
+
+static void setup_fx(struct fx *f, double cap_usd)
+{
+	setup_with(f, cap_usd, CONFIG);
 }
 
 static void teardown_fx(struct fx *f)
@@ -343,6 +364,115 @@ static void dead_over_cost_or_too_long(void **state)
 	teardown_fx(&f);
 }
 
+/* picked: the provider index job (model, est_in, max_out) goes to now. */
+static int picked(struct fx *f, const char *model, int64_t est_in,
+		  int64_t max_out)
+{
+	struct admit_state s;
+	struct claim_job j = job(model, NULL, est_in);
+	char *d = NULL;
+	int prov;
+
+	j.max_output_tokens = max_out;
+	routed(f, &j, &s);
+	assert_int_equal(admit_job(&f->a, &j, &s, T0, &d), ADMIT_GO);
+	prov = s.cands[j.candidate].prov;
+	admit_cancel(&f->a, &s, prov);
+	assert_null(d);
+	return prov;
+}
+
+/* reply: a successful reply from provider prov's model to a job estimated
+ * at job_in, reporting in and out tokens. */
+static void reply(struct fx *f, int prov, int64_t job_in, int64_t in,
+		  int64_t out)
+{
+	est_learn(f->est, (struct route_cand){prov, 0}, job_in,
+		  &(struct outcome_usage){.in = in, .out = out}, 1, 50);
+}
+
+/* Issue 15: q's first replies calibrated it (3x the estimated input)
+ * while d stayed on the prior, or d's pinned jobs gave it an average
+ * output while q had none: either way d looked cheaper and took the
+ * route. Compared at the same counts, q stays first whatever came back
+ * from whom, in any order. */
+static void calibration_does_not_reorder_the_route(void **state)
+{
+	struct fx f;
+	unsigned x = 12345;
+
+	(void)state;
+	setup_with(&f, -1, CHEAP);
+	reply(&f, 0, 1000, 3000, 100);
+	assert_int_equal(picked(&f, "cheap", 1000, 0), 0);
+	for (int i = 0; i < 10; i++)
+		reply(&f, 1, 1000, 3000, 20);
+	assert_int_equal(picked(&f, "cheap", 1000, 1000), 0);
+	/* replies from every model in a scrambled order, reporting 2.5-3.5x
+	 * the estimate and 50-150 tokens out, jobs of 100-2,000 tokens with
+	 * and without max_tokens */
+	for (int i = 0; i < 600; i++) {
+		int64_t in;
+
+		x = x * 1103515245u + 12345u;
+		in = 100 + (x >> 8) % 1900;
+		reply(&f, (int)((x >> 20) % 3), in,
+		      in * (25 + (x >> 4) % 11) / 10, 50 + (x >> 12) % 101);
+		assert_int_equal(picked(&f, "cheap", in, i % 2 ? 0 : 800), 0);
+	}
+	teardown_fx(&f);
+}
+
+/* A model's own calibration, once established beyond its noise, does
+ * count: q reporting twice the tokens d does is dearer on a long prompt. */
+static void established_calibration_counts(void **state)
+{
+	struct est_counts c[2] = {
+		{.prov = "q", .model = "m", .est_in = 1200, .rep_in = 2400,
+		 .out = 1200, .n = 12},
+		{.prov = "d", .model = "m", .est_in = 1200, .rep_in = 1200,
+		 .out = 1200, .n = 12},
+	};
+	struct fx f;
+
+	(void)state;
+	setup_with(&f, -1, CHEAP);
+	assert_int_equal(est_import(f.est, c, 2), 2);
+	assert_int_equal(picked(&f, "cheap", 1000, 1), 0); /* 12: noise */
+	for (int i = 0; i < 2; i++) {
+		c[i].est_in *= 25;
+		c[i].rep_in *= 25;
+		c[i].out *= 25;
+		c[i].n *= 25;
+	}
+	assert_int_equal(est_import(f.est, c, 2), 2);
+	assert_int_equal(picked(&f, "cheap", 1000, 1), 1); /* 312 */
+	teardown_fx(&f);
+}
+
+/* Within the noise of 50 replies (2 / sqrt(50): 28%), figures that
+ * blended would put d first (q at 1.25x the pool's input, d at 0.75x)
+ * leave the route at list price. */
+static void noise_does_not_reorder(void **state)
+{
+	struct est_counts c[2] = {
+		{.prov = "q", .model = "m", .est_in = 5000, .rep_in = 7000,
+		 .out = 500, .n = 50},
+		{.prov = "d", .model = "m", .est_in = 5000, .rep_in = 3000,
+		 .out = 500, .n = 50},
+	};
+	struct fx f;
+	struct est_tokens t;
+
+	(void)state;
+	setup_with(&f, -1, CHEAP);
+	assert_int_equal(est_import(f.est, c, 2), 2);
+	est_tokens(f.est, (struct route_cand){1, 0}, 1000, 1, &t);
+	assert_int_equal(t.in, 750);
+	assert_int_equal(picked(&f, "cheap", 1000, 1), 0);
+	teardown_fx(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +483,9 @@ int main(void)
 		cmocka_unit_test(waits_at_the_cap),
 		cmocka_unit_test(budget_refuses_and_gives_the_slot_back),
 		cmocka_unit_test(dead_over_cost_or_too_long),
+		cmocka_unit_test(calibration_does_not_reorder_the_route),
+		cmocka_unit_test(established_calibration_counts),
+		cmocka_unit_test(noise_does_not_reorder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

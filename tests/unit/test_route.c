@@ -1,6 +1,7 @@
 /* test_route.c — candidate resolution (a route name, "provider:model", a
  * bare model name, caps) over providers built by hand, and the routing
- * order: cheapest first, retries stay put, failed-over, resting,
+ * order: least rank (cost at the compared token counts) first, the cost
+ * judged against max_cost, retries stay put, failed-over, resting,
  * unusable, too small and too dear candidates are passed over, and the
  * reason when none is left. */
 #include <setjmp.h>
@@ -13,9 +14,10 @@
 
 #include "runner/sched/route.h"
 
-#define U(c) {1, 1, c}      /* usable, fits, cost */
-#define OFF(c) {0, 1, c}    /* no key / disabled */
-#define SMALL(c) {1, 0, c}  /* context window too small */
+#define U(c) {1, 1, c, c}     /* usable, fits, cost, rank */
+#define OFF(c) {0, 1, c, c}   /* no key / disabled */
+#define SMALL(c) {1, 0, c, c} /* context window too small */
+#define R(c, r) {1, 1, c, r}  /* ranked apart from its cost */
 
 struct row {
 	const char *name;
@@ -30,6 +32,10 @@ struct row {
 static const struct row ROWS[] = {
 	{"cheapest_first_whatever_the_route_order",
 	 {U(3.0), U(2.0), U(1.0)}, 3, -1, 0, 0, -1, 2, 0},
+	{"the_rank_orders_not_the_cost",
+	 {R(1.0, 3.0), R(2.0, 2.0)}, 2, -1, 0, 0, -1, 1, 0},
+	{"max_cost_judges_the_cost_not_the_rank",
+	 {R(5.0, 1.0), R(2.0, 2.0)}, 2, -1, 0, 0, 3.0, 1, 0},
 	{"tie_goes_to_the_route_order",
 	 {U(1.0), U(1.0)}, 2, -1, 0, 0, -1, 0, 0},
 	{"retries_stay_on_the_current_candidate",
