@@ -8,6 +8,7 @@
 
 #include "queue/learned.h"
 #include "runner/config.h"
+#include "runner/sched/estimate.h"
 #include "runner/sched/route.h"
 #include "runner/sched/sched.h"
 #include "util/clock.h"
@@ -38,8 +39,54 @@ int recall_restore(struct runctx *rc, struct queue *q)
 					      .floor = p[i].floor429,
 					      .srtt_ms = p[i].srtt_ms});
 	}
+	if (nc) {
+		struct est_counts *in = xcalloc(nc, sizeof(*in));
+
+		for (size_t i = 0; i < nc; i++)
+			in[i] = (struct est_counts){.prov = c[i].provider,
+						    .model = c[i].model,
+						    .est_in = c[i].est_in,
+						    .rep_in = c[i].rep_in,
+						    .out = c[i].out_tokens,
+						    .n = c[i].replies};
+		est_import(rc->est, in, nc);
+		free(in);
+	}
 	learned_free(p, np, c, nc);
 	return 0;
+}
+
+/* calib_rows: the run's calibration as rows to keep, each model's counts
+ * scaled down to at most RECALL_REPLIES replies: what the last nights
+ * taught weighs as much as that many replies, so a model that changed
+ * (a new tokenizer, shorter answers) is learned again within a run. */
+#define RECALL_REPLIES 500
+
+static size_t calib_rows(struct runctx *rc, struct learned_calib **out)
+{
+	size_t n = est_export(rc->est, NULL, 0), k = 0;
+	struct est_counts *ec = xcalloc(n ? n : 1, sizeof(*ec));
+	struct learned_calib *c = xcalloc(n ? n : 1, sizeof(*c));
+
+	n = est_export(rc->est, ec, n);
+	for (size_t i = 0; i < n; i++) {
+		double f = ec[i].n > RECALL_REPLIES
+				   ? (double)RECALL_REPLIES / (double)ec[i].n
+				   : 1.0;
+
+		if (ec[i].n <= 0)
+			continue;
+		c[k++] = (struct learned_calib){
+		    .provider = (char *)ec[i].prov,
+		    .model = (char *)ec[i].model,
+		    .est_in = (long long)((double)ec[i].est_in * f),
+		    .rep_in = (long long)((double)ec[i].rep_in * f),
+		    .out_tokens = (long long)((double)ec[i].out * f),
+		    .replies = (long long)((double)ec[i].n * f)};
+	}
+	free(ec);
+	*out = c;
+	return k;
 }
 
 int recall_keep(struct runctx *rc, struct queue *q)
@@ -47,7 +94,8 @@ int recall_keep(struct runctx *rc, struct queue *q)
 	const struct config *cfg = rc->cfg;
 	struct learned_prov *p = xcalloc(cfg->nprovs ? cfg->nprovs : 1,
 					 sizeof(*p));
-	size_t n = 0;
+	struct learned_calib *c = NULL;
+	size_t n = 0, nc;
 	int code;
 
 	for (size_t i = 0; i < cfg->nprovs; i++) {
@@ -66,7 +114,9 @@ int recall_keep(struct runctx *rc, struct queue *q)
 					       .shared = l.shared,
 					       .ok = l.nok};
 	}
-	code = n ? learned_save(q, p, n, NULL, 0, clk_wall_ms()) : QUEUE_OK;
+	nc = calib_rows(rc, &c);
+	code = n || nc ? learned_save(q, p, n, c, nc, clk_wall_ms()) : QUEUE_OK;
 	free(p);
+	free(c);
 	return code;
 }

@@ -44,7 +44,8 @@ check "storm: few provider-wide pauses ($npause)" test "$npause" -le 8
 # Run 1: the provider says its window is spent on 30% of requests
 # (x-ratelimit-remaining-requests: 0): the window comes down to 1 or 2.
 rm -f mock.log
-start_mock --fault 429openai=0.3 --retry-after 1 --seed 3 --latency 20
+start_mock --fault 429openai=0.3 --retry-after 1 --seed 3 --latency 20 \
+  --prompt-scale 2
 providers_file p.json 20 20
 jobs_file jobs1.jsonl 60
 run run --db l.db --providers p.json --max-inflight 32 --max-runtime 60s \
@@ -52,7 +53,8 @@ run run --db l.db --providers p.json --max-inflight 32 --max-runtime 60s \
 stop_mock
 expect "learned: run 1 ends" 0 "60/60 done"
 run status --db l.db
-expect "learned: status shows what was learned" 0 "learned" "mock: window"
+expect "learned: status shows what was learned" 0 "learned" "mock: window" \
+  "mock:m1: input tokens x2.00 of the estimate" "(60 replies)"
 win=$("$NIGHTSHIFT" status --db l.db --json |
   sed -n 's/.*"window":\([0-9.]*\).*/\1/p' | cut -d. -f1)
 check "learned: a small window was learned ($win)" test "${win:-99}" -le 4
@@ -70,6 +72,9 @@ early=$(sed -n 's/.*"t_ms":\([0-9]*\).*/\1/p' mock.log |
   awk -v f="$first" '$1 < f + 400 { n++ } END { print n + 0 }')
 check "learned: run 2 sent $early at first (window $win), not 20" \
   test "$early" -le $((win + 1))
+# the calibration went on from run 1's: 60 replies then, 20 now
+run status --db l.db
+expect "learned: the calibration carries over" 0 "(80 replies)"
 
 # --- a broken reply after other failures is the model's first, not its
 # third: one more try (quality_retries 1); a second broken reply on the
