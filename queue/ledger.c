@@ -76,7 +76,7 @@ int ledger_lost(struct qrun *r, const char *owner, long long *n)
 	    "error_class, action, latency_ms, cost_usd, cost_basis) SELECT "
 	    "j.id, ?1, json_extract(e.value, '$[1]'), json_extract(e.value, "
 	    "'$[2]'), f.at, 'lost', 'retry', 0, max(0, "
-	    "json_extract(e.value, '$[3]')), 'estimated' " LOST_ROWS
+	    "json_extract(e.value, '$[3]') / 1e9), 'estimated' " LOST_ROWS
 	    " AND typeof(json_extract(e.value, '$[1]')) = 'text' AND "
 	    "typeof(json_extract(e.value, '$[2]')) = 'text' AND "
 	    "typeof(json_extract(e.value, '$[3]')) IN ('integer', 'real') "

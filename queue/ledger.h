@@ -37,12 +37,13 @@ int ledger_add(struct qrun *r, const struct ledger_attempt *a);
 int ledger_event(struct qrun *r, const char *provider, const char *kind,
 		 const char *detail);
 /* ledger_inflight: the requests the run has sent and not recorded, as
- * JSON [[job_id, "provider", "model", usd], ...] (borrowed), or NULL for
- * none: kept with this commit, for claim_recover should the run die. */
+ * JSON [[job_id, "provider", "model", nano-dollars], ...] (borrowed), or
+ * NULL for none: kept with this commit, for claim_recover should the run
+ * die. */
 int ledger_inflight(struct qrun *r, const char *json);
 /* ledger_lost: owner is dead: the requests its last commit listed as in
  * flight, for jobs it still holds, become ledger rows of class "lost"
- * (cost basis "estimated", at the usd listed) and count in the jobs'
+ * (cost basis "estimated", at the cost listed) and count in the jobs'
  * attempts and spend; its list goes. *n += the rows added. Call before
  * its leases are taken back. */
 int ledger_lost(struct qrun *r, const char *owner, long long *n);

@@ -78,7 +78,7 @@ struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
 	for (int i = 0; i < o->nworkers; i++)
 		rc->wake_fds[i] = -1;
 	pthread_mutex_init(&rc->mu, NULL);
-	sent_init(&rc->sent);
+	sent_init(&rc->sent, cfg->provs, cfg->nprovs);
 	pthread_cond_init(&rc->store_cv, NULL);
 	rc->sched = sched_new(cfg->provs, n);
 	rc->est = est_new(cfg->provs, n);

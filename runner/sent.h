@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "runner/providers/prov.h"
+#include "util/buf.h"
 
 struct task;
 
@@ -25,9 +26,15 @@ struct sent {
 	struct task *head; /* linked by task.sprev/snext */
 	unsigned long version; /* changes with every add and remove */
 	unsigned long written; /* the version last snapshot was taken at */
+	/* the store's: names as JSON strings, the snapshot's buffer */
+	size_t nprovs, *nmodels;
+	char **qprov, ***qmodel;
+	struct buf out;
 };
 
-void sent_init(struct sent *s);
+/* sent_init: an empty set for the providers of provs[0..nprovs) (names
+ * copied). sent_destroy: free it (the tasks are not its). */
+void sent_init(struct sent *s, const struct prov *provs, size_t nprovs);
 void sent_destroy(struct sent *s);
 
 /* sent_add: t's request went out (t's job id, provider, model and worst
@@ -39,8 +46,8 @@ void sent_remove(struct sent *s, struct task *t);
 
 /* sent_snapshot: 0 when the set is as at the last snapshot; else 1 and
  * *json the set as JSON text for ledger_inflight, [[job_id, "provider",
- * "model", worst_usd], ...] (new, free()), or NULL when it is empty.
- * provs names the providers and models. */
-int sent_snapshot(struct sent *s, const struct prov *provs, char **json);
+ * "model", worst case in nano-dollars], ...] (borrowed until the next
+ * snapshot), or NULL when it is empty. One thread takes snapshots. */
+int sent_snapshot(struct sent *s, const char **json);
 
 #endif

@@ -44,5 +44,5 @@ ALTER TABLE jobs ADD COLUMN cand_invalid INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS inflight (
   owner      TEXT    PRIMARY KEY,
   at         INTEGER NOT NULL,                     -- epoch ms
-  requests   TEXT    NOT NULL                      -- JSON: [[job_id, provider, model, usd], ...]
+  requests   TEXT    NOT NULL                      -- JSON: [[job_id, provider, model, nano-dollars], ...]
 ) STRICT;

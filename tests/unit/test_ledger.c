@@ -127,9 +127,9 @@ static void lost_requests_of_a_dead_run(void **state)
 		claim_job_clear(&jobs[i]);
 	/* jobs 1-3 are held; 4 is not; "x" is not a job */
 	assert_int_equal(
-		ledger_inflight(one, "[[1,\"qwen\",\"qwen-plus\",0.25],"
-				     "[2,\"claude\",\"sonnet\",0.5],"
-				     "[4,\"qwen\",\"qwen-plus\",9],"
+		ledger_inflight(one, "[[1,\"qwen\",\"qwen-plus\",250000000],"
+				     "[2,\"claude\",\"sonnet\",500000000],"
+				     "[4,\"qwen\",\"qwen-plus\",9000000000],"
 				     "[\"x\",\"qwen\",\"m\",1],"
 				     "[3,\"qwen\",7,1]]"),
 		QUEUE_OK);
