@@ -150,14 +150,11 @@ struct counts {
  * this commit when they changed (sent.h). */
 static int keep_inflight(struct store *s)
 {
-	char *json;
-	int code;
+	const char *json;
 
-	if (!sent_snapshot(&s->rc->sent, s->rc->cfg->provs, &json))
+	if (!sent_snapshot(&s->rc->sent, &json))
 		return 0;
-	code = ledger_inflight(s->qr, json);
-	free(json);
-	return code;
+	return ledger_inflight(s->qr, json);
 }
 
 static void counts_save(const struct runctx *rc, struct counts *c)
