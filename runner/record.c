@@ -103,16 +103,21 @@ static int unsent(struct qrun *qr, struct runctx *rc, const struct task *t,
 }
 
 /* aborted: sent, then given up as the run stopped. The provider may have
- * read it and may bill it: a request like any other in the ledger (no
- * reply, so no usage), and the job goes back counting it. */
+ * read it and may bill it: a request like any other in the ledger, at
+ * its worst case as an estimate (no reply, so no usage), as a request
+ * lost in a crash is; the job goes back counting it. */
 static int aborted(struct qrun *qr, struct runctx *rc, const struct task *t,
 		   struct complete_fate *f)
 {
 	struct ledger_attempt a = ledger_row(rc, t, "aborted", "retry");
 	int code;
 
+	a.cost_usd = t->adm.worst_usd > 0 ? t->adm.worst_usd : 0;
+	a.cost_basis = cost_basis_name(COST_ESTIMATED);
 	if ((code = rows(qr, rc, t, &a)))
 		return code;
+	atomic_store(&rc->spend_usd, atomic_load(&rc->spend_usd) + a.cost_usd);
+	f->add_usd = a.cost_usd;
 	requeue(f, t, 1);
 	f->attempts_add = 1 + t->resent;
 	f->last_error = "given up unanswered when the run stopped";

@@ -42,6 +42,9 @@ check "second signal: leases released" test "$(q h.db 'SELECT count(*) FROM jobs
 # the ten hung requests were sent: each is a ledger row, counted on its job
 check "second signal: every request sent is in the ledger" test "$(q h.db "SELECT count(*), count(DISTINCT job_id) FROM attempts WHERE error_class = 'aborted' AND action = 'retry'")" = "10|10"
 check "second signal: the given-up request counts on its job" test "$(q h.db 'SELECT count(*) FROM jobs WHERE attempts = 1')" = 10
+# it may be billed: its worst case, as an estimate, in the job's spend
+check "second signal: given up, it costs its worst case (estimated)" test "$(q h.db "SELECT count(*) FROM attempts WHERE error_class = 'aborted' AND cost_basis = 'estimated' AND cost_usd > 0")" = 10
+check "second signal: the jobs' spend is the ledger's" test "$(q h.db "SELECT abs((SELECT total(spent_usd) FROM jobs) - (SELECT total(cost_usd) FROM attempts)) < 1e-12")" = 1
 stop_mock; rm -f mock.log
 
 # SIGHUP (a closed terminal or ssh session) and SIGQUIT stop the run as
