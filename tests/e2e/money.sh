@@ -25,18 +25,21 @@ done
 
 start_mock --fault nousage=1
 providers_file p.json
-jobs_file jobs.jsonl 40
+# Job numbers of one width (1000..1039), so every job has the same worst
+# case whichever reach the provider first: two workers admit in no fixed
+# order (with job-1..job-40, a job-10 of 9 tokens could beat job-6 of 8).
+i=1000; while [ $i -le 1039 ]; do line $i; i=$((i + 1)); done >jobs.jsonl
 
 # --- replies without usage cost their worst case: the cap stops the run.
-# The first nine jobs' worst case is (8 in x $0.50 + 50 out x $1.50) / 1e6
-# = $0.000079 (from job-10 on, 9 in: $0.0000795): six fit in $0.0005.
+# Each job's worst case is (9 in x $0.50 + 50 out x $1.50) / 1e6 =
+# $0.0000795: six fit in $0.0005.
 run run --db n.db --providers p.json --max-cost 0.0005 jobs.jsonl
 expect "no usage: the cap stops the run (exit 4)" 4 "--max-cost reached" "spent in all of \$0.000500"
 sent=$(q n.db 'SELECT count(*) FROM attempts')
 check "no usage: a bounded number of requests ($sent)" test "$sent" -ge 1 -a "$sent" -le 6
 check "no usage: every request the mock served is in the ledger" test "$(grep -c . mock.log)" = "$sent"
 check "no usage: each costs its worst case, never \$0" \
-  test "$(q n.db "SELECT count(*) FROM attempts WHERE cost_basis = 'estimated' AND abs(cost_usd - 0.000079) < 1e-12")" = "$sent"
+  test "$(q n.db "SELECT count(*) FROM attempts WHERE cost_basis = 'estimated' AND abs(cost_usd - 0.0000795) < 1e-12")" = "$sent"
 check "no usage: the spend is non-zero and within the cap" \
   test "$(q n.db 'SELECT total(cost_usd) > 0 AND total(cost_usd) <= 0.0005 FROM attempts')" = 1
 check "no usage: the message says the spend" grep -q "reached: \$0.000[1-9][0-9]* spent in all" "$T/err"
@@ -44,7 +47,7 @@ first=$(q n.db 'SELECT total(cost_usd) FROM attempts')
 # reruns with the same cap: the database's spend is kept, nothing more fits
 for i in 1 2 3; do
   run run --db n.db --providers p.json --max-cost 0.0005
-  expect "no usage: rerun $i stops at the cap again" 4 "0 requests" "reached: \$0.000474 spent in all of \$0.000500"
+  expect "no usage: rerun $i stops at the cap again" 4 "0 requests" "reached: \$0.000477 spent in all of \$0.000500"
 done
 check "no usage: reruns send nothing past the cap" test "$(q n.db 'SELECT count(*) FROM attempts')" = "$sent"
 # this run's own cap: the spend grows, never back to 0
