@@ -123,13 +123,13 @@ out:
 
 /* read_job: the claim's current row into j. QUEUE_EINVAL when its frame
  * names a dictionary the file lacks (q's message set). */
-static int read_job(struct qrun *r, sqlite3_stmt *st, struct claim_job *j)
+static int read_job(struct queue *q, sqlite3_stmt *st, struct claim_job *j)
 {
 	const char *prov;
 
 	memset(j, 0, sizeof(*j));
 	j->frame_len = (size_t)sqlite3_column_bytes(st, 2);
-	if (qframe_dict(r->q, sqlite3_column_blob(st, 2), j->frame_len,
+	if (qframe_dict(q, sqlite3_column_blob(st, 2), j->frame_len,
 			&j->dict))
 		return QUEUE_EINVAL;
 	j->id = sqlite3_column_int64(st, 0);
@@ -153,6 +153,56 @@ static int read_job(struct qrun *r, sqlite3_stmt *st, struct claim_job *j)
 	return QUEUE_OK;
 }
 
+struct claim_scan {
+	struct queue *q;
+	sqlite3_stmt *st;
+};
+
+int claim_scan_open(struct queue *q, struct claim_scan **out)
+{
+	struct claim_scan *c = xcalloc(1, sizeof(*c));
+	int rc;
+
+	/* the claim's columns, every job a run would still send (queued,
+	 * parked or held by a run), in id order, read in one transaction */
+	c->q = q;
+	if ((rc = qexec(q, "BEGIN", "reading the queue")) ||
+	    (rc = qquery(q,
+			 "SELECT id, custom_id, request, attempts, candidate, "
+			 "cand_attempts, est_input_tokens, max_output_tokens, "
+			 "max_cost_usd, providers, cand_exhausted, spent_usd, "
+			 "cand_invalid FROM jobs WHERE state = "
+			 JOBSTATE_SQL(QUEUED) " OR state = "
+			 JOBSTATE_SQL(RUNNING) " ORDER BY id",
+			 &c->st, "reading the queue"))) {
+		if (rc != QUEUE_OK)
+			qexec(q, "ROLLBACK", "reading the queue");
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return QUEUE_OK;
+}
+
+int claim_scan_next(struct claim_scan *c, struct claim_job *j)
+{
+	int rc = sqlite3_step(c->st);
+
+	if (rc == SQLITE_ROW)
+		return read_job(c->q, c->st, j) ? QUEUE_EINVAL : 1;
+	return rc == SQLITE_DONE ? 0 : qfail(c->q, rc, "reading the queue");
+}
+
+void claim_scan_close(struct claim_scan **cp)
+{
+	if (!cp || !*cp)
+		return;
+	sqlite3_finalize((*cp)->st);
+	qexec((*cp)->q, "COMMIT", "reading the queue");
+	free(*cp);
+	*cp = NULL;
+}
+
 int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	       int limit, struct claim_job *out, int *n)
 {
@@ -164,7 +214,7 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
-		if (read_job(r, st, &out[*n])) {
+		if (read_job(r->q, st, &out[*n])) {
 			rc = SQLITE_CORRUPT;
 			break;
 		}

@@ -47,6 +47,18 @@ void claim_job_clear(struct claim_job *j);
  * for a corrupt frame (the job keeps no body). */
 int claim_job_decode(struct claim_job *j, struct blob_codec *c);
 
+/* Reading the jobs a run would send, without claiming them (plan): a
+ * cursor in id order over queued and held jobs, in one read transaction.
+ * claim_scan_next fills *j (its frame, as a claim does; claim_job_decode
+ * gives the body) and returns 1, 0 at the end, or a negative QUEUE_* code
+ * (QUEUE_EINVAL: a frame names a dictionary the file lacks). Not
+ * thread-safe: it uses q's connection. */
+struct queue;
+struct claim_scan;
+int claim_scan_open(struct queue *q, struct claim_scan **c);
+int claim_scan_next(struct claim_scan *c, struct claim_job *j);
+void claim_scan_close(struct claim_scan **c);
+
 /* At the start of a run, outside a transaction */
 /* claim_recover: take back jobs whose lease expired or whose owner is gone;
  * alive(owner, arg) says whether a lease owner still runs. *recovered

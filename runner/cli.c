@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "queue/queue.h"
 #include "util/quote.h"
+#include "util/timeparse.h"
 
 const char *cli_db_path(const char *opt)
 {
@@ -179,4 +183,59 @@ int cli_open_queue(const char *cmd, const char *db, unsigned flags,
 			       code == QUEUE_EVERSION
 		       ? EXIT_USAGE
 		       : EXIT_RUNTIME;
+}
+
+int64_t cli_next_hhmm_ms(int minutes)
+{
+	time_t now = time(NULL), t;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = minutes / 60;
+	tm.tm_min = minutes % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t <= now) {
+		tm.tm_mday++;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	return (int64_t)t * 1000;
+}
+
+int cli_time_limit(const char *cmd, int opt, const char *arg,
+		   int *deadline_min, int64_t *runtime_ms)
+{
+	if (opt == 'D') {
+		if (tp_hhmm(arg, 0, deadline_min) != 0)
+			return cli_bad_value(cmd, "--deadline", arg, "HH:MM");
+		return 0;
+	}
+	if (tp_duration(arg, strlen(arg), TP_UNITS | TP_SECS, runtime_ms) !=
+		    0 ||
+	    *runtime_ms <= 0)
+		return cli_bad_value(cmd, "--max-runtime", arg,
+				     "a duration (e.g. 90m, 2h)");
+	return 0;
+}
+
+int cli_time_limits_ok(const char *cmd, int deadline_min, int64_t runtime_ms)
+{
+	if (deadline_min >= 0 && runtime_ms)
+		return cli_usage_error(cmd,
+				       "--deadline or --max-runtime, not both");
+	return 0;
+}
+
+int cli_print_json(cJSON *root)
+{
+	char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+
+	cJSON_Delete(root);
+	if (!text)
+		return EXIT_RUNTIME;
+	puts(text);
+	cJSON_free(text);
+	return EXIT_OK;
 }

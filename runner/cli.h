@@ -5,6 +5,7 @@
 #define NIGHTSHIFT_CLI_H
 
 #include <getopt.h>
+#include <stdint.h>
 
 /* Exit codes (DESIGN.md "Command line"). */
 enum {
@@ -81,6 +82,21 @@ int cli_input_check(const char *cmd, const char *path);
  * starting with ':') returned: c == ':' a missing value, anything else an
  * unknown option. Returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
+/* cli_time_limit: read the value of --deadline HH:MM (opt 'D', into
+ * *deadline_min) or --max-runtime DUR (opt 'R', into *runtime_ms) for
+ * cmd. 0, or the usage error's exit code. cli_time_limits_ok: 0 when not
+ * both are given, else the usage error's exit code. */
+int cli_time_limit(const char *cmd, int opt, const char *arg,
+		   int *deadline_min, int64_t *runtime_ms);
+int cli_time_limits_ok(const char *cmd, int deadline_min,
+		       int64_t runtime_ms);
+/* cli_print_json: print root (taken, deleted here) as one line on
+ * stdout; EXIT_OK, or EXIT_RUNTIME when it cannot be printed. */
+struct cJSON;
+int cli_print_json(struct cJSON *root);
+/* cli_next_hhmm_ms: epoch ms of the next local time minutes after
+ * midnight (--deadline HH:MM): today's, or tomorrow's once it has passed. */
+int64_t cli_next_hhmm_ms(int minutes);
 /* cli_parse_size: "4MiB", "512k", "1000000" -> bytes; -1 if malformed. */
 long long cli_parse_size(const char *s);
 

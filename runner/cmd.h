@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

@@ -111,26 +111,6 @@ static int duration(const char *s, int64_t *ms)
 								       : -1;
 }
 
-/* deadline_ms: epoch ms of the next local HH:MM. */
-static int64_t deadline_ms(int minutes)
-{
-	time_t now = time(NULL), t;
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	tm.tm_hour = minutes / 60;
-	tm.tm_min = minutes % 60;
-	tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t <= now) {
-		tm.tm_mday++;
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-	}
-	return (int64_t)t * 1000;
-}
-
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -149,7 +129,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"no-progress", no_argument, NULL, 'N'},
 		CLI_OPT_END};
 	struct cli_args a = {"run", argc, argv, lo, NULL, USAGE, 0};
-	int c;
+	int c, rc;
 	char *end;
 	long v;
 
@@ -204,17 +184,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->cost_run = 1;
 			break;
 		case 'D':
-			if (tp_hhmm(optarg, 0, &o->deadline_min) != 0)
-				return cli_bad_value("run", "--deadline",
-						     optarg, "HH:MM");
-			break;
 		case 'R':
-			if (duration(optarg, &o->runtime_ms) != 0 ||
-			    o->runtime_ms <= 0)
-				return cli_bad_value("run", "--max-runtime",
-						     optarg,
-						     "a duration (e.g. 90m, "
-						     "2h)");
+			if ((rc = cli_time_limit("run", c, optarg,
+						 &o->deadline_min,
+						 &o->runtime_ms)))
+				return rc;
 			break;
 		case 'P':
 			o->progress = 1;
@@ -228,9 +202,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		return -1;
 	if (c != CLI_END)
 		return cli_exit(c);
-	if (o->deadline_min >= 0 && o->runtime_ms)
-		return cli_usage_error("run", "--deadline or --max-runtime, "
-					      "not both");
+	if ((rc = cli_time_limits_ok("run", o->deadline_min, o->runtime_ms)))
+		return rc;
 	if (o->cost_run && o->max_cost < 0)
 		return cli_usage_error("run", "--max-cost-run goes with "
 					      "--max-cost");
@@ -496,7 +469,7 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	if (o->runtime_ms)
 		wo.end_in_ms = o->runtime_ms;
 	if (o->deadline_min >= 0)
-		wo.end_in_ms = deadline_ms(o->deadline_min) -
+		wo.end_in_ms = cli_next_hhmm_ms(o->deadline_min) -
 			       (int64_t)time(NULL) * 1000;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -119,7 +119,6 @@ static int print_json(const char *db, const struct stats *s,
 		      const struct learned *l)
 {
 	cJSON *root = cJSON_CreateObject(), *jobs;
-	char *text;
 
 	if (!root)
 		return EXIT_RUNTIME;
@@ -136,13 +135,7 @@ static int print_json(const char *db, const struct stats *s,
 	cJSON_AddNumberToObject(root, "tokens_in", (double)s->tokens_in);
 	cJSON_AddNumberToObject(root, "tokens_out", (double)s->tokens_out);
 	learned_json(root, l);
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (!text)
-		return EXIT_RUNTIME;
-	puts(text);
-	cJSON_free(text);
-	return EXIT_OK;
+	return cli_print_json(root);
 }
 
 static void print_text(const char *db, const struct stats *s,

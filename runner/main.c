@@ -17,6 +17,7 @@ static const struct {
 	{"ingest", cmd_ingest, "queue the jobs of a JSONL file"},
 	{"status", cmd_status, "jobs by state and spend so far"},
 	{"run", cmd_run, "send queued jobs to providers, resumably"},
+	{"plan", cmd_plan, "a dry run: where jobs would go, cost, time"},
 	{"providers", cmd_providers, "the provider catalogue, prices, keys set"},
 	{"report", cmd_report, "requests, failures, tokens, cost per provider"},
 	{"export", cmd_export, "finished jobs as OpenAI Batch API output lines"},

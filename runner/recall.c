@@ -14,25 +14,15 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 
-int recall_restore(struct runctx *rc, struct queue *q)
+void recall_apply(const struct config *cfg, struct sched *sched,
+		  struct estimates *est, const struct learned_prov *p,
+		  size_t np, const struct learned_calib *c, size_t nc)
 {
-	const struct config *cfg = rc->cfg;
-	struct learned_prov *p;
-	struct learned_calib *c;
-	size_t np, nc;
-
-	if (learned_load(q, &p, &np, &c, &nc) != QUEUE_OK) {
-		fprintf(stderr,
-			"nightshift run: %s; starting without what earlier "
-			"runs learned\n",
-			queue_errmsg(q));
-		return -1;
-	}
-	for (size_t i = 0; i < np; i++) {
+	for (size_t i = 0; sched && i < np; i++) {
 		int k = route_find_prov(cfg->provs, cfg->nprovs, p[i].provider);
 
 		if (k >= 0)
-			sched_learned_set(rc->sched, k,
+			sched_learned_set(sched, k,
 					  &(struct sched_learned){
 					      .cwnd = p[i].cwnd,
 					      .p429 = p[i].p429,
@@ -49,9 +39,25 @@ int recall_restore(struct runctx *rc, struct queue *q)
 						    .rep_in = c[i].rep_in,
 						    .out = c[i].out_tokens,
 						    .n = c[i].replies};
-		est_import(rc->est, in, nc);
+		est_import(est, in, nc);
 		free(in);
 	}
+}
+
+int recall_restore(struct runctx *rc, struct queue *q)
+{
+	struct learned_prov *p;
+	struct learned_calib *c;
+	size_t np, nc;
+
+	if (learned_load(q, &p, &np, &c, &nc) != QUEUE_OK) {
+		fprintf(stderr,
+			"nightshift run: %s; starting without what earlier "
+			"runs learned\n",
+			queue_errmsg(q));
+		return -1;
+	}
+	recall_apply(rc->cfg, rc->sched, rc->est, p, np, c, nc);
 	learned_free(p, np, c, nc);
 	return 0;
 }

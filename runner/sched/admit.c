@@ -94,12 +94,10 @@ int admit_route(const struct admit *a, const struct claim_job *j,
  * the token counts estimate.h gives for comparing, the same for all
  * unless a model's own calibration stands out beyond its noise: at list
  * price, so that a few replies cannot reorder a route. */
-static int choose(const struct admit *a, const struct claim_job *j,
-		  const struct admit_state *s, int64_t now_s, unsigned skip,
-		  enum route_none *why)
+static void measure(const struct admit *a, const struct claim_job *j,
+		    const struct admit_state *s, int64_t now_s,
+		    struct route_option *opt)
 {
-	struct route_option opt[ADMIT_MAX_CANDS];
-
 	for (int i = 0; i < s->ncands; i++) {
 		struct route_cand c = s->cands[i];
 		const struct prov_model *m = model_of(a, c);
@@ -112,8 +110,37 @@ static int choose(const struct admit *a, const struct claim_job *j,
 		opt[i].cost = cost_estimate(m, t.in, t.out, now_s);
 		opt[i].rank = cost_estimate(m, t.cmp_in, t.cmp_out, now_s);
 	}
+}
+
+static int choose(const struct admit *a, const struct claim_job *j,
+		  const struct admit_state *s, int64_t now_s, unsigned skip,
+		  enum route_none *why)
+{
+	struct route_option opt[ADMIT_MAX_CANDS];
+
+	measure(a, j, s, now_s, opt);
 	return route_pick(opt, s->ncands, j->candidate, j->cand_exhausted,
 			  skip, j->max_cost_usd, why);
+}
+
+int admit_plan(const struct admit *a, const struct claim_job *j,
+	       const struct admit_state *s, int64_t now_ms, double *cost,
+	       double *dearest, enum route_none *why)
+{
+	struct route_option opt[ADMIT_MAX_CANDS];
+	int i;
+
+	*cost = *dearest = 0;
+	measure(a, j, s, now_ms / 1000, opt);
+	i = route_pick(opt, s->ncands, j->candidate, j->cand_exhausted, 0,
+		       j->max_cost_usd, why);
+	if (i < 0)
+		return -1;
+	*cost = opt[i].cost;
+	for (int k = 0; k < s->ncands; k++)
+		if (opt[k].fits && opt[k].cost > *dearest)
+			*dearest = opt[k].cost;
+	return i;
 }
 
 /* gate: pick the job's candidate and ask its provider's gate. A provider

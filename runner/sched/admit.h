@@ -96,6 +96,14 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 			     struct admit_state *s, int64_t now_ms,
 			     char **detail);
 
+/* admit_plan: where routed job j would go at now_ms, asking no gate and
+ * holding no budget (plan's dry run): the index of the candidate the
+ * routing order picks, with its estimated cost in *cost and the dearest
+ * candidate that fits in *dearest; -1 and *why when there is none. */
+int admit_plan(const struct admit *a, const struct claim_job *j,
+	       const struct admit_state *s, int64_t now_ms, double *cost,
+	       double *dearest, enum route_none *why);
+
 /* admit_release: the request admitted with ADMIT_GO is over (answered or
  * not): its budget is given back. admit_cancel: it was never answered
  * (not built, or given up): its provider slot and budget are given back. */

@@ -1,0 +1,544 @@
+/* cmd_plan.c — `nightshift plan`: a dry run of `run`. For each provider,
+ * model and lane, the jobs it would take, their estimated cost (with the
+ * calibration earlier runs left) and the time they need at the
+ * provider's limits, against the deadline and against the dearest plan.
+ * It reads the queue's unfinished jobs (and FILE's lines, as `run FILE`
+ * would queue them), routes each as a run would now, and sends nothing
+ * and writes nothing. Only the synchronous lane exists so far. */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue/blob.h"
+#include "queue/claim.h"
+#include "queue/learned.h"
+#include "queue/queue.h"
+#include "runner/cli.h"
+#include "runner/cmd.h"
+#include "runner/config.h"
+#include "runner/ingest/jobline.h"
+#include "runner/ingest/linereader.h"
+#include "runner/json/jsonidx.h"
+#include "runner/keys.h"
+#include "runner/providers/prices.h"
+#include "runner/recall.h"
+#include "runner/sched/admit.h"
+#include "runner/sched/estimate.h"
+#include "util/clock.h"
+#include "util/timeparse.h"
+#include "util/xalloc.h"
+
+static const char USAGE[] =
+	"usage: nightshift plan [--db FILE] [--providers FILE] [--prices FILE]\n"
+	"                       [--deadline HH:MM | --max-runtime DUR]\n"
+	"                       [--lane auto|sync] [--json] [FILE.jsonl]\n"
+	"\n"
+	"A dry run of `run`: for each provider, model and lane, the jobs it\n"
+	"would take now, their estimated cost and the time they need at the\n"
+	"provider's limits, the total against the deadline and against the\n"
+	"dearest plan. Reads the queue's unfinished jobs and FILE's lines (as\n"
+	"`run FILE` would queue them); sends nothing and writes nothing.\n"
+	"\n"
+	"  --db FILE          queue database (default $NIGHTSHIFT_DB, else\n"
+	"                     ./nightshift.db); without one, FILE alone\n"
+	"  --providers FILE   providers config (default $NIGHTSHIFT_PROVIDERS,\n"
+	"                     else the built-in catalogue)\n"
+	"  --prices FILE      LiteLLM price map overriding the config's prices\n"
+	"  --deadline HH:MM   compare the time needed with the next HH:MM\n"
+	"  --max-runtime DUR  ... or with this long from now (90m, 2h)\n"
+	"  --lane auto|sync   the lane to plan (only the synchronous lane\n"
+	"                     exists so far: both mean it)\n"
+	"  --json             one JSON object, for scripts\n"
+	"  -h, --help         this help\n";
+
+/* Round trip assumed for a provider no run has measured yet. */
+#define PLAN_RTT_MS 5000
+
+struct opts {
+	const char *db, *providers, *prices, *file;
+	int deadline_min; /* -1: none */
+	int64_t runtime_ms;
+	int json;
+};
+
+/* What one (provider, model) would take. */
+struct row {
+	long long jobs;
+	int64_t in, out; /* estimated tokens */
+	double usd;
+};
+
+struct plan {
+	const struct config *cfg;
+	struct admit a;
+	size_t *off; /* rows[off[prov] + model] */
+	struct row *rows;
+	double *rtt_ms; /* per provider; 0: not measured */
+	long long jobs, parked, unroutable, rejected;
+	double usd, dearest;
+	char why[300]; /* the first unroutable job's reason */
+	struct jsonidx idx;
+	int64_t now_ms;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option opts[] = {
+		CLI_OPT_DB,
+		{"providers", required_argument, NULL, 'p'},
+		{"prices", required_argument, NULL, 'P'},
+		{"deadline", required_argument, NULL, 'D'},
+		{"max-runtime", required_argument, NULL, 'R'},
+		{"lane", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'j'},
+		CLI_OPT_END};
+	struct cli_args a = {"plan", argc, argv, opts, NULL, USAGE, 0};
+	int c, rc;
+
+	while ((c = cli_opt(&a)) > 0) {
+		switch (c) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'p':
+			o->providers = optarg;
+			break;
+		case 'P':
+			o->prices = optarg;
+			break;
+		case 'D':
+		case 'R':
+			if ((rc = cli_time_limit("plan", c, optarg,
+						 &o->deadline_min,
+						 &o->runtime_ms)))
+				return rc;
+			break;
+		case 'l':
+			if (strcmp(optarg, "batch") == 0)
+				return cli_usage_error(
+					"plan", "--lane batch: no provider "
+						"batch lane exists yet; --lane "
+						"auto or sync");
+			if (strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "sync") != 0)
+				return cli_bad_value("plan", "--lane", optarg,
+						     "auto or sync");
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		}
+	}
+	if (c == CLI_HELP)
+		return -1;
+	if (c != CLI_END)
+		return cli_exit(c);
+	if ((rc = cli_time_limits_ok("plan", o->deadline_min, o->runtime_ms)))
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage_error("plan", "one jobs file at a time");
+	if (optind < argc)
+		o->file = argv[optind];
+	return 0;
+}
+
+/* plan_job: route j (its body decoded) as a run would now, and count it
+ * where it would go. */
+static void plan_job(struct plan *pl, struct claim_job *j)
+{
+	struct admit_state s;
+	enum route_none why = ROUTE_EXHAUSTED;
+	char *detail = NULL;
+	double cost, dearest;
+	size_t end;
+	int i;
+
+	admit_state_init(&s);
+	admit_route(&pl->a, j, &s, &pl->idx, &end, &detail);
+	if (s.ncands > 0) {
+		i = admit_plan(&pl->a, j, &s, pl->now_ms, &cost, &dearest,
+			       &why);
+		if (i >= 0) {
+			struct route_cand c = s.cands[i];
+			struct row *r = &pl->rows[pl->off[c.prov] + c.model];
+			struct est_tokens t;
+
+			est_tokens(pl->a.est, c, j->est_input_tokens,
+				   j->max_output_tokens, &t);
+			r->jobs++;
+			r->in += t.in;
+			r->out += t.out;
+			r->usd += cost;
+			pl->jobs++;
+			pl->usd += cost;
+			pl->dearest += dearest;
+			return;
+		}
+		if (why == ROUTE_PARK) {
+			pl->parked++;
+			return;
+		}
+		detail = xstrdup(why == ROUTE_OVER_COST
+					 ? "every usable candidate costs more "
+					   "than its max_cost_usd"
+				 : why == ROUTE_TOO_LONG
+					 ? "the prompt is longer than the "
+					   "context window of every candidate"
+					 : "no candidate left to try");
+	}
+	if (!pl->unroutable++ && detail)
+		snprintf(pl->why, sizeof(pl->why), "%s: %s", j->custom_id,
+			 detail);
+	free(detail);
+}
+
+static int plan_queue(struct plan *pl, struct queue *q)
+{
+	struct claim_scan *sc = NULL;
+	struct blob_codec *codec = blob_codec_new();
+	struct claim_job j;
+	int rc;
+
+	if ((rc = claim_scan_open(q, &sc)) == QUEUE_OK) {
+		while ((rc = claim_scan_next(sc, &j)) == 1) {
+			if (claim_job_decode(&j, codec) == 0)
+				plan_job(pl, &j);
+			else
+				pl->rejected++;
+			claim_job_clear(&j);
+		}
+		claim_scan_close(&sc);
+	}
+	blob_codec_free(&codec);
+	return rc < 0 ? rc : QUEUE_OK;
+}
+
+/* plan_file: FILE's valid lines as the jobs they would become; lines
+ * that ingest would reject are counted. */
+static int plan_file(struct plan *pl, const char *path)
+{
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	struct linereader *lr;
+	const char *line;
+	size_t len;
+	char err[300];
+	int rc;
+
+	if (fd < 0) {
+		fprintf(stderr, "nightshift plan: %s: cannot be read\n", path);
+		return EXIT_USAGE;
+	}
+	lr = linereader_new(fd, 4u << 20);
+	while ((rc = linereader_next(lr, &line, &len)) != LINEREADER_EOF) {
+		struct jobline jl;
+		struct claim_job j;
+
+		if (rc == LINEREADER_EIO)
+			break;
+		if (rc == LINEREADER_ETOOLONG ||
+		    jobline_parse(line, len, &jl, err, sizeof(err)) != 0) {
+			pl->rejected += len > 0 || rc != LINEREADER_LINE;
+			continue;
+		}
+		memset(&j, 0, sizeof(j));
+		j.custom_id = jl.custom_id;
+		j.body = jl.body;
+		j.body_len = jl.body_len;
+		j.candidate = -1;
+		j.est_input_tokens = jl.est_input_tokens;
+		j.max_output_tokens = jl.max_output_tokens;
+		j.max_cost_usd = jl.max_cost_usd;
+		j.providers = jl.providers;
+		plan_job(pl, &j);
+		jobline_clear(&jl);
+	}
+	linereader_free(&lr);
+	if (fd != 0)
+		close(fd);
+	if (rc == LINEREADER_EIO) {
+		fprintf(stderr, "nightshift plan: %s: read error\n", path);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* need_s: how long provider p's share of the plan takes at its limits:
+ * the slowest of its in-flight cap (round trips), rpm and tpm. *by says
+ * which. */
+static double need_s(const struct plan *pl, size_t p, const char **by)
+{
+	const struct prov *pv = &pl->cfg->provs[p];
+	long long jobs = 0;
+	int64_t tokens = 0;
+	double rtt = pl->rtt_ms[p] > 0 ? pl->rtt_ms[p] : PLAN_RTT_MS;
+	double t, best;
+
+	for (size_t m = 0; m < pv->nmodels; m++) {
+		jobs += pl->rows[pl->off[p] + m].jobs;
+		tokens += pl->rows[pl->off[p] + m].in +
+			  pl->rows[pl->off[p] + m].out;
+	}
+	best = (double)jobs * rtt / 1000 /
+	       (pv->max_inflight > 0 ? pv->max_inflight : 1);
+	*by = "in flight";
+	if (pv->rpm > 0 && (t = (double)jobs * 60 / pv->rpm) > best) {
+		best = t;
+		*by = "rpm";
+	}
+	if (pv->tpm > 0 && (t = (double)tokens * 60 / (double)pv->tpm) > best) {
+		best = t;
+		*by = "tpm";
+	}
+	return best;
+}
+
+static void hms(double s, char *out, size_t n)
+{
+	long long t = (long long)(s + 0.999);
+
+	snprintf(out, n, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* The time the plan has, in seconds; < 0 without a deadline. */
+static double available_s(const struct opts *o)
+{
+	if (o->runtime_ms)
+		return (double)o->runtime_ms / 1000;
+	if (o->deadline_min >= 0)
+		return (double)(cli_next_hhmm_ms(o->deadline_min) -
+				clk_wall_ms()) /
+		       1000;
+	return -1;
+}
+
+static void print_text(const struct plan *pl, const struct opts *o,
+		       const char *db)
+{
+	const struct config *cfg = pl->cfg;
+	double total_s = 0, avail = available_s(o);
+	char t[32];
+
+	printf("plan: %lld jobs%s%s%s, lane sync (no provider batch lane "
+	       "yet)\n",
+	       pl->jobs + pl->parked + pl->unroutable, db ? " in " : "",
+	       db ? db : "", o->file ? (db ? " and FILE" : " in FILE") : "");
+	printf("%-12s %-24s %-5s %8s %12s %12s %12s\n", "provider", "model",
+	       "lane", "jobs", "in tokens", "out tokens", "est. cost");
+	for (size_t p = 0; p < cfg->nprovs; p++)
+		for (size_t m = 0; m < cfg->provs[p].nmodels; m++) {
+			const struct row *r = &pl->rows[pl->off[p] + m];
+
+			if (!r->jobs)
+				continue;
+			printf("%-12s %-24s %-5s %8lld %12lld %12lld "
+			       "%12.6f\n",
+			       cfg->provs[p].name, cfg->provs[p].models[m].name,
+			       "sync", r->jobs, (long long)r->in,
+			       (long long)r->out, r->usd);
+		}
+	for (size_t p = 0; p < cfg->nprovs; p++) {
+		const char *by;
+		double s = need_s(pl, p, &by);
+
+		if (s <= 0)
+			continue;
+		hms(s, t, sizeof(t));
+		printf("time at %s's limits: %s (%s; round trip %.0f ms%s)\n",
+		       cfg->provs[p].name, t, by,
+		       pl->rtt_ms[p] > 0 ? pl->rtt_ms[p] : PLAN_RTT_MS,
+		       pl->rtt_ms[p] > 0 ? ", learned" : ", assumed");
+		if (s > total_s)
+			total_s = s;
+	}
+	hms(total_s, t, sizeof(t));
+	printf("total: %lld jobs, $%.6f, %s", pl->jobs, pl->usd, t);
+	if (avail >= 0) {
+		char a[32];
+
+		hms(avail > 0 ? avail : 0, a, sizeof(a));
+		printf(" of %s left: %s", a,
+		       total_s <= avail ? "fits" : "does not fit");
+	}
+	printf("\n");
+	if (pl->dearest > 0)
+		printf("dearest plan: $%.6f; this one saves $%.6f (%.1f%%)\n",
+		       pl->dearest, pl->dearest - pl->usd,
+		       100 * (pl->dearest - pl->usd) / pl->dearest);
+	if (pl->parked)
+		printf("parked: %lld jobs whose candidates have no key set "
+		       "(`nightshift providers` names the variables)\n",
+		       pl->parked);
+	if (pl->unroutable)
+		printf("unroutable: %lld jobs (%s)\n", pl->unroutable, pl->why);
+	if (pl->rejected)
+		printf("rejected: %lld lines or bodies that would not be "
+		       "queued\n",
+		       pl->rejected);
+}
+
+static int print_json(const struct plan *pl, const struct opts *o,
+		      const char *db)
+{
+	const struct config *cfg = pl->cfg;
+	cJSON *root = cJSON_CreateObject(), *arr, *x;
+	double total_s = 0, avail = available_s(o);
+
+	cJSON_AddItemToObject(root, "db",
+			      db ? cJSON_CreateString(db) : cJSON_CreateNull());
+	arr = cJSON_AddArrayToObject(root, "rows");
+	for (size_t p = 0; p < cfg->nprovs; p++)
+		for (size_t m = 0; m < cfg->provs[p].nmodels; m++) {
+			const struct row *r = &pl->rows[pl->off[p] + m];
+
+			if (!r->jobs)
+				continue;
+			x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "provider",
+						cfg->provs[p].name);
+			cJSON_AddStringToObject(x, "model",
+						cfg->provs[p].models[m].name);
+			cJSON_AddStringToObject(x, "lane", "sync");
+			cJSON_AddNumberToObject(x, "jobs", (double)r->jobs);
+			cJSON_AddNumberToObject(x, "input_tokens",
+						(double)r->in);
+			cJSON_AddNumberToObject(x, "output_tokens",
+						(double)r->out);
+			cJSON_AddNumberToObject(x, "cost_usd", r->usd);
+			cJSON_AddItemToArray(arr, x);
+		}
+	arr = cJSON_AddArrayToObject(root, "providers");
+	for (size_t p = 0; p < cfg->nprovs; p++) {
+		const char *by;
+		double s = need_s(pl, p, &by);
+
+		if (s <= 0)
+			continue;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "provider", cfg->provs[p].name);
+		cJSON_AddNumberToObject(x, "time_s", s);
+		cJSON_AddStringToObject(x, "limited_by", by);
+		cJSON_AddNumberToObject(x, "rtt_ms",
+					pl->rtt_ms[p] > 0 ? pl->rtt_ms[p]
+							  : PLAN_RTT_MS);
+		cJSON_AddBoolToObject(x, "rtt_learned", pl->rtt_ms[p] > 0);
+		cJSON_AddItemToArray(arr, x);
+		if (s > total_s)
+			total_s = s;
+	}
+	x = cJSON_AddObjectToObject(root, "total");
+	cJSON_AddNumberToObject(x, "jobs", (double)pl->jobs);
+	cJSON_AddNumberToObject(x, "cost_usd", pl->usd);
+	cJSON_AddNumberToObject(x, "time_s", total_s);
+	cJSON_AddNumberToObject(x, "dearest_usd", pl->dearest);
+	cJSON_AddNumberToObject(x, "saving_usd", pl->dearest - pl->usd);
+	if (avail >= 0) {
+		x = cJSON_AddObjectToObject(root, "deadline");
+		cJSON_AddNumberToObject(x, "in_s", avail);
+		cJSON_AddBoolToObject(x, "fits", total_s <= avail);
+	}
+	cJSON_AddNumberToObject(root, "parked", (double)pl->parked);
+	cJSON_AddNumberToObject(root, "unroutable", (double)pl->unroutable);
+	cJSON_AddNumberToObject(root, "rejected", (double)pl->rejected);
+	return cli_print_json(root);
+}
+
+/* learned: the calibration and round trips earlier runs left in q. */
+static void learned(struct plan *pl, struct queue *q)
+{
+	struct learned_prov *p;
+	struct learned_calib *c;
+	size_t np, nc;
+
+	if (learned_load(q, &p, &np, &c, &nc) != QUEUE_OK)
+		return; /* plan without: the estimates' priors */
+	recall_apply(pl->cfg, NULL, pl->a.est, p, np, c, nc);
+	for (size_t i = 0; i < np; i++) {
+		int k = route_find_prov(pl->cfg->provs, pl->cfg->nprovs,
+					p[i].provider);
+
+		if (k >= 0)
+			pl->rtt_ms[k] = p[i].srtt_ms;
+	}
+	learned_free(p, np, c, nc);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	struct opts o = {.deadline_min = -1};
+	struct config *cfg = NULL;
+	struct queue *q = NULL;
+	struct plan pl;
+	const char *db;
+	char err[700];
+	size_t n = 0;
+	int code;
+
+	if ((code = parse(argc, argv, &o)))
+		return code < 0 ? EXIT_OK : code;
+	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
+	    prices_apply(cfg->provs, cfg->nprovs, o.prices, NULL, err,
+			 sizeof(err))) {
+		fprintf(stderr, "nightshift plan: %s\n", err);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	db = cli_db_path(o.db);
+	/* Without a queue FILE alone is planned; with neither, say so. */
+	if (o.file && access(db, F_OK) != 0)
+		db = NULL;
+	if (db && (code = cli_open_queue("plan", db, 0, &q))) {
+		config_free(&cfg);
+		return code;
+	}
+	memset(&pl, 0, sizeof(pl));
+	pl.cfg = cfg;
+	pl.now_ms = clk_wall_ms();
+	pl.off = xcalloc(cfg->nprovs ? cfg->nprovs : 1, sizeof(*pl.off));
+	for (size_t i = 0; i < cfg->nprovs; i++) {
+		pl.off[i] = n;
+		n += cfg->provs[i].nmodels;
+	}
+	pl.rows = xcalloc(n ? n : 1, sizeof(*pl.rows));
+	pl.rtt_ms = xcalloc(cfg->nprovs ? cfg->nprovs : 1, sizeof(*pl.rtt_ms));
+	pl.a = (struct admit){
+		.provs = cfg->provs,
+		.nprovs = cfg->nprovs,
+		.routes = cfg->routes,
+		.nroutes = cfg->nroutes,
+		.keyed = xcalloc(cfg->nprovs ? cfg->nprovs : 1, 1),
+		.disabled = xcalloc(cfg->nprovs ? cfg->nprovs : 1,
+				    sizeof(atomic_int)),
+		.est = est_new(cfg->provs, cfg->nprovs)};
+	for (size_t i = 0; i < cfg->nprovs; i++)
+		((unsigned char *)pl.a.keyed)[i] = key_state(&cfg->provs[i]) == 1;
+	if (q)
+		learned(&pl, q);
+	code = q ? plan_queue(&pl, q) : QUEUE_OK;
+	if (code != QUEUE_OK) {
+		fprintf(stderr, "nightshift plan: %s\n", queue_errmsg(q));
+		code = EXIT_RUNTIME;
+	} else if (!o.file || (code = plan_file(&pl, o.file)) == 0) {
+		if (o.json)
+			code = print_json(&pl, &o, db);
+		else {
+			print_text(&pl, &o, db);
+			code = EXIT_OK;
+		}
+	}
+	jsonidx_free(&pl.idx);
+	est_free(&pl.a.est);
+	free((void *)pl.a.keyed);
+	free(pl.a.disabled);
+	free(pl.rtt_ms);
+	free(pl.rows);
+	free(pl.off);
+	queue_close(&q);
+	config_free(&cfg);
+	return code;
+}
