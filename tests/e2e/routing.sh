@@ -83,9 +83,12 @@ check "qwen down: openai (dearer) not needed" test "$(logged openai)" = 0
 check "qwen down: after the breaker opened qwen saw only probes ($(logged qwen))" test "$(logged qwen)" -le 24
 check "qwen down: the trip is in the ledger" test "$(q d.db "SELECT count(*) > 0 FROM events WHERE provider = 'qwen' AND kind = 'breaker_open'")" = 1
 
-# --- a 429 storm on qwen with Retry-After: the provider pauses as a whole
+# --- qwen's shared limit is spent (its 429s say x-ratelimit-remaining-
+# requests: 0, with Retry-After): the provider pauses as a whole. (Bare
+# 429s mixed with successes would hold back only their own jobs; which
+# comes back first is a matter of timing, so the test says it outright.)
 kill "$qwen_PID"; wait "$qwen_PID" 2>/dev/null
-mock_as qwen --schedule 429,429,429 --retry-after 2 --latency 50
+mock_as qwen --schedule 429openai,429openai,429openai --retry-after 2 --latency 50
 three_providers p.json 3
 fresh
 jobs_file jobs.jsonl 40
