@@ -298,11 +298,10 @@ static double need_s(const struct plan *pl, size_t p, const char **by)
 	return best;
 }
 
+/* hms: a time needed, rounded up to the second. */
 static void hms(double s, char *out, size_t n)
 {
-	long long t = (long long)(s + 0.999);
-
-	snprintf(out, n, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+	tp_hms(out, n, (long long)(s + 0.999));
 }
 
 /* The time the plan has, in seconds; < 0 without a deadline. */

@@ -5,18 +5,14 @@
 #include <stdio.h>
 
 #include "runner/runctx.h"
+#include "util/timeparse.h"
 
 void progress_eta(char *buf, size_t n, double secs)
 {
-	long s = (long)secs;
-
 	if (secs < 0 || secs > 99 * 3600)
 		snprintf(buf, n, "--:--");
-	else if (s >= 3600)
-		snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60,
-			 s % 60);
 	else
-		snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
+		tp_hms(buf, n, (long long)secs);
 }
 
 static void line(const struct progress *p, const struct runctx *rc,

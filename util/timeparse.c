@@ -4,6 +4,7 @@
  * saturate at TP_SPAN_MAX_MS. */
 #include "util/timeparse.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define NS_PER_MS ((int64_t)1000000)
@@ -287,4 +288,15 @@ int tp_date_ok(const char *s)
 	    !sc_int(&c, 2, 2, &d) || c.i != c.n)
 		return 0;
 	return y >= 2000 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
+}
+
+void tp_hms(char *buf, size_t n, long long secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 3600)
+		snprintf(buf, n, "%lld:%02lld:%02lld", secs / 3600,
+			 secs / 60 % 60, secs % 60);
+	else
+		snprintf(buf, n, "%lld:%02lld", secs / 60, secs % 60);
 }

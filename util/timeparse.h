@@ -41,6 +41,10 @@ int tp_hhmm(const char *s, int allow_end, int *minutes);
  * Returns 0 and sets *ms, or TP_EINVAL (fields out of range included). */
 int tp_rfc3339(const char *s, size_t n, int64_t *ms);
 
+/* tp_hms: whole seconds secs (>= 0) as "M:SS", or "H:MM:SS" from an
+ * hour on, into buf[0..n). */
+void tp_hms(char *buf, size_t n, long long secs);
+
 /* tp_date_ok: 1 when s (NUL-terminated) is a plausible calendar date
  * "YYYY-MM-DD" (year 2000 or later), else 0. */
 int tp_date_ok(const char *s);

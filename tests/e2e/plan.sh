@@ -36,7 +36,7 @@ expect "plan: route jobs to qwen, pinned to deepseek" 0 \
   "plan: 39 jobs in q.db" "qwen         qwen-plus" "      30 " \
   "deepseek     deepseek-chat" "       5 "
 expect "plan: qwen's time at 60 rpm: 30 jobs take 30 s" 0 \
-  "time at qwen's limits: 0:00:30 (rpm" "round trip 5000 ms, assumed"
+  "time at qwen's limits: 0:30 (rpm" "round trip 5000 ms, assumed"
 expect "plan: claude has no key: parked; the unknown model is unroutable" 0 \
   "parked: 3 jobs" "unroutable: 1 jobs (x1: body.model"
 expect "plan: the saving against the dearest plan" 0 "dearest plan: \$" "this one saves"

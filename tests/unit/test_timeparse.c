@@ -191,6 +191,24 @@ static void rfc3339_stamps(void **state)
 	}
 }
 
+/* Spans as the progress line and plan print them. */
+static void hms(void **state)
+{
+	static const struct {
+		long long s;
+		const char *want;
+	} cases[] = {{0, "0:00"},	   {59, "0:59"},	 {61, "1:01"},
+		     {3599, "59:59"},	   {3600, "1:00:00"},	 {3661, "1:01:01"},
+		     {360000, "100:00:00"}, {-5, "0:00"}};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tp_hms(buf, sizeof(buf), cases[i].s);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 static void dates(void **state)
 {
 	(void)state;
@@ -214,6 +232,7 @@ int main(void)
 		cmocka_unit_test(times_of_day),
 		cmocka_unit_test(rfc3339_stamps),
 		cmocka_unit_test(dates),
+		cmocka_unit_test(hms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
