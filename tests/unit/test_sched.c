@@ -517,6 +517,79 @@ static void burst_length_follows_the_share(void **state)
 	sched_free(&s);
 }
 
+/* feed: n replies at 2 ms apart (round trip 50 ms), each refused or not
+ * as refuse_share(limit now) says, spread evenly (never two refusals in
+ * a row below a half share: no burst, only the epoch's share speaks). */
+static int64_t feed(struct sched *s, int64_t now, int n,
+		    double (*refuse_share)(int limit))
+{
+	double acc = 0;
+
+	for (int i = 0; i < n; i++, now += 2) {
+		acc += refuse_share(stats(s, 0).limit);
+		if (acc >= 1) {
+			acc -= 1;
+			refuse(s, 0, now + 1000, now, 50);
+		} else {
+			answer(s, 0, now, 50);
+		}
+	}
+	return now;
+}
+
+static double random_30(int limit)
+{
+	(void)limit;
+	return 0.3;
+}
+
+/* the provider takes 8 at once and refuses the rest */
+static double over_8(int limit)
+{
+	return limit > 8 ? (double)(limit - 8) / limit : 0;
+}
+
+/* Refusals that grow with concurrency: an epoch whose 429 share is above
+ * the random level halves the window for the next epoch, and the cut
+ * stays only if the share fell. A random 30% does not fall: the window
+ * comes back and 30% is the random level from then on. A concurrency
+ * limit of 8 does: the window stays near 8. Neither pauses the
+ * provider. */
+static void epoch_tells_concurrency_from_chance(void **state)
+{
+	struct fixture f;
+	struct sched *s;
+	int64_t now = T0;
+	int low = 99;
+
+	(void)state;
+	fixture(&f, 32, 0, 0);
+	s = sched_new(f.c.provs, f.c.nprovs);
+	(void)fill(s, 0, now);
+	for (int e = 0; e < 12; e++) {
+		now = feed(s, now, 70, random_30);
+		if (stats(s, 0).limit < low)
+			low = stats(s, 0).limit;
+		/* the epoch at half the window is over: it is given back
+		 * at once, not regrown slot by slot */
+		if (e == 1)
+			assert_int_equal(stats(s, 0).limit, 32);
+	}
+	assert_int_equal(low, 16); /* tested once at half the window */
+	assert_int_equal(stats(s, 0).limit, 32);
+	assert_int_equal(stats(s, 0).shared, 0);
+	sched_free(&s);
+
+	fixture(&f, 16, 0, 0);
+	s = sched_new(f.c.provs, f.c.nprovs);
+	(void)fill(s, 0, now);
+	for (int e = 0; e < 12; e++)
+		now = feed(s, now, 70, over_8);
+	assert_true(stats(s, 0).limit <= 12);
+	assert_int_equal(stats(s, 0).shared, 0);
+	sched_free(&s);
+}
+
 /* A cut at most once a round trip: shared-limit 429s of a new pause
  * within one round trip of the last cut do not cut again. */
 static void one_cut_per_round_trip(void **state)
@@ -1010,6 +1083,7 @@ int main(void)
 	    cmocka_unit_test(lone_429_is_the_jobs),
 	    cmocka_unit_test(burst_length_follows_the_share),
 	    cmocka_unit_test(one_cut_per_round_trip),
+	    cmocka_unit_test(epoch_tells_concurrency_from_chance),
 	    cmocka_unit_test(learned_state),
 	    cmocka_unit_test(sim_at_limit),
 	    cmocka_unit_test(sim_over_limit),
