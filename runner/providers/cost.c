@@ -112,6 +112,17 @@ static int beyond(const struct outcome_usage *u, const struct cost_allowed *al)
 	return in > 4 * plausible + COST_INPUT_SLACK;
 }
 
+/* too_little: usage u says a request with a body read no input at all,
+ * which no chat request can do (its messages are input): reported zeros
+ * on a billed reply would pass every request through --max-cost free. */
+static int too_little(const struct outcome_usage *u,
+		      const struct cost_allowed *al)
+{
+	return al->body_bytes > 0 &&
+	       tokens(u->in) + tokens(u->in_cached) + tokens(u->cache_write) <=
+		       0;
+}
+
 double cost_charge(const struct prov_model *m, const struct outcome *o,
 		   const struct cost_allowed *al, int64_t t,
 		   enum cost_basis *basis)
@@ -128,7 +139,8 @@ double cost_charge(const struct prov_model *m, const struct outcome *o,
 	}
 	/* What an error reply reports alongside is billed as it says. */
 	usd = cost_usd(m, &o->usage, t);
-	if (o->usage_reported && beyond(&o->usage, al)) {
+	if (o->usage_reported &&
+	    (beyond(&o->usage, al) || (billed(o) && too_little(&o->usage, al)))) {
 		*basis = COST_SUSPECT;
 		if (usd < worst)
 			usd = worst;

@@ -300,8 +300,13 @@ struct ccase {
 static const struct ccase ccases[] = {
 	{"reported", 200, OUTCOME_OK, 1, {90, 0, 0, 40, 0}, AL,
 	 COST_REPORTED, 0.000625},
-	{"reported zero is zero", 200, OUTCOME_OK, 1, {0}, AL,
-	 COST_REPORTED, 0},
+	/* a prompt that read nothing is not a reading: the worst case */
+	{"reported zero input is suspect", 200, OUTCOME_OK, 1, {0}, AL,
+	 COST_SUSPECT, 0.005},
+	{"zero output is taken", 200, OUTCOME_OK, 1, {90, 0, 0, 0, 0}, AL,
+	 COST_REPORTED, 0.000225},
+	{"an error reporting zeros is not billed", 400, OUTCOME_BAD_REQUEST,
+	 1, {0}, AL, COST_REPORTED, 0},
 	/* billed without usable usage: the worst case, never $0 */
 	{"ok without usage", 200, OUTCOME_OK, 0, {0}, AL,
 	 COST_ESTIMATED, 0.005},
@@ -334,8 +339,8 @@ static const struct ccase ccases[] = {
 	 {BIG, 0, 0, BIG, 0}, AL, COST_SUSPECT, 1.25e10},
 	{"at max_tokens", 200, OUTCOME_OK, 1, {90, 0, 0, 50, 0}, AL,
 	 COST_REPORTED, 0.000725},
-	{"no output bound known", 200, OUTCOME_OK, 1, {0, 0, 0, M1, 0},
-	 {100, 400, 0, 0.005}, COST_REPORTED, 10},
+	{"no output bound known", 200, OUTCOME_OK, 1, {90, 0, 0, M1, 0},
+	 {100, 400, 0, 0.005}, COST_REPORTED, 10.000225},
 	/* input: 4 x max(est_in, bytes / 4) + COST_INPUT_SLACK = 8592 */
 	{"input at the bound", 200, OUTCOME_OK, 1, {8592, 0, 0, 0, 0}, AL,
 	 COST_REPORTED, 0.02148},
