@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/quote.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -90,40 +91,10 @@ static int is_word(int c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '*';
 }
 
-static int is_alnum(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
-}
-
-/* A word looks like a credential when it carries a known key prefix or
- * holds a long run mixing letters and digits (opaque tokens). Request ids
- * are hyphenated UUIDs whose runs stay short, so they survive. */
-static int looks_secret(const char *w, size_t n)
-{
-	size_t i, run = 0;
-	int letters = 0, digits = 0;
-
-	if (n >= 3 && (memcmp(w, "sk-", 3) == 0 || memcmp(w, "sk_", 3) == 0))
-		return 1;
-	if (n >= 8 && memcmp(w, "AIza", 4) == 0)
-		return 1;
-	for (i = 0; i <= n; i++) {
-		if (i < n && is_alnum((unsigned char)w[i])) {
-			run++;
-			if (w[i] >= '0' && w[i] <= '9')
-				digits = 1;
-			else
-				letters = 1;
-			continue;
-		}
-		if (run >= 32 && letters && digits)
-			return 1;
-		run = 0;
-		letters = digits = 0;
-	}
-	return 0;
-}
+/* Words that look like credentials are those quote_secret finds (the
+ * one test of it: key prefixes, long runs mixing letters and digits);
+ * request ids are hyphenated UUIDs whose runs stay short, so they
+ * survive. */
 
 static int word_is_bearer(const char *w, size_t n)
 {
@@ -203,7 +174,7 @@ char *outcome_message_dup(const char *s, size_t n)
 			while (j < nn && norm[j] != ' ')
 				j++;
 		}
-		if (prev_bearer || looks_secret(norm + i, j - i)) {
+		if (prev_bearer || quote_secret(norm + i, j - i)) {
 			memcpy(out + on, red, sizeof(red) - 1);
 			on += sizeof(red) - 1;
 		} else {

@@ -135,6 +135,11 @@ static void message_table(void **state)
 						  "[redacted] x"},
 	    {"token 9f8e7d6c5b4a39f8e7d6c5b4a39f8e7d6c5b4a3 end",
 	     "token [redacted] end"},
+	    /* the same test as quote_secret's: Groq's and xAI's prefixes, a
+	     * bare key of 24 letters and digits */
+	    {"key gsk_AbCdEf012345 refused", "key [redacted] refused"},
+	    {"key xai-AbCdEf012345 refused", "key [redacted] refused"},
+	    {"key a1b2c3d4e5f6a7b8c9d0e1f2 refused", "key [redacted] refused"},
 	    /* request ids and plain words survive */
 	    {"request 8af536f9-6b8b-93b5-bb5f-1597a3f65db4 failed",
 	     "request 8af536f9-6b8b-93b5-bb5f-1597a3f65db4 failed"},
