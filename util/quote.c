@@ -76,10 +76,14 @@ const char *quote_str(char *buf, size_t n, const char *s, size_t len)
 					    : NULL;
 
 		k = c < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		/* C1 controls (U+0080-U+009F, two bytes; U+009B is a CSI on
+		 * some terminals) are escaped as C0's are */
+		if (k == 2 && c == 0xc2 && u[i + 1] < 0xa0)
+			c = u[i + 1];
 		if (e) {
 			memcpy(out + w, e, 2);
 			w += 2;
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f || (k == 2 && c < 0xa0)) {
 			memcpy(out + w, "\\u00", 4);
 			out[w + 4] = hex[c >> 4];
 			out[w + 5] = hex[c & 0xf];

@@ -30,6 +30,11 @@ static void quoting(void **state)
 	    /* an escape sequence must not reach the terminal */
 	    {"\x1b[2Jx\x7f", 0, "\"\\u001b[2Jx\\u007f\""},
 	    {"a\0b", 3, "\"a\\u0000b\""},
+	    /* C1 controls too (U+009B is a CSI), but not U+00A0 and up; a
+	     * stray continuation byte is not a character */
+	    {"\xc2\x9b" "2Jx\xc2\x85", 0, "\"\\u009b2Jx\\u0085\""},
+	    {"\xc2\xa0\xc3\xa9", 0, "\"\xc2\xa0\xc3\xa9\""},
+	    {"a\x85" "b", 0, "\"a\\ufffdb\""},
 	    {"caf\xc3\xa9", 0, "\"caf\xc3\xa9\""},
 	    {"bad\xff\xc3", 0, "\"bad\\ufffd\\ufffd\""},
 	    /* cut after 40 bytes, the whole length said */
