@@ -79,7 +79,7 @@ int watch_run(struct runctx *rc, const struct watch_opts *o,
 	      struct progress *p)
 {
 	int64_t stop_at = 0, end_at = 0, t0 = clk_mono_ms();
-	int time_up = 0;
+	int time_up = 0, signal_stop = 0;
 
 	if (o->end_in_ms)
 		end_at = t0 + o->end_in_ms;
@@ -97,9 +97,13 @@ int watch_run(struct runctx *rc, const struct watch_opts *o,
 
 		(void)poll(&pfd, 1, 100);
 		now = clk_mono_ms();
-		if (signals_seen == 1 && !atomic_load(&rc->stopping)) {
+		/* A first signal stops the run with a grace period, also when
+		 * the deadline already stops it (the earlier end holds). */
+		if (signals_seen >= 1 && !signal_stop) {
+			signal_stop = 1;
 			atomic_store(&rc->stopping, 1);
-			stop_at = now + o->grace_ms;
+			if (!stop_at || now + o->grace_ms < stop_at)
+				stop_at = now + o->grace_ms;
 			if (p->tty)
 				fputc('\n', stderr);
 			fprintf(stderr,

@@ -47,6 +47,21 @@ check "second signal: given up, it costs its worst case (estimated)" test "$(q h
 check "second signal: the jobs' spend is the ledger's" test "$(q h.db "SELECT abs((SELECT total(spent_usd) FROM jobs) - (SELECT total(cost_usd) FROM attempts)) < 1e-12")" = 1
 stop_mock; rm -f mock.log
 
+# a signal while the deadline already stops the run is not swallowed: it
+# says so (and the earlier end holds)
+start_mock --fault hang=1 --hang-ms 30000
+providers_file p.json
+jobs_file jobs.jsonl 5
+run ingest --db dl.db jobs.jsonl
+"$NIGHTSHIFT" run --db dl.db --providers p.json --max-runtime 4s --no-progress >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 3
+kill -INT $pid
+t0=$(date +%s); wait $pid; rc=$?; t1=$(date +%s)
+expect "signal after the deadline's stop: said, exit 4" 4 "time is up" "stopping: no new requests"
+check "signal after the deadline's stop: the deadline still ends it" test $((t1 - t0)) -le 3
+stop_mock; rm -f mock.log
+
 # SIGHUP (a closed terminal or ssh session) and SIGQUIT stop the run as
 # SIGTERM does; SIGUSR1 and SIGUSR2 print the progress line and the run goes
 # on. Never the default action (death like kill -9: jobs left leased, paid
