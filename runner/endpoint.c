@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "queue/claim.h"
+#include "runner/providers/cost.h"
 #include "runner/providers/dialect_anthropic.h"
 #include "runner/providers/dialect_json.h"
 #include "runner/providers/dialect_openai_request.h"
@@ -149,8 +150,7 @@ char *endpoint_request(const struct endpoints *e, struct route_cand c,
 	if (p->dialect == PROV_ANTHROPIC) {
 		req = dialect_anthropic_request(
 			j->body, j->body_len, m->name,
-			m->max_output_tokens ? m->max_output_tokens
-					     : DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS,
+			cost_output_bound(PROV_ANTHROPIC, m, 0),
 			flags);
 		*why = "the job cannot be expressed in the Messages API "
 		       "(tools, n > 1 or audio)";

@@ -139,15 +139,11 @@ static void charge(const struct reply_ctx *r, struct task *t)
 				  ? t->adm.est_in
 				  : t->job.est_input_tokens,
 		.body_bytes = (int64_t)t->job.body_len,
-		.max_out = t->job.max_output_tokens,
+		.max_out = cost_output_bound(p->dialect, m,
+					     t->job.max_output_tokens),
 		.worst_usd = t->adm.worst_usd,
 	};
 
-	if (!al.max_out)
-		al.max_out = m->max_output_tokens ? m->max_output_tokens
-			     : p->dialect == PROV_ANTHROPIC
-				     ? DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS
-				     : 0;
 	t->cost_usd = cost_charge(m, &t->out, &al, t->sent_at_ms / 1000,
 				  &t->cost_basis);
 }

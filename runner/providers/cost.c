@@ -5,6 +5,8 @@
 
 #include <math.h>
 
+#include "runner/providers/dialect_anthropic.h"
+
 /* window_has: epoch second t falls in window w (UTC). */
 static int window_has(const struct prov_offpeak *w, int64_t t)
 {
@@ -146,4 +148,14 @@ double cost_charge(const struct prov_model *m, const struct outcome *o,
 			usd = worst;
 	}
 	return usd;
+}
+
+int64_t cost_output_bound(enum prov_dialect d, const struct prov_model *m,
+			  int64_t job_max)
+{
+	if (job_max > 0)
+		return job_max;
+	if (m->max_output_tokens > 0)
+		return m->max_output_tokens;
+	return d == PROV_ANTHROPIC ? DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS : 0;
 }

@@ -49,6 +49,14 @@ struct cost_allowed {
 	double worst_usd;   /* its worst case, as the budget held it */
 };
 
+/* cost_output_bound: the most output tokens a request to model m on a
+ * provider of dialect d can bill: the job's max_tokens (job_max), else
+ * the model's output limit, else, for the Messages API, the default
+ * max_tokens the request is sent with; 0 when nothing bounds it. The
+ * request builder, the budget and the suspect-usage check all read it. */
+int64_t cost_output_bound(enum prov_dialect d, const struct prov_model *m,
+			  int64_t job_max);
+
 /* cost_basis_name: "reported", "estimated" or "suspect" (static). */
 const char *cost_basis_name(enum cost_basis b);
 /* cost_charge: what a request with outcome o on model m, sent at epoch

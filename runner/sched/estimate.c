@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "runner/providers/cost.h"
 #include "util/xalloc.h"
 
 /* Input tokens estimated before an input factor means anything. */
@@ -162,9 +163,11 @@ int64_t est_output(const struct estimates *e, struct route_cand c,
 
 int64_t est_worst_output(const struct prov_model *m, int64_t max_out)
 {
-	if (max_out)
-		return max_out;
-	return m->max_output_tokens ? m->max_output_tokens : 4096;
+	/* nothing bounds an OpenAI-style request without max_tokens: the
+	 * budget assumes 4096 (what the Messages API is sent with) */
+	int64_t b = cost_output_bound(PROV_OPENAI, m, max_out);
+
+	return b ? b : 4096;
 }
 
 /* add: one provider x model's counts, to it and to the pool. */

@@ -19,6 +19,7 @@
 
 #include "runner/config.h"
 #include "runner/providers/cost.h"
+#include "runner/providers/dialect_anthropic.h"
 #include "runner/sched/route.h"
 
 /* 2026-11-23 00:00:00 UTC, a Monday. */
@@ -403,6 +404,24 @@ static void charge_is_finite(void **state)
 	assert_string_equal(cost_basis_name(COST_SUSPECT), "suspect");
 }
 
+/* One bound on a request's output for the request builder, the budget
+ * and the suspect check: the job's max_tokens, the model's limit, the
+ * Messages API's default; nothing for an OpenAI-style request without
+ * either. */
+static void output_bound(void **state)
+{
+	struct prov_model capped = {.name = "m", .max_output_tokens = 8192};
+	struct prov_model open_ended = {.name = "m"};
+
+	(void)state;
+	assert_int_equal(cost_output_bound(PROV_OPENAI, &capped, 50), 50);
+	assert_int_equal(cost_output_bound(PROV_ANTHROPIC, &capped, 50), 50);
+	assert_int_equal(cost_output_bound(PROV_OPENAI, &capped, 0), 8192);
+	assert_int_equal(cost_output_bound(PROV_ANTHROPIC, &open_ended, 0),
+			 DIALECT_ANTHROPIC_DEFAULT_MAX_TOKENS);
+	assert_int_equal(cost_output_bound(PROV_OPENAI, &open_ended, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +431,7 @@ int main(void)
 	    cmocka_unit_test(price_windows_table),
 	    cmocka_unit_test(charge_table),
 	    cmocka_unit_test(charge_is_finite),
+		cmocka_unit_test(output_bound),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
