@@ -88,39 +88,28 @@ int admit_route(const struct admit *a, const struct claim_job *j,
 	return indexed;
 }
 
-/* choose: the candidate to send the job to (see route_pick): measures
- * each candidate (usable, fits, estimated cost at the prices in force)
- * and lets the routing order decide. The order compares the candidates at
- * the token counts estimate.h gives for comparing, the same for all
- * unless a model's own calibration stands out beyond its noise: at list
- * price, so that a few replies cannot reorder a route. */
+/* measure: each candidate as the routing order sees it now (usable,
+ * fits, estimated cost at the prices in force) into opt[], with its
+ * token estimates in tok[]. The order compares the candidates at the
+ * token counts estimate.h gives for comparing, the same for all unless a
+ * model's own calibration stands out beyond its noise: at list price, so
+ * that a few replies cannot reorder a route. */
 static void measure(const struct admit *a, const struct claim_job *j,
 		    const struct admit_state *s, int64_t now_s,
-		    struct route_option *opt)
+		    struct route_option *opt, struct est_tokens *tok)
 {
 	for (int i = 0; i < s->ncands; i++) {
 		struct route_cand c = s->cands[i];
 		const struct prov_model *m = model_of(a, c);
-		struct est_tokens t;
+		struct est_tokens *t = &tok[i];
 
 		est_tokens(a->est, c, j->est_input_tokens, j->max_output_tokens,
-			   &t);
+			   t);
 		opt[i].usable = usable(a, c.prov);
-		opt[i].fits = !m->context_window || t.in <= m->context_window;
-		opt[i].cost = cost_estimate(m, t.in, t.out, now_s);
-		opt[i].rank = cost_estimate(m, t.cmp_in, t.cmp_out, now_s);
+		opt[i].fits = !m->context_window || t->in <= m->context_window;
+		opt[i].cost = cost_estimate(m, t->in, t->out, now_s);
+		opt[i].rank = cost_estimate(m, t->cmp_in, t->cmp_out, now_s);
 	}
-}
-
-static int choose(const struct admit *a, const struct claim_job *j,
-		  const struct admit_state *s, int64_t now_s, unsigned skip,
-		  enum route_none *why)
-{
-	struct route_option opt[ADMIT_MAX_CANDS];
-
-	measure(a, j, s, now_s, opt);
-	return route_pick(opt, s->ncands, j->candidate, j->cand_exhausted,
-			  skip, j->max_cost_usd, why);
 }
 
 int admit_plan(const struct admit *a, const struct claim_job *j,
@@ -128,10 +117,11 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
 	       double *dearest, enum route_none *why)
 {
 	struct route_option opt[ADMIT_MAX_CANDS];
+	struct est_tokens tok[ADMIT_MAX_CANDS];
 	int i;
 
 	*cost = *dearest = 0;
-	measure(a, j, s, now_ms / 1000, opt);
+	measure(a, j, s, now_ms / 1000, opt, tok);
 	i = route_pick(opt, s->ncands, j->candidate, j->cand_exhausted, 0,
 		       j->max_cost_usd, why);
 	if (i < 0)
@@ -143,36 +133,44 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
 	return i;
 }
 
-/* gate: pick the job's candidate and ask its provider's gate. A provider
- * whose breaker is open is passed over for the job's next candidate, so
- * work flows around a sick provider instead of waiting for it. Returns
- * SCHED_GO with *i set, SCHED_WAIT (s->wait_until_ms set), or -1 when no
- * candidate is left (*why says why). */
+/* gate: pick the job's candidate (route_pick over the candidates as
+ * measured once) and ask its provider's gate. A provider whose breaker
+ * is open is passed over for the job's next candidate, so work flows
+ * around a sick provider instead of waiting for it. Returns SCHED_GO
+ * with *i and its estimates *t set, SCHED_WAIT (s->wait_until_ms set),
+ * or -1 when no candidate is left (*why says why). */
 static int gate(const struct admit *a, const struct claim_job *j,
 		struct admit_state *s, int64_t now_ms, int *i,
-		enum route_none *why)
+		struct est_tokens *t, enum route_none *why)
 {
+	struct route_option opt[ADMIT_MAX_CANDS];
+	struct est_tokens tok[ADMIT_MAX_CANDS];
 	unsigned skip = 0;
 	int64_t soonest = 0;
 
+	measure(a, j, s, now_ms / 1000, opt, tok);
 	for (;;) {
 		struct route_cand c;
-		struct est_tokens t;
 		int64_t at = 0;
 		int v;
 
-		*i = choose(a, j, s, now_ms / 1000, skip, why);
+		*i = route_pick(opt, s->ncands, j->candidate,
+				j->cand_exhausted, skip, j->max_cost_usd, why);
 		if (*i < 0)
 			break;
 		c = s->cands[*i];
-		est_tokens(a->est, c, j->est_input_tokens, j->max_output_tokens,
-			   &t);
-		v = sched_admit(a->sched, c.prov, t.in + t.out, now_ms, &at,
-				&s->probe);
-		if (v == SCHED_GO)
+		v = sched_admit(a->sched, c.prov, tok[*i].in + tok[*i].out,
+				now_ms, &at, &s->probe);
+		if (v == SCHED_GO) {
+			*t = tok[*i];
 			return SCHED_GO;
+		}
 		if (v == SCHED_OFF) {
+			/* shut off: none of its candidates is usable now */
 			atomic_store(&a->disabled[c.prov], 1);
+			for (int k = 0; k < s->ncands; k++)
+				if (s->cands[k].prov == c.prov)
+					opt[k].usable = 0;
 			continue;
 		}
 		if (v == SCHED_WAIT) {
@@ -229,12 +227,13 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 {
 	enum route_none why = ROUTE_EXHAUSTED;
 	const struct prov_model *m;
+	struct est_tokens t;
 	struct route_cand c;
 	int i = -1, v;
 
 	if (s->wait_until_ms > now_ms)
 		return ADMIT_WAIT;
-	v = gate(a, j, s, now_ms, &i, &why);
+	v = gate(a, j, s, now_ms, &i, &t, &why);
 	if (v == SCHED_WAIT)
 		return ADMIT_WAIT;
 	if (v != SCHED_GO) {
@@ -259,7 +258,7 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 	}
 	c = s->cands[i];
 	m = model_of(a, c);
-	s->est_in = est_input(a->est, c, j->est_input_tokens);
+	s->est_in = t.in;
 	s->worst_usd = cost_estimate(
 		m, s->est_in, est_worst_output(m, j->max_output_tokens),
 		now_ms / 1000);

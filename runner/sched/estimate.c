@@ -143,6 +143,7 @@ void est_tokens(const struct estimates *e, struct route_cand c, int64_t job_in,
 		t->cmp_out = t->out;
 }
 
+#ifdef NIGHTSHIFT_TEST
 int64_t est_input(const struct estimates *e, struct route_cand c,
 		  int64_t job_in)
 {
@@ -160,6 +161,7 @@ int64_t est_output(const struct estimates *e, struct route_cand c,
 	est_tokens(e, c, 0, max_out, &t);
 	return t.out;
 }
+#endif
 
 int64_t est_worst_output(const struct prov_model *m, int64_t max_out)
 {

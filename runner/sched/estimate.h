@@ -49,11 +49,13 @@ struct est_tokens {
  * (0: none given), on candidate c. */
 void est_tokens(const struct estimates *e, struct route_cand c, int64_t job_in,
 		int64_t max_out, struct est_tokens *t);
-/* est_input, est_output: est_tokens' in and out. */
+#ifdef NIGHTSHIFT_TEST
+/* est_input, est_output: est_tokens' in and out (tests' shorthands). */
 int64_t est_input(const struct estimates *e, struct route_cand c,
 		  int64_t job_in);
 int64_t est_output(const struct estimates *e, struct route_cand c,
 		   int64_t max_out);
+#endif
 /* est_worst_output: the most output tokens a request may bill: the job's
  * max_tokens, else the model's output cap, else 4,096. */
 int64_t est_worst_output(const struct prov_model *m, int64_t max_out);

@@ -283,6 +283,58 @@ static void open_breaker_passed_over(void **state)
 	teardown_fx(&f);
 }
 
+/* trip: fail prov's requests until its breaker opens. */
+static void trip(struct fx *f, int prov)
+{
+	for (int i = 0; i < 10; i++) {
+		int64_t at;
+
+		if (sched_admit(f->sched, prov, 1, T0, &at, NULL) != SCHED_GO)
+			break;
+		sched_done(f->sched, prov,
+			   &(struct sched_reply){.cls = OUTCOME_SERVER_ERROR,
+						 .retry_after_ms = -1},
+			   T0);
+	}
+}
+
+/* Candidates are measured once per admission: two open breakers pass the
+ * job to the third candidate; a gate found shut off (an auth failure its
+ * own replies saw) marks the provider disabled and every candidate on it
+ * unusable, and the next one goes. */
+static void passed_over_twice_and_shut_off(void **state)
+{
+	struct fx f;
+	struct admit_state s;
+	struct claim_job j;
+	char *d = NULL;
+
+	(void)state;
+	setup_fx(&f, -1);
+	trip(&f, 2);
+	trip(&f, 0);
+	j = job("r", NULL, 5);
+	routed(&f, &j, &s);
+	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_GO);
+	assert_int_equal(s.cands[j.candidate].prov, 1); /* b, the dearest */
+	admit_cancel(&f.a, &s, 1);
+	teardown_fx(&f);
+
+	setup_fx(&f, -1);
+	sched_done(f.sched, 2,
+		   &(struct sched_reply){.cls = OUTCOME_AUTH,
+					 .retry_after_ms = -1},
+		   T0);
+	j = job("r", NULL, 5);
+	routed(&f, &j, &s);
+	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_GO);
+	assert_int_equal(s.cands[j.candidate].prov, 0); /* a, next cheapest */
+	assert_true(atomic_load(&f.disabled[2]));
+	admit_cancel(&f.a, &s, 0);
+	assert_null(d);
+	teardown_fx(&f);
+}
+
 static void waits_at_the_cap(void **state)
 {
 	struct fx f;
@@ -480,6 +532,7 @@ int main(void)
 		cmocka_unit_test(cheapest_that_fits_and_stays),
 		cmocka_unit_test(parks_without_key_or_when_shut_off),
 		cmocka_unit_test(open_breaker_passed_over),
+		cmocka_unit_test(passed_over_twice_and_shut_off),
 		cmocka_unit_test(waits_at_the_cap),
 		cmocka_unit_test(budget_refuses_and_gives_the_slot_back),
 		cmocka_unit_test(dead_over_cost_or_too_long),
