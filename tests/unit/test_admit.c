@@ -248,41 +248,6 @@ static void parks_without_key_or_when_shut_off(void **state)
 	teardown_fx(&f);
 }
 
-static void open_breaker_passed_over(void **state)
-{
-	struct fx f;
-	struct admit_state s;
-	struct claim_job j;
-	char *d = NULL;
-
-	(void)state;
-	setup_fx(&f, -1);
-	/* trip c's breaker: failures in a row */
-	for (int i = 0; i < 10; i++) {
-		int64_t at;
-
-		if (sched_admit(f.sched, 2, 1, T0, &at, NULL) != SCHED_GO)
-			break;
-		sched_done(f.sched, 2,
-			   &(struct sched_reply){.cls = OUTCOME_SERVER_ERROR,
-						 .retry_after_ms = -1},
-			   T0);
-	}
-	j = job("r", NULL, 5);
-	routed(&f, &j, &s);
-	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_GO);
-	assert_int_equal(s.cands[j.candidate].prov, 0); /* a, next cheapest */
-	admit_cancel(&f.a, &s, 0);
-	/* pinned to c alone: it waits for the breaker, a little at a time */
-	j = job("c:m", NULL, 5);
-	routed(&f, &j, &s);
-	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_WAIT);
-	assert_true(s.wait_until_ms > T0 + 1);
-	assert_true(s.wait_until_ms <= T0 + 1 + 200);
-	assert_null(d);
-	teardown_fx(&f);
-}
-
 /* trip: fail prov's requests until its breaker opens. */
 static void trip(struct fx *f, int prov)
 {
@@ -296,6 +261,31 @@ static void trip(struct fx *f, int prov)
 						 .retry_after_ms = -1},
 			   T0);
 	}
+}
+
+static void open_breaker_passed_over(void **state)
+{
+	struct fx f;
+	struct admit_state s;
+	struct claim_job j;
+	char *d = NULL;
+
+	(void)state;
+	setup_fx(&f, -1);
+	trip(&f, 2); /* c's breaker opens */
+	j = job("r", NULL, 5);
+	routed(&f, &j, &s);
+	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_GO);
+	assert_int_equal(s.cands[j.candidate].prov, 0); /* a, next cheapest */
+	admit_cancel(&f.a, &s, 0);
+	/* pinned to c alone: it waits for the breaker, a little at a time */
+	j = job("c:m", NULL, 5);
+	routed(&f, &j, &s);
+	assert_int_equal(admit_job(&f.a, &j, &s, T0 + 1, &d), ADMIT_WAIT);
+	assert_true(s.wait_until_ms > T0 + 1);
+	assert_true(s.wait_until_ms <= T0 + 1 + 200);
+	assert_null(d);
+	teardown_fx(&f);
 }
 
 /* Candidates are measured once per admission: two open breakers pass the
