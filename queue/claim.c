@@ -67,7 +67,8 @@ static int dead_owners(struct qrun *r,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *o = (const char *)sqlite3_column_text(st, 0);
 
-		if (o && !alive(o, arg)) {
+		/* jobs inside provider batches are the lane's to settle */
+		if (o && strcmp(o, CLAIM_BATCH_OWNER) != 0 && !alive(o, arg)) {
 			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 			(*out)[(*n)++] = xstrdup(o);
 		}
@@ -121,9 +122,7 @@ out:
 	return rc;
 }
 
-/* read_job: the claim's current row into j. QUEUE_EINVAL when its frame
- * names a dictionary the file lacks (q's message set). */
-static int read_job(struct queue *q, sqlite3_stmt *st, struct claim_job *j)
+int claim_read_row(struct queue *q, sqlite3_stmt *st, struct claim_job *j)
 {
 	const char *prov;
 
@@ -150,6 +149,7 @@ static int read_job(struct queue *q, sqlite3_stmt *st, struct claim_job *j)
 	j->cand_exhausted = (unsigned)sqlite3_column_int64(st, 10);
 	j->spent_usd = sqlite3_column_double(st, 11);
 	j->cand_invalid = sqlite3_column_int(st, 12);
+	j->lane = sqlite3_column_int(st, 13);
 	return QUEUE_OK;
 }
 
@@ -168,10 +168,7 @@ int claim_scan_open(struct queue *q, struct claim_scan **out)
 	c->q = q;
 	if ((rc = qexec(q, "BEGIN", "reading the queue")) ||
 	    (rc = qquery(q,
-			 "SELECT id, custom_id, request, attempts, candidate, "
-			 "cand_attempts, est_input_tokens, max_output_tokens, "
-			 "max_cost_usd, providers, cand_exhausted, spent_usd, "
-			 "cand_invalid FROM jobs WHERE state = "
+			 "SELECT " CLAIM_COLS " FROM jobs WHERE state = "
 			 JOBSTATE_SQL(QUEUED) " OR state = "
 			 JOBSTATE_SQL(RUNNING) " ORDER BY id",
 			 &c->st, "reading the queue"))) {
@@ -189,7 +186,7 @@ int claim_scan_next(struct claim_scan *c, struct claim_job *j)
 	int rc = sqlite3_step(c->st);
 
 	if (rc == SQLITE_ROW)
-		return read_job(c->q, c->st, j) ? QUEUE_EINVAL : 1;
+		return claim_read_row(c->q, c->st, j) ? QUEUE_EINVAL : 1;
 	return rc == SQLITE_DONE ? 0 : qfail(c->q, rc, "reading the queue");
 }
 
@@ -214,7 +211,7 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
-		if (read_job(r->q, st, &out[*n])) {
+		if (claim_read_row(r->q, st, &out[*n])) {
 			rc = SQLITE_CORRUPT;
 			break;
 		}

@@ -38,6 +38,7 @@ struct claim_job {
 	int64_t max_output_tokens; /* 0 = not given */
 	double max_cost_usd;       /* < 0 = none */
 	char *providers;           /* JSON array allow-list or NULL */
+	int lane; /* the job's own lane: 0 auto, 1 sync, 2 batch */
 };
 
 /* Jobs */
@@ -83,6 +84,13 @@ int claim_release_all(struct qrun *r);
 /* Parked jobs: queued with no usable provider (a key not set); they wait
  * with this not_before until the next run unparks them. */
 #define CLAIM_PARKED ((int64_t)1 << 62)
+/* Queued for the batch lane: the sync lane's claims pass them by (as they
+ * do parked jobs) until the lane puts them in a batch or gives them back
+ * with not_before 0; a new run starts them over as parked ones. */
+#define CLAIM_LANE_WAIT (CLAIM_PARKED + 1)
+/* The lease owner of jobs inside provider batches (queue/batch.h): no
+ * run, so never taken back as a dead one's. */
+#define CLAIM_BATCH_OWNER "batch"
 /* claim_unpark: make parked jobs claimable again (start of a run); *n
  * counts them. */
 int claim_unpark(struct qrun *r, long long *n);

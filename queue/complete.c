@@ -62,6 +62,8 @@ static int store_result(struct qrun *r, const struct complete_fate *f,
 	sqlite3_bind_int64(st, 10, clk_wall_ms());
 	if (f->cost_ref_usd > 0)
 		sqlite3_bind_double(st, 11, f->cost_ref_usd);
+	sqlite3_bind_text(st, 14, f->lane ? f->lane : "sync", -1,
+			  SQLITE_STATIC);
 	if (own) {
 		sqlite3_bind_int(st, 12, f->claimed_attempts + f->attempts_add);
 		sqlite3_bind_double(st, 13, f->claimed_usd + f->add_usd);

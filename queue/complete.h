@@ -43,6 +43,7 @@ struct complete_fate {
 	size_t zbody_len;
 	const char *error_code, *error_message; /* DEAD */
 	int64_t latency_ms;
+	const char *lane;    /* DONE / DEAD: "sync" (NULL) or "batch" */
 	double cost_ref_usd; /* DONE: the same usage on the dearest
 				candidate of the job (0 = unknown) */
 	/* DONE / DEAD: the job's attempts and spent_usd as claimed, and

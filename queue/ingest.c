@@ -31,7 +31,7 @@
  * (cursors opened and closed on the table and both indexes) was half of
  * a one-row insert; at 16-64 rows it is noise. */
 #define MULTI_ROWS 32
-#define NCOLS 9 /* bound per row; created_at is updated_at */
+#define NCOLS 10 /* bound per row; created_at is updated_at */
 
 struct ingest {
 	struct queue *q;
@@ -47,12 +47,12 @@ struct ingest {
 
 static const char INSERT_HEAD[] =
 	"INSERT INTO jobs (custom_id, priority, body_hash, request, "
-	"est_input_tokens, max_output_tokens, max_cost_usd, providers, "
+	"est_input_tokens, max_output_tokens, max_cost_usd, providers, lane, "
 	"created_at, updated_at) VALUES ";
 static const char INSERT_TAIL[] = " ON CONFLICT (custom_id) DO NOTHING";
 static const char SELECT_SQL[] =
-	"SELECT id, body_hash, request, priority, max_cost_usd, providers "
-	"FROM jobs WHERE custom_id = ?1";
+	"SELECT id, body_hash, request, priority, max_cost_usd, providers, "
+	"lane FROM jobs WHERE custom_id = ?1";
 static const char UPDATE_SQL[] = "UPDATE jobs SET request = ?1 WHERE id = ?2";
 
 /* The content hash: xxHash64's 8-byte round and avalanche on one lane, a
@@ -117,6 +117,13 @@ static int64_t job_hash(const struct ingest_job *j)
 	h = hash64(h, opts, sizeof(opts));
 	if (j->providers)
 		h = hash64(h, j->providers, strlen(j->providers));
+	/* only a chosen lane: jobs queued before lanes existed keep their
+	 * hash */
+	if (j->lane) {
+		uint64_t lane = (uint64_t)j->lane;
+
+		h = hash64(h, &lane, sizeof(lane));
+	}
 	return (int64_t)h;
 }
 
@@ -153,9 +160,10 @@ static int prepare_insert(struct queue *q, int rows, sqlite3_stmt **st)
 
 		n += (size_t)snprintf(sql + n, cap - n,
 				      "%s(?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,"
-				      "?%d)",
+				      "?%d,?%d)",
 				      r ? "," : "", b + 1, b + 2, b + 3, b + 4,
-				      b + 5, b + 6, b + 7, b + 8, b + 9, b + 9);
+				      b + 5, b + 6, b + 7, b + 8, b + 9, b + 10,
+				      b + 10);
 	}
 	snprintf(sql + n, cap - n, "%s", INSERT_TAIL);
 	rc = qprepare(q, sql, st);
@@ -240,6 +248,7 @@ static int same_content(struct ingest *in, const struct ingest_job *j,
 
 	*same = 0;
 	if (sqlite3_column_int64(st, 3) != j->priority ||
+	    sqlite3_column_int(st, 6) != j->lane ||
 	    (sqlite3_column_type(st, 4) == SQLITE_NULL) !=
 		    (j->max_cost_usd < 0) ||
 	    (j->max_cost_usd >= 0 &&
@@ -348,7 +357,8 @@ static void bind_job(sqlite3_stmt *st, int r, const struct ingest_job *j,
 		sqlite3_bind_text(st, b + 8, j->providers, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, b + 8);
-	sqlite3_bind_int64(st, b + 9, now);
+	sqlite3_bind_int(st, b + 9, j->lane);
+	sqlite3_bind_int64(st, b + 10, now);
 }
 
 /* pending: count rows into the transaction and commit a full batch. */

@@ -27,6 +27,7 @@ struct ingest_job {
 	long long priority;
 	const char *providers; /* JSON array text, or NULL */
 	double max_cost_usd;   /* < 0: none */
+	int lane;	       /* the job's own lane: 0 auto, 1 sync, 2 batch */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0: not given */
 	/* Set by ingest_encode, or left zero for ingest_add to do it. */

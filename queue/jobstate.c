@@ -41,6 +41,8 @@ const struct jobstate_row jobstate_table[JOBSTATE_NMOVES] = {
 	[JOBSTATE_RECOVER_EXPIRED] = {"recover_expired", S(RUNNING),
 				      S(QUEUED)},
 	[JOBSTATE_REQUEUE] = {"requeue", S(DEAD), S(QUEUED)},
+	[JOBSTATE_BATCH] = {"batch", S(QUEUED), S(RUNNING)},
+	[JOBSTATE_UNBATCH] = {"unbatch", S(RUNNING), S(QUEUED)},
 };
 
 struct jobstate_trace {

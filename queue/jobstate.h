@@ -72,6 +72,10 @@ enum jobstate_move {
 				     running -> queued */
 	JOBSTATE_REQUEUE,         /* "requeue": `nightshift retry`, dead ->
 				     queued */
+	JOBSTATE_BATCH,           /* "batch": into a provider batch's intent,
+				     queued -> running (queue/batch.h) */
+	JOBSTATE_UNBATCH,         /* "unbatch": out of a batch that did not
+				     run it, running -> queued */
 	JOBSTATE_NMOVES
 };
 

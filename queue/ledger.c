@@ -27,6 +27,8 @@ int ledger_add(struct qrun *r, const struct ledger_attempt *a)
 	qbind_text(st, 15, a->action);
 	sqlite3_bind_text(st, 16, a->cost_basis ? a->cost_basis : "reported",
 			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, a->lane ? a->lane : "sync", -1,
+			  SQLITE_STATIC);
 	return qrun_step(r, QRUN_S_ATTEMPT, "recording a request");
 }
 

@@ -25,6 +25,7 @@ struct ledger_attempt {
 	const char *cost_basis;
 	const char *action; /* what followed: done, retry, failover, dead,
 			       park */
+	const char *lane;   /* "sync" (NULL) or "batch" */
 };
 
 /* Inside a transaction (qrun_begin) */

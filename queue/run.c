@@ -23,11 +23,7 @@ static const struct stmt {
 	 * its own first (2.5k instructions a job). The store's transaction
 	 * holds the write lock from the read on, so no other run can lease
 	 * the same rows in between. */
-	[QRUN_S_CLAIM] = {"SELECT id, custom_id, request, attempts, "
-			  "candidate, cand_attempts, est_input_tokens, "
-			  "max_output_tokens, max_cost_usd, providers, "
-			  "cand_exhausted, spent_usd, cand_invalid FROM jobs "
-			  "WHERE state = "
+	[QRUN_S_CLAIM] = {"SELECT " CLAIM_COLS " FROM jobs WHERE state = "
 			  JOBSTATE_SQL(QUEUED) " AND not_before <= ?1 ORDER "
 			  "BY priority DESC, not_before, id LIMIT ?2"},
 	[QRUN_S_LEASE] = {.move = JOBSTATE_LEASE,
@@ -40,9 +36,9 @@ static const struct stmt {
 			    "model, sent_at, http_status, error_class, "
 			    "latency_ms, tokens_in, tokens_cached, "
 			    "tokens_cache_write, tokens_out, "
-			    "tokens_reasoning, cost_usd, action, cost_basis) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			    "?11, ?12, ?13, ?14, ?15, ?16)"},
+			    "tokens_reasoning, cost_usd, action, cost_basis, "
+			    "lane) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
 	/* Only while we hold the lease: a job whose lease we lost belongs
 	 * to whoever took it. */
 	[QRUN_S_RETRY] = {.move = JOBSTATE_RETRY,
@@ -75,15 +71,15 @@ static const struct stmt {
 	[QRUN_S_RESULT] = {"INSERT OR IGNORE INTO results (job_id, provider, "
 			   "model, status_code, request_id, body, error_code, "
 			   "error_message, attempts, cost_usd, latency_ms, "
-			   "finished_at, cost_ref_usd) SELECT ?1, ?2, ?3, ?4, "
-			   "?5, ?6, ?7, ?8, j.attempts, j.spent_usd, ?9, ?10, "
-			   "?11 FROM jobs j WHERE j.id = ?1"},
+			   "finished_at, cost_ref_usd, lane) SELECT ?1, ?2, "
+			   "?3, ?4, ?5, ?6, ?7, ?8, j.attempts, j.spent_usd, "
+			   "?9, ?10, ?11, ?14 FROM jobs j WHERE j.id = ?1"},
 	[QRUN_S_RESULT_OWN] = {"INSERT OR IGNORE INTO results (job_id, "
 			       "provider, model, status_code, request_id, "
 			       "body, error_code, error_message, attempts, "
 			       "cost_usd, latency_ms, finished_at, "
-			       "cost_ref_usd) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			       "?7, ?8, ?12, ?13, ?9, ?10, ?11)"},
+			       "cost_ref_usd, lane) VALUES (?1, ?2, ?3, ?4, "
+			       "?5, ?6, ?7, ?8, ?12, ?13, ?9, ?10, ?11, ?14)"},
 	[QRUN_S_RELEASE] = {.move = JOBSTATE_RELEASE,
 			    .set = "lease_owner = NULL, lease_expires = NULL, "
 				   "updated_at = ?3",

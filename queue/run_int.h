@@ -30,6 +30,18 @@ enum qrun_stmt {
 	QRUN_S_COUNT
 };
 
+/* The columns a claimed job is read from, in claim_read_row's order. */
+#define CLAIM_COLS                                                             \
+	"id, custom_id, request, attempts, candidate, cand_attempts, "        \
+	"est_input_tokens, max_output_tokens, max_cost_usd, providers, "      \
+	"cand_exhausted, spent_usd, cand_invalid, lane"
+
+/* claim_read_row: the current row of st (CLAIM_COLS) into j (claim.c).
+ * QUEUE_EINVAL when its frame names a dictionary the file lacks (q's
+ * message set). */
+struct claim_job;
+int claim_read_row(struct queue *q, sqlite3_stmt *st, struct claim_job *j);
+
 /* The parameter a finish takes its to-state from (done or dead). */
 #define QRUN_FINISH_TO 2
 

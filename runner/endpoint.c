@@ -1,6 +1,5 @@
 /* endpoint.c — per-provider URLs, headers and request building (see
  * endpoint.h). */
-#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "runner/endpoint.h"
 
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "queue/claim.h"
+#include "runner/providers/auth.h"
 #include "runner/providers/cost.h"
 #include "runner/providers/dialect_anthropic.h"
 #include "runner/providers/dialect_json.h"
@@ -25,32 +25,6 @@ struct endpoints {
 	struct curl_slist **hdrs;
 	struct dialect_openai_quirks *quirks;
 };
-
-/* headers_for: a provider's request headers, the same for every
- * request. */
-static struct curl_slist *headers_for(const struct prov *p, const char *key)
-{
-	struct curl_slist *h = NULL;
-	char line[600];
-
-	if (p->dialect == PROV_ANTHROPIC) {
-		if (key) {
-			snprintf(line, sizeof(line), "x-api-key: %s", key);
-			h = curl_slist_append(h, line);
-		}
-		h = curl_slist_append(h, "anthropic-version: "
-					 DIALECT_ANTHROPIC_VERSION);
-	} else if (key && *key) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", key);
-		h = curl_slist_append(h, line);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-	explicit_bzero(line, sizeof(line));
-	if (!h)
-		abort(); /* only fails on OOM; see xalloc.h */
-	return h;
-}
 
 struct endpoints *endpoints_new(const struct prov *provs, size_t n,
 				char *const *keys)
@@ -78,7 +52,7 @@ struct endpoints *endpoints_new(const struct prov *provs, size_t n,
 			curl_url_cleanup(e->curlu[i]);
 			e->curlu[i] = NULL;
 		}
-		e->hdrs[i] = headers_for(p, keys[i]);
+		e->hdrs[i] = auth_headers(p, keys[i], 1);
 		e->quirks[i].drop_params = p->quirks.drop_params;
 		e->quirks[i].ndrop = p->quirks.ndrop;
 		e->quirks[i].thinking_off = p->quirks.disable_thinking;
@@ -101,10 +75,7 @@ void endpoints_free(struct endpoints **ep)
 	for (size_t i = 0; i < e->n; i++) {
 		free(e->urls[i]);
 		curl_url_cleanup(e->curlu[i]);
-		/* the list holds the key: wipe it before it goes */
-		for (struct curl_slist *h = e->hdrs[i]; h; h = h->next)
-			explicit_bzero(h->data, strlen(h->data));
-		curl_slist_free_all(e->hdrs[i]);
+		auth_headers_free(e->hdrs[i]); /* the list holds the key */
 	}
 	free(e->urls);
 	free(e->curlu);

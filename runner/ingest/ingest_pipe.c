@@ -161,6 +161,7 @@ static void work(struct batch *b, struct blob_codec *c,
 			.priority = v.priority,
 			.providers = v.providers,
 			.max_cost_usd = v.max_cost_usd,
+			.lane = v.lane,
 			.est_input_tokens = v.est_input_tokens,
 			.max_output_tokens = v.max_output_tokens,
 		};

@@ -273,10 +273,53 @@ static int is_chat_path(const struct doc *d, size_t v)
 }
 
 /* The top-level fields, in the order of ROOT_KEYS. */
-enum { F_ID, F_METHOD, F_URL, F_BODY, F_PRIORITY, F_PROVIDERS, F_COST, F_N };
+enum {
+	F_ID,
+	F_METHOD,
+	F_URL,
+	F_BODY,
+	F_PRIORITY,
+	F_PROVIDERS,
+	F_COST,
+	F_NS,
+	F_N
+};
 static const char *const ROOT_KEYS[F_N] = {
-	"custom_id", "method",    "url",         "body",
-	"priority",  "providers", "max_cost_usd"};
+	"custom_id", "method",	  "url",	  "body",
+	"priority",  "providers", "max_cost_usd", "nightshift"};
+
+/* check_ns: the "nightshift" object: {"lane": "auto"|"sync"|"batch"}. */
+static int check_ns(const struct doc *d, size_t v, struct jobline_view *j,
+		    char *err, size_t errlen)
+{
+	static const char *const LANES[] = {"auto", "sync", "batch"};
+	static const char *const KEYS[] = {"lane"};
+	size_t lane, unknown;
+	struct got g;
+
+	if (type(d, v) != JSONIDX_OBJECT)
+		return fail(err, errlen,
+			    "nightshift: must be an object such as "
+			    "{\"lane\": \"batch\"}, got %s",
+			    got(d, v, &g));
+	unknown = jsonidx_members(&d->x, d->s, v, KEYS, 1, &lane);
+	if (unknown)
+		return fail(err, errlen,
+			    "nightshift: unknown field %s (allowed: lane)",
+			    got(d, unknown, &g));
+	if (!lane)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (type(d, lane) == JSONIDX_STRING &&
+		    equals(d, lane, LANES[i])) {
+			j->lane = i;
+			return 0;
+		}
+	return fail(err, errlen,
+		    "nightshift.lane: must be \"auto\", \"sync\" or "
+		    "\"batch\", got %s",
+		    got(d, lane, &g));
+}
 
 static int check_extensions(const struct doc *d, const size_t *f,
 			    struct jobline_view *j, char *err, size_t errlen)
@@ -314,6 +357,8 @@ static int check_extensions(const struct doc *d, const size_t *f,
 				    got(d, v, &g));
 		j->max_cost_usd = x;
 	}
+	if (f[F_NS] && check_ns(d, f[F_NS], j, err, errlen))
+		return -1;
 	v = f[F_PROVIDERS];
 	if (v) {
 		int i = 0;
@@ -346,7 +391,7 @@ static int check_keys(const struct doc *d, size_t unknown, char *err,
 		return 0;
 	return fail(err, errlen,
 		    "unknown field %s (allowed: custom_id, method, url, "
-		    "body, priority, providers, max_cost_usd)",
+		    "body, priority, providers, max_cost_usd, nightshift)",
 		    got(d, unknown, &g));
 }
 
@@ -593,6 +638,7 @@ int jobline_parse(const char *line, size_t len, struct jobline *j,
 		j->priority = v.priority;
 		j->providers = v.providers ? xstrdup(v.providers) : NULL;
 		j->max_cost_usd = v.max_cost_usd;
+		j->lane = v.lane;
 		j->est_input_tokens = v.est_input_tokens;
 		j->max_output_tokens = v.max_output_tokens;
 	}

@@ -20,6 +20,8 @@ struct jobline_view {
 	long long priority;
 	const char *providers; /* compact JSON array, or NULL */
 	double max_cost_usd;   /* -1 when absent */
+	int lane; /* "nightshift": {"lane"}: 0 auto (or absent), 1 sync,
+		     2 batch */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0 when absent */
 };
@@ -32,6 +34,7 @@ struct jobline {
 	long long priority;
 	char *providers; /* compact JSON array text, new, or NULL */
 	double max_cost_usd; /* -1 when absent */
+	int lane;	     /* as in jobline_view */
 	int64_t est_input_tokens;
 	int64_t max_output_tokens; /* 0 when absent */
 };
