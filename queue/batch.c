@@ -22,7 +22,7 @@ _Static_assert(CLAIM_LANE_WAIT == 4611686018427387905LL,
 #define BATCH_COLS                                                             \
 	"id, tag, provider, model, state, file_id, remote_id, status, "        \
 	"requests, bytes, reserved_usd, created_at, submitted_at, ended_at, "  \
-	"collected_at, cancel_at, done, failed"
+	"collected_at, cancel_at, done, failed, owner"
 
 void qbatch_clear(struct qbatch *b)
 {
@@ -32,6 +32,7 @@ void qbatch_clear(struct qbatch *b)
 	free(b->file_id);
 	free(b->remote_id);
 	free(b->status);
+	free(b->owner);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -63,10 +64,12 @@ static void read_batch(sqlite3_stmt *st, struct qbatch *b)
 	b->cancel_at = sqlite3_column_int64(st, 15);
 	b->done = sqlite3_column_int64(st, 16);
 	b->failed = sqlite3_column_int64(st, 17);
+	b->owner = col_str(st, 18);
 }
 
 int qbatch_intent(struct qrun *r, const char *provider, const char *model,
-		  const char *tag_prefix, int64_t now_ms, struct qbatch *b)
+		  const char *tag_prefix, const char *run, int64_t now_ms,
+		  struct qbatch *b)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = qquery(r->q,
@@ -82,7 +85,7 @@ int qbatch_intent(struct qrun *r, const char *provider, const char *model,
 	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, model, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
-	sqlite3_bind_text(st, 5, r->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, run, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_batch(st, b);
 		rc = sqlite3_step(st);
@@ -191,8 +194,8 @@ int qbatch_save(struct qrun *r, const struct qbatch *b)
 	return qend(r->q, st, sqlite3_step(st), "recording a batch");
 }
 
-int qbatch_release(struct qrun *r, int64_t batch, int64_t not_before_ms,
-		   const char *why, long long *n)
+int qbatch_release(struct qrun *r, int64_t batch, int64_t job_id,
+		   int64_t not_before_ms, const char *why, long long *n)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = jobstate_prepare(r->q, JOBSTATE_UNBATCH,
@@ -200,7 +203,7 @@ int qbatch_release(struct qrun *r, int64_t batch, int64_t not_before_ms,
 				  "not_before = ?2, last_error = "
 				  "coalesce(?3, last_error), updated_at = ?4",
 				  "batch_id = ?1 AND lease_owner = '"
-				  CLAIM_BATCH_OWNER "'",
+				  CLAIM_BATCH_OWNER "' AND (?5 = 0 OR id = ?5)",
 				  0, &st);
 
 	if (rc)
@@ -209,6 +212,7 @@ int qbatch_release(struct qrun *r, int64_t batch, int64_t not_before_ms,
 	sqlite3_bind_int64(st, 2, not_before_ms);
 	qbind_text(st, 3, why);
 	sqlite3_bind_int64(st, 4, clk_wall_ms());
+	sqlite3_bind_int64(st, 5, job_id);
 	rc = qstep(r->q, st, "taking jobs out of a batch");
 	if (rc == QUEUE_OK && n)
 		*n += sqlite3_changes(r->q->db);
@@ -233,10 +237,10 @@ int qbatch_unwait(struct qrun *r, const int64_t *ids, int n)
 	return rc;
 }
 
-int qbatch_open_list(struct qrun *r, struct qbatch **out, size_t *n)
+int qbatch_open_list(struct queue *q, struct qbatch **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = qquery(r->q,
+	int rc = qquery(q,
 			"SELECT " BATCH_COLS " FROM batches WHERE state < 3 "
 			"ORDER BY id",
 			&st, "reading the batches");
@@ -249,7 +253,7 @@ int qbatch_open_list(struct qrun *r, struct qbatch **out, size_t *n)
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 		read_batch(st, &(*out)[(*n)++]);
 	}
-	return qend(r->q, st, rc, "reading the batches");
+	return qend(q, st, rc, "reading the batches");
 }
 
 int qbatch_held(struct qrun *r, long long *n)
@@ -375,4 +379,22 @@ void qbatch_scan_close(struct qbatch_scan **cp)
 	qexec((*cp)->q, "COMMIT", "reading a batch's jobs");
 	free(*cp);
 	*cp = NULL;
+}
+
+int qbatch_remote_known(struct qrun *r, const char *remote)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = qquery(r->q, "SELECT count(*) FROM batches WHERE remote_id = ?1",
+			&st, "reading the batches");
+	int known = 0;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, remote, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		known = sqlite3_column_int(st, 0) > 0;
+		rc = SQLITE_DONE;
+	}
+	rc = qend(r->q, st, rc, "reading the batches");
+	return rc ? rc : known;
 }

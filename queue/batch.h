@@ -37,6 +37,7 @@ struct qbatch {
 	int state;
 	int64_t requests, bytes;
 	double reserved_usd;
+	char *owner; /* the run that wrote the intent */
 	int64_t created_at, submitted_at, ended_at, collected_at, cancel_at;
 	int64_t done, failed;
 };
@@ -45,9 +46,11 @@ void qbatch_clear(struct qbatch *b);
 /* Inside a transaction (qrun_begin) */
 
 /* qbatch_intent: a new batch row for (provider, model) in state intent at
- * now_ms; its tag is tag_prefix followed by its id. *b filled (new). */
+ * now_ms, written by run; its tag is tag_prefix followed by its id. *b
+ * filled (new). */
 int qbatch_intent(struct qrun *r, const char *provider, const char *model,
-		  const char *tag_prefix, int64_t now_ms, struct qbatch *b);
+		  const char *tag_prefix, const char *run, int64_t now_ms,
+		  struct qbatch *b);
 /* qbatch_hold: move the queued jobs ids[0..n) into batch `batch`; held[i]
  * (held may be NULL) says whether job i was queued and now is held (one
  * no longer queued is left alone); *nheld counts them. */
@@ -57,11 +60,11 @@ int qbatch_hold(struct qrun *r, int64_t batch, const int64_t *ids, int n,
  * status, requests, bytes, reserved_usd, submitted_at, ended_at,
  * collected_at, cancel_at, done, failed). */
 int qbatch_save(struct qrun *r, const struct qbatch *b);
-/* qbatch_release: every job still held by batch goes back to the queue,
- * with not_before not_before_ms and last_error why (may be NULL); *n
- * counts them (may be NULL). */
-int qbatch_release(struct qrun *r, int64_t batch, int64_t not_before_ms,
-		   const char *why, long long *n);
+/* qbatch_release: every job still held by batch (or only job_id, when
+ * not 0) goes back to the queue, with not_before not_before_ms and
+ * last_error why (may be NULL); *n counts them (may be NULL). */
+int qbatch_release(struct qrun *r, int64_t batch, int64_t job_id,
+		   int64_t not_before_ms, const char *why, long long *n);
 /* qbatch_jobs: the jobs ids[0..n) as batch holds them: found[i] 1 and
  * out[i] filled (its frame; claim_job_decode gives the body), or 0 when
  * batch does not hold job i (finished already, or not one of its). */
@@ -75,7 +78,11 @@ int qbatch_unwait(struct qrun *r, const int64_t *ids, int n);
 
 /* qbatch_open_list: the batches not yet collected or dropped, oldest
  * first; *out new (free each with qbatch_clear, then the array). */
-int qbatch_open_list(struct qrun *r, struct qbatch **out, size_t *n);
+struct queue;
+int qbatch_open_list(struct queue *q, struct qbatch **out, size_t *n);
+/* qbatch_remote_known: 1 when a batch row has the provider's id remote,
+ * 0 when none, or a negative QUEUE_* code. */
+int qbatch_remote_known(struct qrun *r, const char *remote);
 /* qbatch_held: jobs held by batches not yet collected; *n. */
 int qbatch_held(struct qrun *r, long long *n);
 /* qbatch_turnaround: the median time from created to ended of provider's

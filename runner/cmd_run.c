@@ -30,6 +30,7 @@
 #include "runner/config.h"
 #include "runner/ingest_file.h"
 #include "runner/keys.h"
+#include "runner/lane/lane.h"
 #include "runner/progress.h"
 #include "runner/recall.h"
 #include "runner/providers/prices.h"
@@ -47,6 +48,7 @@ static const char USAGE[] =
 	"                      [--workers N] [--max-inflight N]\n"
 	"                      [--max-cost USD [--max-cost-run]]\n"
 	"                      [--deadline HH:MM | --max-runtime DUR] [--grace DUR]\n"
+	"                      [--lane auto|sync|batch] [--submit-only]\n"
 	"                      [--strict] [--progress | --no-progress] [FILE.jsonl]\n"
 	"\n"
 	"Send every queued job to its provider, retrying and backing off as\n"
@@ -79,6 +81,15 @@ static const char USAGE[] =
 	"  --grace DUR        on SIGINT/SIGTERM/SIGHUP/SIGQUIT, how long\n"
 	"                     in-flight requests may finish (default 30s;\n"
 	"                     e.g. 90s, 2m); SIGUSR1 prints the progress line\n"
+	"  --lane LANE        auto (default): a provider's batch API, at its\n"
+	"                     batch price, for each job whose cheapest\n"
+	"                     choice it is and whose turnaround fits the\n"
+	"                     deadline (no deadline: always); sync: never\n"
+	"                     wait on a batch; batch: only batch lanes (a job\n"
+	"                     none can take stays queued). A job's own\n"
+	"                     \"nightshift\": {\"lane\": ...} wins\n"
+	"  --submit-only      put jobs in provider batches and exit 4 without\n"
+	"                     waiting; a later run collects them (cron)\n"
 	"  --strict           with FILE: queue nothing if any line is bad\n"
 	"  --progress / --no-progress\n"
 	"                     force the progress line on or off (default: on\n"
@@ -97,6 +108,7 @@ _Static_assert((long long)BUDGET_MAX_USD == 1000000000LL,
 struct opts {
 	const char *db, *providers, *file, *prices;
 	int workers, max_inflight, strict, progress, cost_run;
+	int lane, submit_only; /* --lane: 0 auto, 1 sync, 2 batch */
 	int64_t grace_ms;
 	double max_cost;    /* < 0: none */
 	int64_t runtime_ms; /* 0: none */
@@ -127,6 +139,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"strict", no_argument, NULL, 's'},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, 'N'},
+		{"lane", required_argument, NULL, 'L'},
+		{"submit-only", no_argument, NULL, 'S'},
 		CLI_OPT_END};
 	struct cli_args a = {"run", argc, argv, lo, NULL, USAGE, 0};
 	int c, rc;
@@ -196,6 +210,20 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'N':
 			o->progress = 0;
 			break;
+		case 'L':
+			if (strcmp(optarg, "auto") == 0)
+				o->lane = 0;
+			else if (strcmp(optarg, "sync") == 0)
+				o->lane = 1;
+			else if (strcmp(optarg, "batch") == 0)
+				o->lane = 2;
+			else
+				return cli_bad_value("run", "--lane", optarg,
+						     "auto, sync or batch");
+			break;
+		case 'S':
+			o->submit_only = 1;
+			break;
 		}
 	}
 	if (c == CLI_HELP)
@@ -204,6 +232,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		return cli_exit(c);
 	if ((rc = cli_time_limits_ok("run", o->deadline_min, o->runtime_ms)))
 		return rc;
+	if (o->submit_only && o->lane == 1)
+		return cli_usage_error("run", "--submit-only submits to batch "
+					      "lanes; --lane sync has none");
 	if (o->cost_run && o->max_cost < 0)
 		return cli_usage_error("run", "--max-cost-run goes with "
 					      "--max-cost");
@@ -213,6 +244,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		o->file = argv[optind];
 	return 0;
 }
+
+/* Room for the host name and the run's owner name ("host:pid:run"). */
+#define HOST_MAX 256
+#define OWNER_MAX 400
 
 /* owner_alive: a lease owner "host:pid:run" still runs? On this host we
  * can ask the kernel; elsewhere we cannot tell and wait for the lease to
@@ -318,9 +353,9 @@ static int read_keys(const struct config *cfg, char ***out)
  * by dead runs, and fill in what the run starts from. 0, or the exit
  * code to end with (*partial: FILE had rejected lines). */
 static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
-		   struct runctx_opts *ro, int *partial)
+		   struct runctx_opts *ro, int *partial, char *host,
+		   char *owner)
 {
-	char host[256], owner[400];
 	long long recovered = 0, lost = 0, unparked = 0, parked = 0,
 		  others = 0;
 	int64_t next_due;
@@ -341,10 +376,10 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 			return r;
 		*partial = r == EXIT_PARTIAL; /* remembered for the end */
 	}
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(owner, sizeof(owner), "%s:%ld:%lx", host, (long)getpid(),
+	if (gethostname(host, HOST_MAX) != 0)
+		snprintf(host, HOST_MAX, "localhost");
+	host[HOST_MAX - 1] = '\0';
+	snprintf(owner, OWNER_MAX, "%s:%ld:%lx", host, (long)getpid(),
 		 (unsigned long)time(NULL));
 	if ((code = qrun_open(*q, owner, qr)) || (code = qrun_begin(*qr)) ||
 	    (code = claim_unpark(*qr, &unparked)) ||
@@ -374,7 +409,7 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 
 /* conclude: what the run says at its end, and its exit code. */
 static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
-		    int time_up, int partial)
+		    int time_up, int partial, long long batched)
 {
 	long long dead = 0, queued = 0, parked = 0, others = 0;
 	int64_t next_due;
@@ -434,6 +469,16 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	if (time_up)
 		fprintf(stderr, "nightshift run: stopped for the %s\n",
 			o->runtime_ms ? "--max-runtime" : "--deadline");
+	if (batched > 0)
+		fprintf(stderr,
+			"nightshift run: %lld jobs wait in provider batches; "
+			"a later `nightshift run` collects them\n",
+			batched);
+	if (o->submit_only && queued + parked > 0)
+		fprintf(stderr,
+			"nightshift run: %lld jobs wait for the sync lane; run "
+			"without --submit-only to send them\n",
+			queued + parked);
 	if (atomic_load(&rc->stopping) || parked || queued || others) {
 		fprintf(stderr,
 			"nightshift run: stopped with %lld jobs left; run "
@@ -451,10 +496,33 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	return partial ? EXIT_PARTIAL : EXIT_OK;
 }
 
+/* open_lane: the run's batch lane (NULL: none to tend), having collected
+ * what earlier runs' batches finished and submitted this run's. */
+static int open_lane(struct runctx *rc, const struct opts *o, char *host,
+		     const char *owner, struct lane **lane)
+{
+	struct lane_opts lo = {.db = o->db,
+			       .run = owner,
+			       .run_lane = o->lane,
+			       .submit_only = o->submit_only,
+			       .owner_alive = owner_alive,
+			       .alive_arg = host};
+
+	if (o->runtime_ms)
+		lo.end_ms = (int64_t)time(NULL) * 1000 + o->runtime_ms;
+	if (o->deadline_min >= 0)
+		lo.end_ms = cli_next_hhmm_ms(o->deadline_min);
+	if (lane_new(rc, &lo, lane) != 0)
+		return EXIT_RUNTIME;
+	if (*lane && lane_prepare(*lane) != 0)
+		return EXIT_RUNTIME;
+	return 0;
+}
+
 /* drive: start the workers and the store, watch, and end the run; its
  * exit code. */
 static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
-		 int partial)
+		 int partial, struct lane *lane)
 {
 	struct worker **workers;
 	struct store *st = NULL;
@@ -472,10 +540,6 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 		wo.end_in_ms = cli_next_hhmm_ms(o->deadline_min) -
 			       (int64_t)time(NULL) * 1000;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "nightshift run: libcurl failed to start\n");
-		return EXIT_RUNTIME;
-	}
 	workers = xcalloc((size_t)rc->nworkers, sizeof(*workers));
 	for (int i = 0; i < rc->nworkers; i++)
 		if (!(workers[i] = worker_new(rc, i))) {
@@ -498,9 +562,15 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 		code = EXIT_RUNTIME;
 		goto out;
 	}
+	if (lane && lane_start(lane) != 0) {
+		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc->stopping, 1);
+	}
 	watch_take_signals();
 	code = watch_run(rc, &wo, &p);
 	store_join(st);
+	if (lane && lane_join(lane) && !rc->fatal)
+		rc->fatal = QUEUE_EIO; /* said by the lane */
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);
 	progress_end(&p, rc, clk_mono_ms());
@@ -509,13 +579,12 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 			"nightshift run: %s; the next run starts without "
 			"what this one learned\n",
 			queue_errmsg(q));
-	code = conclude(rc, q, o, code, partial);
+	code = conclude(rc, q, o, code, partial, lane ? lane_held(lane) : 0);
 out:
 	store_free(&st);
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_free(&workers[i]);
 	free(workers);
-	curl_global_cleanup();
 	return code;
 }
 
@@ -530,8 +599,9 @@ int cmd_run(int argc, char **argv)
 	struct queue *q = NULL;
 	struct qrun *qr = NULL;
 	struct runctx *rc = NULL;
-	char err[700], **keys = NULL;
-	int code, partial = 0;
+	struct lane *lane = NULL;
+	char err[700], **keys = NULL, host[HOST_MAX], owner[OWNER_MAX];
+	int code, partial = 0, curl = 0;
 
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
@@ -547,7 +617,7 @@ int cmd_run(int argc, char **argv)
 		return code;
 	}
 	o.db = cli_db_path(o.db);
-	if ((code = prepare(&o, &q, &qr, &ro, &partial)) ||
+	if ((code = prepare(&o, &q, &qr, &ro, &partial, host, owner)) ||
 	    (code = read_keys(cfg, &keys)))
 		goto out;
 	if (o.max_cost >= 0 && ro.spent_usd >= o.max_cost) {
@@ -563,8 +633,24 @@ int cmd_run(int argc, char **argv)
 	rc = runctx_new(cfg, qr, keys, &ro);
 	keys = NULL; /* the runctx's now */
 	recall_restore(rc, q);
-	code = drive(rc, q, &o, partial);
+	rc->admit.run_lane = o.lane;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "nightshift run: libcurl failed to start\n");
+		code = EXIT_RUNTIME;
+		goto out;
+	}
+	curl = 1;
+	if ((code = open_lane(rc, &o, host, owner, &lane)))
+		goto out;
+	if (o.submit_only)
+		code = conclude(rc, q, &o, 0, partial,
+				lane ? lane_held(lane) : 0);
+	else
+		code = drive(rc, q, &o, partial, lane);
 out:
+	lane_free(&lane);
+	if (curl)
+		curl_global_cleanup();
 	runctx_free(&rc);
 	key_free_all(keys, cfg ? cfg->nprovs : 0);
 	qrun_close(&qr);

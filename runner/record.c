@@ -39,7 +39,8 @@ static struct ledger_attempt ledger_row(const struct runctx *rc,
 				     .sent_at_ms = t->sent_at_ms,
 				     .error_class = cls,
 				     .latency_ms = t->latency_ms,
-				     .action = action};
+				     .action = action,
+				     .lane = prov_lane_name((enum prov_lane)t->lane)};
 }
 
 /* rows: the ledger rows of every send of t's request: libcurl's re-sends
@@ -124,6 +125,24 @@ static int aborted(struct qrun *qr, struct runctx *rc, const struct task *t,
 	return complete_job(qr, f);
 }
 
+/* unrun: a batch line the provider did not run: nothing billed, nothing
+ * tried, but the ledger shows where the job went and why it came back. */
+static int unrun(struct qrun *qr, struct runctx *rc, const struct task *t,
+		 struct complete_fate *f)
+{
+	struct ledger_attempt a = ledger_row(rc, t, t->out.error_code,
+					     "retry");
+	int code;
+
+	if ((code = ledger_add(qr, &a)))
+		return code;
+	requeue(f, t, 0);
+	f->not_before_ms = t->act.at_ms;
+	f->last_error = t->out.error_message;
+	atomic_fetch_add(&rc->n_retries, 1);
+	return complete_job(qr, f);
+}
+
 /* action_name: what the ledger says followed a request. */
 static const char *action_name(const struct policy_action *act)
 {
@@ -158,6 +177,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 		     atomic_load(&rc->spend_usd) + t->cost_usd);
 	f->provider = a.provider;
 	f->model = a.model;
+	f->lane = a.lane;
 	f->add_usd = a.cost_usd;
 	f->attempts_add = 1 + t->resent;
 	if (t->act.verb != POLICY_DONE) /* a done job has no last error */
@@ -228,5 +248,7 @@ int record_task(struct qrun *qr, struct runctx *rc, const struct task *t)
 		return answered(qr, rc, t, &f);
 	if (t->kind == TASK_ABORTED)
 		return aborted(qr, rc, t, &f);
+	if (t->kind == TASK_UNRUN)
+		return unrun(qr, rc, t, &f);
 	return unsent(qr, rc, t, &f);
 }

@@ -144,8 +144,9 @@ static void charge(const struct reply_ctx *r, struct task *t)
 		.worst_usd = t->adm.worst_usd,
 	};
 
-	t->cost_usd = cost_charge(m, &t->out, &al, t->sent_at_ms / 1000,
-				  &t->cost_basis);
+	t->cost_usd = cost_charge_lane(p, m, (enum prov_lane)t->lane, &t->out,
+				       &al, t->sent_at_ms / 1000,
+				       &t->cost_basis);
 }
 
 void reply_settle(const struct reply_ctx *r, struct task *t,
@@ -159,7 +160,9 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 
 	outcome_scrub(&t->out, r->keys[t->prov]);
 	check_schema(t);
-	sched_done(a->sched, t->prov,
+	/* a batch line says nothing of the sync lane's gate */
+	if (t->lane == LANE_SYNC)
+		sched_done(a->sched, t->prov,
 		   &(struct sched_reply){.cls = t->out.cls,
 					 .retry_after_ms = t->out.retry_after_ms,
 					 .limit_spent = t->out.limit_spent,
@@ -171,7 +174,7 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 	 * one would teach them zero, an absurd one 1e15. */
 	est_learn(a->est, c, t->job.est_input_tokens, &t->out.usage,
 		  t->out.cls == OUTCOME_OK && t->cost_basis == COST_REPORTED,
-		  t->latency_ms);
+		  t->lane == LANE_SYNC ? t->latency_ms : 0);
 	/* Spent before the hold goes, so that the cost is never out of
 	 * both of the budget's sums. */
 	budget_spend(a->budget, t->cost_usd);

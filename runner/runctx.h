@@ -69,6 +69,8 @@ struct runctx {
 	int end_fd; /* eventfd the store writes once finished is set, so the
 		     * main thread's wait ends then, not at its next tick */
 	atomic_int outstanding; /* claimed and not yet back */
+	atomic_int lane_busy;	/* the batch lane still tends batches: it may
+				   send jobs back to the sync lane */
 
 	/* progress, written by the store */
 	atomic_llong n_done, n_dead, n_requests, n_retries, n_parked;

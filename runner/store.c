@@ -391,9 +391,9 @@ static void *store_main(void *arg)
 				fail(s, code, "reading the queue");
 				break;
 			}
-			if (queued == 0)
+			if (queued == 0 && !atomic_load(&rc->lane_busy))
 				break; /* nothing left that this run can do */
-			idle_check = next_due <= clk_wall_ms();
+			idle_check = queued && next_due <= clk_wall_ms();
 		}
 		continue;
 out_rollback:

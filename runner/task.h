@@ -24,6 +24,9 @@ enum task_kind {
 	TASK_PARK,	 /* no usable candidate now (missing key) */
 	TASK_UNROUTABLE, /* no provider serves its model: dead */
 	TASK_CORRUPT,	 /* its stored body cannot be decoded: dead */
+	TASK_UNRUN,	 /* a batch line the provider never ran (expired,
+			    cancelled): a $0 ledger row of that class, back
+			    to the queue at act.at_ms, no attempt counted */
 };
 
 /* A claimed job on its way through the run. */
@@ -35,6 +38,7 @@ struct task {
 	struct admit_state adm; /* its candidates and admission */
 	enum task_kind kind;
 	int prov, model; /* the candidate used (indexes into config) */
+	int lane;	 /* LANE_SYNC, or LANE_BATCH for a batch's line */
 	int resent;	 /* sent again by libcurl after a dead connection
 			    (see worker.c, struct xfer) */
 	double cost_ref_usd; /* the same usage on the dearest candidate */

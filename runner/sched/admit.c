@@ -133,6 +133,56 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
 	return i;
 }
 
+int admit_lane(const struct admit *a, const struct claim_job *j,
+	       const struct admit_state *s, int want,
+	       const unsigned char *batch, int64_t now_ms, int *lane,
+	       double *cost, double *dearest, double *sync_cost,
+	       enum route_none *why)
+{
+	struct route_option opt[2 * ADMIT_MAX_CANDS];
+	double sync[ADMIT_MAX_CANDS];
+	struct est_tokens tok[ADMIT_MAX_CANDS];
+	int n = s->ncands, i;
+
+	*cost = *dearest = 0;
+	*lane = 0;
+	measure(a, j, s, now_ms / 1000, opt, tok);
+	for (int k = 0; k < n; k++) {
+		struct route_cand c = s->cands[k];
+		const struct prov *p = &a->provs[c.prov];
+		const struct prov_model *m = model_of(a, c);
+		struct route_option *b = &opt[n + k];
+		int open = batch && batch[c.prov] == ADMIT_LANE_OPEN &&
+			   prov_model_batchable(p, m);
+		int forced = batch && batch[c.prov] != ADMIT_LANE_NONE &&
+			     prov_model_batchable(p, m);
+
+		if (opt[k].fits && opt[k].cost > *dearest)
+			*dearest = opt[k].cost;
+		sync[k] = opt[k].cost;
+		*b = opt[k];
+		b->cost = cost_estimate_lane(p, m, LANE_BATCH, tok[k].in,
+					     tok[k].out, now_ms / 1000);
+		b->rank = cost_estimate_lane(p, m, LANE_BATCH, tok[k].cmp_in,
+					     tok[k].cmp_out, now_ms / 1000);
+		b->usable = opt[k].usable &&
+			    (want == 2 ? forced : want == 0 && open);
+		if (want == 2) /* never sent synchronously */
+			opt[k].usable = 0;
+	}
+	/* cur -1: a job that waited on one lane may be cheaper on the
+	 * other; exhausted candidates are exhausted in both */
+	i = route_pick(opt, 2 * n, -1,
+		       j->cand_exhausted | j->cand_exhausted << n, 0,
+		       j->max_cost_usd, why);
+	if (i < 0)
+		return -1;
+	*cost = opt[i].cost;
+	*lane = i >= n;
+	*sync_cost = sync[i % n];
+	return i % n;
+}
+
 /* gate: pick the job's candidate (route_pick over the candidates as
  * measured once) and ask its provider's gate. A provider whose breaker
  * is open is passed over for the job's next candidate, so work flows
@@ -233,6 +283,11 @@ enum admit_verdict admit_job(const struct admit *a, struct claim_job *j,
 
 	if (s->wait_until_ms > now_ms)
 		return ADMIT_WAIT;
+	if ((j->lane ? j->lane : a->run_lane) == 2) {
+		*detail = xstrdup("it asks for the batch lane, and none of "
+				  "its providers has one usable this run");
+		return ADMIT_PARK;
+	}
 	v = gate(a, j, s, now_ms, &i, &t, &why);
 	if (v == SCHED_WAIT)
 		return ADMIT_WAIT;

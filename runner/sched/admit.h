@@ -47,6 +47,8 @@ struct admit {
 	struct sched *sched;
 	struct estimates *est;
 	struct budget *budget;
+	int run_lane; /* --lane: 0 auto, 1 sync, 2 batch; a job that wants
+			 the batch lane is never sent here (parked) */
 };
 
 /* A job's routing and admission, kept with the job by its worker. */
@@ -104,6 +106,23 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
 	       const struct admit_state *s, int64_t now_ms, double *cost,
 	       double *dearest, enum route_none *why);
 
+/* Lanes. batch[prov] says what provider prov's batch lane may take this
+ * run: ADMIT_LANE_NONE (no lane, no key, refused), ADMIT_LANE_FORCED (only
+ * jobs that must take it: its turnaround does not fit the deadline) or
+ * ADMIT_LANE_OPEN. */
+enum { ADMIT_LANE_NONE, ADMIT_LANE_FORCED, ADMIT_LANE_OPEN };
+/* admit_lane: where routed job j goes among (candidate, lane) pairs at
+ * now_ms, cheapest first (a dearer model's batch lane can beat a cheaper
+ * model's sync lane), asking no gate. want is the job's lane after the
+ * run's --lane (0 auto, 1 sync, 2 batch). Returns the candidate index
+ * with *lane (0 sync, 1 batch), its estimated cost *cost, the same
+ * candidate's sync cost *sync_cost and the dearest sync cost of a
+ * candidate that fits *dearest; -1 and *why when none. */
+int admit_lane(const struct admit *a, const struct claim_job *j,
+	       const struct admit_state *s, int want,
+	       const unsigned char *batch, int64_t now_ms, int *lane,
+	       double *cost, double *dearest, double *sync_cost,
+	       enum route_none *why);
 /* admit_release: the request admitted with ADMIT_GO is over (answered or
  * not): its budget is given back. admit_cancel: it was never answered
  * (not built, or given up): its provider slot and budget are given back. */

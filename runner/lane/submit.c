@@ -1,0 +1,557 @@
+/* submit.c — putting jobs into provider batches: which jobs go (the
+ * cheapest (candidate, lane) of each), the intent that holds them,
+ * their input file, its upload and the create call; and, for a batch a
+ * killed run left at one of those steps, finding what it created.
+ *
+ * Memory stays flat: queued jobs are read a page at a time, a batch's
+ * jobs are kept as ids until it is full, and its input file is written
+ * from the queue a job at a time. */
+#define _DEFAULT_SOURCE /* mkstemp */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue/claim.h"
+#include "queue/run.h"
+#include "runner/endpoint.h"
+#include "runner/json/jsonidx.h"
+#include "runner/lane/lane_int.h"
+#include "runner/providers/cost.h"
+#include "runner/runctx.h"
+#include "runner/sched/budget.h"
+#include "runner/sched/estimate.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
+
+/* Jobs read at a time. */
+#define PAGE 2048
+/* A line's bytes beyond its body: custom_id, method, url, framing. */
+#define LINE_OVERHEAD 160
+/* Input files are flushed to disk in pieces this size. */
+#define FLUSH_AT (1u << 20)
+/* After this many failed steps in a row a batch is given up. */
+#define MAX_TRIES 6
+
+/* The jobs gathered for one (provider, model) batch. */
+struct group {
+	int prov, model;
+	int64_t *ids;
+	int n, cap;
+	int64_t bytes;
+	long long held_nusd;
+};
+
+struct pass {
+	struct lane *l;
+	struct group *g;
+	size_t ng;
+	int64_t *sync_ids; /* lane-wait jobs the sync lane gets */
+	int nsync, capsync;
+	long long *jobs;   /* per provider: jobs put in batches */
+	double *cost, *sync_cost; /* per provider: their estimates */
+	int over_budget;
+};
+
+static struct group *group_of(struct pass *ps, int prov, int model)
+{
+	for (size_t i = 0; i < ps->ng; i++)
+		if (ps->g[i].prov == prov && ps->g[i].model == model)
+			return &ps->g[i];
+	ps->g = xrealloc(ps->g, (ps->ng + 1) * sizeof(*ps->g));
+	memset(&ps->g[ps->ng], 0, sizeof(ps->g[0]));
+	ps->g[ps->ng].prov = prov;
+	ps->g[ps->ng].model = model;
+	return &ps->g[ps->ng++];
+}
+
+/* flush: g's jobs become a batch: the intent and their move into it in
+ * one commit, then its submission. */
+static int flush(struct pass *ps, struct group *g)
+{
+	struct lane *l = ps->l;
+	const struct prov *p = &l->rc->cfg->provs[g->prov];
+	struct qbatch qb;
+	struct lbatch *b;
+	int nheld = 0, rc;
+
+	if (!g->n)
+		return 0;
+	if ((rc = qrun_begin(l->qr)) ||
+	    (rc = qbatch_intent(l->qr, p->name, p->models[g->model].name,
+				l->tag, l->o.run, clk_wall_ms(), &qb))) {
+		qrun_rollback(l->qr);
+		return lane_fail(l, rc, "recording a batch");
+	}
+	qb.bytes = g->bytes;
+	qb.reserved_usd = (double)g->held_nusd / 1e9;
+	if ((rc = qbatch_hold(l->qr, qb.id, g->ids, g->n, NULL, &nheld)) ||
+	    ((qb.requests = nheld), (rc = qbatch_save(l->qr, &qb))) ||
+	    (rc = qrun_commit(l->qr))) {
+		qrun_rollback(l->qr);
+		qbatch_clear(&qb);
+		return lane_fail(l, rc, "recording a batch");
+	}
+	b = lane_batch_add(l, &qb);
+	b->prov = g->prov;
+	b->model = g->model;
+	b->held_nusd = g->held_nusd;
+	b->mine = 1;
+	l->sent[g->prov]++;
+	l->sent_jobs[g->prov] += nheld;
+	g->n = 0;
+	g->bytes = 0;
+	g->held_nusd = 0;
+	if (!nheld)
+		return lane_drop(l, b, 0, NULL);
+	return lane_advance(l, b);
+}
+
+/* take: job j (decoded, routed in s) goes to the batch lane of candidate
+ * c if that is where it is cheapest; 1 when it went. */
+static int take(struct pass *ps, const struct claim_job *j,
+		const struct admit_state *s)
+{
+	struct lane *l = ps->l;
+	const struct admit *a = &l->rc->admit;
+	int want = j->lane ? j->lane : l->o.run_lane, lane, i;
+	double cost, dearest, sync_cost, worst;
+	enum route_none why;
+	struct route_cand c;
+	const struct prov *p;
+	const struct prov_model *m;
+	struct group *g;
+	long long held = 0;
+	int64_t now = clk_wall_ms();
+
+	if (want == 1 || ps->over_budget)
+		return 0;
+	i = admit_lane(a, j, s, want, l->batch, now, &lane, &cost, &dearest,
+		       &sync_cost, &why);
+	if (i < 0 || !lane)
+		return 0;
+	c = s->cands[i];
+	p = &l->rc->cfg->provs[c.prov];
+	m = &p->models[c.model];
+	worst = cost_estimate_lane(
+		p, m, LANE_BATCH, j->est_input_tokens,
+		est_worst_output(m, j->max_output_tokens), now / 1000);
+	if (budget_reserve(a->budget, worst, &held) != 0) {
+		ps->over_budget = 1;
+		return 0;
+	}
+	g = group_of(ps, c.prov, c.model);
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 1024;
+		g->ids = xrealloc(g->ids, (size_t)g->cap * sizeof(*g->ids));
+	}
+	g->ids[g->n++] = j->id;
+	g->bytes += (int64_t)j->body_len + LINE_OVERHEAD;
+	g->held_nusd += held;
+	ps->jobs[c.prov]++;
+	ps->cost[c.prov] += cost;
+	ps->sync_cost[c.prov] += sync_cost;
+	/* a file within the provider's limits: by count, and by bytes with
+	 * room for what the dialect adds to a body */
+	if (g->n >= p->batch.max_requests ||
+	    g->bytes >= p->batch.max_bytes - p->batch.max_bytes / 10)
+		return flush(ps, g) == 0 ? 1 : -1;
+	return 1;
+}
+
+/* page: decide a page of jobs. */
+static int page(struct pass *ps, struct claim_job *jobs, int n,
+		int lane_wait, struct jsonidx *x)
+{
+	struct lane *l = ps->l;
+	int rc = 0;
+
+	for (int k = 0; k < n; k++) {
+		struct claim_job *j = &jobs[k];
+		struct admit_state s;
+		char *detail = NULL;
+		size_t end;
+		int took = 0;
+
+		admit_state_init(&s);
+		if (rc == 0 && claim_job_decode(j, l->codec) == 0) {
+			admit_route(&l->rc->admit, j, &s, x, &end, &detail);
+			free(detail);
+			if (s.ncands > 0 && (took = take(ps, j, &s)) < 0)
+				rc = -1;
+		}
+		if (!took && lane_wait) {
+			if (ps->nsync == ps->capsync) {
+				ps->capsync = ps->capsync ? 2 * ps->capsync
+							  : 256;
+				ps->sync_ids = xrealloc(
+					ps->sync_ids,
+					(size_t)ps->capsync *
+						sizeof(*ps->sync_ids));
+			}
+			ps->sync_ids[ps->nsync++] = j->id;
+		}
+		claim_job_clear(j);
+	}
+	return rc;
+}
+
+/* tell: what the pass did, per provider, so no one waits unawares. */
+static void tell(const struct pass *ps)
+{
+	const struct lane *l = ps->l;
+
+	for (size_t i = 0; i < l->rc->cfg->nprovs; i++) {
+		const struct prov *p = &l->rc->cfg->provs[i];
+		double mins = (double)l->turnaround_ms[i] / 60000.0;
+		char when[64];
+
+		if (!ps->jobs[i])
+			continue;
+		if (mins < 90)
+			snprintf(when, sizeof(when), "%.0f min",
+				 mins < 1 ? 1 : mins);
+		else
+			snprintf(when, sizeof(when), "%.0f h", mins / 60);
+		lane_say("sending %lld jobs through %s's batch lane: est. $%.4f "
+			 "instead of $%.4f, usually within %s%s; %s",
+			 ps->jobs[i], p->name, ps->cost[i], ps->sync_cost[i],
+			 when,
+			 l->turnaround_known[i] ? "" : " (its window; none "
+						       "measured yet)",
+			 l->o.submit_only
+				 ? "a later `nightshift run` collects them"
+				 : "--lane sync to have them now");
+	}
+}
+
+int lane_assign(struct lane *l, int lane_wait)
+{
+	size_t np = l->rc->cfg->nprovs;
+	struct pass ps = {.l = l};
+	struct claim_job *jobs = xcalloc(PAGE, sizeof(*jobs));
+	struct jsonidx x = {0};
+	int64_t after = 0;
+	int n, rc = 0;
+
+	ps.jobs = xcalloc(np, sizeof(*ps.jobs));
+	ps.cost = xcalloc(np, sizeof(*ps.cost));
+	ps.sync_cost = xcalloc(np, sizeof(*ps.sync_cost));
+	while (rc == 0 && !ps.over_budget &&
+	       !atomic_load(&l->rc->stopping)) {
+		if ((rc = qbatch_page(l->qr, lane_wait, after, PAGE, jobs,
+				      &n))) {
+			rc = lane_fail(l, rc, "reading the queue");
+			break;
+		}
+		if (!n)
+			break;
+		after = jobs[n - 1].id;
+		rc = page(&ps, jobs, n, lane_wait, &x);
+	}
+	for (size_t i = 0; i < ps.ng && rc == 0; i++)
+		rc = flush(&ps, &ps.g[i]);
+	if (rc == 0 && lane_wait) {
+		int code = qrun_begin(l->qr);
+
+		if (code || (code = qbatch_unwait(l->qr, ps.sync_ids,
+						  ps.nsync)) ||
+		    (code = qrun_commit(l->qr))) {
+			qrun_rollback(l->qr);
+			rc = lane_fail(l, code, "queueing jobs");
+		}
+	}
+	if (!lane_wait || ps.ng)
+		tell(&ps);
+	l->lane_wait = 0;
+	for (size_t i = 0; i < ps.ng; i++)
+		free(ps.g[i].ids);
+	free(ps.g);
+	free(ps.sync_ids);
+	free(ps.jobs);
+	free(ps.cost);
+	free(ps.sync_cost);
+	jsonidx_free(&x);
+	free(jobs);
+	return rc;
+}
+
+/* build: b's input file at path (new, 0600, under $TMPDIR): a line (or an
+ * element of "requests") per job it holds, its body as the sync lane
+ * would send it. A job the dialect cannot send goes back to the sync
+ * lane, which says why. */
+static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
+{
+	const struct prov *p = &l->rc->cfg->provs[b->prov];
+	const char *tmp = getenv("TMPDIR");
+	struct route_cand c = {.prov = b->prov, .model = b->model};
+	struct qbatch_scan *scan = NULL;
+	struct buf out = BUF_INIT((size_t)1 << 34);
+	struct claim_job j;
+	int64_t *bad = NULL, lines = 0;
+	int nbad = 0, fd, rc, anth = p->batch.api == BATCH_API_ANTHROPIC;
+	FILE *f;
+
+	snprintf(path, cap, "%s/nightshift-batch-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) < 0 || !(f = fdopen(fd, "wb"))) {
+		if (fd >= 0)
+			close(fd);
+		lane_say("cannot write a batch input file in %s",
+			 tmp && *tmp ? tmp : "/tmp");
+		return BC_RETRY;
+	}
+	if ((rc = qbatch_scan_open(l->qr, b->q.id, &scan))) {
+		fclose(f);
+		unlink(path);
+		return lane_fail(l, rc, "reading a batch's jobs");
+	}
+	if (anth)
+		buf_addstr(&out, "{\"requests\":[");
+	while ((rc = qbatch_scan_next(scan, &j)) == 1) {
+		const char *why = NULL;
+		unsigned flags;
+		char cid[80], *body = NULL;
+
+		if (claim_job_decode(&j, l->codec) == 0)
+			body = endpoint_request(l->ep, c, &j, NULL, 0, &flags,
+						&why);
+		if (!body) {
+			bad = xrealloc(bad, (size_t)(nbad + 1) * sizeof(*bad));
+			bad[nbad++] = j.id;
+			claim_job_clear(&j);
+			continue;
+		}
+		batch_custom_id(cid, sizeof(cid), b->q.tag, b->q.id, j.id);
+		if (anth) {
+			if (lines)
+				buf_addstr(&out, ",");
+			batch_req_anthropic(&out, cid, body, strlen(body));
+		} else {
+			batch_line_openai(&out, cid, "/v1/chat/completions",
+					  body, strlen(body));
+		}
+		lines++;
+		free(body);
+		claim_job_clear(&j);
+		if (out.len >= FLUSH_AT) {
+			if (fwrite(out.p, 1, out.len, f) != out.len)
+				rc = -2;
+			buf_reset(&out, FLUSH_AT * 2);
+		}
+	}
+	qbatch_scan_close(&scan);
+	if (anth)
+		buf_addstr(&out, "]}");
+	if (rc == 0 && out.len && fwrite(out.p, 1, out.len, f) != out.len)
+		rc = -2;
+	buf_free(&out);
+	if (fclose(f) != 0 || rc == -2) {
+		unlink(path);
+		free(bad);
+		lane_say("cannot write a batch input file (disk full?)");
+		return BC_RETRY;
+	}
+	if (rc < 0) {
+		unlink(path);
+		free(bad);
+		return lane_fail(l, rc, "reading a batch's jobs");
+	}
+	if (nbad) {
+		long long n = 0;
+
+		rc = qrun_begin(l->qr);
+		for (int i = 0; i < nbad && rc == 0; i++)
+			rc = qbatch_release(l->qr, b->q.id, bad[i], 0, NULL,
+					    &n);
+		b->q.requests -= n;
+		if (rc == 0)
+			rc = qbatch_save(l->qr, &b->q);
+		if (rc || (rc = qrun_commit(l->qr))) {
+			qrun_rollback(l->qr);
+			free(bad);
+			unlink(path);
+			return lane_fail(l, rc, "recording a batch");
+		}
+	}
+	free(bad);
+	if (lines == 0) {
+		unlink(path);
+		return 1; /* nothing left to send */
+	}
+	return BC_OK;
+}
+
+/* save: b's row as it is now, in a commit of its own. */
+static int save(struct lane *l, struct lbatch *b)
+{
+	int rc = qrun_begin(l->qr);
+
+	if (rc || (rc = qbatch_save(l->qr, &b->q)) ||
+	    (rc = qrun_commit(l->qr))) {
+		qrun_rollback(l->qr);
+		return lane_fail(l, rc, "recording a batch");
+	}
+	return 0;
+}
+
+/* live: b was created as info says. */
+static int live(struct lane *l, struct lbatch *b,
+		const struct batch_info *info)
+{
+	free(b->q.remote_id);
+	b->q.remote_id = xstrdup(info->id);
+	free(b->q.status);
+	b->q.status = xstrdup(batch_status_name(info->status));
+	b->q.state = QBATCH_LIVE;
+	b->q.submitted_at = info->created_ms ? info->created_ms
+					     : clk_wall_ms();
+	b->tries = 0;
+	b->every_ms = 1000;
+	b->next_ms = clk_wall_ms() + b->every_ms;
+	return save(l, b);
+}
+
+/* adopt: a batch of the provider's that is b, created by a run that did
+ * not live to record it: by the tag in its metadata (Files + Batches);
+ * for Message Batches, which keep none, one created in the intent's time
+ * window with its request count that no other row has (its results carry
+ * b's custom_ids, which collect checks). 1 and *info when found. */
+static int adopt(struct lane *l, struct lbatch *b, struct batch_info *info)
+{
+	struct bclient *c = l->client[b->prov];
+	char *after = NULL;
+	int found = 0, rc = BC_OK;
+
+	for (int page = 0; page < 20 && !found && rc == BC_OK; page++) {
+		struct batch_info *items = NULL;
+		size_t n = 0;
+		int more = 0, older = 0;
+		char *last = NULL;
+
+		rc = bclient_list(c, after, &items, &n, &more, &last);
+		for (size_t i = 0; i < n && rc == BC_OK; i++) {
+			struct batch_info *it = &items[i];
+			int64_t total = it->total ? it->total
+						  : it->processing +
+							    it->done_ok +
+							    it->errored +
+							    it->expired +
+							    it->cancelled;
+
+			if (it->created_ms &&
+			    it->created_ms < b->q.created_at - 60000)
+				older = 1;
+			if (found)
+				continue;
+			if (lane_api(l, b->prov) == BATCH_API_OPENAI
+				    ? it->tag && strcmp(it->tag, b->q.tag) == 0
+				    : it->created_ms >= b->q.created_at - 5000 &&
+					      total == b->q.requests &&
+					      !lane_known_remote(l, it->id)) {
+				*info = *it;
+				memset(it, 0, sizeof(*it));
+				found = 1;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			batch_info_clear(&items[i]);
+		free(items);
+		free(after);
+		after = last;
+		if (!more || older)
+			break;
+	}
+	free(after);
+	return rc == BC_OK ? found : rc;
+}
+
+/* failed_step: a step of b went wrong (code: BC_RETRY or BC_REFUSED):
+ * try again later, or give b up and the provider's lane with it. */
+static int failed_step(struct lane *l, struct lbatch *b, int code,
+		       const char *step)
+{
+	const struct prov *p = &l->rc->cfg->provs[b->prov];
+
+	if (code == BC_RETRY && ++b->tries < MAX_TRIES) {
+		b->next_ms = clk_wall_ms() + ((int64_t)1000 << b->tries);
+		return 0;
+	}
+	lane_say("%s's batch lane %s: %s; its %lld jobs go to the sync lane "
+		 "this run",
+		 p->name, step, bclient_err(l->client[b->prov]),
+		 (long long)b->q.requests);
+	l->batch[b->prov] = ADMIT_LANE_NONE;
+	return lane_drop(l, b, 0, "the batch lane refused the batch");
+}
+
+int lane_advance(struct lane *l, struct lbatch *b)
+{
+	struct bclient *c = l->client[b->prov];
+	struct batch_info info = {0};
+	char path[4096] = "";
+	int openai = lane_api(l, b->prov) == BATCH_API_OPENAI, rc;
+
+	if (!c)
+		return 0; /* no key this run: the next run finishes it */
+	/* A create that failed may have happened all the same (the reply
+	 * was lost); so may one of a killed run. */
+	if ((b->q.state == QBATCH_UPLOADED || (!openai &&
+					       b->q.state == QBATCH_INTENT)) &&
+	    (b->tries || !b->mine)) {
+		rc = adopt(l, b, &info);
+		if (rc < 0)
+			return failed_step(l, b, rc, "cannot be listed");
+		if (rc == 1) {
+			rc = live(l, b, &info);
+			batch_info_clear(&info);
+			return rc;
+		}
+	}
+	if (b->q.state == QBATCH_INTENT) {
+		if ((rc = build(l, b, path, sizeof(path))) == 1)
+			return lane_drop(l, b, 0, NULL);
+		if (rc)
+			return rc == BC_RETRY ? failed_step(l, b, rc,
+							    "input file")
+					      : rc;
+		if (openai) {
+			char *file_id = NULL;
+
+			rc = bclient_upload(c, path, &file_id);
+			unlink(path);
+			if (rc)
+				return failed_step(l, b, rc,
+						   "refused the upload");
+			b->q.file_id = file_id;
+			b->q.state = QBATCH_UPLOADED;
+			if ((rc = save(l, b)))
+				return rc;
+		}
+	}
+	rc = bclient_create(c, b->q.file_id, b->q.tag, path, &info);
+	if (path[0] && !openai)
+		unlink(path);
+	if (rc)
+		return failed_step(l, b, rc, "refused to create the batch");
+	rc = live(l, b, &info);
+	batch_info_clear(&info);
+	return rc;
+}
+
+int lane_drop(struct lane *l, struct lbatch *b, int64_t not_before,
+	      const char *why)
+{
+	int rc = qrun_begin(l->qr);
+
+	b->q.state = QBATCH_DROPPED;
+	if (rc ||
+	    (rc = qbatch_release(l->qr, b->q.id, 0, not_before, why, NULL)) ||
+	    (rc = qbatch_save(l->qr, &b->q)) || (rc = qrun_commit(l->qr))) {
+		qrun_rollback(l->qr);
+		return lane_fail(l, rc, "giving a batch's jobs back");
+	}
+	budget_release(&l->rc->budget, &b->held_nusd);
+	return 0;
+}
