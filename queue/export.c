@@ -69,7 +69,8 @@ int export_open(struct queue *q, enum export_filter filter,
 		    "SELECT r.job_id, j.custom_id, j.state, r.provider, "
 		    "r.model, r.status_code, r.request_id, r.body, "
 		    "r.error_code, r.error_message, r.attempts, r.cost_usd, "
-		    "r.latency_ms FROM results r JOIN jobs j ON j.id = "
+		    "r.latency_ms, coalesce(r.lane, 'sync') FROM results r "
+		    "JOIN jobs j ON j.id = "
 		    "r.job_id WHERE j.state IN (?1, ?2) ORDER BY r.job_id",
 		    &c->st, "reading results");
 	if (rc) {
@@ -146,6 +147,7 @@ int export_next(struct export_cursor *c, struct export_row *row)
 	row->attempts = sqlite3_column_int64(st, 10);
 	row->cost_usd = sqlite3_column_double(st, 11);
 	row->latency_ms = int_or(st, 12, -1);
+	row->lane = text_or_null(st, 13);
 	if ((rc = decode_body(c, row)))
 		return rc;
 	return 1;

@@ -40,6 +40,7 @@ struct export_row {
 	int64_t attempts;
 	double cost_usd;
 	int64_t latency_ms;	/* -1: not stored */
+	const char *lane;	/* "sync" or "batch" */
 };
 
 /* Reading */

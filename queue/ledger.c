@@ -29,6 +29,8 @@ int ledger_add(struct qrun *r, const struct ledger_attempt *a)
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 17, a->lane ? a->lane : "sync", -1,
 			  SQLITE_STATIC);
+	if (a->cost_sync_usd > 0)
+		sqlite3_bind_double(st, 18, a->cost_sync_usd);
 	return qrun_step(r, QRUN_S_ATTEMPT, "recording a request");
 }
 

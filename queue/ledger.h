@@ -26,6 +26,7 @@ struct ledger_attempt {
 	const char *action; /* what followed: done, retry, failover, dead,
 			       park */
 	const char *lane;   /* "sync" (NULL) or "batch" */
+	double cost_sync_usd; /* batch: the same at the sync price; 0: none */
 };
 
 /* Inside a transaction (qrun_begin) */

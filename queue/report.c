@@ -173,7 +173,8 @@ static int load_groups(struct queue *q, struct report *r)
 			"tokens_in + tokens_cached + tokens_cache_write, "
 			"tokens_out + tokens_reasoning, cost_usd, "
 			"action IS 'failover', http_status IS 429, "
-			"cost_basis FROM attempts",
+			"cost_basis, lane IS 'batch', coalesce(cost_sync_usd, "
+			"cost_usd) FROM attempts",
 			&st, "reading the ledger");
 
 	if (rc)
@@ -187,6 +188,11 @@ static int load_groups(struct queue *q, struct report *r)
 
 		if (!prov || !model || !cls)
 			continue; /* NOT NULL columns: cannot happen */
+		struct report_lane *ln = &r->lanes[sqlite3_column_int(st, 9)];
+
+		ln->requests++;
+		ln->cost_usd += usd;
+		ln->cost_sync_usd += sqlite3_column_double(st, 10);
 		m = model_row(r, m, prov, model);
 		m->requests++;
 		if (strcmp(cls, "ok") == 0) {

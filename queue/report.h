@@ -65,7 +65,16 @@ struct report_row {
 	size_t nclasses;
 };
 
+/* One lane's requests: what they cost, and what the same usage would
+ * have cost at the models' sync prices (the batch lane's saving is the
+ * difference). */
+struct report_lane {
+	int64_t requests;
+	double cost_usd, cost_sync_usd;
+};
+
 struct report {
+	struct report_lane lanes[2]; /* sync, batch */
 	struct report_row *providers; /* by name */
 	size_t nproviders;
 	struct report_row *models; /* by provider, then model */

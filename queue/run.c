@@ -37,8 +37,9 @@ static const struct stmt {
 			    "latency_ms, tokens_in, tokens_cached, "
 			    "tokens_cache_write, tokens_out, "
 			    "tokens_reasoning, cost_usd, action, cost_basis, "
-			    "lane) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-			    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
+			    "lane, cost_sync_usd) VALUES (?1, ?2, ?3, ?4, ?5, "
+			    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+			    "?17, ?18)"},
 	/* Only while we hold the lease: a job whose lease we lost belongs
 	 * to whoever took it. */
 	[QRUN_S_RETRY] = {.move = JOBSTATE_RETRY,

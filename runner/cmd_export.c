@@ -212,6 +212,8 @@ static void put_line(struct line *l, const struct export_row *r)
 	put_str(l, r->provider);
 	put_lit(l, ",\"model\":");
 	put_str(l, r->model);
+	put_lit(l, ",\"lane\":");
+	put_str(l, r->lane);
 	put_lit(l, ",\"attempts\":");
 	put_int(l, (long long)r->attempts);
 	put_lit(l, ",\"cost_usd\":");

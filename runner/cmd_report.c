@@ -39,7 +39,11 @@ static const char USAGE[] =
 	"\n"
 	"  --db FILE   queue database (default $NIGHTSHIFT_DB, else "
 	"./nightshift.db)\n"
-	"  --json      {\"providers\":[...],\"totals\":{...}}, for scripts\n"
+	"Lanes: requests, cost and, for the batch lane, the same tokens at\n"
+	"the models' sync prices and the saving.\n"
+	"\n"
+	"  --json      {\"providers\":[...],\"totals\":{...},\"lanes\":{...}},\n"
+	"              for scripts\n"
 	"  --csv       a header, one row per provider and a TOTAL row; one\n"
 	"              failed_CLASS column per error class seen\n"
 	"  -h, --help  this help\n";
@@ -128,6 +132,21 @@ static int print_json(const struct report *r)
 	if (!(p = row_json(&r->totals)))
 		goto out;
 	cJSON_AddItemToObject(root, "totals", p);
+	if (!(p = cJSON_AddObjectToObject(root, "lanes")))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		const struct report_lane *ln = &r->lanes[i];
+		cJSON *o = cJSON_AddObjectToObject(p, i ? "batch" : "sync");
+
+		if (!o)
+			goto out;
+		cJSON_AddNumberToObject(o, "requests", (double)ln->requests);
+		cJSON_AddNumberToObject(o, "cost_usd", ln->cost_usd);
+		cJSON_AddNumberToObject(o, "cost_at_sync_usd",
+					ln->cost_sync_usd);
+		cJSON_AddNumberToObject(o, "saving_usd",
+					ln->cost_sync_usd - ln->cost_usd);
+	}
 	if (!(text = cJSON_PrintUnformatted(root)))
 		goto out;
 	puts(text);
@@ -349,6 +368,29 @@ static void print_routing(const struct report *r)
 	puts(" against each route's most expensive candidate");
 }
 
+/* print_lanes: the requests each lane carried, and what the batch lane
+ * saved against the same tokens at the sync price. */
+static void print_lanes(const struct report *r)
+{
+	const struct report_lane *b = &r->lanes[1];
+
+	printf("\n%-20s %9s %12s %14s %12s\n", "lane", "requests",
+	       "cost (USD)", "at sync (USD)", "saved (USD)");
+	for (int i = 0; i < 2; i++) {
+		const struct report_lane *ln = &r->lanes[i];
+
+		printf("%-20s %9lld %12.6f %14.6f %12.6f\n",
+		       i ? "batch" : "sync", (long long)ln->requests,
+		       ln->cost_usd, ln->cost_sync_usd,
+		       ln->cost_sync_usd - ln->cost_usd);
+	}
+	if (b->requests && b->cost_sync_usd > 0)
+		printf("batch lanes saved $%.6f (%.1f%%) against sync prices\n",
+		       b->cost_sync_usd - b->cost_usd,
+		       100 * (b->cost_sync_usd - b->cost_usd) /
+			       b->cost_sync_usd);
+}
+
 static void print_text(const struct report *r)
 {
 	if (r->totals.requests == 0) {
@@ -374,6 +416,7 @@ static void print_text(const struct report *r)
 	text_classes("  ", &r->totals);
 	text_basis("  ", &r->totals);
 	print_routing(r);
+	print_lanes(r);
 }
 
 int cmd_report(int argc, char **argv)

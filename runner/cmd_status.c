@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "queue/batch.h"
 #include "queue/learned.h"
 #include "queue/queue.h"
 #include "queue/stats.h"
@@ -115,8 +116,77 @@ static void learned_text(const struct learned *l)
 	}
 }
 
+/* The batches not yet collected: what the provider last said. */
+struct open_batches {
+	struct qbatch *b;
+	size_t n;
+};
+
+static const char *const BATCH_STATE[] = {"intent", "uploaded", "live",
+					  "collected", "dropped"};
+
+static const char *batch_state(const struct qbatch *b)
+{
+	return b->state >= 0 && b->state <= 4 ? BATCH_STATE[b->state] : "?";
+}
+
+static void batches_text(const struct open_batches *ob)
+{
+	int64_t now = (int64_t)time(NULL) * 1000;
+
+	if (!ob->n)
+		return;
+	printf("provider batches (jobs waiting on them are running)\n");
+	for (size_t i = 0; i < ob->n; i++) {
+		const struct qbatch *b = &ob->b[i];
+		int64_t age = (now - b->created_at) / 1000;
+
+		printf("  %s:%s %s %s, %s: %lld requests, %lld done, %lld "
+		       "failed, %lldh%02lldm old%s\n",
+		       b->provider, b->model,
+		       b->remote_id ? b->remote_id : b->tag, batch_state(b),
+		       b->status ? b->status : "not created yet",
+		       (long long)b->requests, (long long)b->done,
+		       (long long)b->failed, (long long)(age / 3600),
+		       (long long)(age / 60 % 60),
+		       b->cancel_at ? " (cancel asked)" : "");
+	}
+}
+
+static void batches_json(cJSON *root, const struct open_batches *ob)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "batches");
+
+	for (size_t i = 0; arr && i < ob->n; i++) {
+		const struct qbatch *b = &ob->b[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			return;
+		cJSON_AddStringToObject(o, "provider", b->provider);
+		cJSON_AddStringToObject(o, "model", b->model);
+		cJSON_AddStringToObject(o, "tag", b->tag);
+		if (b->remote_id)
+			cJSON_AddStringToObject(o, "id", b->remote_id);
+		else
+			cJSON_AddNullToObject(o, "id");
+		cJSON_AddStringToObject(o, "state", batch_state(b));
+		if (b->status)
+			cJSON_AddStringToObject(o, "status", b->status);
+		else
+			cJSON_AddNullToObject(o, "status");
+		cJSON_AddNumberToObject(o, "requests", (double)b->requests);
+		cJSON_AddNumberToObject(o, "done", (double)b->done);
+		cJSON_AddNumberToObject(o, "failed", (double)b->failed);
+		cJSON_AddNumberToObject(o, "created_at_ms",
+					(double)b->created_at);
+		cJSON_AddBoolToObject(o, "cancel_asked", b->cancel_at != 0);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 static int print_json(const char *db, const struct stats *s,
-		      const struct learned *l)
+		      const struct learned *l, const struct open_batches *ob)
 {
 	cJSON *root = cJSON_CreateObject(), *jobs;
 
@@ -135,11 +205,12 @@ static int print_json(const char *db, const struct stats *s,
 	cJSON_AddNumberToObject(root, "tokens_in", (double)s->tokens_in);
 	cJSON_AddNumberToObject(root, "tokens_out", (double)s->tokens_out);
 	learned_json(root, l);
+	batches_json(root, ob);
 	return cli_print_json(root);
 }
 
 static void print_text(const char *db, const struct stats *s,
-		       const struct learned *l)
+		       const struct learned *l, const struct open_batches *ob)
 {
 	printf("queue     %s\n", db);
 	printf("jobs      %lld\n", (long long)s->total);
@@ -158,6 +229,7 @@ static void print_text(const char *db, const struct stats *s,
 	printf("tokens    %lld in, %lld out\n", (long long)s->tokens_in,
 	       (long long)s->tokens_out);
 	printf("spend     $%.6f\n", s->spend_usd);
+	batches_text(ob);
 	learned_text(l);
 }
 
@@ -172,6 +244,7 @@ int cmd_status(int argc, char **argv)
 	struct queue *q = NULL;
 	struct stats s;
 	struct learned l = {0};
+	struct open_batches ob = {0};
 	int c, json = 0, rc;
 
 	while ((c = cli_opt(&a)) > 0) {
@@ -190,6 +263,8 @@ int cmd_status(int argc, char **argv)
 	rc = stats_read(q, &s);
 	if (!rc)
 		rc = learned_load(q, &l.p, &l.np, &l.c, &l.nc);
+	if (!rc)
+		rc = qbatch_open_list(q, &ob.b, &ob.n);
 	if (rc) {
 		fprintf(stderr, "nightshift status: %s\n", queue_errmsg(q));
 		queue_close(&q);
@@ -197,11 +272,14 @@ int cmd_status(int argc, char **argv)
 	}
 	queue_close(&q);
 	if (json) {
-		rc = print_json(db, &s, &l);
+		rc = print_json(db, &s, &l, &ob);
 	} else {
-		print_text(db, &s, &l);
+		print_text(db, &s, &l, &ob);
 		rc = EXIT_OK;
 	}
 	learned_free(l.p, l.np, l.c, l.nc);
+	for (size_t i = 0; i < ob.n; i++)
+		qbatch_clear(&ob.b[i]);
+	free(ob.b);
 	return rc;
 }

@@ -169,6 +169,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.tok_out = u->out;
 	a.tok_reasoning = u->out_reasoning;
 	a.cost_usd = t->cost_usd;
+	a.cost_sync_usd = t->cost_sync_usd;
 	a.cost_basis = cost_basis_name(t->cost_basis);
 	if ((code = rows(qr, rc, t, &a)))
 		return code;

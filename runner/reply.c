@@ -147,6 +147,13 @@ static void charge(const struct reply_ctx *r, struct task *t)
 	t->cost_usd = cost_charge_lane(p, m, (enum prov_lane)t->lane, &t->out,
 				       &al, t->sent_at_ms / 1000,
 				       &t->cost_basis);
+	if (t->lane == LANE_BATCH) {
+		enum cost_basis b;
+
+		t->cost_sync_usd = cost_charge_lane(p, m, LANE_SYNC, &t->out,
+						    &al, t->sent_at_ms / 1000,
+						    &b);
+	}
 }
 
 void reply_settle(const struct reply_ctx *r, struct task *t,

@@ -46,6 +46,7 @@ struct task {
 	int64_t sent_at_ms;
 	int64_t latency_ms;
 	double cost_usd;	       /* what the request is charged */
+	double cost_sync_usd;	       /* batch: the same at the sync price */
 	enum cost_basis cost_basis; /* how that was found */
 	struct outcome out;
 	void *zbody; /* DONE: out.body compressed by the worker, new */

@@ -16,6 +16,9 @@ CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (batch_id)
 
 ALTER TABLE attempts ADD COLUMN lane TEXT NOT NULL DEFAULT 'sync'
   CHECK (lane = 'sync' OR lane = 'batch');
+-- what a batch line would have cost at the model's sync price (NULL: the
+-- row's own cost), for the report's saving
+ALTER TABLE attempts ADD COLUMN cost_sync_usd REAL;
 ALTER TABLE results ADD COLUMN lane TEXT;
 
 CREATE TABLE IF NOT EXISTS batches (
