@@ -85,8 +85,8 @@ static const char *row_id(const char *p, const char *end, int64_t *v)
 	int64_t n = 0;
 	const char *s = p;
 
-	if (p == end || (*p == '0' && p + 1 < end && p[1] >= '0' &&
-			 p[1] <= '9'))
+	if (p == end ||
+	    (*p == '0' && p + 1 < end && p[1] >= '0' && p[1] <= '9'))
 		return NULL;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
 		if (n > (INT64_MAX - (*p - '0')) / 10)
@@ -203,8 +203,11 @@ static int add_body(struct buf *b, const char *t, size_t n)
 		unsigned char c = (unsigned char)t[i];
 		char e[6];
 
-		if (in_str && c == '\\') {
-			i++; /* the escaped byte is never a quote that ends */
+		/* the byte an escape takes is never a quote that ends the
+		 * string (nor, in valid JSON, a control character) */
+		if (in_str && c == '\\' && i + 1 < n &&
+		    (unsigned char)t[i + 1] >= 0x20) {
+			i++;
 			continue;
 		}
 		if (c == '"')

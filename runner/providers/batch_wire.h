@@ -123,15 +123,16 @@ struct batch_info {
 	 * count otherwise. Anthropic keeps all in processing until the whole
 	 * batch ends. */
 	int64_t total, done_ok, errored, expired, cancelled, processing;
-	char *output_file_id, *error_file_id; /* OpenAI; either may be NULL
-						 even when completed
-						 (PROVIDERS.md §1.1) */
-	char *results_url; /* Anthropic; NULL until ended */
-	char *tag;	   /* OpenAI metadata.nightshift_batch */
-	char *model;	   /* OpenAI, when given */
-	char *error;	   /* OpenAI failed validation: the first of
-			      errors.data[] as "code: message (line N)",
-			      scrubbed (outcome_message_dup) */
+	/* OpenAI; either may be NULL even when completed (PROVIDERS.md
+	 * §1.1: every line failed, no output file). */
+	char *output_file_id, *error_file_id;
+	/* Anthropic; NULL until ended. */
+	char *results_url;
+	/* OpenAI metadata.nightshift_batch, and model when given. */
+	char *tag, *model;
+	/* OpenAI failed validation: the first of errors.data[] as
+	 * "code: message (line N)", scrubbed (outcome_message_dup). */
+	char *error;
 };
 
 /* batch_info_parse: json[0..len) (borrowed), the reply to create,
