@@ -1,8 +1,8 @@
 /* cost.c — request cost from usage and prices, with the time-of-day
  * price windows some providers sell (DeepSeek's off-peak hours) and the
  * batch lane's prices; and the charge of a reply whose usage is missing
- * or beyond belief. Every price goes through lane_prices, so the sync
- * and batch lanes share the arithmetic. */
+ * or beyond belief. Every price goes through cost_prices_lane, so the
+ * sync and batch lanes share the arithmetic. */
 #include "runner/providers/cost.h"
 
 #include <assert.h>
@@ -30,12 +30,6 @@ static int window_has(const struct prov_offpeak *w, int64_t t)
 	return minute >= w->start_min || minute < w->end_min;
 }
 
-/* The prices (USD per million tokens) of each token kind on a lane at an
- * instant. */
-struct prices {
-	double in, out, cached, write;
-};
-
 /* batch_price: a batch price the config or a price file gave, else the
  * base price at the lane's discount. */
 static double batch_price(double given, double base, double discount)
@@ -43,10 +37,8 @@ static double batch_price(double given, double base, double discount)
 	return given >= 0 ? given : base * discount;
 }
 
-/* lane_prices: what each token kind of m costs on lane l at t (see
- * cost_price_lane). */
-static void lane_prices(const struct prov *p, const struct prov_model *m,
-			enum prov_lane l, int64_t t, struct prices *pr)
+void cost_prices_lane(const struct prov *p, const struct prov_model *m,
+		      enum prov_lane l, int64_t t, struct cost_prices *pr)
 {
 	size_t i;
 
@@ -80,9 +72,9 @@ void cost_price_lane(const struct prov *p, const struct prov_model *m,
 		     enum prov_lane l, int64_t t, double *in_per_mtok,
 		     double *out_per_mtok)
 {
-	struct prices pr;
+	struct cost_prices pr;
 
-	lane_prices(p, m, l, t, &pr);
+	cost_prices_lane(p, m, l, t, &pr);
 	*in_per_mtok = pr.in;
 	*out_per_mtok = pr.out;
 }
@@ -104,9 +96,9 @@ double cost_usd_lane(const struct prov *p, const struct prov_model *m,
 		     enum prov_lane l, const struct outcome_usage *u,
 		     int64_t t)
 {
-	struct prices pr;
+	struct cost_prices pr;
 
-	lane_prices(p, m, l, t, &pr);
+	cost_prices_lane(p, m, l, t, &pr);
 	return (tokens(u->in) * pr.in + tokens(u->in_cached) * pr.cached +
 		tokens(u->cache_write) * pr.write +
 		(tokens(u->out) + tokens(u->out_reasoning)) * pr.out) /
@@ -123,9 +115,9 @@ double cost_estimate_lane(const struct prov *p, const struct prov_model *m,
 			  enum prov_lane l, int64_t est_in, int64_t max_out,
 			  int64_t t)
 {
-	struct prices pr;
+	struct cost_prices pr;
 
-	lane_prices(p, m, l, t, &pr);
+	cost_prices_lane(p, m, l, t, &pr);
 	return ((double)est_in * pr.in + (double)max_out * pr.out) / 1e6;
 }
 

@@ -25,6 +25,16 @@
 void cost_price_lane(const struct prov *p, const struct prov_model *m,
 		     enum prov_lane l, int64_t t, double *in_per_mtok,
 		     double *out_per_mtok);
+/* What each token kind costs on a lane at an instant, USD per million. */
+struct cost_prices {
+	double in, out, cached, write;
+};
+
+/* cost_prices_lane: the four prices of model m of provider p on lane l at
+ * epoch second t, in *pr: in and out as cost_price_lane gives them,
+ * cached and write as it says. */
+void cost_prices_lane(const struct prov *p, const struct prov_model *m,
+		      enum prov_lane l, int64_t t, struct cost_prices *pr);
 /* cost_usd_lane: each token kind of usage u at its own price on lane l
  * at epoch second t (cost_price_lane); reasoning tokens bill as output. */
 double cost_usd_lane(const struct prov *p, const struct prov_model *m,
