@@ -87,9 +87,7 @@ int batchcfg_provider(const struct jc_ctx *x, const cJSON *spec,
 		if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
 		    !(it->valuedouble > 0) || it->valuedouble > 1)
 			return jc_refuse(x, bp, "discount", it,
-					 "must be a number in (0, 1], the "
-					 "fraction of the price a batch "
-					 "costs");
+					 "must be a number in (0, 1]");
 		b->discount = it->valuedouble;
 	}
 
