@@ -1,9 +1,10 @@
 /* cmd_providers.c — `nightshift providers`: the catalogue in force (built-in,
  * $NIGHTSHIFT_PROVIDERS or --providers FILE), each provider's endpoint, key
  * variable and whether it is set, its batch lane if it has one, model
- * prices (and batch prices) with their date and source, and the routes. The point is to answer "what will a run use and what will
- * it cost" before spending anything, so it also validates the config: a bad
- * file exits 2 with the located error.
+ * prices (and batch prices) with their date and source, and the routes.
+ * The point is to answer "what will a run use and what will it cost"
+ * before spending anything, so it also validates the config: a bad file
+ * exits 2 with the located error.
  *
  * Only the NAME of a key variable is ever printed, and whether it is set;
  * never its value. */
@@ -30,9 +31,8 @@ static const char USAGE[] =
 	"the date and source of the figures, off-peak windows (with --prices,\n"
 	"at the config's discount off the new prices), each provider's batch\n"
 	"lane (its API, discount, limits per batch and window) with the\n"
-	"models' batch prices, and the routes\n"
-	"a job's body.model can name. Checks the config on the way: a bad\n"
-	"file exits 2.\n"
+	"models' batch prices, and the routes a job's body.model can name.\n"
+	"Checks the config on the way: a bad file exits 2.\n"
 	"\n"
 	"  --providers FILE  use FILE instead of $NIGHTSHIFT_PROVIDERS or the\n"
 	"                    built-in catalogue\n"

@@ -48,9 +48,8 @@ static const char *window_refusal(const struct prov *p, int h)
 int batchcfg_provider(const struct jc_ctx *x, const cJSON *spec,
 		      const char *path, struct prov *p)
 {
-	static const char *const keys[] = {"api",	"discount",
-					   "max_requests", "max_bytes",
-					   "window_h",	NULL};
+	static const char *const keys[] = {
+	    "api", "discount", "max_requests", "max_bytes", "window_h", NULL};
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(spec, "batch");
 	struct prov_batch *b = &p->batch;
 	const cJSON *it;
@@ -101,25 +100,23 @@ int batchcfg_provider(const struct jc_ctx *x, const cJSON *spec,
 			     dflt_req, &b->max_requests)) ||
 	    (rc = jc_get_int(x, obj, bp, "max_bytes", 1, JC_COUNT_MAX,
 			     dflt_bytes, &b->max_bytes)) ||
-	    (rc = jc_get_int32(x, obj, bp, "window_h", 1,
-			       BATCHCFG_WINDOW_MAX_H, BATCHCFG_WINDOW_H,
-			       &b->window_h)))
+	    (rc = jc_get_int32(x, obj, bp, "window_h", 1, BATCHCFG_WINDOW_MAX_H,
+			       BATCHCFG_WINDOW_H, &b->window_h)))
 		return rc;
 	if ((why = window_refusal(p, b->window_h)))
-		return jc_refuse(x, bp, "window_h",
-				 cJSON_GetObjectItemCaseSensitive(obj,
-								  "window_h"),
-				 "%s", why);
+		return jc_refuse(
+		    x, bp, "window_h",
+		    cJSON_GetObjectItemCaseSensitive(obj, "window_h"), "%s",
+		    why);
 	b->on = 1;
 	return 0;
 }
 
-int batchcfg_model(const struct jc_ctx *x, const cJSON *spec,
-		   const char *path, const struct prov_batch *b,
-		   struct prov_model *m)
+int batchcfg_model(const struct jc_ctx *x, const cJSON *spec, const char *path,
+		   const struct prov_batch *b, struct prov_model *m)
 {
-	static const char *const members[] = {
-	    "batch", "batch_input_per_mtok", "batch_output_per_mtok", NULL};
+	static const char *const members[] = {"batch", "batch_input_per_mtok",
+					      "batch_output_per_mtok", NULL};
 	int on = 1, has_in, has_out, rc;
 	size_t i;
 

@@ -47,8 +47,7 @@ int batchcfg_provider(const struct jc_ctx *x, const cJSON *spec,
  * absent). Any of them on a provider without a batch lane, and a batch
  * price on a model with "batch": false, is refused: it could never be
  * used. Returns 0, or JC_EINVAL with the message written through x. */
-int batchcfg_model(const struct jc_ctx *x, const cJSON *spec,
-		   const char *path, const struct prov_batch *b,
-		   struct prov_model *m);
+int batchcfg_model(const struct jc_ctx *x, const cJSON *spec, const char *path,
+		   const struct prov_batch *b, struct prov_model *m);
 
 #endif

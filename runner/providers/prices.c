@@ -7,9 +7,9 @@
  * input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
  * cache_creation_input_token_cost, the Batch API's
  * input_cost_per_token_batches and output_cost_per_token_batches, plus
- * max_input_tokens and max_output_tokens. DashScope's entries carry no flat price but a
- * tiered_pricing array by input length; like the built-in catalogue we take
- * the lowest tier. Most entries are of no use here (embeddings, images,
+ * max_input_tokens and max_output_tokens. DashScope's entries carry no
+ * flat price but a tiered_pricing array by input length; like the built-in
+ * catalogue we take the lowest tier. Most entries are of no use here (embeddings, images,
  * other clouds, the "sample_spec" documentation entry), so only the keys a
  * configured model can have are looked up, and an entry that does not fit
  * (wrong provider, not a chat model, a field of the wrong type) is passed

@@ -325,9 +325,9 @@ static void catalogue_lanes(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(config_parse(text, strlen(text), "built-in", &c, err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    config_parse(text, strlen(text), "built-in", &c, err, sizeof(err)),
+	    0);
 	p = find(c, "qwen");
 	assert_int_equal(p->batch.on, 1);
 	assert_int_equal(p->batch.api, PROV_BATCH_OPENAI);
@@ -376,16 +376,16 @@ static void catalogue_qwen_cheapest_on_batch(void **state)
 	double qin, qout;
 
 	(void)state;
-	assert_int_equal(config_parse(text, strlen(text), "built-in", &c, err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    config_parse(text, strlen(text), "built-in", &c, err, sizeof(err)),
+	    0);
 	n = route_candidates(c->provs, c->nprovs, c->routes, c->nroutes,
 			     "cheap", cands, 16);
 	assert_true(n >= 5);
 	q = &c->provs[cands[0].prov];
 	assert_string_equal(q->name, "qwen");
-	cost_price_lane(q, &q->models[cands[0].model], LANE_BATCH, MONDAY,
-			&qin, &qout);
+	cost_price_lane(q, &q->models[cands[0].model], LANE_BATCH, MONDAY, &qin,
+			&qout);
 	for (h = 0; h < 7 * 24; h++) {
 		int64_t t = MONDAY + (int64_t)h * 3600 + 1800;
 
