@@ -1,9 +1,10 @@
 /* cmd_providers.c — `nightshift providers`: the catalogue in force (built-in,
  * $NIGHTSHIFT_PROVIDERS or --providers FILE), each provider's endpoint, key
- * variable and whether it is set, model prices with their date and source,
- * and the routes. The point is to answer "what will a run use and what will
- * it cost" before spending anything, so it also validates the config: a bad
- * file exits 2 with the located error.
+ * variable and whether it is set, its batch lane if it has one, model
+ * prices (and batch prices) with their date and source, and the routes.
+ * The point is to answer "what will a run use and what will it cost"
+ * before spending anything, so it also validates the config: a bad file
+ * exits 2 with the located error.
  *
  * Only the NAME of a key variable is ever printed, and whether it is set;
  * never its value. */
@@ -17,6 +18,7 @@
 #include "runner/cmd.h"
 #include "runner/config.h"
 #include "runner/keys.h"
+#include "runner/providers/cost.h"
 #include "runner/providers/prices.h"
 
 static const char USAGE[] =
@@ -27,9 +29,10 @@ static const char USAGE[] =
 	"environment variable holding its key (SET or not set; the key\n"
 	"itself is never shown), model prices in USD per million tokens with\n"
 	"the date and source of the figures, off-peak windows (with --prices,\n"
-	"at the config's discount off the new prices), and the routes\n"
-	"a job's body.model can name. Checks the config on the way: a bad\n"
-	"file exits 2.\n"
+	"at the config's discount off the new prices), each provider's batch\n"
+	"lane (its API, discount, limits per batch and window) with the\n"
+	"models' batch prices, and the routes a job's body.model can name.\n"
+	"Checks the config on the way: a bad file exits 2.\n"
 	"\n"
 	"  --providers FILE  use FILE instead of $NIGHTSHIFT_PROVIDERS or the\n"
 	"                    built-in catalogue\n"
@@ -120,6 +123,57 @@ static void print_quirks(const struct prov_quirks *q)
 		putchar('\n');
 }
 
+/* fmt_bytes: a byte count as "500 MB" when it is whole megabytes (the
+ * providers state their caps so), else in bytes. */
+static const char *fmt_bytes(int64_t n, char *buf, size_t len)
+{
+	if (n > 0 && n % 1000000 == 0)
+		snprintf(buf, len, "%lld MB", (long long)(n / 1000000));
+	else
+		snprintf(buf, len, "%lld bytes", (long long)n);
+	return buf;
+}
+
+static void print_batch(const struct prov_batch *b)
+{
+	char d[32], bytes[48];
+
+	if (!b->on) {
+		printf("  batch      none\n");
+		return;
+	}
+	printf("  batch      %s API (%s), %s x the price, up to %lld "
+	       "requests and %s per batch, window %d h\n",
+	       prov_batch_api_name(b->api),
+	       b->api == PROV_BATCH_ANTHROPIC ? "Message Batches"
+					      : "Files + Batches",
+	       fmt_price(b->discount, d, sizeof(d)),
+	       (long long)b->max_requests,
+	       fmt_bytes(b->max_bytes, bytes, sizeof(bytes)), b->window_h);
+}
+
+/* print_model_batch: m's prices on p's batch lane, when p has one. */
+static void print_model_batch(const struct prov *p, const struct prov_model *m)
+{
+	struct cost_prices pr;
+	char a[32], b[32], d[32];
+
+	if (!p->batch.on)
+		return;
+	if (!prov_has_lane(p, m, LANE_BATCH)) {
+		printf("      batch: not offered for this model\n");
+		return;
+	}
+	/* The instant does not matter: no windows on the batch lane. */
+	cost_prices_lane(p, m, LANE_BATCH, 0, &pr);
+	printf("      batch: input %s, output %s", fmt_price(pr.in, a, sizeof(a)),
+	       fmt_price(pr.out, b, sizeof(b)));
+	if (m->batch_input_per_mtok < 0 && m->batch_output_per_mtok < 0)
+		printf(" (the price x %s)",
+		       fmt_price(p->batch.discount, d, sizeof(d)));
+	putchar('\n');
+}
+
 static void print_model(const struct prov *p, const struct prov_model *m)
 {
 	char a[32], b[32], c[32], d[32], s[16], e[16], days[40];
@@ -150,6 +204,7 @@ static void print_model(const struct prov *p, const struct prov_model *m)
 		       "price map\n",
 		       m->noffpeak_dropped,
 		       m->noffpeak_dropped == 1 ? "" : "s");
+	print_model_batch(p, m);
 	for (i = 0; i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];
 
@@ -193,6 +248,7 @@ static void print_text(const struct config *c, const char *prices,
 		printf("  timeouts   %d s, connect %d s, retries %d\n",
 		       p->timeout_s, p->connect_timeout_s, p->max_retries);
 		print_quirks(&p->quirks);
+		print_batch(&p->batch);
 		printf("  prices     USD per 1M tokens");
 		if (p->prices_date)
 			printf(", as of %s", p->prices_date);
@@ -221,7 +277,36 @@ static void print_text(const struct config *c, const char *prices,
 	}
 }
 
-static cJSON *model_json(const struct prov_model *m)
+/* model_batch_json: m's batch prices on p's lane as "batch" in o: an
+ * object of the four prices in force there, or false when m is not
+ * offered on it; nothing when p has no lane. */
+static void model_batch_json(const struct prov *p, const struct prov_model *m,
+			     cJSON *o)
+{
+	struct cost_prices pr;
+	cJSON *b;
+
+	if (!p->batch.on)
+		return;
+	if (!prov_has_lane(p, m, LANE_BATCH)) {
+		cJSON_AddFalseToObject(o, "batch");
+		return;
+	}
+	b = cJSON_AddObjectToObject(o, "batch");
+	if (!b)
+		return;
+	cost_prices_lane(p, m, LANE_BATCH, 0, &pr);
+	cJSON_AddNumberToObject(b, "input_per_mtok", pr.in);
+	cJSON_AddNumberToObject(b, "output_per_mtok", pr.out);
+	cJSON_AddNumberToObject(b, "cached_input_per_mtok", pr.cached);
+	cJSON_AddNumberToObject(b, "cache_write_per_mtok", pr.write);
+	/* Which figures are the model's own rather than the discount's. */
+	cJSON_AddBoolToObject(b, "input_given", m->batch_input_per_mtok >= 0);
+	cJSON_AddBoolToObject(b, "output_given",
+			      m->batch_output_per_mtok >= 0);
+}
+
+static cJSON *model_json(const struct prov *p, const struct prov_model *m)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
 	char s[16], e[16];
@@ -248,6 +333,7 @@ static cJSON *model_json(const struct prov_model *m)
 	if (m->noffpeak_dropped)
 		cJSON_AddNumberToObject(o, "offpeak_dropped",
 					(double)m->noffpeak_dropped);
+	model_batch_json(p, m, o);
 	arr = cJSON_AddArrayToObject(o, "offpeak");
 	for (i = 0; arr && i < m->noffpeak; i++) {
 		const struct prov_offpeak *w = &m->offpeak[i];
@@ -314,15 +400,28 @@ static cJSON *prov_json(const struct prov *p)
 			cJSON_AddItemToArray(arr, cJSON_CreateString(name));
 		}
 	}
+	if (p->batch.on && (q = cJSON_AddObjectToObject(o, "batch"))) {
+		const struct prov_batch *b = &p->batch;
+
+		cJSON_AddStringToObject(q, "api", prov_batch_api_name(b->api));
+		cJSON_AddNumberToObject(q, "discount", b->discount);
+		cJSON_AddNumberToObject(q, "max_requests",
+					(double)b->max_requests);
+		cJSON_AddNumberToObject(q, "max_bytes", (double)b->max_bytes);
+		cJSON_AddNumberToObject(q, "window_h", b->window_h);
+	} else if (!p->batch.on) {
+		cJSON_AddNullToObject(o, "batch");
+	}
 	arr = cJSON_AddArrayToObject(o, "models");
 	for (i = 0; arr && i < p->nmodels; i++)
-		cJSON_AddItemToArray(arr, model_json(&p->models[i]));
+		cJSON_AddItemToArray(arr, model_json(p, &p->models[i]));
 	return o;
 }
 
 /* print_json: {"source", "providers": [...], "routes": {name: [...]}}.
  * Providers are an array (config order matters); each carries "key":
- * "set" | "unset" | "none" instead of anything about the key's value. */
+ * "set" | "unset" | "none" instead of anything about the key's value, and
+ * "batch": its lane as the config has it, or null. */
 static int print_json(const struct config *c)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *routes;

@@ -11,7 +11,8 @@
  * a base_url holding credentials or a query are never shown at all: a key
  * pasted into the wrong field must not end up on a terminal or in a log.
  * The checks shared with the price map (messages, paths, getters, the
- * capped read) are runner/json/jsoncheck.h's.
+ * capped read) are runner/json/jsoncheck.h's; a provider's batch lane and
+ * its models' batch members are parsed by runner/providers/batchcfg.h.
  *
  * The cJSON tree is copied into plain structs (struct config) and deleted
  * before returning, so readers need no cJSON and a loaded config is
@@ -25,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "runner/json/jsoncheck.h"
+#include "runner/providers/batchcfg.h"
 #include "runner/providers/catalogue.h"
 #include "util/timeparse.h"
 #include "util/xalloc.h"
@@ -208,6 +210,9 @@ static int parse_model(const struct jc_ctx *x, const cJSON *spec,
 					   "context_window",
 					   "max_output_tokens",
 					   "offpeak",
+					   "batch",
+					   "batch_input_per_mtok",
+					   "batch_output_per_mtok",
 					   NULL};
 	const cJSON *op, *w;
 	char p[JC_PATH_LEN];
@@ -327,7 +332,7 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 	    "dialect",		 "flavor",	"base_url", "api_key_env",
 	    "max_inflight",	 "rpm",		"tpm",	    "timeout_s",
 	    "connect_timeout_s", "max_retries", "models",   "prices_date",
-	    "prices_source",	 "quirks",	NULL};
+	    "prices_source",	 "quirks",	"batch",    NULL};
 	const cJSON *it, *models, *m;
 	const char *why;
 	char q[JC_PATH_LEN];
@@ -441,6 +446,10 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 	if (it && (rc = parse_quirks(x, it, q, &p->quirks)))
 		return rc;
 
+	/* Before the models: their batch members depend on the lane. */
+	if ((rc = batchcfg_provider(x, spec, path, p)))
+		return rc;
+
 	models = cJSON_GetObjectItemCaseSensitive(spec, "models");
 	jc_subpath(q, sizeof(q), path, "models", 0);
 	if (!models)
@@ -463,7 +472,8 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 				       PROV_MODEL_MAX);
 		p->models[i].name = xstrdup(m->string);
 		p->nmodels = i + 1;
-		if ((rc = parse_model(x, m, mp, &p->models[i])))
+		if ((rc = parse_model(x, m, mp, &p->models[i])) ||
+		    (rc = batchcfg_model(x, m, mp, &p->batch, &p->models[i])))
 			return rc;
 	}
 	return 0;

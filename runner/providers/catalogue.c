@@ -14,6 +14,15 @@
  * bills a whole request 5x above 100K prompt tokens, and OpenAI's GPT-6
  * models have a separate tariff above 272K input tokens.
  *
+ * Batch lanes (checked 2026-12-07): qwen (DashScope's OpenAI-compatible
+ * Files + Batches), openai and anthropic (Message Batches) have one, each
+ * at half price with a 24 h window. DeepSeek has no batch API (its
+ * discount is the off-peak window). Mistral's and Gemini's batch APIs
+ * have other shapes (Mistral's own job objects; Gemini's batch mode on its
+ * native API, not the OpenAI-compatible endpoint used here), so they have
+ * no lane until a client speaks them. A model a provider does not batch
+ * says "batch": false.
+ *
  * The JSON is written as macro arguments so the preprocessor turns it into
  * one string literal without a backslash per quote; comments inside the
  * macro call vanish before stringizing. */
@@ -27,7 +36,12 @@ static const char catalogue[] = CATALOGUE_JSON(
   /* Alibaba Model Studio, international (Singapore) endpoint. Cached =
    * implicit context-cache hits, 20% of the input price. qwen-flash and
    * qwen-plus need the word "json" for JSON mode; Qwen3 thinking must be
-   * off for non-streaming calls (PROVIDERS.md 3.3, 3.4). */
+   * off for non-streaming calls (PROVIDERS.md 3.3, 3.4). Batch: up to
+   * 50,000 requests and 500 MB per file, window 24 h (up to 336 h
+   * allowed); the Singapore region batches only qwen-max, qwen-plus,
+   * qwen-flash and qwen3.7-plus (Model Studio "Batch inference" of
+   * 2026-10-12; PROVIDERS.md 3.2 has qwen-turbo from an older page), so
+   * not qwen3-max; batches read no context cache. */
   "qwen": {
    "dialect": "openai", "flavor": "dashscope",
    "base_url": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -36,6 +50,8 @@ static const char catalogue[] = CATALOGUE_JSON(
    "prices_date": "2026-05-08",
    "prices_source":
     "https://www.alibabacloud.com/help/en/model-studio/models",
+   "batch": {"api": "openai", "discount": 0.5, "max_requests": 50000,
+    "max_bytes": 500000000, "window_h": 24},
    "models": {
     "qwen-flash": {"input_per_mtok": 0.05, "output_per_mtok": 0.40,
      "cached_input_per_mtok": 0.01,
@@ -45,7 +61,8 @@ static const char catalogue[] = CATALOGUE_JSON(
      "context_window": 1000000, "max_output_tokens": 32768},
     "qwen3-max": {"input_per_mtok": 1.20, "output_per_mtok": 6.00,
      "cached_input_per_mtok": 0.24,
-     "context_window": 262144, "max_output_tokens": 65536}
+     "context_window": 262144, "max_output_tokens": 65536,
+     "batch": false}
    },
    "quirks": {"needs_json_word": true, "enable_thinking": false}
   },
@@ -115,7 +132,8 @@ static const char catalogue[] = CATALOGUE_JSON(
   /* OpenAI (GPT-6 prices effective 2026-09-22). gpt-4o-mini stays for
    * existing batch files that name it; it shuts down on 2027-01-14, with
    * gpt-6-luna as the recommended replacement. GPT-6 models reason by
-   * default: reasoning tokens bill as output. */
+   * default: reasoning tokens bill as output. Batch: 50,000 requests and
+   * 200 MB per input file, window "24h" only (PROVIDERS.md 1). */
   "openai": {
    "dialect": "openai", "flavor": "openai",
    "base_url": "https://api.openai.com/v1",
@@ -123,6 +141,8 @@ static const char catalogue[] = CATALOGUE_JSON(
    "timeout_s": 300,
    "prices_date": "2026-09-22",
    "prices_source": "https://developers.openai.com/api/docs/pricing",
+   "batch": {"api": "openai", "discount": 0.5, "max_requests": 50000,
+    "max_bytes": 200000000, "window_h": 24},
    "models": {
     "gpt-6-luna": {"input_per_mtok": 0.10, "output_per_mtok": 0.50,
      "cached_input_per_mtok": 0.01, "cache_write_per_mtok": 0.125,
@@ -136,7 +156,9 @@ static const char catalogue[] = CATALOGUE_JSON(
   },
   /* Anthropic Messages API (pricing page as of 2026-10-24; Sonnet 5.5
    * cache reads cut to 0.10 on 2026-10-07). Cache writes are the 5-minute
-   * rate. The Messages API has no JSON mode: emulate it. */
+   * rate. The Messages API has no JSON mode: emulate it. Message
+   * Batches: 100,000 requests or 256 MB, ended within 24 h; the discount
+   * covers cache reads and writes too (PROVIDERS.md 2.1). */
   "anthropic": {
    "dialect": "anthropic",
    "base_url": "https://api.anthropic.com",
@@ -145,6 +167,8 @@ static const char catalogue[] = CATALOGUE_JSON(
    "prices_date": "2026-10-24",
    "prices_source":
     "https://platform.claude.com/docs/en/about-claude/pricing",
+   "batch": {"api": "anthropic", "discount": 0.5, "max_requests": 100000,
+    "max_bytes": 256000000, "window_h": 24},
    "models": {
     "claude-haiku-5-5": {"input_per_mtok": 0.10, "output_per_mtok": 0.50,
      "cached_input_per_mtok": 0.01, "cache_write_per_mtok": 0.125,

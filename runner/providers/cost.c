@@ -1,8 +1,11 @@
 /* cost.c — request cost from usage and prices, with the time-of-day
- * price windows some providers sell (DeepSeek's off-peak hours); and the
- * charge of a reply whose usage is missing or beyond belief. */
+ * price windows some providers sell (DeepSeek's off-peak hours) and the
+ * batch lane's prices; and the charge of a reply whose usage is missing
+ * or beyond belief. Every price goes through cost_prices_lane, so the
+ * sync and batch lanes share the arithmetic. */
 #include "runner/providers/cost.h"
 
+#include <assert.h>
 #include <math.h>
 
 #include "runner/providers/dialect_anthropic.h"
@@ -27,20 +30,59 @@ static int window_has(const struct prov_offpeak *w, int64_t t)
 	return minute >= w->start_min || minute < w->end_min;
 }
 
-void cost_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
-		double *out_per_mtok)
+/* batch_price: a batch price the config or a price file gave, else the
+ * base price at the lane's discount. */
+static double batch_price(double given, double base, double discount)
+{
+	return given >= 0 ? given : base * discount;
+}
+
+void cost_prices_lane(const struct prov *p, const struct prov_model *m,
+		      enum prov_lane l, int64_t t, struct cost_prices *pr)
 {
 	size_t i;
 
-	*in_per_mtok = m->input_per_mtok;
-	*out_per_mtok = m->output_per_mtok;
+	pr->cached = m->cached_input_per_mtok;
+	pr->write = m->cache_write_per_mtok;
+	if (l == LANE_BATCH) {
+		double d;
+
+		assert(p && prov_has_lane(p, m, LANE_BATCH));
+		d = p->batch.discount;
+		pr->in = batch_price(m->batch_input_per_mtok,
+				     m->input_per_mtok, d);
+		pr->out = batch_price(m->batch_output_per_mtok,
+				      m->output_per_mtok, d);
+		pr->cached *= d;
+		pr->write *= d;
+		return;
+	}
+	pr->in = m->input_per_mtok;
+	pr->out = m->output_per_mtok;
 	for (i = 0; i < m->noffpeak; i++) {
 		if (window_has(&m->offpeak[i], t)) {
-			*in_per_mtok = m->offpeak[i].input_per_mtok;
-			*out_per_mtok = m->offpeak[i].output_per_mtok;
+			pr->in = m->offpeak[i].input_per_mtok;
+			pr->out = m->offpeak[i].output_per_mtok;
 			return;
 		}
 	}
+}
+
+void cost_price_lane(const struct prov *p, const struct prov_model *m,
+		     enum prov_lane l, int64_t t, double *in_per_mtok,
+		     double *out_per_mtok)
+{
+	struct cost_prices pr;
+
+	cost_prices_lane(p, m, l, t, &pr);
+	*in_per_mtok = pr.in;
+	*out_per_mtok = pr.out;
+}
+
+void cost_price(const struct prov_model *m, int64_t t, double *in_per_mtok,
+		double *out_per_mtok)
+{
+	cost_price_lane(NULL, m, LANE_SYNC, t, in_per_mtok, out_per_mtok);
 }
 
 /* tokens: a count as a double; the dialects never give a negative one,
@@ -50,26 +92,39 @@ static double tokens(int64_t n)
 	return n > 0 ? (double)n : 0;
 }
 
+double cost_usd_lane(const struct prov *p, const struct prov_model *m,
+		     enum prov_lane l, const struct outcome_usage *u,
+		     int64_t t)
+{
+	struct cost_prices pr;
+
+	cost_prices_lane(p, m, l, t, &pr);
+	return (tokens(u->in) * pr.in + tokens(u->in_cached) * pr.cached +
+		tokens(u->cache_write) * pr.write +
+		(tokens(u->out) + tokens(u->out_reasoning)) * pr.out) /
+	       1e6;
+}
+
 double cost_usd(const struct prov_model *m, const struct outcome_usage *u,
 		int64_t t)
 {
-	double in, out;
+	return cost_usd_lane(NULL, m, LANE_SYNC, u, t);
+}
 
-	cost_price(m, t, &in, &out);
-	return (tokens(u->in) * in +
-		tokens(u->in_cached) * m->cached_input_per_mtok +
-		tokens(u->cache_write) * m->cache_write_per_mtok +
-		(tokens(u->out) + tokens(u->out_reasoning)) * out) /
-	       1e6;
+double cost_estimate_lane(const struct prov *p, const struct prov_model *m,
+			  enum prov_lane l, int64_t est_in, int64_t max_out,
+			  int64_t t)
+{
+	struct cost_prices pr;
+
+	cost_prices_lane(p, m, l, t, &pr);
+	return ((double)est_in * pr.in + (double)max_out * pr.out) / 1e6;
 }
 
 double cost_estimate(const struct prov_model *m, int64_t est_in,
 		     int64_t max_out, int64_t t)
 {
-	double in, out;
-
-	cost_price(m, t, &in, &out);
-	return ((double)est_in * in + (double)max_out * out) / 1e6;
+	return cost_estimate_lane(NULL, m, LANE_SYNC, est_in, max_out, t);
 }
 
 const char *cost_basis_name(enum cost_basis b)
@@ -125,9 +180,10 @@ static int too_little(const struct outcome_usage *u,
 		       0;
 }
 
-double cost_charge(const struct prov_model *m, const struct outcome *o,
-		   const struct cost_allowed *al, int64_t t,
-		   enum cost_basis *basis)
+double cost_charge_lane(const struct prov *p, const struct prov_model *m,
+			enum prov_lane l, const struct outcome *o,
+			const struct cost_allowed *al, int64_t t,
+			enum cost_basis *basis)
 {
 	double worst = isfinite(al->worst_usd) && al->worst_usd > 0
 			       ? al->worst_usd
@@ -140,7 +196,7 @@ double cost_charge(const struct prov_model *m, const struct outcome *o,
 		return worst;
 	}
 	/* What an error reply reports alongside is billed as it says. */
-	usd = cost_usd(m, &o->usage, t);
+	usd = cost_usd_lane(p, m, l, &o->usage, t);
 	if (o->usage_reported &&
 	    (beyond(&o->usage, al) || (billed(o) && too_little(&o->usage, al)))) {
 		*basis = COST_SUSPECT;
@@ -148,6 +204,13 @@ double cost_charge(const struct prov_model *m, const struct outcome *o,
 			usd = worst;
 	}
 	return usd;
+}
+
+double cost_charge(const struct prov_model *m, const struct outcome *o,
+		   const struct cost_allowed *al, int64_t t,
+		   enum cost_basis *basis)
+{
+	return cost_charge_lane(NULL, m, LANE_SYNC, o, al, t, basis);
 }
 
 int64_t cost_output_bound(enum prov_dialect d, const struct prov_model *m,

@@ -5,10 +5,11 @@
  * "provider/model" ("deepseek/deepseek-chat"), each naming its
  * litellm_provider and mode and giving USD per token:
  * input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
- * cache_creation_input_token_cost, plus max_input_tokens and
- * max_output_tokens. DashScope's entries carry no flat price but a
- * tiered_pricing array by input length; like the built-in catalogue we take
- * the lowest tier. Most entries are of no use here (embeddings, images,
+ * cache_creation_input_token_cost, the Batch API's
+ * input_cost_per_token_batches and output_cost_per_token_batches, plus
+ * max_input_tokens and max_output_tokens. DashScope's entries carry no
+ * flat price but a tiered_pricing array by input length; like the built-in
+ * catalogue we take the lowest tier. Most entries are of no use here (embeddings, images,
  * other clouds, the "sample_spec" documentation entry), so only the keys a
  * configured model can have are looked up, and an entry that does not fit
  * (wrong provider, not a chat model, a field of the wrong type) is passed
@@ -38,10 +39,11 @@ _Static_assert(PRICES_EINVAL == JC_EINVAL && PRICES_EIO == JC_EIO,
 /* Entries are checked silently: one that does not fit is passed over. */
 static const struct jc_ctx quiet = {"prices", NULL, 0};
 
-/* What one entry says, per token; has_* tells which fields it had. */
+/* What one entry says, per token; has_* tells which fields it had. bin
+ * and bout are the batch prices. */
 struct entry {
-	int has_in, has_out, has_cached, has_write;
-	double in, out, cached, write;
+	int has_in, has_out, has_cached, has_write, has_bin, has_bout;
+	double in, out, cached, write, bin, bout;
 	int64_t max_in, max_out; /* 0: not stated */
 };
 
@@ -61,7 +63,7 @@ static int get_count(const cJSON *obj, const char *key, int64_t *out)
 	return jc_get_int(&quiet, obj, "", key, 1, JC_COUNT_MAX, 0, out);
 }
 
-/* get_costs: the four prices of obj (an entry or a tier). */
+/* get_costs: the six prices of obj (an entry or a tier). */
 static int get_costs(const cJSON *obj, struct entry *e)
 {
 	if (get_cost(obj, "input_cost_per_token", &e->has_in, &e->in) ||
@@ -69,7 +71,11 @@ static int get_costs(const cJSON *obj, struct entry *e)
 	    get_cost(obj, "cache_read_input_token_cost", &e->has_cached,
 		     &e->cached) ||
 	    get_cost(obj, "cache_creation_input_token_cost", &e->has_write,
-		     &e->write))
+		     &e->write) ||
+	    get_cost(obj, "input_cost_per_token_batches", &e->has_bin,
+		     &e->bin) ||
+	    get_cost(obj, "output_cost_per_token_batches", &e->has_bout,
+		     &e->bout))
 		return -1;
 	return 0;
 }
@@ -103,9 +109,26 @@ static const cJSON *lowest_tier(const cJSON *tiers)
 	return best;
 }
 
+/* has_price: e states a price of some kind. */
+static int has_price(const struct entry *e)
+{
+	return e->has_in || e->has_out || e->has_cached || e->has_write ||
+	       e->has_bin || e->has_bout;
+}
+
+/* take: a tier's price (has, v) where the entry has none of its own. */
+static void take(int *has, double *out, int has_v, double v)
+{
+	if (!*has && has_v) {
+		*has = 1;
+		*out = v;
+	}
+}
+
 /* read_entry: 1 and *e when the entry ej is a chat model of provider
  * `want` that states at least one figure, else 0. A flat price wins over
- * tiers; the tiers are read only when the entry has no flat price. */
+ * tiers; the tiers are read only when the entry has no flat base price
+ * (a flat batch price beside them is kept). */
 static int read_entry(const cJSON *ej, const char *want, struct entry *e)
 {
 	const cJSON *prov, *mode, *tier;
@@ -123,16 +146,24 @@ static int read_entry(const cJSON *ej, const char *want, struct entry *e)
 	if (get_costs(ej, e))
 		return 0;
 	if (!e->has_in && !e->has_out && !e->has_cached && !e->has_write) {
+		struct entry t;
+
+		memset(&t, 0, sizeof(t));
 		tier = lowest_tier(
 		    cJSON_GetObjectItemCaseSensitive(ej, "tiered_pricing"));
-		if (tier && get_costs(tier, e))
+		if (tier && get_costs(tier, &t))
 			return 0;
+		take(&e->has_in, &e->in, t.has_in, t.in);
+		take(&e->has_out, &e->out, t.has_out, t.out);
+		take(&e->has_cached, &e->cached, t.has_cached, t.cached);
+		take(&e->has_write, &e->write, t.has_write, t.write);
+		take(&e->has_bin, &e->bin, t.has_bin, t.bin);
+		take(&e->has_bout, &e->bout, t.has_bout, t.bout);
 	}
 	if (get_count(ej, "max_input_tokens", &e->max_in) ||
 	    get_count(ej, "max_output_tokens", &e->max_out))
 		return 0;
-	return e->has_in || e->has_out || e->has_cached || e->has_write ||
-	       e->max_in || e->max_out;
+	return has_price(e) || e->max_in || e->max_out;
 }
 
 /* find_entry: the entry for a model of a provider LiteLLM calls `lp`:
@@ -195,14 +226,30 @@ static void follow_windows(struct prov_model *m, double old_in, double old_out)
 	m->noffpeak = kept;
 }
 
+/* follow_batch: m's batch price *b (< 0: none, the lane's discount
+ * applies) after its base price moved from old to now. A batch price set
+ * against the old base keeps its fraction of it, as a window's does: kept
+ * at its absolute figure it could end above a lower new base, and the
+ * model-specific fraction is what the config knew. Without a fraction to
+ * keep (old was 0) it is dropped, and the lane's discount applies. */
+static void follow_batch(double *b, double old, double now)
+{
+	if (*b >= 0 && follow(b, old, now))
+		*b = -1;
+}
+
 /* apply: e over m; 1 when it set a price. A cache price equal to the old
  * input price means "no discount known" (config.c's default); it follows
  * the new input price rather than keep an input price that no longer
- * holds. Off-peak windows follow the base prices (follow_windows). */
-static int apply(struct prov_model *m, const struct entry *e,
+ * holds. Off-peak windows and the config's batch prices follow the base
+ * prices (follow_windows, follow_batch); the map's batch prices replace
+ * them when the model is on a batch lane (batch), and are passed over
+ * when not (no lane could charge them). */
+static int apply(struct prov_model *m, const struct entry *e, int batch,
 		 const char *source, const char *date)
 {
 	double old_in = m->input_per_mtok, old_out = m->output_per_mtok;
+	int bin = batch && e->has_bin, bout = batch && e->has_bout;
 
 	if (e->has_in)
 		m->input_per_mtok = per_mtok(e->in);
@@ -221,7 +268,18 @@ static int apply(struct prov_model *m, const struct entry *e,
 	if (e->max_out)
 		m->max_output_tokens = e->max_out;
 	follow_windows(m, old_in, old_out);
-	if (!(e->has_in || e->has_out || e->has_cached || e->has_write))
+	if (bin)
+		m->batch_input_per_mtok = per_mtok(e->bin);
+	else
+		follow_batch(&m->batch_input_per_mtok, old_in,
+			     m->input_per_mtok);
+	if (bout)
+		m->batch_output_per_mtok = per_mtok(e->bout);
+	else
+		follow_batch(&m->batch_output_per_mtok, old_out,
+			     m->output_per_mtok);
+	if (!(e->has_in || e->has_out || e->has_cached || e->has_write ||
+	      bin || bout))
 		return 0;
 	free(m->price_source);
 	free(m->price_date);
@@ -262,7 +320,10 @@ int prices_apply_text(struct prov *provs, size_t nprovs, const char *text,
 		for (j = 0; lp && j < p->nmodels; j++) {
 			if (!find_entry(root, lp, p->models[j].name, &e))
 				continue;
-			n += (size_t)apply(&p->models[j], &e, x.source, date);
+			n += (size_t)apply(
+			    &p->models[j], &e,
+			    prov_has_lane(p, &p->models[j], LANE_BATCH),
+			    x.source, date);
 		}
 	}
 	if (npriced)

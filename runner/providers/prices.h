@@ -37,7 +37,14 @@
  * 1.32 peak becomes 0.2175 against a map's 0.435), per token kind; a
  * window whose base price was 0 cannot follow and is dropped, counted in
  * the model's noffpeak_dropped. A cache price the config
- * had left equal to the input price follows a new input price. Each model
+ * had left equal to the input price follows a new input price.
+ * The map's batch prices (input_cost_per_token_batches,
+ * output_cost_per_token_batches) become the model's batch prices when
+ * the model is on its provider's batch lane (prov_has_lane) and are
+ * passed over when not. Without them, a batch price the config gave
+ * follows a new base price as a window does (dropped, so that the lane's
+ * discount applies, when its base was 0); none given stays none, the
+ * discount applying to the new base price. Each model
  * so priced gets price_source "litellm: PATH" and price_date = the file's
  * modification day (UTC, YYYY-MM-DD). Entries of the wrong shape are
  * skipped without a word: the map is large and holds many kinds of

@@ -1,5 +1,6 @@
-/* prov.c — the dialect names of the providers config, and where a
- * provider may be reached (see prov.h). */
+/* prov.c — the dialect, lane and batch-API names of the providers
+ * config, which lanes a model has, and where a provider may be reached
+ * (see prov.h). */
 #include "runner/providers/prov.h"
 
 #include <ctype.h>
@@ -32,6 +33,47 @@ const char *prov_dialect_name(enum prov_dialect d)
 {
 	return d == PROV_ANTHROPIC ? dialect_names[PROV_ANTHROPIC]
 				   : dialect_names[PROV_OPENAI];
+}
+
+static const char *const lane_names[] = {
+    [LANE_SYNC] = "sync",
+    [LANE_BATCH] = "batch",
+};
+
+const char *prov_lane_name(enum prov_lane l)
+{
+	return l == LANE_BATCH ? lane_names[LANE_BATCH] : lane_names[LANE_SYNC];
+}
+
+int prov_lane_parse(const char *s, enum prov_lane *l)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(lane_names) / sizeof(*lane_names); i++) {
+		if (strcmp(s, lane_names[i]) == 0) {
+			*l = (enum prov_lane)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The batch APIs are named after the dialect whose requests they carry. */
+_Static_assert((int)PROV_BATCH_OPENAI == (int)PROV_OPENAI &&
+		   (int)PROV_BATCH_ANTHROPIC == (int)PROV_ANTHROPIC,
+	       "batch API and dialect values differ");
+
+const char *prov_batch_api_name(enum prov_batch_api a)
+{
+	return prov_dialect_name((enum prov_dialect)a);
+}
+
+int prov_has_lane(const struct prov *p, const struct prov_model *m,
+		  enum prov_lane l)
+{
+	if (l != LANE_BATCH)
+		return 1;
+	return p->batch.on && !m->batch_off;
 }
 
 /* host_is_loopback: h[0..n) is 127.0.0.0/8 in dotted quad, localhost or

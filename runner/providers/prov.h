@@ -1,5 +1,6 @@
 /* prov.h — what a provider is, as the providers config describes it:
- * where it is, how it speaks, what its models cost and its limits. The
+ * where it is, how it speaks, what its models cost and its limits, and
+ * whether it has a batch lane. The
  * config (runner/config.h) parses these; the dialects, prices, costs and
  * the scheduler read them.
  * Read-only once loaded: thread-safe to read from any thread; the
@@ -41,13 +42,52 @@ struct prov_offpeak {
 	unsigned days;
 };
 
+/* The two ways a request reaches a provider: one HTTP call each (sync),
+ * or in a batch the provider runs when it likes, at a discount (batch; see
+ * struct prov_batch). */
+enum prov_lane { LANE_SYNC = 0, LANE_BATCH = 1 };
+
+/* prov_lane_name: "sync" or "batch" (static string). */
+const char *prov_lane_name(enum prov_lane l);
+/* prov_lane_parse: "sync" or "batch" (exact case) -> 0 and *l, or -1 when
+ * s (may be NULL) names neither. */
+int prov_lane_parse(const char *s, enum prov_lane *l);
+
+/* A batch API's wire shape. The values are those of batch_wire.h's enum
+ * batch_api (BATCH_API_OPENAI, BATCH_API_ANTHROPIC), so one casts to the
+ * other. */
+enum prov_batch_api {
+	PROV_BATCH_OPENAI = 0,	  /* Files + Batches (OpenAI, DashScope) */
+	PROV_BATCH_ANTHROPIC = 1, /* Message Batches */
+};
+
+/* prov_batch_api_name: "openai" or "anthropic" (static string). */
+const char *prov_batch_api_name(enum prov_batch_api a);
+
+/* A provider's batch lane, as the config's "batch" object gives it; on is
+ * 0 (and the rest 0) for a provider without one. discount is in (0, 1]:
+ * the batch price of a model without batch prices of its own is its base
+ * price times it. max_requests and max_bytes bound one batch (its input
+ * file); window_h is the completion window asked for, in hours. */
+struct prov_batch {
+	int on;
+	enum prov_batch_api api;
+	double discount;
+	int64_t max_requests, max_bytes;
+	int window_h;
+};
+
 /* A model's prices are USD per million tokens. context_window and
  * max_output_tokens are 0 when the config does not say. price_source and
  * price_date are NULL unless a price file (runner/providers/prices.h) replaced
  * the model's figures; then they say which file and its date, and override the
  * provider's prices_source/prices_date for this model. noffpeak_dropped
  * counts the off-peak windows a price file's new base price left without
- * a price (see prices.h); 0 otherwise. */
+ * a price (see prices.h); 0 otherwise. batch_input_per_mtok and
+ * batch_output_per_mtok are its prices on the provider's batch lane, < 0
+ * when not given (then its base price times the lane's discount; see
+ * cost_price_lane); batch_off is 1 when the model is not offered on the
+ * provider's batch lane ("batch": false). */
 struct prov_model {
 	char *name;
 	double input_per_mtok, output_per_mtok;
@@ -56,6 +96,8 @@ struct prov_model {
 	struct prov_offpeak *offpeak;
 	size_t noffpeak, noffpeak_dropped;
 	char *price_source, *price_date;
+	double batch_input_per_mtok, batch_output_per_mtok;
+	int batch_off;
 };
 
 /* Per-provider differences the dialects apply (all 0/empty by default).
@@ -89,6 +131,12 @@ struct prov {
 	struct prov_quirks quirks;
 	char *prices_date;
 	char *prices_source;
+	struct prov_batch batch;
 };
+
+/* prov_has_lane: whether model m of provider p can be sent on lane l: the
+ * sync lane always; the batch lane when p has one and m is not batch_off. */
+int prov_has_lane(const struct prov *p, const struct prov_model *m,
+		  enum prov_lane l);
 
 #endif

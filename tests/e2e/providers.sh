@@ -3,7 +3,8 @@
 # catalogue, --providers FILE, $NIGHTSHIFT_PROVIDERS (and which one wins), a
 # broken file (exit 2, message naming the file, the field and the refused
 # value), usage errors, that a key is shown as SET but its value never
-# appears anywhere, and --prices moving off-peak windows with the prices.
+# appears anywhere, --prices moving off-peak windows with the prices, and
+# the batch lanes (each provider's, each model's batch prices).
 # Needs NIGHTSHIFT (path of the binary). Prints "ok - NAME" / "not ok - NAME".
 
 : "${NIGHTSHIFT:?set NIGHTSHIFT to the nightshift binary}"
@@ -208,6 +209,81 @@ report "--prices: a window that cannot follow is dropped with a note" \
 run providers --providers "$tmp/free.json" --prices "$tmp/map.json" --json
 report "--prices: the dropped window counted in --json" \
 	"$([ $rc -eq 0 ] && has out '"offpeak_dropped":[[:space:]]*1'; echo $?)"
+
+# batch lanes: the catalogue's, a file's, in text and --json
+run providers
+sed -n '/^qwen /,/^$/p' "$tmp/out" >"$tmp/qwen"
+report "built-in: qwen's batch lane with its limits" \
+	"$(grep -q -F '  batch      openai API (Files + Batches), 0.5 x the price, up to 50000 requests and 500 MB per batch, window 24 h' "$tmp/qwen"
+	echo $?)"
+report "built-in: qwen-flash's batch price at the discount" \
+	"$(sed -n '/^    qwen-flash /{n;p;}' "$tmp/qwen" |
+	grep -q -F '      batch: input 0.025, output 0.2 (the price x 0.5)'
+	echo $?)"
+report "built-in: qwen3-max is not batched" \
+	"$(sed -n '/^    qwen3-max /{n;p;}' "$tmp/qwen" |
+	grep -q -F '      batch: not offered for this model'; echo $?)"
+report "built-in: anthropic's lane is Message Batches" \
+	"$(sed -n '/^anthropic /,/^$/p' "$tmp/out" | grep -q -F \
+	'  batch      anthropic API (Message Batches), 0.5 x the price, up to 100000 requests and 256 MB'
+	echo $?)"
+sed -n '/^deepseek /,/^$/p' "$tmp/out" >"$tmp/deepseek"
+report "built-in: deepseek has no batch lane" \
+	"$(grep -q '^  batch      none$' "$tmp/deepseek" &&
+	! grep -q '      batch:' "$tmp/deepseek"; echo $?)"
+run providers --json
+# the JSON without white space, to match members in order
+tr -d ' \t\n' <"$tmp/out" >"$tmp/flat"
+report "--json: qwen's lane" \
+	"$([ $rc -eq 0 ] && has_fixed flat '"batch":{"api":"openai","discount":0.5,"max_requests":50000,"max_bytes":500000000,"window_h":24}'
+	echo $?)"
+report "--json: a model's batch prices, and one not offered" \
+	"$(has_fixed flat '"name":"qwen-flash","input_per_mtok":0.05' &&
+	has_fixed flat '"batch":{"input_per_mtok":0.025,"output_per_mtok":0.2,"cached_input_per_mtok":0.005,"cache_write_per_mtok":0.025,"input_given":false,"output_given":false}' &&
+	has_fixed flat '"max_output_tokens":65536,"batch":false'; echo $?)"
+report "--json: no lane is null" \
+	"$(has_fixed flat '"batch":null,"models":[{"name":"deepseek-flash"'
+	echo $?)"
+
+cat >"$tmp/lane.json" <<'EOF'
+{"providers": {
+  "remote": {"dialect": "anthropic", "base_url": "https://llm.example.com",
+             "api_key_env": "REMOTE_TEST_KEY",
+             "batch": {"discount": 0.4, "max_requests": 1000,
+                       "max_bytes": 1234567},
+             "models": {"big": {"input_per_mtok": 1.5, "output_per_mtok": 7,
+                                "batch_input_per_mtok": 0.5,
+                                "batch_output_per_mtok": 3}}}}}
+EOF
+run providers --providers "$tmp/lane.json"
+report "a file's batch lane, its api from the dialect" \
+	"$([ $rc -eq 0 ] && has_fixed out '  batch      anthropic API (Message Batches), 0.4 x the price, up to 1000 requests and 1234567 bytes per batch, window 24 h'
+	echo $?)"
+report "a file's batch prices as given" \
+	"$(has_fixed out '      batch: input 0.5, output 3.0' &&
+	! has out 'the price x'; echo $?)"
+sed 's/"discount": 0.4/"discount": 2/' "$tmp/lane.json" >"$tmp/badlane.json"
+run providers --providers "$tmp/badlane.json"
+want="$tmp/badlane.json: providers.remote.batch.discount: must be a number in (0, 1], got 2"
+report "a bad discount exits 2 naming file, field and value" \
+	"$([ $rc -eq 2 ] && has_fixed err "$want" && [ ! -s "$tmp/out" ]
+	echo $?)"
+sed 's/"discount": 0.4/"api": "openai"/' "$tmp/lane.json" >"$tmp/badapi.json"
+run providers --providers "$tmp/badapi.json"
+report "an openai batch api on an anthropic provider exits 2" \
+	"$([ $rc -eq 2 ] &&
+	has err 'providers.remote.batch.api: an anthropic-dialect provider'
+	echo $?)"
+cat >"$tmp/bmap.json" <<'EOF'
+{"gpt-6-luna": {"litellm_provider": "openai", "mode": "chat",
+  "input_cost_per_token": 1e-07, "output_cost_per_token": 5e-07,
+  "input_cost_per_token_batches": 4e-08,
+  "output_cost_per_token_batches": 2e-07}}
+EOF
+run providers --prices "$tmp/bmap.json"
+report "--prices: LiteLLM's batch prices" \
+	"$([ $rc -eq 0 ] && sed -n '/^    gpt-6-luna /,/^    [a-z]/p' "$tmp/out" |
+	grep -q -F '      batch: input 0.04, output 0.2'; echo $?)"
 
 # usage errors
 run providers --bogus

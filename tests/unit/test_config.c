@@ -4,7 +4,7 @@
  * built-in catalogue (it parses, and qwen is the cheapest first choice of
  * the "cheap" route at every hour of the week). Candidate resolution is
  * tested in test_route.c, price windows in test_cost.c, keys in
- * test_keys.c. */
+ * test_keys.c, the batch lane's members in test_batchcfg.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,7 +79,9 @@ static const struct vcase vcases[] = {
      "\"max_retries\":0,\"prices_date\":\"2026-11-01\","
      "\"prices_source\":\"https://example.com/p\","
      "\"quirks\":{\"json_mode\":\"prompt\",\"needs_json_word\":true,"
-     "\"enable_thinking\":false,\"drop_params\":[\"seed\",\"user\"]}}},"
+     "\"enable_thinking\":false,\"drop_params\":[\"seed\",\"user\"]},"
+     "\"batch\":{\"api\":\"openai\",\"discount\":0.5,"
+     "\"max_requests\":100,\"max_bytes\":100000,\"window_h\":48}}},"
      "\"routes\":{\"r\":[\"p:m\"]}}",
      NULL},
     /* top level and JSON */
@@ -490,6 +492,11 @@ static void defaults_and_normalisation(void **state)
 	assert_true(p->models[0].cached_input_per_mtok == 1.5);
 	assert_true(p->models[0].cache_write_per_mtok == 1.5);
 	assert_int_equal(p->quirks.disable_thinking, 0);
+	/* no "batch": no batch lane, no batch prices */
+	assert_int_equal(p->batch.on, 0);
+	assert_true(p->models[0].batch_input_per_mtok < 0);
+	assert_true(p->models[0].batch_output_per_mtok < 0);
+	assert_int_equal(p->models[0].batch_off, 0);
 	assert_int_equal(c->nroutes, 0);
 	config_free(&c);
 	assert_null(c);

@@ -6,8 +6,11 @@
  * prices below and compared to 1e-12 USD, a millionth of a micro-dollar.
  * The model comes from config_parse, so the prices are the ones a user's
  * file would give. cost_price's own table (time-of-day and weekday
- * windows, before 1970 too) comes next; last, what a request is charged
- * when its usage is missing or beyond what it allowed (cost_charge). */
+ * windows, before 1970 too) comes next; then what a request is charged
+ * when its usage is missing or beyond what it allowed (cost_charge); last,
+ * the batch lane (cost_*_lane): a model's batch price when given, else
+ * its price at the lane's discount, cache prices at the discount, and no
+ * off-peak window. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -422,6 +425,210 @@ static void output_bound(void **state)
 	assert_int_equal(cost_output_bound(PROV_OPENAI, &open_ended, 0), 0);
 }
 
+/* ---- the batch lane */
+
+/* Provider "b", discount 0.5. "m": as above but off-peak 16:30-00:30 at
+ * 0.15/0.45 and weekends at 0.10/0.30, none of them the batch price.
+ * "given": batch prices of its own, 0.30/0.70. "half": only a batch
+ * output price, 0.50. */
+static const char batch_text[] =
+    "{\"providers\":{\"b\":{\"dialect\":\"openai\","
+    "\"base_url\":\"https://api.example.com/v1\",\"api_key_env\":\"K\","
+    "\"batch\":{\"discount\":0.5},"
+    "\"models\":{"
+    "\"m\":{\"input_per_mtok\":0.40,\"output_per_mtok\":1.20,"
+    "\"cached_input_per_mtok\":0.08,\"cache_write_per_mtok\":0.50,"
+    "\"offpeak\":["
+    "{\"start\":\"16:30\",\"end\":\"00:30\",\"input_per_mtok\":0.15,"
+    "\"output_per_mtok\":0.45},"
+    "{\"start\":\"00:00\",\"end\":\"24:00\",\"days\":[\"sat\",\"sun\"],"
+    "\"input_per_mtok\":0.10,\"output_per_mtok\":0.30}]},"
+    "\"given\":{\"input_per_mtok\":0.40,\"output_per_mtok\":1.20,"
+    "\"cached_input_per_mtok\":0.08,"
+    "\"batch_input_per_mtok\":0.30,\"batch_output_per_mtok\":0.70},"
+    "\"half\":{\"input_per_mtok\":0.40,\"output_per_mtok\":1.20,"
+    "\"batch_output_per_mtok\":0.50}}}}}";
+
+static struct config *batch_cfg(void)
+{
+	struct config *c = NULL;
+	char err[512];
+
+	if (config_parse(batch_text, strlen(batch_text), "b", &c, err,
+			 sizeof(err)))
+		fail_msg("%s", err);
+	return c;
+}
+
+static const struct prov_model *bmodel(const struct config *c,
+				       const char *name)
+{
+	int i = route_find_model(&c->provs[0], name);
+
+	assert_true(i >= 0);
+	return &c->provs[0].models[i];
+}
+
+/* clang-format off */
+static const struct ucase batch_ucases[] = {
+	/* the price at the discount, whatever the hour */
+	{"input at peak hours", "m", {M1, 0, 0, 0, 0}, MONDAY + 12 * H, 0.20},
+	{"input in the off-peak window", "m", {M1, 0, 0, 0, 0},
+	 MONDAY + 17 * H, 0.20},
+	{"input on a weekend", "m", {M1, 0, 0, 0, 0}, SATURDAY + 12 * H,
+	 0.20},
+	{"output in the off-peak window", "m", {0, 0, 0, M1, 0},
+	 MONDAY + 17 * H, 0.60},
+	{"reasoning bills as batch output", "m", {0, 0, 0, 0, M1},
+	 MONDAY + 12 * H, 0.60},
+	/* cache reads and writes at the discount too */
+	{"cache read", "m", {0, M1, 0, 0, 0}, MONDAY + 12 * H, 0.04},
+	{"cache write", "m", {0, 0, M1, 0, 0}, MONDAY + 17 * H, 0.25},
+	/* 1234 x 0.20 + 5678 x 0.04 + 91 x 0.25 + 801 x 0.60
+	 * = 246.8 + 227.12 + 22.75 + 480.6 = 977.27 micro-dollars */
+	{"every kind at once", "m", {1234, 5678, 91, 234, 567},
+	 MONDAY + 17 * H, 0.00097727},
+	/* batch prices given: taken as they are */
+	{"given input", "given", {M1, 0, 0, 0, 0}, MONDAY + 12 * H, 0.30},
+	{"given output", "given", {0, 0, 0, M1, 0}, MONDAY + 12 * H, 0.70},
+	{"given: cache read still at the discount", "given",
+	 {0, M1, 0, 0, 0}, MONDAY + 12 * H, 0.04},
+	/* one given, the other at the discount */
+	{"half: input at the discount", "half", {M1, 0, 0, 0, 0},
+	 MONDAY + 12 * H, 0.20},
+	{"half: output given", "half", {0, 0, 0, M1, 0}, MONDAY + 12 * H,
+	 0.50},
+	/* no cache prices: the input price's, at the discount */
+	{"half: cache write at the input price x 0.5", "half",
+	 {0, 0, M1, 0, 0}, MONDAY + 12 * H, 0.20},
+};
+/* clang-format on */
+
+static void batch_usd_table(void **state)
+{
+	struct config *c = batch_cfg();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(batch_ucases) / sizeof(batch_ucases[0]); i++) {
+		const struct ucase *u = &batch_ucases[i];
+		double got = cost_usd_lane(&c->provs[0], bmodel(c, u->model),
+					   LANE_BATCH, &u->u, u->t);
+
+		if (fabs(got - u->want) > TOL)
+			fail_msg("%s: got %.15f, want %.15f", u->name, got,
+				 u->want);
+	}
+	config_free(&c);
+}
+
+/* The off-peak windows still hold on the same model's sync lane, and the
+ * functions without _lane are the sync lane. */
+static void sync_lane_keeps_windows(void **state)
+{
+	struct config *c = batch_cfg();
+	const struct prov *p = &c->provs[0];
+	const struct prov_model *m = bmodel(c, "m");
+	struct outcome_usage u = {1234, 5678, 91, 234, 567};
+	struct cost_prices pr;
+	double in, out, in2, out2;
+	int64_t t;
+
+	(void)state;
+	for (t = MONDAY; t < MONDAY + 7 * DAY; t += 5 * H + 7 * MIN) {
+		cost_price_lane(p, m, LANE_SYNC, t, &in, &out);
+		cost_price(m, t, &in2, &out2);
+		assert_true(in == in2 && out == out2);
+		assert_true(cost_usd_lane(p, m, LANE_SYNC, &u, t) ==
+			    cost_usd(m, &u, t));
+		assert_true(cost_estimate_lane(NULL, m, LANE_SYNC, 777, 333,
+					       t) ==
+			    cost_estimate(m, 777, 333, t));
+	}
+	cost_price_lane(p, m, LANE_SYNC, MONDAY + 17 * H, &in, &out);
+	assert_true(in == 0.15 && out == 0.45);
+	cost_price_lane(p, m, LANE_BATCH, MONDAY + 17 * H, &in, &out);
+	assert_true(in == 0.20 && out == 0.60);
+	cost_prices_lane(p, m, LANE_BATCH, SUNDAY, &pr);
+	assert_true(pr.in == 0.20 && pr.out == 0.60 && pr.cached == 0.04 &&
+		    pr.write == 0.25);
+	cost_prices_lane(p, m, LANE_SYNC, SUNDAY + 12 * H, &pr);
+	assert_true(pr.in == 0.10 && pr.out == 0.30 && pr.cached == 0.08 &&
+		    pr.write == 0.50);
+	config_free(&c);
+}
+
+/* The batch estimate is the worst case of the batch charge for the same
+ * tokens at any hour, and the same at every hour. */
+static void batch_estimate_matches_charge(void **state)
+{
+	static const char *const models[] = {"m", "given", "half"};
+	static const double want[] = {0.0005, 0.00065, 0.00045};
+	struct config *c = batch_cfg();
+	const struct prov *p = &c->provs[0];
+	size_t i;
+	int h;
+
+	(void)state;
+	for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		const struct prov_model *m = bmodel(c, models[i]);
+
+		for (h = 0; h < 7 * 24; h += 5) {
+			int64_t t = MONDAY + h * H;
+			struct outcome_usage u = {.in = 1000, .out = 500};
+			double est =
+			    cost_estimate_lane(p, m, LANE_BATCH, 1000, 500, t);
+
+			if (fabs(est - want[i]) > TOL)
+				fail_msg("%s hour %d: %.15f", models[i], h,
+					 est);
+			assert_true(fabs(est - cost_usd_lane(p, m, LANE_BATCH,
+							     &u, t)) <= TOL);
+		}
+	}
+	config_free(&c);
+}
+
+/* cost_charge_lane prices reported usage on the lane's prices and keeps
+ * its rules for missing and suspect usage. */
+static void batch_charge(void **state)
+{
+	struct config *c = batch_cfg();
+	const struct prov *p = &c->provs[0];
+	const struct prov_model *m = bmodel(c, "m");
+	struct cost_allowed al = AL;
+	struct outcome o = OUTCOME_INIT;
+	enum cost_basis basis = -1;
+	double got;
+
+	(void)state;
+	o.http_status = 200;
+	o.cls = OUTCOME_OK;
+	o.usage_reported = 1;
+	o.usage = (struct outcome_usage){90, 0, 0, 40, 0};
+	/* 90 x 0.20 + 40 x 0.60 = 42 micro-dollars, off-peak hour or not */
+	got = cost_charge_lane(p, m, LANE_BATCH, &o, &al, MONDAY + 17 * H,
+			       &basis);
+	assert_int_equal(basis, COST_REPORTED);
+	assert_true(fabs(got - 0.000042) <= TOL);
+	/* sync at the same instant: the window's 0.15/0.45 */
+	got = cost_charge_lane(p, m, LANE_SYNC, &o, &al, MONDAY + 17 * H,
+			       &basis);
+	assert_true(fabs(got - 0.0000315) <= TOL);
+	assert_true(got == cost_charge(m, &o, &al, MONDAY + 17 * H, &basis));
+	/* over max_tokens: suspect, at least the worst case */
+	o.usage.out = 51;
+	got = cost_charge_lane(p, m, LANE_BATCH, &o, &al, MONDAY, &basis);
+	assert_int_equal(basis, COST_SUSPECT);
+	assert_true(got == 0.005);
+	/* billed without usage: the worst case */
+	o.usage_reported = 0;
+	got = cost_charge_lane(p, m, LANE_BATCH, &o, &al, MONDAY, &basis);
+	assert_int_equal(basis, COST_ESTIMATED);
+	assert_true(got == 0.005);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,7 +638,11 @@ int main(void)
 	    cmocka_unit_test(price_windows_table),
 	    cmocka_unit_test(charge_table),
 	    cmocka_unit_test(charge_is_finite),
-		cmocka_unit_test(output_bound),
+	    cmocka_unit_test(output_bound),
+	    cmocka_unit_test(batch_usd_table),
+	    cmocka_unit_test(sync_lane_keeps_windows),
+	    cmocka_unit_test(batch_estimate_matches_charge),
+	    cmocka_unit_test(batch_charge),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

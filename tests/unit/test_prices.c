@@ -6,8 +6,10 @@
  * exactly, what is kept (figures the entry lacks), off-peak windows
  * following the new base prices at the config's discount (DeepSeek's
  * off-peak never dearer than peak) or dropped when they cannot, source
- * and date per model, errors naming the file, and the
- * --prices / $NIGHTSHIFT_PRICES precedence. */
+ * and date per model, errors naming the file, the
+ * --prices / $NIGHTSHIFT_PRICES precedence, and batch prices (the map's
+ * *_cost_per_token_batches for models on a batch lane only; the config's
+ * following a new base price). */
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -612,6 +614,158 @@ static void litellm_provider_names(void **state)
 	assert_null(flavor_litellm(FLAVOR__COUNT));
 }
 
+/* A provider with a batch lane and one without, both LiteLLM's
+ * "openai". */
+/* clang-format off */
+static const char batch_cfg[] =
+	"{\"providers\":{"
+	"\"oa\":{\"dialect\":\"openai\",\"flavor\":\"openai\","
+	"\"base_url\":\"https://api.example.com/v1\",\"api_key_env\":\"K\","
+	"\"batch\":{},\"models\":{"
+		M("a", 9, 9) "}," M("off", 9, 9) ",\"batch\":false},"
+		M("d", 9, 9) "},"
+		M("f", 1, 2) ",\"batch_input_per_mtok\":0.4,"
+		"\"batch_output_per_mtok\":1.5},"
+		M("z", 0, 2) ",\"batch_input_per_mtok\":0},"
+		M("g", 1, 2) "}}},"
+	"\"nb\":" PROV("openai", M("c", 9, 9) "}," M("e", 9, 9) "}") "}}";
+/* clang-format on */
+
+#define BATCH_ENTRY(name)                                                      \
+	"\"openai/" name "\":{\"litellm_provider\":\"openai\","               \
+	"\"input_cost_per_token\":1e-06,\"output_cost_per_token\":2e-06,"    \
+	"\"input_cost_per_token_batches\":5e-07,"                             \
+	"\"output_cost_per_token_batches\":9e-07}"
+
+/* The map's batch prices become those of a model on a batch lane, and
+ * are passed over for one that is not (no lane could charge them). */
+static void litellm_batch_prices(void **state)
+{
+	static const char map[] =
+	    "{" BATCH_ENTRY("a") "," BATCH_ENTRY("off") "," BATCH_ENTRY(
+		"c") ","
+		 "\"openai/d\":{\"litellm_provider\":\"openai\","
+		 "\"output_cost_per_token_batches\":3e-07},"
+		 "\"openai/e\":{\"litellm_provider\":\"openai\","
+		 "\"output_cost_per_token_batches\":3e-07}}";
+	struct config *c = parse(batch_cfg);
+	const struct prov_model *m;
+	char err[256];
+	size_t n = 99;
+	double in, out;
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, &n, err,
+					   sizeof(err)),
+			 0);
+	/* a, off, c by their base prices; d by its batch price alone */
+	assert_int_equal(n, 4);
+	m = model(c, "oa", "a");
+	assert_true(m->input_per_mtok == 1.0 && m->output_per_mtok == 2.0);
+	assert_true(m->batch_input_per_mtok == 0.5);
+	assert_true(m->batch_output_per_mtok == 0.9);
+	cost_price_lane(&c->provs[0], m, LANE_BATCH, MONDAY, &in, &out);
+	assert_true(in == 0.5 && out == 0.9);
+	/* off the lane, and on a provider without one: none taken */
+	m = model(c, "oa", "off");
+	assert_true(m->input_per_mtok == 1.0);
+	assert_true(m->batch_input_per_mtok < 0 &&
+		    m->batch_output_per_mtok < 0);
+	m = model(c, "nb", "c");
+	assert_true(m->input_per_mtok == 1.0);
+	assert_true(m->batch_input_per_mtok < 0 &&
+		    m->batch_output_per_mtok < 0);
+	/* only a batch price: priced on a lane, untouched without one */
+	m = model(c, "oa", "d");
+	assert_true(m->batch_output_per_mtok == 0.3);
+	assert_true(m->batch_input_per_mtok < 0 && m->input_per_mtok == 9.0);
+	assert_string_equal(m->price_source, "litellm: m.json");
+	m = model(c, "nb", "e");
+	assert_true(m->batch_output_per_mtok < 0);
+	assert_null(m->price_source);
+	config_free(&c);
+}
+
+/* A map that moves a base price and has no batch price leaves no stale
+ * batch price: the config's keeps its fraction of the base (as an
+ * off-peak window does), or, with no fraction to keep, gives way to the
+ * lane's discount; without one the discount applies to the new price. */
+static void config_batch_prices_follow_the_base(void **state)
+{
+	static const char map[] =
+	    "{\"openai/f\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":5e-07,\"output_cost_per_token\":2e-06},"
+	    "\"openai/z\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":1e-06},"
+	    "\"openai/g\":{\"litellm_provider\":\"openai\","
+	    "\"input_cost_per_token\":5e-07,\"output_cost_per_token\":1e-06}}";
+	struct config *c = parse(batch_cfg);
+	const struct prov *p;
+	const struct prov_model *m;
+	char err[256];
+	double in, out;
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, NULL,
+					   err, sizeof(err)),
+			 0);
+	p = &c->provs[0];
+	/* input 1 -> 0.5: 0.4 of 1 becomes 0.2; output unchanged at 2:
+	 * its batch price stays 1.5 */
+	m = model(c, "oa", "f");
+	assert_true(m->batch_input_per_mtok == 0.2);
+	assert_true(m->batch_output_per_mtok == 1.5);
+	/* input 0 -> 1: no fraction of 0 to keep; the discount's 0.5 */
+	m = model(c, "oa", "z");
+	assert_true(m->batch_input_per_mtok < 0);
+	cost_price_lane(p, m, LANE_BATCH, MONDAY, &in, &out);
+	assert_true(in == 0.5 && out == 1.0);
+	/* none given: the discount off the map's prices */
+	m = model(c, "oa", "g");
+	assert_true(m->batch_input_per_mtok < 0);
+	cost_price_lane(p, m, LANE_BATCH, MONDAY, &in, &out);
+	assert_true(in == 0.25 && out == 0.5);
+	config_free(&c);
+}
+
+/* DashScope's tiers: the lowest tier's prices, a tier's batch price
+ * too, and a flat batch price beside the tiers wins over the tier's. */
+static void tiers_with_batch_prices(void **state)
+{
+	static const char cfg[] =
+	    "{\"providers\":{\"qwen\":{\"dialect\":\"openai\","
+	    "\"base_url\":\"https://api.example.com/v1\","
+	    "\"api_key_env\":\"K\",\"batch\":{},"
+	    "\"models\":{" M("qx", 9, 9) "}}}}}";
+	static const char map[] =
+	    "{\"dashscope/qx\":{\"litellm_provider\":\"dashscope\","
+	    "\"input_cost_per_token_batches\":4e-08,"
+	    "\"tiered_pricing\":["
+	    "{\"range\":[32000,128000],\"input_cost_per_token\":3e-07,"
+	    "\"output_cost_per_token\":9e-07,"
+	    "\"output_cost_per_token_batches\":4.5e-07},"
+	    "{\"range\":[0,32000],\"input_cost_per_token\":1e-07,"
+	    "\"output_cost_per_token\":4e-07,"
+	    "\"input_cost_per_token_batches\":5e-08,"
+	    "\"output_cost_per_token_batches\":2e-07}]}}";
+	struct config *c = parse(cfg);
+	const struct prov_model *m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(prices_apply_text(c->provs, c->nprovs, map,
+					   strlen(map), "m.json", NULL, NULL,
+					   err, sizeof(err)),
+			 0);
+	m = model(c, "qwen", "qx");
+	assert_true(m->input_per_mtok == 0.1 && m->output_per_mtok == 0.4);
+	assert_true(m->batch_input_per_mtok == 0.04);
+	assert_true(m->batch_output_per_mtok == 0.2);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +781,9 @@ int main(void)
 	    cmocka_unit_test(costs_follow_the_file),
 	    cmocka_unit_test(builtin_catalogue),
 	    cmocka_unit_test(litellm_provider_names),
+	    cmocka_unit_test(litellm_batch_prices),
+	    cmocka_unit_test(config_batch_prices_follow_the_base),
+	    cmocka_unit_test(tiers_with_batch_prices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
