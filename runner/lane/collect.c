@@ -353,7 +353,7 @@ out:
 /* seen: what the provider says of b now, kept; 1 when it moved. */
 static int seen(struct lbatch *b, const struct batch_info *info)
 {
-	const char *st = batch_status_name(info->status);
+	const char *st = lane_status_name(info->status);
 	int moved = !b->q.status || strcmp(b->q.status, st) != 0 ||
 		    b->q.done != info->done_ok || b->q.failed != info->errored;
 

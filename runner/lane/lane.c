@@ -42,6 +42,24 @@ void lane_say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *lane_status_name(enum batch_status s)
+{
+	static const char *const NAMES[] = {
+		[BATCH_ST_VALIDATING] = "validating",
+		[BATCH_ST_IN_PROGRESS] = "in_progress",
+		[BATCH_ST_FINALIZING] = "finalizing",
+		[BATCH_ST_COMPLETED] = "completed",
+		[BATCH_ST_FAILED] = "failed",
+		[BATCH_ST_EXPIRED] = "expired",
+		[BATCH_ST_CANCELLING] = "cancelling",
+		[BATCH_ST_CANCELLED] = "cancelled",
+		[BATCH_ST_ENDED] = "ended"};
+
+	return (unsigned)s < sizeof(NAMES) / sizeof(NAMES[0]) && NAMES[s]
+		       ? NAMES[s]
+		       : "unknown";
+}
+
 int lane_fail(struct lane *l, int code, const char *what)
 {
 	if (!l->fatal) {

@@ -51,11 +51,16 @@ struct lane {
 };
 
 /* lane_api: provider prov's batch API (BATCH_API_*). */
-#define lane_api(l, prov) ((l)->rc->cfg->provs[(prov)].batch.api)
+#define lane_api(l, prov)                                                      \
+	((enum batch_api)(l)->rc->cfg->provs[(prov)].batch.api)
 
 /* lane_known_remote: whether a batch row has the provider's id remote
  * (adoption must not take one twice). */
 int lane_known_remote(struct lane *l, const char *remote);
+
+/* lane_status_name: the provider's status in its own words
+ * ("in_progress", "ended", ...; static). */
+const char *lane_status_name(enum batch_status s);
 
 /* lane_say: a line on stderr, "nightshift run: " first. */
 void lane_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

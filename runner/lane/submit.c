@@ -283,14 +283,13 @@ int lane_assign(struct lane *l, int lane_wait)
  * lane, which says why. */
 static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 {
-	const struct prov *p = &l->rc->cfg->provs[b->prov];
 	const char *tmp = getenv("TMPDIR");
 	struct route_cand c = {.prov = b->prov, .model = b->model};
 	struct qbatch_scan *scan = NULL;
 	struct buf out = BUF_INIT((size_t)1 << 34);
 	struct claim_job j;
 	int64_t *bad = NULL, lines = 0;
-	int nbad = 0, fd, rc, anth = p->batch.api == BATCH_API_ANTHROPIC;
+	int nbad = 0, fd, rc, anth = lane_api(l, b->prov) == BATCH_API_ANTHROPIC;
 	FILE *f;
 
 	snprintf(path, cap, "%s/nightshift-batch-XXXXXX",
@@ -308,7 +307,7 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 		return lane_fail(l, rc, "reading a batch's jobs");
 	}
 	if (anth)
-		buf_addstr(&out, "{\"requests\":[");
+		batch_anthropic_open(&out);
 	while ((rc = qbatch_scan_next(scan, &j)) == 1) {
 		const char *why = NULL;
 		unsigned flags;
@@ -325,8 +324,6 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 		}
 		batch_custom_id(cid, sizeof(cid), b->q.tag, b->q.id, j.id);
 		if (anth) {
-			if (lines)
-				buf_addstr(&out, ",");
 			batch_req_anthropic(&out, cid, body, strlen(body));
 		} else {
 			batch_line_openai(&out, cid, "/v1/chat/completions",
@@ -343,7 +340,7 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 	}
 	qbatch_scan_close(&scan);
 	if (anth)
-		buf_addstr(&out, "]}");
+		batch_anthropic_close(&out);
 	if (rc == 0 && out.len && fwrite(out.p, 1, out.len, f) != out.len)
 		rc = -2;
 	buf_free(&out);
@@ -403,7 +400,7 @@ static int live(struct lane *l, struct lbatch *b,
 	free(b->q.remote_id);
 	b->q.remote_id = xstrdup(info->id);
 	free(b->q.status);
-	b->q.status = xstrdup(batch_status_name(info->status));
+	b->q.status = xstrdup(lane_status_name(info->status));
 	b->q.state = QBATCH_LIVE;
 	b->q.submitted_at = info->created_ms ? info->created_ms
 					     : clk_wall_ms();

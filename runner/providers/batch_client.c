@@ -43,7 +43,7 @@ struct bclient *bclient_new(const struct prov *p, const char *key)
 	struct bclient *c = xcalloc(1, sizeof(*c));
 
 	c->p = p;
-	c->api = p->batch.api;
+	c->api = (enum batch_api)p->batch.api;
 	if (!(c->h = curl_easy_init()))
 		abort(); /* only fails on OOM; see xalloc.h */
 	c->json = auth_headers(p, key, 1);

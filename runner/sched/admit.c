@@ -153,9 +153,9 @@ int admit_lane(const struct admit *a, const struct claim_job *j,
 		const struct prov_model *m = model_of(a, c);
 		struct route_option *b = &opt[n + k];
 		int open = batch && batch[c.prov] == ADMIT_LANE_OPEN &&
-			   prov_model_batchable(p, m);
+			   prov_has_lane(p, m, LANE_BATCH);
 		int forced = batch && batch[c.prov] != ADMIT_LANE_NONE &&
-			     prov_model_batchable(p, m);
+			     prov_has_lane(p, m, LANE_BATCH);
 
 		if (opt[k].fits && opt[k].cost > *dearest)
 			*dearest = opt[k].cost;
