@@ -21,6 +21,7 @@ struct slot {
 struct mock_fault {
 	const struct mock_fault_cfg *cfg;
 	atomic_uint_fast64_t next_seq;
+	atomic_uint_fast64_t next_line; /* batch lines' own sequence */
 	pthread_mutex_t mu; /* guards everything below */
 	struct slot *slots; /* fail-first tries per body, open addressing */
 	size_t nslots, used;
@@ -34,6 +35,7 @@ struct mock_fault *mock_fault_new(const struct mock_fault_cfg *cfg)
 
 	f->cfg = cfg;
 	atomic_init(&f->next_seq, 0);
+	atomic_init(&f->next_line, 0);
 	pthread_mutex_init(&f->mu, NULL);
 	if (cfg->fail_first > 0) {
 		f->nslots = 1024;
@@ -140,6 +142,62 @@ static bool admit(struct mock_fault *f, int64_t now, int64_t *wait_ms)
 	return false;
 }
 
+/* per_body applies the rules that look at the body and the draws: match,
+ * fail-first and the rates, keyed by k (and the schedule, unless
+ * !scheduled). Returns true with *kind set when one of them matched. */
+static bool per_body(struct mock_fault *f, const char *body, size_t len,
+		     uint64_t hash, uint64_t k, bool scheduled,
+		     enum mock_kind *kind)
+{
+	const struct mock_fault_cfg *cfg = f->cfg;
+
+	for (size_t i = 0; i < cfg->nmatch; i++) {
+		if (contains(body, len, cfg->match[i].substr)) {
+			*kind = cfg->match[i].kind;
+			return true;
+		}
+	}
+	if (cfg->fail_first > 0) {
+		long before;
+
+		pthread_mutex_lock(&f->mu);
+		before = tries_before(f, hash);
+		pthread_mutex_unlock(&f->mu);
+		if (before < cfg->fail_first) {
+			*kind = cfg->fail_first_kind;
+			return true;
+		}
+	}
+	if (scheduled && k < cfg->nschedule) {
+		*kind = cfg->schedule[k];
+		return true;
+	}
+	if (cfg->nrates > 0) {
+		double u = mock_unit(mock_fault_rand(f, k, 1)), acc = 0;
+
+		for (size_t i = 0; i < cfg->nrates; i++) {
+			acc += cfg->rates[i].rate;
+			if (u < acc) {
+				*kind = cfg->rates[i].kind;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+enum mock_kind mock_fault_pick_line(struct mock_fault *f, const char *body,
+				    size_t len, uint64_t hash)
+{
+	/* Lines draw from a stream of their own, so a batch's size never
+	 * shifts the synchronous requests' schedule or draws. */
+	uint64_t k = atomic_fetch_add(&f->next_line, 1) | (1ULL << 63);
+	enum mock_kind kind = MOCK_K_OK;
+
+	per_body(f, body, len, hash, k, false, &kind);
+	return kind;
+}
+
 enum mock_kind mock_fault_pick(struct mock_fault *f, const char *body,
 			       size_t len, uint64_t hash, uint64_t *seq,
 			       int *retry_after_s)
@@ -152,30 +210,8 @@ enum mock_kind mock_fault_pick(struct mock_fault *f, const char *body,
 
 	*seq = k;
 	*retry_after_s = cfg->retry_after_s;
-	for (size_t i = 0; i < cfg->nmatch; i++) {
-		if (contains(body, len, cfg->match[i].substr))
-			return cfg->match[i].kind;
-	}
-	if (cfg->fail_first > 0) {
-		long before;
-
-		pthread_mutex_lock(&f->mu);
-		before = tries_before(f, hash);
-		pthread_mutex_unlock(&f->mu);
-		if (before < cfg->fail_first)
-			return cfg->fail_first_kind;
-	}
-	if (k < cfg->nschedule)
-		return cfg->schedule[k];
-	if (cfg->nrates > 0) {
-		double u = mock_unit(mock_fault_rand(f, k, 1)), acc = 0;
-
-		for (size_t i = 0; i < cfg->nrates; i++) {
-			acc += cfg->rates[i].rate;
-			if (u < acc)
-				return cfg->rates[i].kind;
-		}
-	}
+	if (per_body(f, body, len, hash, k, true, &kind))
+		return kind;
 	if (cfg->rpm > 0) {
 		pthread_mutex_lock(&f->mu);
 		limited = !admit(f, mock_mono_ms(), &wait_ms);

@@ -51,6 +51,13 @@ enum mock_kind mock_fault_pick(struct mock_fault *f, const char *body,
 			       size_t len, uint64_t hash, uint64_t *seq,
 			       int *retry_after_s);
 
+/* mock_fault_pick_line chooses the kind for one batch line whose body
+ * (len bytes) hashes to hash: --fault-match, --fail-first (tries counted
+ * with the synchronous ones, by body) and --fault, drawn from a sequence
+ * of their own; the schedule and the rate limit do not apply to lines. */
+enum mock_kind mock_fault_pick_line(struct mock_fault *f, const char *body,
+				    size_t len, uint64_t hash);
+
 /* mock_fault_rand returns a pseudo-random value for request seq and
  * stream (each use its own), fixed by the seed. */
 uint64_t mock_fault_rand(const struct mock_fault *f, uint64_t seq,

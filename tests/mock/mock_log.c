@@ -103,12 +103,52 @@ static void add_body(cJSON *o, const struct mock_log_rec *rec)
 		cJSON_AddTrueToObject(o, "body_truncated");
 }
 
+int mock_log_raw(struct mock_log *l, const char *text, size_t len)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&l->mu);
+	while (off < len) {
+		ssize_t w = write(l->fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!l->failed)
+				fprintf(stderr,
+					"mock-provider: log write: %s\n",
+					strerror(errno));
+			l->failed = true;
+			rc = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+int mock_log_json(struct mock_log *l, const cJSON *o)
+{
+	char *line = cJSON_PrintUnformatted(o);
+	size_t len;
+	int rc;
+
+	if (!line)
+		abort();
+	len = strlen(line);
+	line[len++] = '\n'; /* replaces the NUL; the length is kept */
+	rc = mock_log_raw(l, line, len);
+	free(line);
+	return rc;
+}
+
 int mock_log_write(struct mock_log *l, const struct mock_log_rec *rec)
 {
 	cJSON *o = cJSON_CreateObject();
-	char hash[20], *line = NULL;
-	size_t len, off = 0;
-	int rc = 0;
+	char hash[20];
+	int rc;
 
 	if (!o)
 		abort();
@@ -125,30 +165,7 @@ int mock_log_write(struct mock_log *l, const struct mock_log_rec *rec)
 	cJSON_AddBoolToObject(o, "auth_ok", rec->auth_ok);
 	cJSON_AddNumberToObject(o, "bytes", (double)rec->bytes);
 	add_body(o, rec);
-	line = cJSON_PrintUnformatted(o);
+	rc = mock_log_json(l, o);
 	cJSON_Delete(o);
-	if (!line)
-		abort();
-	len = strlen(line);
-	line[len++] = '\n'; /* replaces the NUL; the length is kept */
-	pthread_mutex_lock(&l->mu);
-	while (off < len) {
-		ssize_t w = write(l->fd, line + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (!l->failed)
-				fprintf(stderr,
-					"mock-provider: log write: %s\n",
-					strerror(errno));
-			l->failed = true;
-			rc = -1;
-			break;
-		}
-		off += (size_t)w;
-	}
-	pthread_mutex_unlock(&l->mu);
-	free(line);
 	return rc;
 }

@@ -42,6 +42,16 @@ struct mock_log *mock_log_open(const char *path);
  * write failed (reported once on stderr). */
 int mock_log_write(struct mock_log *l, const struct mock_log_rec *rec);
 
+/* mock_log_json appends o (borrowed) printed on one line: the batch API's
+ * lines, whose fields differ from a chat request's. Returns as
+ * mock_log_write does. */
+int mock_log_json(struct mock_log *l, const cJSON *o);
+
+/* mock_log_raw appends len bytes of text, which must be whole lines each
+ * ending in a newline (many batch lines in one write). Returns as
+ * mock_log_write does. */
+int mock_log_raw(struct mock_log *l, const char *text, size_t len);
+
 /* mock_log_close closes the file; NULL does nothing. */
 void mock_log_close(struct mock_log *l);
 

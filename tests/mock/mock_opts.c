@@ -39,6 +39,18 @@ static const char *const usage[] = {
     "  --max-body BYTES      larger bodies get 413 (default 33554432)",
     "  --idle-timeout S      close idle connections after S s (120)",
     "  --verbose             libmicrohttpd's errors to stderr",
+    "Batch APIs (OpenAI files + batches, Anthropic message batches):",
+    "  --batch-latency MS|MIN-MAX",
+    "                        from create to end (default 200)",
+    "  --batch-stuck         batches never end by themselves",
+    "  --batch-expire-after MS",
+    "                        every batch ends expired MS after create",
+    "  --batch-partial F     share of lines done at expiry (0..1; default:",
+    "                        the elapsed share of the latency)",
+    "  --batch-fail-validation",
+    "                        OpenAI batches fail validation; Anthropic 400",
+    "  --batch-progress      request counts grow while in progress",
+    "  --batch-window-ms MS  what the 24h completion window lasts (24 h)",
     "  --help                this text",
     "",
     "Fault kinds: ok 429 429openai 429quota 429anthropic 529 500 502 503",
@@ -81,24 +93,24 @@ static int parse_kind(const char *opt, const char *s, enum mock_kind *k)
 	return 0;
 }
 
-static int parse_latency(const char *v, struct mock_opts *o)
+/* parse_ms_range: MS or MIN-MAX, each in 0..hi. */
+static int parse_ms_range(const char *v, long hi, long *min, long *max)
 {
 	const char *dash = strchr(v, '-');
 	char buf[32];
 
 	if (!dash) {
-		if (parse_long(v, 0, 3600000, &o->lat_min) < 0)
+		if (parse_long(v, 0, hi, min) < 0)
 			return -1;
-		o->lat_max = o->lat_min;
+		*max = *min;
 		return 0;
 	}
 	if ((size_t)(dash - v) >= sizeof(buf))
 		return -1;
 	memcpy(buf, v, (size_t)(dash - v));
 	buf[dash - v] = '\0';
-	if (parse_long(buf, 0, 3600000, &o->lat_min) < 0 ||
-	    parse_long(dash + 1, 0, 3600000, &o->lat_max) < 0 ||
-	    o->lat_max < o->lat_min)
+	if (parse_long(buf, 0, hi, min) < 0 ||
+	    parse_long(dash + 1, 0, hi, max) < 0 || *max < *min)
 		return -1;
 	return 0;
 }
@@ -214,6 +226,32 @@ static int parse_schedule(const char *opt, const char *v, struct mock_opts *o)
 	return 0;
 }
 
+/* set_batch applies a --batch-* option that takes a value. */
+static int set_batch(const char *name, const char *v, struct mock_batch_opts *b)
+{
+	char *end;
+
+	if (strcmp(name, "--batch-latency") == 0) {
+		if (parse_ms_range(v, 86400000L, &b->lat_min, &b->lat_max) < 0)
+			return bad(name, v, "expected MS or MIN-MAX (ms)");
+	} else if (strcmp(name, "--batch-expire-after") == 0) {
+		if (parse_long(v, 1, 86400000L * 14, &b->expire_after_ms) < 0)
+			return bad(name, v, "expected milliseconds >= 1");
+	} else if (strcmp(name, "--batch-window-ms") == 0) {
+		if (parse_long(v, 1, 86400000L * 14, &b->window_ms) < 0)
+			return bad(name, v, "expected milliseconds >= 1");
+	} else if (strcmp(name, "--batch-partial") == 0) {
+		errno = 0;
+		b->partial = strtod(v, &end);
+		if (errno || end == v || *end ||
+		    !(b->partial >= 0 && b->partial <= 1))
+			return bad(name, v, "expected a fraction in 0..1");
+	} else {
+		return bad(name, NULL, "unknown option (see --help)");
+	}
+	return 0;
+}
+
 /* set applies option name with value v (NULL for flags). */
 static int set(const char *name, const char *v, struct mock_opts *o)
 {
@@ -228,7 +266,7 @@ static int set(const char *name, const char *v, struct mock_opts *o)
 			return bad(name, "", "the key must not be empty");
 		o->key = v;
 	} else if (strcmp(name, "--latency") == 0) {
-		if (parse_latency(v, o) < 0)
+		if (parse_ms_range(v, 3600000, &o->lat_min, &o->lat_max) < 0)
 			return bad(name, v, "expected MS or MIN-MAX (ms)");
 	} else if (strcmp(name, "--prompt-scale") == 0) {
 		if (parse_scale(v, o) < 0)
@@ -274,7 +312,7 @@ static int set(const char *name, const char *v, struct mock_opts *o)
 			return bad(name, v, "expected seconds 1..86400");
 		o->idle_timeout_s = (unsigned)n;
 	} else {
-		return bad(name, NULL, "unknown option (see --help)");
+		return set_batch(name, v, &o->batch);
 	}
 	return 0;
 }
@@ -284,7 +322,8 @@ static const char *const valued[] = {
     "--threads",    "--retry-after", "--hang-ms",  "--fault-match",
     "--fail-first", "--schedule",    "--fault",	   "--rpm",
     "--window-ms",  "--log",	     "--max-body", "--idle-timeout",
-    "--prompt-scale",
+    "--prompt-scale", "--batch-latency", "--batch-expire-after",
+    "--batch-partial", "--batch-window-ms",
 };
 
 static bool takes_value(const char *name)
@@ -296,10 +335,25 @@ static bool takes_value(const char *name)
 	return false;
 }
 
-static bool is_flag(const char *name)
+/* flag returns where the flag option name is kept in o, or NULL when name
+ * is not a flag (--help has no place: it is acted on at once). */
+static bool *flag(const char *name, struct mock_opts *o)
 {
-	return strcmp(name, "--content-json") == 0 ||
-	       strcmp(name, "--verbose") == 0 || strcmp(name, "--help") == 0;
+	static bool help;
+
+	if (strcmp(name, "--content-json") == 0)
+		return &o->content_json;
+	if (strcmp(name, "--verbose") == 0)
+		return &o->verbose;
+	if (strcmp(name, "--batch-stuck") == 0)
+		return &o->batch.stuck;
+	if (strcmp(name, "--batch-fail-validation") == 0)
+		return &o->batch.fail_validation;
+	if (strcmp(name, "--batch-progress") == 0)
+		return &o->batch.progress;
+	if (strcmp(name, "--help") == 0)
+		return &help;
+	return NULL;
 }
 
 int mock_opts_parse(int argc, char **argv, struct mock_opts *o)
@@ -313,6 +367,9 @@ int mock_opts_parse(int argc, char **argv, struct mock_opts *o)
 	o->fault.window_ms = 60000;
 	o->fault.retry_after_s = 1;
 	o->fault.seed = 1;
+	o->batch.lat_min = o->batch.lat_max = 200;
+	o->batch.partial = -1;
+	o->batch.window_ms = 86400000L;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq = strchr(arg, '='), *v;
 		char name[32];
@@ -322,17 +379,14 @@ int mock_opts_parse(int argc, char **argv, struct mock_opts *o)
 			return bad(arg, NULL, "unknown argument (see --help)");
 		memcpy(name, arg, nl);
 		name[nl] = '\0';
-		if (is_flag(name)) {
+		if (flag(name, o)) {
 			if (eq)
 				return bad(name, eq + 1, "takes no value");
 			if (strcmp(name, "--help") == 0) {
 				mock_opts_usage(stdout);
 				return 1;
 			}
-			if (strcmp(name, "--verbose") == 0)
-				o->verbose = true;
-			else
-				o->content_json = true;
+			*flag(name, o) = true;
 			continue;
 		}
 		if (!takes_value(name))

@@ -9,6 +9,17 @@
 
 #include "tests/mock/mock_fault.h"
 
+/* How the batch APIs behave (README, "Batch APIs"). */
+struct mock_batch_opts {
+	long lat_min, lat_max; /* ms from create to end, uniform */
+	bool stuck;	       /* never end by themselves */
+	long expire_after_ms;  /* 0: expire only at the window's end */
+	double partial;	       /* share done at expiry; < 0: elapsed share */
+	bool fail_validation;
+	bool progress; /* request counts grow while in progress */
+	long window_ms; /* how long "24h" lasts */
+};
+
 struct mock_opts {
 	unsigned port;	 /* 0: any free port */
 	const char *key; /* borrowed from argv; NULL: no key check */
@@ -22,6 +33,7 @@ struct mock_opts {
 	unsigned idle_timeout_s;
 	bool verbose;
 	struct mock_fault_cfg fault;
+	struct mock_batch_opts batch;
 };
 
 /* mock_opts_parse fills *o from argv. Returns 0 to serve, 1 when --help

@@ -11,7 +11,9 @@
  * freed in the request-completed callback, the one place every request
  * passes through, whatever its end (reply, reset, truncation, shutdown).
  * Main blocks SIGINT/SIGTERM in every thread and waits for them with
- * sigwait, so there is no signal handler at all. */
+ * sigwait, so there is no signal handler at all. The batch APIs' paths
+ * are handed to mock_batch_http whole (routing, bodies, replies, log);
+ * their state and worker live in mock_batch. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -28,6 +30,8 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "tests/mock/mock_batch.h"
+#include "tests/mock/mock_batch_http.h"
 #include "tests/mock/mock_fault.h"
 #include "tests/mock/mock_log.h"
 #include "tests/mock/mock_opts.h"
@@ -48,6 +52,7 @@ struct server {
 	struct mock_fault *fault;
 	struct mock_sched *sched;
 	struct mock_log *log; /* NULL: no log */
+	struct mock_batch *batch;
 	atomic_uint_fast64_t ids;
 };
 
@@ -66,6 +71,7 @@ struct req {
 	enum mock_kind kind;
 	bool auth_ok, prepared, sent;
 	struct mock_reply reply;
+	struct mock_batch_req *batch; /* a batch API request, or NULL */
 };
 
 /* A truncated reply's body, owned by its MHD response. */
@@ -78,6 +84,7 @@ static void req_free(struct req *r)
 {
 	if (!r)
 		return;
+	mock_batch_req_free(r->batch);
 	free(r->path);
 	free(r->crid);
 	free(r->body);
@@ -294,9 +301,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 
 	(void)version;
 	if (!r) {
-		*con_cls = req_new(conn, url, method);
+		*con_cls = r = req_new(conn, url, method);
+		r->batch = mock_batch_req_new(srv->batch, srv->opts, srv->log,
+					      conn, r->path, method);
 		return MHD_YES;
 	}
+	if (r->batch)
+		return mock_batch_req_step(r->batch, conn, upload_data,
+					   upload_data_size);
 	if (*upload_data_size > 0) {
 		append(r, upload_data, *upload_data_size, srv->opts->max_body);
 		*upload_data_size = 0;
@@ -331,7 +343,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
-	if (srv->log && r->prepared) {
+	if (srv->log && r->prepared && !r->batch) {
 		const cJSON *model =
 		    cJSON_GetObjectItemCaseSensitive(r->json, "model");
 		struct mock_log_rec rec = {
@@ -428,6 +440,9 @@ int main(int argc, char **argv)
 		}
 	}
 	srv.fault = mock_fault_new(&o.fault);
+	srv.batch = mock_batch_new(&o, srv.fault, srv.log);
+	if (!srv.batch)
+		goto out;
 	srv.sched = mock_sched_new(fire);
 	if (!srv.sched) {
 		fprintf(stderr, "mock-provider: cannot start timer thread\n");
@@ -475,6 +490,8 @@ out:
 	if (d)
 		MHD_stop_daemon(d);
 	mock_sched_free(srv.sched);
+	/* After MHD: no request reads the batch state any more. */
+	mock_batch_free(srv.batch);
 	mock_fault_free(srv.fault);
 	mock_log_close(srv.log);
 	mock_opts_free(&o);

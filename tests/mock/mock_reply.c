@@ -186,78 +186,6 @@ static const char *model_of(const struct mock_call *c)
 	return cJSON_IsString(m) ? m->valuestring : "mock";
 }
 
-/* A growing output buffer. The success reply is the hot path of a
- * benchmark, so it is written directly rather than through a cJSON tree,
- * whose number printing (sprintf then sscanf) dominated the profile. */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_put(struct sb *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 1024;
-		b->p = mock_xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_raw(struct sb *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_long(struct sb *b, long long v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	sb_put(b, num, (size_t)n);
-}
-
-/* sb_json appends s as a quoted JSON string. */
-static void sb_json(struct sb *b, const char *s)
-{
-	const char *run = s;
-
-	sb_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		char esc[8];
-
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		sb_put(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (ch) {
-		case '"':
-			sb_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			sb_put(b, "\\\\", 2);
-			break;
-		case '\n':
-			sb_put(b, "\\n", 2);
-			break;
-		case '\r':
-			sb_put(b, "\\r", 2);
-			break;
-		case '\t':
-			sb_put(b, "\\t", 2);
-			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-			sb_put(b, esc, 6);
-		}
-	}
-	sb_put(b, run, (size_t)(s - run));
-	sb_put(b, "\"", 1);
-}
-
 /* wants_json: the request asks for a JSON object back, natively
  * (response_format) or by instruction (a prompt-emulated JSON mode, or an
  * Anthropic system prompt), so a JSON job gets JSON content like from a
@@ -303,7 +231,7 @@ static const cJSON *schema_of(const cJSON *req)
 /* put_usage appends the reply's usage member as kind k has it: the real
  * counts; none at all (nousage); each count negative (negusage); or 1e15
  * of each, the most a sane reader takes for a count (hugeusage). */
-static void put_usage(struct sb *b, bool anthropic, long long in,
+static void put_usage(struct mock_sb *b, bool anthropic, long long in,
 		      long long out, enum mock_kind k)
 {
 	if (k == MOCK_K_NOUSAGE)
@@ -314,17 +242,17 @@ static void put_usage(struct sb *b, bool anthropic, long long in,
 	} else if (k == MOCK_K_HUGEUSAGE) {
 		in = out = 1000000000000000LL;
 	}
-	sb_raw(b, anthropic ? ",\"usage\":{\"input_tokens\":"
+	mock_sb_raw(b, anthropic ? ",\"usage\":{\"input_tokens\":"
 			    : ",\"usage\":{\"prompt_tokens\":");
-	sb_long(b, in);
-	sb_raw(b, anthropic ? ",\"output_tokens\":"
+	mock_sb_long(b, in);
+	mock_sb_raw(b, anthropic ? ",\"output_tokens\":"
 			    : ",\"completion_tokens\":");
-	sb_long(b, out);
+	mock_sb_long(b, out);
 	if (!anthropic) {
-		sb_raw(b, ",\"total_tokens\":");
-		sb_long(b, in + out);
+		mock_sb_raw(b, ",\"total_tokens\":");
+		mock_sb_long(b, in + out);
 	}
-	sb_raw(b, "}");
+	mock_sb_raw(b, "}");
 }
 
 /* scaled: prompt tokens as --prompt-scale reports them: times a factor
@@ -347,7 +275,7 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		     enum mock_kind usage)
 {
 	struct mock_content mc;
-	struct sb b = {0};
+	struct mock_sb b = {0};
 	char id[64];
 	bool anthropic = c->dialect == MOCK_ANTHROPIC;
 
@@ -363,39 +291,39 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 	snprintf(id, sizeof(id), "%s%016llx%06llx",
 		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
 		 (unsigned long long)(c->seq & 0xffffff));
-	sb_raw(&b, "{\"id\":");
-	sb_json(&b, id);
+	mock_sb_raw(&b, "{\"id\":");
+	mock_sb_json(&b, id);
 	if (anthropic) {
-		sb_raw(&b, ",\"type\":\"message\",\"role\":\"assistant\","
+		mock_sb_raw(&b, ",\"type\":\"message\",\"role\":\"assistant\","
 			   "\"model\":");
-		sb_json(&b, model_of(c));
-		sb_raw(&b, ",\"content\":[");
+		mock_sb_json(&b, model_of(c));
+		mock_sb_raw(&b, ",\"content\":[");
 		if (!empty) {
-			sb_raw(&b, "{\"type\":\"text\",\"text\":");
-			sb_json(&b, mc.text);
-			sb_raw(&b, "}");
+			mock_sb_raw(&b, "{\"type\":\"text\",\"text\":");
+			mock_sb_json(&b, mc.text);
+			mock_sb_raw(&b, "}");
 		}
-		sb_raw(&b, mc.cut ? "],\"stop_reason\":\"max_tokens\""
+		mock_sb_raw(&b, mc.cut ? "],\"stop_reason\":\"max_tokens\""
 				  : "],\"stop_reason\":\"end_turn\"");
-		sb_raw(&b, ",\"stop_sequence\":null");
+		mock_sb_raw(&b, ",\"stop_sequence\":null");
 	} else {
-		sb_raw(&b, ",\"object\":\"chat.completion\",\"created\":");
-		sb_long(&b, c->now_ms / 1000);
-		sb_raw(&b, ",\"model\":");
-		sb_json(&b, model_of(c));
-		sb_raw(&b, ",\"choices\":[");
+		mock_sb_raw(&b, ",\"object\":\"chat.completion\",\"created\":");
+		mock_sb_long(&b, c->now_ms / 1000);
+		mock_sb_raw(&b, ",\"model\":");
+		mock_sb_json(&b, model_of(c));
+		mock_sb_raw(&b, ",\"choices\":[");
 		if (!empty) {
-			sb_raw(&b, "{\"index\":0,\"message\":{\"role\":"
+			mock_sb_raw(&b, "{\"index\":0,\"message\":{\"role\":"
 				   "\"assistant\",\"content\":");
-			sb_json(&b, mc.text);
-			sb_raw(&b, mc.cut ? "},\"finish_reason\":\"length\"}"
+			mock_sb_json(&b, mc.text);
+			mock_sb_raw(&b, mc.cut ? "},\"finish_reason\":\"length\"}"
 					  : "},\"finish_reason\":\"stop\"}");
 		}
-		sb_raw(&b, "]");
+		mock_sb_raw(&b, "]");
 	}
 	put_usage(&b, anthropic, mc.prompt_tokens, mc.completion_tokens,
 		  usage);
-	sb_raw(&b, "}");
+	mock_sb_raw(&b, "}");
 	mock_content_clear(&mc);
 	free(r->body);
 	r->body = b.p;

@@ -1,7 +1,7 @@
 /* mock_util.c — helpers for the mock provider: OOM-aborting allocation,
  * clocks, FNV-1a, the splitmix64 finaliser used as a counter-based RNG,
- * and UTF-8 boundary and validity fixes for text copied into replies and
- * the request log. */
+ * UTF-8 boundary and validity fixes for text copied into replies and the
+ * request log, and the growing text buffer. */
 #include "tests/mock/mock_util.h"
 
 #include <stdio.h>
@@ -164,4 +164,67 @@ void mock_utf8_clean(char *s, size_t n)
 		}
 		i += len;
 	}
+}
+
+void mock_sb_put(struct mock_sb *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 1024;
+		b->p = mock_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void mock_sb_raw(struct mock_sb *b, const char *s)
+{
+	mock_sb_put(b, s, strlen(s));
+}
+
+void mock_sb_long(struct mock_sb *b, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	mock_sb_put(b, num, (size_t)n);
+}
+
+void mock_sb_json(struct mock_sb *b, const char *s)
+{
+	const char *run = s;
+
+	mock_sb_put(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[8];
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		mock_sb_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (ch) {
+		case '"':
+			mock_sb_put(b, "\\\"", 2);
+			break;
+		case '\\':
+			mock_sb_put(b, "\\\\", 2);
+			break;
+		case '\n':
+			mock_sb_put(b, "\\n", 2);
+			break;
+		case '\r':
+			mock_sb_put(b, "\\r", 2);
+			break;
+		case '\t':
+			mock_sb_put(b, "\\t", 2);
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+			mock_sb_put(b, esc, 6);
+		}
+	}
+	mock_sb_put(b, run, (size_t)(s - run));
+	mock_sb_put(b, "\"", 1);
 }

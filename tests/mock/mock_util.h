@@ -1,6 +1,7 @@
 /* mock_util.h — small helpers shared by the mock provider's files: allocation
- * that aborts on OOM, clocks, hashing, a counter-based RNG and UTF-8 care.
- * The mock links none of nightshift's library, so it carries its own.
+ * that aborts on OOM, clocks, hashing, a counter-based RNG, UTF-8 care and
+ * a growing text buffer. The mock links none of nightshift's library, so
+ * it carries its own.
  * Thread-safe (no shared state). */
 #ifndef MOCK_UTIL_H
 #define MOCK_UTIL_H
@@ -38,5 +39,25 @@ size_t mock_utf8_cut(const char *s, size_t n);
  * part of a well-formed UTF-8 sequence, and every NUL, with '?', so the
  * text can go into a JSON string. */
 void mock_utf8_clean(char *s, size_t n);
+
+/* A growing text buffer. Replies and batch result lines are the hot path
+ * of a benchmark, so they are written directly rather than through a
+ * cJSON tree, whose number printing (sprintf then sscanf) dominated the
+ * profile. Zero-initialise; p is NUL-terminated once anything was put;
+ * free(p) releases it. */
+struct mock_sb {
+	char *p;
+	size_t len, cap;
+};
+
+/* mock_sb_put appends n bytes of s; mock_sb_raw appends the string s. */
+void mock_sb_put(struct mock_sb *b, const char *s, size_t n);
+void mock_sb_raw(struct mock_sb *b, const char *s);
+
+/* mock_sb_long appends v in decimal. */
+void mock_sb_long(struct mock_sb *b, long long v);
+
+/* mock_sb_json appends s as a quoted JSON string. */
+void mock_sb_json(struct mock_sb *b, const char *s);
 
 #endif
