@@ -298,20 +298,25 @@ int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
 	return QUEUE_OK;
 }
 
-int qbatch_page(struct qrun *r, int lane_wait, int64_t after, int limit,
-		struct claim_job *out, int *n)
+int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
+		int limit, struct claim_job *out, int *n)
 {
+	static const char *const SQL[] = {
+		[QBATCH_QUEUED] = "SELECT " CLAIM_COLS " FROM jobs WHERE state "
+				  "= " JOBSTATE_SQL(QUEUED) " AND not_before < "
+				  PARKED_SQL " AND id > ?1 ORDER BY id LIMIT ?2",
+		/* as jobs_lane_wait's WHERE is spelled (007) */
+		[QBATCH_LANE_WAIT] = "SELECT " CLAIM_COLS " FROM jobs WHERE "
+				     "state = " JOBSTATE_SQL(QUEUED) " AND "
+				     "not_before = " LANE_WAIT_SQL " AND id > ?1 "
+				     "ORDER BY id LIMIT ?2",
+		[QBATCH_CHOSE_BATCH] = "SELECT " CLAIM_COLS " FROM jobs WHERE "
+				       "state = " JOBSTATE_SQL(QUEUED) " AND "
+				       "not_before < " PARKED_SQL " AND lane = 2 "
+				       "AND id > ?1 ORDER BY id LIMIT ?2",
+	};
 	sqlite3_stmt *st = NULL;
-	int rc = qquery(r->q,
-			lane_wait ? "SELECT " CLAIM_COLS " FROM jobs WHERE state "
-				    "= " JOBSTATE_SQL(QUEUED) " AND not_before = "
-				    LANE_WAIT_SQL " AND id > ?1 ORDER BY id "
-				    "LIMIT ?2"
-				  : "SELECT " CLAIM_COLS " FROM jobs WHERE state "
-				    "= " JOBSTATE_SQL(QUEUED) " AND not_before < "
-				    PARKED_SQL " AND id > ?1 ORDER BY id LIMIT "
-				    "?2",
-			&st, "reading the queue");
+	int rc = qquery(r->q, SQL[which], &st, "reading the queue");
 
 	*n = 0;
 	if (rc)

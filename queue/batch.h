@@ -91,13 +91,15 @@ int qbatch_held(struct qrun *r, long long *n);
 int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
 		      int *n);
 
-/* qbatch_page: up to limit queued jobs the lane may take, of id above
- * after, in id order, into out[0..*n) (their frames): every queued job not
- * parked, or with lane_wait only those left to the lane (CLAIM_LANE_WAIT).
+/* Which queued jobs a page holds: every one not parked, those left to the
+ * lane (CLAIM_LANE_WAIT), or those not parked that chose the batch lane. */
+enum qbatch_page_of { QBATCH_QUEUED, QBATCH_LANE_WAIT, QBATCH_CHOSE_BATCH };
+/* qbatch_page: up to limit queued jobs the lane may take (which: see
+ * above), of id above after, in id order, into out[0..*n) (their frames).
  * Read a page, then hold its jobs: a page is read whole first, since an
  * UPDATE of rows a cursor is still reading leaves what it reads undefined. */
-int qbatch_page(struct qrun *r, int lane_wait, int64_t after, int limit,
-		struct claim_job *out, int *n);
+int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
+		int limit, struct claim_job *out, int *n);
 
 /* A cursor over a batch's held jobs in id order (for its input file), in
  * one read transaction. next returns 1 with *j filled (its frame), 0 at

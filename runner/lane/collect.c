@@ -122,8 +122,11 @@ static struct task *task_of(struct chunk *c, struct claim_job *j)
 		t->job.cand_invalid = 0;
 	}
 	t->adm.est_in = t->job.est_input_tokens;
+	/* the config may have taken the model off the lane since */
+	if (!prov_has_lane(p, m, LANE_BATCH))
+		t->lane = LANE_SYNC;
 	t->adm.worst_usd = cost_estimate_lane(
-		p, m, LANE_BATCH, t->job.est_input_tokens,
+		p, m, (enum prov_lane)t->lane, t->job.est_input_tokens,
 		est_worst_output(m, t->job.max_output_tokens),
 		t->sent_at_ms / 1000);
 	return t;
@@ -152,6 +155,8 @@ static void settle(struct chunk *c, struct task *t,
 					"ran");
 		t->act.verb = POLICY_RETRY;
 		t->act.at_ms = back;
+		if (back)
+			l->lane_wait = 1;
 		return;
 	}
 	if (ln->kind == BATCH_LINE_REPLY) {
@@ -216,6 +221,7 @@ static int apply(struct chunk *c)
 	}
 	if ((rc = qrun_commit(l->qr)))
 		goto fail;
+	lane_kill_point("collect");
 	c->n = 0;
 	buf_reset(&c->text, 16u << 20);
 	return 0;
@@ -295,7 +301,9 @@ static int collect(struct lane *l, struct lbatch *b,
 	c->b = b;
 	buf_init(&c->text, (size_t)1 << 34);
 	c->rnd = (uint64_t)clk_wall_ms() * 0x9E3779B97F4A7C15ULL | 1;
-	b->q.ended_at = info->ended_ms ? info->ended_ms : clk_wall_ms();
+	/* when we saw it end: the provider's stamps are whole seconds, and
+	 * the turnaround learned is what a run waits */
+	b->q.ended_at = clk_wall_ms();
 	if (openai) {
 		if (info->output_file_id)
 			rc = read_file(c, info->output_file_id);

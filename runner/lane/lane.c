@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,14 @@ const char *lane_status_name(enum batch_status s)
 	return (unsigned)s < sizeof(NAMES) / sizeof(NAMES[0]) && NAMES[s]
 		       ? NAMES[s]
 		       : "unknown";
+}
+
+void lane_kill_point(const char *step)
+{
+	const char *at = getenv("NIGHTSHIFT_KILL_AT");
+
+	if (at && strcmp(at, step) == 0)
+		raise(SIGKILL);
 }
 
 int lane_fail(struct lane *l, int code, const char *what)
@@ -165,9 +174,7 @@ static int lanes(struct lane *l)
 		if (!l->rc->keyed[i])
 			continue;
 		l->client[i] = bclient_new(p, l->rc->keys[i]);
-		if (l->o.run_lane == 1)
-			continue; /* --lane sync: only what is there to collect */
-		any = 1;
+		any = 1; /* with --lane sync, for jobs that chose "batch" */
 		l->batch[i] =
 			!l->o.end_ms ||
 					now + (int64_t)((double)l->turnaround_ms[i] *
@@ -246,10 +253,15 @@ static int tend(struct lane *l, int64_t *soonest)
 		    b->q.state >= QBATCH_COLLECTED)
 			continue;
 		if (b->q.state == QBATCH_LIVE && l->o.end_ms &&
-		    !b->q.cancel_at && l->o.run_lane != 2 &&
-		    now >= l->o.end_ms -
-				   sync_need_ms(l, b->prov, b->q.requests))
-			rc = lane_cancel(l, b);
+		    !b->q.cancel_at && l->o.run_lane != 2) {
+			int64_t at = l->o.end_ms -
+				     sync_need_ms(l, b->prov, b->q.requests);
+
+			if (now >= at)
+				rc = lane_cancel(l, b);
+			else if (at < *soonest)
+				*soonest = at;
+		}
 		if (rc || b->next_ms > now) {
 			if (b->next_ms < *soonest)
 				*soonest = b->next_ms;
@@ -288,8 +300,6 @@ int lane_prepare(struct lane *l)
 		l->b[i].next_ms = 0;
 	if ((rc = tend(l, &soonest)))
 		return rc;
-	if (l->o.run_lane == 1)
-		return 0;
 	return lane_assign(l, 0);
 }
 
@@ -311,10 +321,15 @@ static void *lane_main(void *arg)
 	while (!atomic_load(&l->rc->stopping) && !l->fatal) {
 		if (tend(l, &soonest))
 			break;
-		if (l->lane_wait && l->o.run_lane != 1 && lane_assign(l, 1))
+		if (l->lane_wait && lane_assign(l, 1))
 			break;
 		if (!left(l) && !l->lane_wait)
 			break;
+		/* batches the pass just made are due before tend said */
+		for (size_t i = 0; i < l->nb; i++)
+			if (l->b[i].q.state < QBATCH_COLLECTED &&
+			    l->b[i].next_ms < soonest)
+				soonest = l->b[i].next_ms;
 		nap(l, soonest);
 	}
 	atomic_store(&l->rc->lane_busy, 0);

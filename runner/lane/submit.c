@@ -105,6 +105,7 @@ static int flush(struct pass *ps, struct group *g)
 	g->held_nusd = 0;
 	if (!nheld)
 		return lane_drop(l, b, 0, NULL);
+	lane_kill_point("intent");
 	return lane_advance(l, b);
 }
 
@@ -240,8 +241,12 @@ int lane_assign(struct lane *l, int lane_wait)
 	ps.sync_cost = xcalloc(np, sizeof(*ps.sync_cost));
 	while (rc == 0 && !ps.over_budget &&
 	       !atomic_load(&l->rc->stopping)) {
-		if ((rc = qbatch_page(l->qr, lane_wait, after, PAGE, jobs,
-				      &n))) {
+		/* --lane sync: only the jobs that chose the batch lane */
+		if ((rc = qbatch_page(l->qr,
+				      lane_wait ? QBATCH_LANE_WAIT
+				      : l->o.run_lane == 1 ? QBATCH_CHOSE_BATCH
+							   : QBATCH_QUEUED,
+				      after, PAGE, jobs, &n))) {
 			rc = lane_fail(l, rc, "reading the queue");
 			break;
 		}
@@ -393,17 +398,18 @@ static int save(struct lane *l, struct lbatch *b)
 	return 0;
 }
 
-/* live: b was created as info says. */
+/* live: b was created as info says (adopted: created then by a run that
+ * died, else now; our clock, as the turnaround learned is). */
 static int live(struct lane *l, struct lbatch *b,
-		const struct batch_info *info)
+		const struct batch_info *info, int adopted)
 {
 	free(b->q.remote_id);
 	b->q.remote_id = xstrdup(info->id);
 	free(b->q.status);
 	b->q.status = xstrdup(lane_status_name(info->status));
 	b->q.state = QBATCH_LIVE;
-	b->q.submitted_at = info->created_ms ? info->created_ms
-					     : clk_wall_ms();
+	b->q.submitted_at = adopted && info->created_ms ? info->created_ms
+							: clk_wall_ms();
 	b->tries = 0;
 	b->every_ms = 1000;
 	b->next_ms = clk_wall_ms() + b->every_ms;
@@ -501,7 +507,7 @@ int lane_advance(struct lane *l, struct lbatch *b)
 		if (rc < 0)
 			return failed_step(l, b, rc, "cannot be listed");
 		if (rc == 1) {
-			rc = live(l, b, &info);
+			rc = live(l, b, &info, 1);
 			batch_info_clear(&info);
 			return rc;
 		}
@@ -521,10 +527,12 @@ int lane_advance(struct lane *l, struct lbatch *b)
 			if (rc)
 				return failed_step(l, b, rc,
 						   "refused the upload");
+			lane_kill_point("upload");
 			b->q.file_id = file_id;
 			b->q.state = QBATCH_UPLOADED;
 			if ((rc = save(l, b)))
 				return rc;
+			lane_kill_point("uploaded");
 		}
 	}
 	rc = bclient_create(c, b->q.file_id, b->q.tag, path, &info);
@@ -532,7 +540,8 @@ int lane_advance(struct lane *l, struct lbatch *b)
 		unlink(path);
 	if (rc)
 		return failed_step(l, b, rc, "refused to create the batch");
-	rc = live(l, b, &info);
+	lane_kill_point("create");
+	rc = live(l, b, &info, 0);
 	batch_info_clear(&info);
 	return rc;
 }

@@ -152,19 +152,23 @@ int admit_lane(const struct admit *a, const struct claim_job *j,
 		const struct prov *p = &a->provs[c.prov];
 		const struct prov_model *m = model_of(a, c);
 		struct route_option *b = &opt[n + k];
-		int open = batch && batch[c.prov] == ADMIT_LANE_OPEN &&
-			   prov_has_lane(p, m, LANE_BATCH);
-		int forced = batch && batch[c.prov] != ADMIT_LANE_NONE &&
-			     prov_has_lane(p, m, LANE_BATCH);
+		int has = prov_has_lane(p, m, LANE_BATCH);
+		int open = has && batch && batch[c.prov] == ADMIT_LANE_OPEN;
+		int forced = has && batch && batch[c.prov] != ADMIT_LANE_NONE;
 
 		if (opt[k].fits && opt[k].cost > *dearest)
 			*dearest = opt[k].cost;
 		sync[k] = opt[k].cost;
 		*b = opt[k];
-		b->cost = cost_estimate_lane(p, m, LANE_BATCH, tok[k].in,
-					     tok[k].out, now_ms / 1000);
-		b->rank = cost_estimate_lane(p, m, LANE_BATCH, tok[k].cmp_in,
-					     tok[k].cmp_out, now_ms / 1000);
+		if (has) {
+			b->cost = cost_estimate_lane(p, m, LANE_BATCH,
+						     tok[k].in, tok[k].out,
+						     now_ms / 1000);
+			b->rank = cost_estimate_lane(p, m, LANE_BATCH,
+						     tok[k].cmp_in,
+						     tok[k].cmp_out,
+						     now_ms / 1000);
+		}
 		b->usable = opt[k].usable &&
 			    (want == 2 ? forced : want == 0 && open);
 		if (want == 2) /* never sent synchronously */
