@@ -166,7 +166,13 @@ void mock_utf8_clean(char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t len = seq_len(b + i, n - i);
+		size_t len;
+
+		if (b[i] - 1u < 0x7f) { /* ASCII but NUL: most of any text */
+			i++;
+			continue;
+		}
+		len = seq_len(b + i, n - i);
 
 		if (len == 0) {
 			b[i++] = '?';
