@@ -75,10 +75,11 @@ int batch_line_openai(struct buf *b, const char *custom_id, const char *url,
  * appends one element {"custom_id":ID,"params":BODY} (with the comma
  * before it when it is not the first), and batch_anthropic_close ends it.
  * A request is refused (BUF_ETOOBIG) unless it leaves room under the cap
- * for the close, which therefore never fails. Top-level "stream" is left
- * out of params: the Batches API refuses it (results come as one JSONL
- * file; there is nothing to stream), though Messages takes "stream":
- * false. Each returns 0 or BUF_ETOOBIG. */
+ * for the close, which therefore never fails. A top-level "stream" (as
+ * the dialect prints it: unescaped) is left out of params: a batch's
+ * results come as one JSONL file, there is nothing to stream, and the
+ * SDKs' examples send non-streaming params (MessageCreateParams-
+ * NonStreaming). Each returns 0 or BUF_ETOOBIG. */
 int batch_anthropic_open(struct buf *b);
 int batch_req_anthropic(struct buf *b, const char *custom_id, const char *body,
 			size_t len);

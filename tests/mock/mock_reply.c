@@ -68,13 +68,22 @@ void mock_reply_clear(struct mock_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* copy: a bounded strcpy (snprintf's "%s" was a hot spot). */
+static void copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void add_header(struct mock_reply *r, const char *name,
 		       const char *value)
 {
 	if (r->nhdr >= MOCK_REPLY_MAX_HEADERS)
 		return;
-	snprintf(r->hdr[r->nhdr].name, sizeof(r->hdr[0].name), "%s", name);
-	snprintf(r->hdr[r->nhdr].value, sizeof(r->hdr[0].value), "%s", value);
+	copy(r->hdr[r->nhdr].name, sizeof(r->hdr[0].name), name);
+	copy(r->hdr[r->nhdr].value, sizeof(r->hdr[0].value), value);
 	r->nhdr++;
 }
 
@@ -115,9 +124,10 @@ static void request_id_header(const struct mock_call *c, struct mock_reply *r)
 {
 	char id[48];
 
-	snprintf(id, sizeof(id), "req_%016llx%06llx",
-		 (unsigned long long)mock_mix64(c->hash ^ c->seq),
-		 (unsigned long long)(c->seq & 0xffffff));
+	memcpy(id, "req_", 4);
+	mock_hex(id + 4, mock_mix64(c->hash ^ c->seq), 16);
+	mock_hex(id + 20, c->seq, 6);
+	id[26] = '\0';
 	add_header(r,
 		   c->dialect == MOCK_ANTHROPIC ? "request-id" : "x-request-id",
 		   id);
@@ -276,7 +286,7 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 {
 	struct mock_content mc;
 	struct mock_sb b = {0};
-	char id[64];
+	char id[22];
 	bool anthropic = c->dialect == MOCK_ANTHROPIC;
 
 	mock_content_make(c->req, c->hash, c->content_json || wants_json(c->req),
@@ -288,11 +298,11 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		mc.completion_tokens = (long)((strlen(text) + 3) / 4);
 	}
 	mc.prompt_tokens = scaled(c, mc.prompt_tokens);
-	snprintf(id, sizeof(id), "%s%016llx%06llx",
-		 anthropic ? "msg_" : "chatcmpl-", (unsigned long long)c->hash,
-		 (unsigned long long)(c->seq & 0xffffff));
-	mock_sb_raw(&b, "{\"id\":");
-	mock_sb_json(&b, id);
+	mock_hex(id, c->hash, 16);
+	mock_hex(id + 16, c->seq, 6);
+	mock_sb_raw(&b, anthropic ? "{\"id\":\"msg_" : "{\"id\":\"chatcmpl-");
+	mock_sb_put(&b, id, 22);
+	mock_sb_put(&b, "\"", 1);
 	if (anthropic) {
 		mock_sb_raw(&b, ",\"type\":\"message\",\"role\":\"assistant\","
 			   "\"model\":");

@@ -106,9 +106,9 @@ static void put_anthropic_error(struct mock_sb *b, const struct mock_reply *rep)
 
 static void put_hex(struct mock_sb *b, uint64_t v)
 {
-	char h[20];
+	char h[16];
 
-	snprintf(h, sizeof(h), "%016llx", (unsigned long long)v);
+	mock_hex(h, v, 16);
 	mock_sb_put(b, h, 16);
 }
 

@@ -100,6 +100,16 @@ double mock_unit(uint64_t x)
 	return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
+void mock_hex(char *out, uint64_t v, int digits)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	while (digits-- > 0) {
+		out[digits] = hex[v & 0xf];
+		v >>= 4;
+	}
+}
+
 /* seq_len returns the length of the well-formed UTF-8 sequence at s (at
  * most n bytes available), or 0 when it is malformed or cut short. */
 static size_t seq_len(const unsigned char *s, size_t n)
@@ -156,7 +166,13 @@ void mock_utf8_clean(char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t len = seq_len(b + i, n - i);
+		size_t len;
+
+		if (b[i] - 1u < 0x7f) { /* ASCII but NUL: most of any text */
+			i++;
+			continue;
+		}
+		len = seq_len(b + i, n - i);
 
 		if (len == 0) {
 			b[i++] = '?';
@@ -166,44 +182,69 @@ void mock_utf8_clean(char *s, size_t n)
 	}
 }
 
-void mock_sb_put(struct mock_sb *b, const char *s, size_t n)
+void mock_sb_grow(struct mock_sb *b, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 1024;
-		b->p = mock_xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void mock_sb_raw(struct mock_sb *b, const char *s)
-{
-	mock_sb_put(b, s, strlen(s));
+	while (b->len + n + 1 > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 1024;
+	b->p = mock_xrealloc(b->p, b->cap);
 }
 
 void mock_sb_long(struct mock_sb *b, long long v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
+	size_t i = sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+				     : (unsigned long long)v;
 
-	mock_sb_put(b, num, (size_t)n);
+	do {
+		num[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		num[--i] = '-';
+	mock_sb_put(b, num + i, sizeof(num) - i);
+}
+
+/* special8: whether any of the 8 bytes in x needs escaping in a JSON
+ * string (below 0x20, '"' or '\\'); exact for "any" (the classic
+ * has-less-than bit trick). */
+static uint64_t special8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+		((bs - ones) & ~bs)) &
+	       high;
 }
 
 void mock_sb_json(struct mock_sb *b, const char *s)
 {
-	const char *run = s;
+	size_t n = strlen(s), i = 0, run = 0;
 
 	mock_sb_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	/* Content is hundreds of bytes with rarely anything to escape:
+	 * skip eight at a time to the next byte that needs it. */
+	while (i < n) {
+		unsigned char ch;
 		char esc[8];
+		uint64_t x;
 
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
+		while (i + 8 <= n) {
+			memcpy(&x, s + i, 8);
+			if (special8(x))
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		ch = (unsigned char)s[i];
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			i++;
 			continue;
-		mock_sb_put(b, run, (size_t)(s - run));
-		run = s + 1;
+		}
+		mock_sb_put(b, s + run, i - run);
+		run = ++i;
 		switch (ch) {
 		case '"':
 			mock_sb_put(b, "\\\"", 2);
@@ -225,6 +266,6 @@ void mock_sb_json(struct mock_sb *b, const char *s)
 			mock_sb_put(b, esc, 6);
 		}
 	}
-	mock_sb_put(b, run, (size_t)(s - run));
+	mock_sb_put(b, s + run, n - run);
 	mock_sb_put(b, "\"", 1);
 }

@@ -211,6 +211,8 @@ static void raw_controls_in_a_body_stay_on_one_line(void **state)
 	    {"{\"a\":\"x\ty\nz\x1f\"}", "{\"a\":\"x\\ty\\nz\\u001f\"}"},
 	    {"{\"a\":\"q\\\"\nz\",\"b\":\"\\\\\"\n}",
 	     "{\"a\":\"q\\\"\\nz\",\"b\":\"\\\\\" }"},
+	    /* a backslash before a raw newline (not JSON): still one line */
+	    {"{\"a\":\"x\\\ny\"}", "{\"a\":\"x\\\\ny\"}"},
 	};
 
 	(void)state;
