@@ -281,9 +281,11 @@ static void done_job_line_has_every_field(void **state)
 	assert_non_null(want);
 	assert_true(cJSON_Compare(obj(resp, "body"), want, 1));
 	ns = obj(v[0], "nightshift");
-	assert_int_equal(cJSON_GetArraySize(ns), 5);
+	assert_int_equal(cJSON_GetArraySize(ns), 6);
 	assert_string_equal(str(ns, "provider"), "qwen");
 	assert_string_equal(str(ns, "model"), "qwen-plus");
+	/* a result written before lanes existed was the sync lane's */
+	assert_string_equal(str(ns, "lane"), "sync");
 	assert_int_equal((int)num(ns, "attempts"), 2);
 	assert_true(num(ns, "cost_usd") == 0.000213);
 	assert_int_equal((int)num(ns, "latency_ms"), 840);
