@@ -40,6 +40,7 @@
 struct chunk {
 	struct lane *l;
 	struct lbatch *b;
+	struct reply_ctx reply; /* the run's, with the lane's dictionary */
 	struct buf text;	/* the lines, back to back */
 	size_t off[CHUNK], len[CHUNK];
 	int64_t ids[CHUNK];
@@ -160,7 +161,7 @@ static void settle(struct chunk *c, struct task *t,
 		return;
 	}
 	if (ln->kind == BATCH_LINE_REPLY) {
-		reply_read(&l->rc->reply, t, ln->status, "", 0, ln->body,
+		reply_read(&c->reply, t, ln->status, "", 0, ln->body,
 			   ln->body_len, t->job.body ? flags(l, c->b, &t->job)
 						     : 0,
 			   now);
@@ -174,7 +175,7 @@ static void settle(struct chunk *c, struct task *t,
 				  ln->code[0] ? ln->code : NULL,
 				  ln->message[0] ? ln->message : NULL);
 	}
-	reply_settle(&l->rc->reply, t, l->codec, now, next_rnd(c));
+	reply_settle(&c->reply, t, l->codec, now, next_rnd(c));
 	if (t->act.verb == POLICY_RETRY || t->act.verb == POLICY_FAILOVER) {
 		t->act.at_ms = back;
 		if (back)
@@ -299,6 +300,10 @@ static int collect(struct lane *l, struct lbatch *b,
 
 	c->l = l;
 	c->b = b;
+	/* frames made with the dictionary of the connection that stores
+	 * them, not compressed a second time by the store */
+	c->reply = l->rc->reply;
+	c->reply.qr = l->qr;
 	buf_init(&c->text, (size_t)1 << 34);
 	c->rnd = (uint64_t)clk_wall_ms() * 0x9E3779B97F4A7C15ULL | 1;
 	/* when we saw it end: the provider's stamps are whole seconds, and
