@@ -36,13 +36,17 @@
 /* Longest result line read (a reply of a long output is ~1 MB). */
 #define LINE_MAX_BYTES (64u << 20)
 
-/* The lines of a chunk, kept until their commit. */
+/* The lines of a chunk, kept until their commit, each parsed once: its
+ * spans (custom_id, body) kept as offsets into its line, since the text
+ * may move as it grows. */
 struct chunk {
 	struct lane *l;
 	struct lbatch *b;
 	struct reply_ctx reply; /* the run's, with the lane's dictionary */
 	struct buf text;	/* the lines, back to back */
 	size_t off[CHUNK], len[CHUNK];
+	struct batch_line ln[CHUNK];
+	size_t cid_at[CHUNK], body_at[CHUNK]; /* ln's spans, in the line */
 	int64_t ids[CHUNK];
 	int n;
 	long long applied, skipped;
@@ -197,20 +201,20 @@ static int apply(struct chunk *c)
 	    (rc = qbatch_jobs(l->qr, c->b->q.id, c->ids, c->n, jobs, found)))
 		goto fail;
 	for (int i = 0; i < c->n; i++) {
-		struct batch_line ln;
-		const char *why;
+		struct batch_line *ln = &c->ln[i];
+		const char *line = c->text.p + c->off[i];
 		struct task *t;
 
 		if (!found[i]) {
 			c->skipped++;
 			continue;
 		}
+		ln->custom_id = line + c->cid_at[i];
+		if (ln->body)
+			ln->body = line + c->body_at[i];
 		t = task_of(c, &jobs[i]);
-		if (t->kind != TASK_CORRUPT &&
-		    batch_line_parse(lane_api(l, c->b->prov), &c->x,
-				     c->text.p + c->off[i], c->len[i], &ln,
-				     &why) == 0)
-			settle(c, t, &ln);
+		if (t->kind != TASK_CORRUPT)
+			settle(c, t, ln);
 		rc = record_task(l->qr, l->rc, t);
 		task_free(t);
 		for (int k = i + 1; rc && k < c->n; k++)
@@ -235,7 +239,7 @@ fail:
  * over. */
 static int add(struct chunk *c, const char *line, size_t len)
 {
-	struct batch_line ln;
+	struct batch_line *ln = &c->ln[c->n];
 	const char *why;
 	int64_t batch, job;
 
@@ -244,13 +248,15 @@ static int add(struct chunk *c, const char *line, size_t len)
 	if (!len)
 		return 0;
 	if (batch_line_parse(lane_api(c->l, c->b->prov), &c->x, line, len,
-			     &ln, &why) != 0 ||
-	    batch_custom_id_parse(ln.custom_id, ln.custom_id_len, c->b->q.tag,
-				  &batch, &job) != 0 ||
+			     ln, &why) != 0 ||
+	    batch_custom_id_parse(ln->custom_id, ln->custom_id_len,
+				  c->b->q.tag, &batch, &job) != 0 ||
 	    batch != c->b->q.id) {
 		c->skipped++;
 		return 0;
 	}
+	c->cid_at[c->n] = (size_t)(ln->custom_id - line);
+	c->body_at[c->n] = ln->body ? (size_t)(ln->body - line) : 0;
 	c->off[c->n] = c->text.len;
 	c->len[c->n] = len;
 	c->ids[c->n] = job;
