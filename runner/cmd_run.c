@@ -552,19 +552,25 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	for (int i = 0; i < rc->nworkers; i++)
 		if (worker_start(workers[i]) == 0)
 			started++;
+	/* the lane is busy before the store can look: a store that found
+	 * nothing queued and the lane idle would end the run, and leave a
+	 * lane thread started after it to wait for a stop never given */
+	if (lane && lane_start(lane) != 0) {
+		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc->stopping, 1);
+	}
 	st = store_new(rc, rc->qr);
 	if (started != rc->nworkers || store_start(st) != 0) {
 		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc->stopping, 1);
 		atomic_store(&rc->finished, 1);
+		if (lane)
+			lane_join(lane);
 		for (int i = 0; i < started; i++)
 			worker_join(workers[i]);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		code = EXIT_RUNTIME;
 		goto out;
-	}
-	if (lane && lane_start(lane) != 0) {
-		fprintf(stderr, "nightshift run: cannot start threads\n");
-		atomic_store(&rc->stopping, 1);
 	}
 	watch_take_signals();
 	code = watch_run(rc, &wo, &p);
