@@ -39,15 +39,17 @@
 /* Longest result line read (a reply of a long output is ~1 MB). */
 #define LINE_MAX_BYTES (64u << 20)
 
-/* A chunk of lines. Each is parsed once, as it is read: its spans
- * (custom_id, body) are kept as offsets into its line, since the text
- * may move as it grows. Then the jobs they are for are read, and the
- * tasks they come to made. */
+/* A chunk of lines. Each is parsed once: by the thread that settles it,
+ * or, when its custom_id is not plain to see, as it is read (its spans,
+ * custom_id and body, then kept as offsets into its line, since the
+ * text may move as it grows). Then the jobs they are for are read, and
+ * the tasks they come to made. */
 struct lines {
 	struct buf text; /* the lines, back to back */
 	size_t off[CHUNK], len[CHUNK];
 	struct batch_line ln[CHUNK];
 	size_t cid_at[CHUNK], body_at[CHUNK]; /* ln's spans, in the line */
+	unsigned char parsed[CHUNK]; /* ln[i] holds the line's parse */
 	int64_t ids[CHUNK];
 	struct claim_job jobs[CHUNK];
 	unsigned char found[CHUNK]; /* jobs[i] read and not yet a task */
@@ -59,7 +61,7 @@ struct lines {
 /* What a thread needs of its own to settle lines. */
 struct settler {
 	struct blob_codec *codec;
-	struct jsonidx bx;
+	struct jsonidx x, bx; /* a line's index, a job body's */
 	uint64_t rnd;
 };
 
@@ -220,6 +222,20 @@ static void settle(struct results *c, struct settler *s, struct lines *L,
 	}
 }
 
+/* parse: line i of L, its custom_id found before without a parse;
+ * whether the parse finds the same one (else, a line that is not JSON,
+ * it is passed over as when it was read). */
+static int parse(struct results *c, struct settler *s, struct lines *L,
+		 int i)
+{
+	const char *line = L->text.p + L->off[i], *why;
+	struct batch_line *ln = &L->ln[i];
+
+	return batch_line_parse(lane_api(c->l, c->b->prov), &s->x, line,
+				L->len[i], ln, &why) == 0 &&
+	       ln->custom_id == line + L->cid_at[i];
+}
+
 /* settle_lines: the task of each line of L whose job was read. */
 static void settle_lines(struct results *c, struct settler *s,
 			 struct lines *L)
@@ -232,9 +248,13 @@ static void settle_lines(struct results *c, struct settler *s,
 		L->t[i] = NULL;
 		if (!L->found[i])
 			continue;
-		ln->custom_id = line + L->cid_at[i];
-		if (ln->body)
-			ln->body = line + L->body_at[i];
+		if (L->parsed[i]) {
+			ln->custom_id = line + L->cid_at[i];
+			if (ln->body)
+				ln->body = line + L->body_at[i];
+		} else if (!parse(c, s, L, i)) {
+			continue;
+		}
 		L->found[i] = 0; /* the task has the job */
 		t = task_of(c, s, &L->jobs[i]);
 		if (t->kind != TASK_CORRUPT)
@@ -402,29 +422,137 @@ static int drain(struct results *c)
 	return turn(c) || turn(c);
 }
 
+/* str_end: the closing quote of the JSON string opened at p, or NULL. */
+static const char *str_end(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		const char *b;
+
+		if (!(p = memchr(p, '"', (size_t)(end - p))))
+			return NULL;
+		/* an odd run of backslashes before it escapes it (the
+		 * opening quote ends the run) */
+		for (b = p; b[-1] == '\\'; b--)
+			;
+		if ((p - b) % 2 == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static const char *ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* value_end: just past the JSON value at p, walking its strings and
+ * brackets only (a scalar ends at what cannot be in it), or NULL. */
+static const char *value_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			if (!(p = str_end(p, end)))
+				return NULL;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth-- == 0)
+				return p;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			if (depth == 0)
+				return p;
+			break;
+		default:
+			break;
+		}
+		if (depth == 0 && (*p == '"' || *p == '}' || *p == ']'))
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* top_custom_id: where line's custom_id is (the first top-level member
+ * of that name, a string with no escape), found by walking the members
+ * before it; a result line puts it first or second, so little of the
+ * line is looked at. 0, or -1 when there is none such. */
+static int top_custom_id(const char *line, size_t len, const char **id,
+			 size_t *n)
+{
+	const char *end = line + len, *p = ws(line, end), *k, *v;
+
+	if (p >= end || *p != '{')
+		return -1;
+	for (;;) {
+		p = ws(p + 1, end);
+		if (p >= end || *p != '"' || !(k = str_end(p, end)))
+			return -1;
+		v = ws(k + 1, end);
+		if (v >= end || *v != ':')
+			return -1;
+		v = ws(v + 1, end);
+		if (k - p == 10 && memcmp(p + 1, "custom_id", 9) == 0) {
+			if (v >= end || *v != '"' || !(k = str_end(v, end)) ||
+			    memchr(v + 1, '\\', (size_t)(k - v - 1)))
+				return -1;
+			*id = v + 1;
+			*n = (size_t)(k - v - 1);
+			return 0;
+		}
+		if (!(p = value_end(v, end)))
+			return -1;
+		p = ws(p, end);
+		if (p >= end || *p != ',')
+			return -1;
+	}
+}
+
 /* add: one line of a results file; those not of this batch are passed
- * over. */
+ * over. The line is parsed by the thread that settles it: only its
+ * custom_id is needed now, to read its job; a line where that is not
+ * plain to see is parsed here. */
 static int add(struct results *c, const char *line, size_t len)
 {
 	struct lines *L = c->cur;
 	struct batch_line *ln = &L->ln[L->n];
-	const char *why;
+	const char *why, *id;
+	size_t idlen;
 	int64_t batch, job;
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (!len)
 		return 0;
-	if (batch_line_parse(lane_api(c->l, c->b->prov), &c->x, line, len,
-			     ln, &why) != 0 ||
-	    batch_custom_id_parse(ln->custom_id, ln->custom_id_len,
-				  c->b->q.tag, &batch, &job) != 0 ||
+	L->parsed[L->n] = top_custom_id(line, len, &id, &idlen) != 0;
+	if (L->parsed[L->n]) {
+		if (batch_line_parse(lane_api(c->l, c->b->prov), &c->x, line,
+				     len, ln, &why) != 0) {
+			c->skipped++;
+			return 0;
+		}
+		id = ln->custom_id;
+		idlen = ln->custom_id_len;
+		L->body_at[L->n] = ln->body ? (size_t)(ln->body - line) : 0;
+	}
+	if (batch_custom_id_parse(id, idlen, c->b->q.tag, &batch, &job) != 0 ||
 	    batch != c->b->q.id) {
 		c->skipped++;
 		return 0;
 	}
-	L->cid_at[L->n] = (size_t)(ln->custom_id - line);
-	L->body_at[L->n] = ln->body ? (size_t)(ln->body - line) : 0;
+	L->cid_at[L->n] = (size_t)(id - line);
 	L->off[L->n] = L->text.len;
 	L->len[L->n] = len;
 	L->ids[L->n] = job;
@@ -516,7 +644,9 @@ void results_free(struct results **cp)
 	pthread_cond_destroy(&c->cv);
 	blob_codec_free(&c->help.codec);
 	jsonidx_free(&c->x);
+	jsonidx_free(&c->own.x);
 	jsonidx_free(&c->own.bx);
+	jsonidx_free(&c->help.x);
 	jsonidx_free(&c->help.bx);
 	free(c);
 	*cp = NULL;
