@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE /* mkstemp */
 #include "runner/lane/send.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,34 @@ static int failed_step(struct lane *l, struct lbatch *b, int code,
 	return lane_drop(l, b, 0, "the batch lane refused the batch");
 }
 
+/* uploaded: b's input file is uploaded as file_id (taken over). */
+static int uploaded(struct lane *l, struct lbatch *b, char *file_id)
+{
+	int rc;
+
+	lane_kill_point("upload");
+	b->q.file_id = file_id;
+	b->q.state = QBATCH_UPLOADED;
+	if ((rc = save(l, b)))
+		return rc;
+	lane_kill_point("uploaded");
+	return 0;
+}
+
+/* created: the create call of b answered rc, info (cleared here). */
+static int created(struct lane *l, struct lbatch *b, int rc,
+		   struct batch_info *info)
+{
+	if (rc) {
+		batch_info_clear(info);
+		return failed_step(l, b, rc, "refused to create the batch");
+	}
+	lane_kill_point("create");
+	rc = live(l, b, info, 0);
+	batch_info_clear(info);
+	return rc;
+}
+
 int lane_send(struct lane *l, struct lbatch *b, struct infile *built)
 {
 	struct bclient *c = l->client[b->prov];
@@ -329,22 +358,73 @@ int lane_send(struct lane *l, struct lbatch *b, struct infile *built)
 			if (rc)
 				return failed_step(l, b, rc,
 						   "refused the upload");
-			lane_kill_point("upload");
-			b->q.file_id = file_id;
-			b->q.state = QBATCH_UPLOADED;
-			if ((rc = save(l, b)))
+			if ((rc = uploaded(l, b, file_id)))
 				return rc;
-			lane_kill_point("uploaded");
 		}
 	}
 	rc = bclient_create(c, b->q.file_id, b->q.tag, in.path, &info);
 	infile_discard(&in);
-	if (rc)
-		return failed_step(l, b, rc, "refused to create the batch");
-	lane_kill_point("create");
-	rc = live(l, b, &info, 0);
-	batch_info_clear(&info);
-	return rc;
+	return created(l, b, rc, &info);
+}
+
+static void *sending_main(void *arg)
+{
+	struct sending *s = arg;
+
+	s->rc = s->openai ? bclient_upload(s->c, s->in.path, &s->file_id)
+			  : bclient_create(s->c, NULL, s->tag, s->in.path,
+					   &s->info);
+	return NULL;
+}
+
+int lane_send_start(struct lane *l, struct lbatch *b, struct infile *built,
+		    struct sending *s)
+{
+	struct bclient *c = l->client[b->prov];
+
+	if (!c || b->q.state != QBATCH_INTENT || b->tries || !b->mine)
+		return lane_send(l, b, built);
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->batch = b->q.id;
+	s->openai = lane_api(l, b->prov) == BATCH_API_OPENAI;
+	s->tag = b->q.tag;
+	s->in = *built;
+	if (pthread_create(&s->th, NULL, sending_main, s) != 0) {
+		memset(s, 0, sizeof(*s));
+		return lane_send(l, b, built);
+	}
+	memset(built, 0, sizeof(*built));
+	s->on = 1;
+	return 0;
+}
+
+int lane_send_finish(struct lane *l, struct sending *s, int abandon)
+{
+	struct lbatch *b = NULL;
+	int rc;
+
+	if (!s->on)
+		return 0;
+	pthread_join(s->th, NULL);
+	s->on = 0;
+	infile_discard(&s->in);
+	for (size_t i = 0; i < l->nb && !abandon; i++)
+		if (l->b[i].q.id == s->batch)
+			b = &l->b[i];
+	if (!b) {
+		free(s->file_id);
+		batch_info_clear(&s->info);
+		return 0;
+	}
+	if (!s->openai)
+		return created(l, b, s->rc, &s->info);
+	if (s->rc)
+		return failed_step(l, b, s->rc, "refused the upload");
+	if ((rc = uploaded(l, b, s->file_id)))
+		return rc;
+	rc = bclient_create(s->c, b->q.file_id, b->q.tag, NULL, &s->info);
+	return created(l, b, rc, &s->info);
 }
 
 int lane_advance(struct lane *l, struct lbatch *b)

@@ -50,6 +50,7 @@ struct pass {
 	double *cost, *sync_cost; /* per provider: their estimates */
 	int over_budget;
 	int no_file; /* no input file can be made: the rest stay */
+	struct sending send; /* the last batch's upload */
 };
 
 static struct group *group_of(struct pass *ps, int prov, int model)
@@ -97,7 +98,7 @@ static int flush(struct pass *ps, struct group *g)
 	struct lane *l = ps->l;
 	struct qbatch qb = g->qb;
 	struct lbatch *b;
-	int nheld = 0, rc;
+	int nheld = 0, rc, code;
 
 	if (!g->n)
 		return 0;
@@ -124,6 +125,11 @@ static int flush(struct pass *ps, struct group *g)
 	g->n = 0;
 	g->bytes = 0;
 	g->held_nusd = 0;
+	/* the batch before has gone out meanwhile */
+	if ((code = lane_send_finish(l, &ps->send, 0))) {
+		infile_discard(&g->in);
+		return code;
+	}
 	if (!nheld) {
 		infile_discard(&g->in);
 		return lane_drop(l, b, 0, NULL);
@@ -135,7 +141,7 @@ static int flush(struct pass *ps, struct group *g)
 		infile_discard(&g->in);
 		return lane_advance(l, b);
 	}
-	return lane_send(l, b, &g->in);
+	return lane_send_start(l, b, &g->in, &ps->send);
 }
 
 /* take: job j (decoded, routed in s, its body indexed in x when x is not
@@ -308,6 +314,9 @@ int lane_assign(struct lane *l, int lane_wait)
 	}
 	for (size_t i = 0; i < ps.ng && rc == 0; i++)
 		rc = flush(&ps, &ps.g[i]);
+	n = lane_send_finish(l, &ps.send, rc != 0);
+	if (rc == 0)
+		rc = n;
 	if (rc == 0 && lane_wait) {
 		int code = qrun_begin(l->qr);
 
