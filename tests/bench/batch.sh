@@ -24,7 +24,9 @@
 # unless it could not run at all.
 #   env: NIGHTSHIFT (binary), MOCK (mock provider), BENCHBIN (dir of
 #        gen_jobs, runstat), BENCH_BATCH_JOBS, BENCH_BATCH_ANTH_JOBS,
-#        BENCH_BATCH_LATENCY (the mock's batch latency, ms; default 1000),
+#        BENCH_BATCH_LATENCY (the mock's batch latency, ms; default 1 ms
+#        per 25 jobs, at least 1000: a batch ends after the submission,
+#        so the mock writing its results does not take the CPU from it),
 #        TMPDIR (where the ~3 GB go).
 set -u
 
@@ -35,11 +37,20 @@ MOCK=${MOCK:-$root/build/default/mock-provider}
 BENCHBIN=${BENCHBIN:-$root/build/default/bench}
 jobs=${BENCH_BATCH_JOBS:-1000000}
 anth=${BENCH_BATCH_ANTH_JOBS:-100000}
-latency=${BENCH_BATCH_LATENCY:-1000}
+latency=${BENCH_BATCH_LATENCY:-auto}
 per=50000
 
+lat_of() {
+	if [ "$latency" = auto ]; then
+		l_ms=$(($1 / 25))
+		[ "$l_ms" -ge 1000 ] || l_ms=1000
+		echo "$l_ms"
+	else
+		echo "$latency"
+	fi
+}
 for v in "BENCH_BATCH_JOBS=$jobs" "BENCH_BATCH_ANTH_JOBS=$anth" \
-	"BENCH_BATCH_LATENCY=$latency"; do
+	"BENCH_BATCH_LATENCY=$(lat_of 0)"; do
 	case ${v#*=} in
 	'' | *[!0-9]*)
 		echo "batch.sh: ${v%%=*} must be a number, not '${v#*=}'" >&2
@@ -161,7 +172,8 @@ run_case() {
 	files=$(((n + per - 1) / per))
 	stop_mock
 	rm -f "$tmp/q.db" "$tmp/q.db-wal" "$tmp/q.db-shm"
-	bench_mock batch.sh --batch-latency "$latency"
+	lat=$(lat_of "$n")
+	bench_mock batch.sh --batch-latency "$lat"
 	if [ "$api" = anthropic ]; then
 		dialect=anthropic base=http://127.0.0.1:$port
 	else
@@ -263,7 +275,7 @@ JSON
 	fi
 	echo "$api $n ${s_wall:--} ${s_cpu:--} ${s_kib:--} ${s_mock:--}" \
 		"${s_steal:--} $s_ok $w_wall $w_mock ${c_wall:--} ${c_cpu:--}" \
-		"${c_kib:--} ${c_mock:--} ${c_steal:--} $c_ok" >>"$tmp/cases"
+		"${c_kib:--} ${c_mock:--} ${c_steal:--} $c_ok $lat" >>"$tmp/cases"
 	stop_mock
 }
 
@@ -273,7 +285,7 @@ run_case openai "$jobs"
 rm -f "$tmp/all.jsonl" "$tmp/q.db" "$tmp/q.db-wal" "$tmp/q.db-shm"
 
 echo
-awk -v jobs="$jobs" -v small="$small" -v per="$per" -v lat="$latency" '
+awk -v jobs="$jobs" -v small="$small" -v per="$per" '
 function val(v) { return v == "-" ? "" : v }
 function num(v, fmt) { return v == "" ? "n/a" : sprintf(fmt, v) }
 function rate(n, w) { return (w == "" || w + 0 <= 0) ? "" : n / w }
@@ -285,9 +297,10 @@ function target(name, v, fmt, goal, ok) {
 # row: one step of case i (s: submission, c: collection).
 function row(i, what, unit, w, cpu, kib, mock, steal, ok,    r) {
 	r = ok ? rate(n[i], w) : ""
-	printf "  %-9s %-8s %8d  %11s  %6s  %5s  %7s  %8s  %8s%s\n", api[i],
-	    what, n[i], num(r, "%.0f") " " unit, num(w, "%.2f"),
-	    num(cpu, "%.2f"), kib == "" ? "n/a" : sprintf("%.1f", kib / 1024),
+	printf "  %-9s %-8s %8d  %11s  %6s  %5s  %6s  %7s  %8s  %8s%s\n",
+	    api[i], what, n[i], num(r, "%.0f") " " unit, num(w, "%.2f"),
+	    num(cpu, "%.2f"), cpu == "" ? "n/a" : sprintf("%.1f",
+	    cpu * 1e6 / n[i]), kib == "" ? "n/a" : sprintf("%.1f", kib / 1024),
 	    num(mock, "%.2f"), num(steal, "%.2f"),
 	    ok ? "" : "  (invalid: not judged)"
 }
@@ -297,16 +310,17 @@ function row(i, what, unit, w, cpu, kib, mock, steal, ok,    r) {
 	sw[k] = val($3); sc[k] = val($4); sk[k] = val($5); sm[k] = val($6)
 	ss[k] = val($7); sok[k] = $8; ww[k] = $9; wm[k] = $10
 	cw[k] = val($11); cc[k] = val($12); ck[k] = val($13); cm[k] = val($14)
-	cs[k] = val($15); cok[k] = $16
+	cs[k] = val($15); cok[k] = $16; lat[k] = $17
 	if (api[k] == "openai" && n[k] == jobs) big = k
 	if (api[k] == "openai" && n[k] == small && !sm_i) sm_i = k
 }
 END {
-	printf "batch lane: %d requests a file, mock batch latency %d ms\n",
-	    per, lat
-	printf "  %-9s %-8s %8s  %11s  %6s  %5s  %7s  %8s  %8s\n", "api",
-	    "step", "jobs", "rate/s", "wall s", "CPU s", "RSS MiB",
-	    "mock CPU", "stolen s"
+	printf "batch lane: %d requests a file; CPU: nightshift (all its" \
+	    " threads), us/one: its CPU per job or line; mock CPU over" \
+	    " the same step\n", per
+	printf "  %-9s %-8s %8s  %11s  %6s  %5s  %6s  %7s  %8s  %8s\n", "api",
+	    "step", "jobs", "rate/s", "wall s", "CPU s", "us/one",
+	    "RSS MiB", "mock CPU", "stolen s"
 	for (i = 1; i <= k; i++) {
 		row(i, "submit", "jobs", sw[i], sc[i], sk[i], sm[i], ss[i],
 		    sok[i])
@@ -316,9 +330,10 @@ END {
 	print ""
 	for (i = 1; i <= k; i++)
 		if (wm[i] + 0 > 0)
-			printf "  mock, %s %d: results written in about %.1f s," \
+			printf "  mock, %s %d: batches ended %d ms after" \
+			    " their create; waited %.1f s, results written at" \
 			    " %.0f lines per mock CPU-second\n", api[i], n[i],
-			    ww[i], n[i] / wm[i]
+			    lat[i], ww[i], n[i] / wm[i]
 	# The mock holds a figure back when its CPU over the step is a
 	# large share of the step: nightshift waits on its replies.
 	for (i = 1; i <= k; i++) {
