@@ -272,12 +272,12 @@ static int cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
+int qbatch_turnaround(struct queue *q, const char *provider, int64_t *ms,
 		      int *n)
 {
 	int64_t v[20];
 	sqlite3_stmt *st = NULL;
-	int rc = qquery(r->q,
+	int rc = qquery(q,
 			"SELECT ended_at - submitted_at FROM batches WHERE "
 			"provider = ?1 AND ended_at IS NOT NULL AND "
 			"submitted_at IS NOT NULL AND cancel_at IS NULL ORDER BY "
@@ -291,7 +291,7 @@ int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < 20)
 		v[(*n)++] = sqlite3_column_int64(st, 0);
-	if ((rc = qend(r->q, st, rc, "reading the batches")) || !*n)
+	if ((rc = qend(q, st, rc, "reading the batches")) || !*n)
 		return rc;
 	qsort(v, (size_t)*n, sizeof(v[0]), cmp64);
 	*ms = v[*n / 2];

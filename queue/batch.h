@@ -88,7 +88,7 @@ int qbatch_held(struct qrun *r, long long *n);
 /* qbatch_turnaround: the median time from created to ended of provider's
  * last 20 batches that ended on their own (not cancelled by us), in ms;
  * *ms 0 and *n 0 when it has none. */
-int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
+int qbatch_turnaround(struct queue *q, const char *provider, int64_t *ms,
 		      int *n);
 
 /* Which queued jobs a page holds: every one not parked, those left to the

@@ -169,8 +169,9 @@ int claim_scan_open(struct queue *q, struct claim_scan **out)
 	if ((rc = qexec(q, "BEGIN", "reading the queue")) ||
 	    (rc = qquery(q,
 			 "SELECT " CLAIM_COLS " FROM jobs WHERE state = "
-			 JOBSTATE_SQL(QUEUED) " OR state = "
-			 JOBSTATE_SQL(RUNNING) " ORDER BY id",
+			 JOBSTATE_SQL(QUEUED) " OR (state = "
+			 JOBSTATE_SQL(RUNNING) " AND lease_owner IS NOT '"
+			 CLAIM_BATCH_OWNER "') ORDER BY id",
 			 &c->st, "reading the queue"))) {
 		if (rc != QUEUE_OK)
 			qexec(q, "ROLLBACK", "reading the queue");

@@ -29,8 +29,6 @@
 /* What the sync lane needs at least to finish a cancelled batch's jobs,
  * over and above their share of its concurrency. */
 #define SYNC_MARGIN_MS 3000
-/* A deadline further than turnaround x this is one a batch fits. */
-#define FIT_FACTOR 1.5
 
 void lane_say(const char *fmt, ...)
 {
@@ -163,25 +161,16 @@ static int lanes(struct lane *l)
 
 		if (!p->batch.on)
 			continue;
-		if ((rc = qbatch_turnaround(l->qr, p->name, &ms, &n)))
+		if ((rc = qbatch_turnaround(l->q, p->name, &ms, &n)))
 			return lane_fail(l, rc, "reading the batches");
 		l->turnaround_known[i] = n > 0;
-		l->turnaround_ms[i] =
-			n > 0 ? ms
-			      : (int64_t)(p->batch.window_h > 0 ? p->batch.window_h
-								: 24) *
-					3600000;
+		l->turnaround_ms[i] = admit_lane_turnaround(p, n > 0 ? ms : 0);
 		if (!l->rc->keyed[i])
 			continue;
 		l->client[i] = bclient_new(p, l->rc->keys[i]);
 		any = 1; /* with --lane sync, for jobs that chose "batch" */
-		l->batch[i] =
-			!l->o.end_ms ||
-					now + (int64_t)((double)l->turnaround_ms[i] *
-							FIT_FACTOR) <
-						l->o.end_ms
-				? ADMIT_LANE_OPEN
-				: ADMIT_LANE_FORCED;
+		l->batch[i] = (unsigned char)admit_lane_state(
+			p, 1, l->turnaround_ms[i], now, l->o.end_ms);
 	}
 	return any;
 }
