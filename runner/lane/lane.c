@@ -59,6 +59,7 @@ const char *lane_status_name(enum batch_status s)
 		       : "unknown";
 }
 
+#ifdef NIGHTSHIFT_TEST
 void lane_kill_point(const char *step)
 {
 	const char *at = getenv("NIGHTSHIFT_KILL_AT");
@@ -66,6 +67,7 @@ void lane_kill_point(const char *step)
 	if (at && strcmp(at, step) == 0)
 		raise(SIGKILL);
 }
+#endif
 
 int lane_fail(struct lane *l, int code, const char *what)
 {
