@@ -403,3 +403,22 @@ int qbatch_remote_known(struct qrun *r, const char *remote)
 	rc = qend(r->q, st, rc, "reading the batches");
 	return rc ? rc : known;
 }
+
+int qbatch_providers(struct queue *q, char ***names, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = qquery(q,
+			"SELECT DISTINCT provider FROM batches WHERE ended_at IS "
+			"NOT NULL ORDER BY provider",
+			&st, "reading the batches");
+
+	*names = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = col_str(st, 0);
+	}
+	return qend(q, st, rc, "reading the batches");
+}

@@ -85,6 +85,9 @@ int qbatch_open_list(struct queue *q, struct qbatch **out, size_t *n);
 int qbatch_remote_known(struct qrun *r, const char *remote);
 /* qbatch_held: jobs held by batches not yet collected; *n. */
 int qbatch_held(struct qrun *r, long long *n);
+/* qbatch_providers: the providers with a batch that ended, by name;
+ * *names new (free each, then the array). */
+int qbatch_providers(struct queue *q, char ***names, size_t *n);
 /* qbatch_turnaround: the median time from created to ended of provider's
  * last 20 batches that ended on their own (not cancelled by us), in ms;
  * *ms 0 and *n 0 when it has none. */

@@ -336,6 +336,13 @@ static int collect(struct lane *l, struct lbatch *b,
 		l->batch[b->prov] = ADMIT_LANE_NONE;
 		back = 0;
 	}
+	/* A job without any line in a batch that ran to its end (no
+	 * expiry, no cancel) was lost by the provider: the sync lane takes
+	 * it, rather than a next batch that might lose it again, and again. */
+	if (info->status == BATCH_ST_COMPLETED ||
+	    (info->status == BATCH_ST_ENDED && !info->expired &&
+	     !info->cancelled))
+		back = 0;
 	b->q.state = QBATCH_COLLECTED;
 	b->q.collected_at = clk_wall_ms();
 	if ((rc = qrun_begin(l->qr)) ||

@@ -52,6 +52,8 @@ expect "batch: report shows the lanes and the saving" 0 "batch                  
   "batch lanes saved" "(50.0%) against sync prices"
 check "batch: the turnaround is learned" \
   test "$(q a.db 'SELECT count(*) FROM batches WHERE ended_at IS NOT NULL AND ended_at >= submitted_at')" = 3
+run status --db a.db
+expect "batch: status says the turnaround learned" 0 "batch lane mock: usually" "median of its last 3 batches"
 stop_mock
 
 # ---- 2. Message Batches (Anthropic), one batch of 10
