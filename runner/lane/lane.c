@@ -217,6 +217,13 @@ int lane_new(struct runctx *rc, const struct lane_opts *o, struct lane **out)
 		if (b->q.state < QBATCH_LIVE && b->q.owner && o->owner_alive &&
 		    o->owner_alive(b->q.owner, o->alive_arg))
 			b->prov = -1;
+		/* what an earlier run's batch may still cost is held, so
+		 * that new work does not take the same room under the cap
+		 * (refused when the cap is already reached: nothing new is
+		 * sent then either) */
+		else if (budget_reserve(&rc->budget, b->q.reserved_usd,
+					&b->held_nusd) != 0)
+			b->held_nusd = 0;
 	}
 	free(open);
 	if (!any && !l->nb) {

@@ -146,3 +146,17 @@ printf '{"custom_id":"x","nightshift":{"lane":"later"},"body":{"model":"cheap","
 run ingest --db i.db bad.jsonl
 expect "batch: a bad lane is refused with its line and field" 3 "bad.jsonl:1: nightshift.lane: must be"
 stop_mock
+
+# ---- 8. --max-cost holds a batch's worst case before it is created
+rm -f mock.log; start_mock --batch-latency 200
+prov p.json openai 100
+run run --db k.db --providers p.json jobs.jsonl --max-cost 0.0002 --no-progress
+expect "batch: --max-cost: a batch takes only the jobs whose worst case fits" 4 "--max-cost reached"
+n=$(sed -n 's/.*"kind":"batch_create".*"requests":\([0-9]*\).*/\1/p' mock.log)
+check "batch: --max-cost: 5 jobs' worst case (\$0.0000378 each at the batch price) fit \$0.0002" test "$n" = 5
+sleep 0.3
+run run --db k.db --providers p.json --max-cost 0.0002 --no-progress
+expect "batch: --max-cost: a later run collects the batch and sends no more" 4 "--max-cost reached"
+check "batch: --max-cost: 5 done at the batch price, the spend under the cap" \
+  test "$(q k.db "SELECT count(*), sum(lane = 'batch'), sum(cost_usd) <= 0.0002 FROM attempts")" = "5|5|1"
+stop_mock
