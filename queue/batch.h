@@ -104,12 +104,10 @@ enum qbatch_page_of { QBATCH_QUEUED, QBATCH_LANE_WAIT, QBATCH_CHOSE_BATCH };
 int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 		int limit, struct claim_job *out, int *n);
 
-/* A cursor over a batch's held jobs in id order (for its input file), in
- * one read transaction. next returns 1 with *j filled (its frame), 0 at
- * the end, or a negative QUEUE_* code. */
-struct qbatch_scan;
-int qbatch_scan_open(struct qrun *r, int64_t batch, struct qbatch_scan **c);
-int qbatch_scan_next(struct qbatch_scan *c, struct claim_job *j);
-void qbatch_scan_close(struct qbatch_scan **c);
+/* qbatch_scan_open: a cursor over batch's held jobs in id order (for its
+ * input file), in one read transaction: claim_scan_next and
+ * claim_scan_close (claim.h) read and end it. */
+struct claim_scan;
+int qbatch_scan_open(struct qrun *r, int64_t batch, struct claim_scan **c);
 
 #endif

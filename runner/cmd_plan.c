@@ -132,15 +132,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				return rc;
 			break;
 		case 'l':
-			if (strcmp(optarg, "auto") == 0)
-				o->lane = 0;
-			else if (strcmp(optarg, "sync") == 0)
-				o->lane = 1;
-			else if (strcmp(optarg, "batch") == 0)
-				o->lane = 2;
-			else
-				return cli_bad_value("plan", "--lane", optarg,
-						     "auto, sync or batch");
+			if ((rc = cli_lane("plan", optarg, &o->lane)))
+				return rc;
 			break;
 		case 'j':
 			o->json = 1;
@@ -327,6 +320,49 @@ static long long batch_jobs(const struct plan *pl, size_t p)
 
 static const char *const LANES[] = {"auto", "sync", "batch"};
 
+/* each_row: fn for every row that takes jobs, in provider, model, lane
+ * order. */
+static void each_row(const struct plan *pl,
+		     void (*fn)(const struct plan *pl, size_t p, size_t m,
+				int lane, const struct row *r, void *arg),
+		     void *arg)
+{
+	for (size_t p = 0; p < pl->cfg->nprovs; p++)
+		for (size_t m = 0; m < pl->cfg->provs[p].nmodels; m++)
+			for (int ln = 0; ln < 2; ln++) {
+				const struct row *r =
+					&pl->rows[2 * (pl->off[p] + m) + ln];
+
+				if (r->jobs)
+					fn(pl, p, m, ln, r, arg);
+			}
+}
+
+static void row_text(const struct plan *pl, size_t p, size_t m, int lane,
+		     const struct row *r, void *arg)
+{
+	(void)arg;
+	printf("%-12s %-24s %-5s %8lld %12lld %12lld %12.6f\n",
+	       pl->cfg->provs[p].name, pl->cfg->provs[p].models[m].name,
+	       lane ? "batch" : "sync", r->jobs, (long long)r->in,
+	       (long long)r->out, r->usd);
+}
+
+static void row_json(const struct plan *pl, size_t p, size_t m, int lane,
+		     const struct row *r, void *arg)
+{
+	cJSON *x = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(x, "provider", pl->cfg->provs[p].name);
+	cJSON_AddStringToObject(x, "model", pl->cfg->provs[p].models[m].name);
+	cJSON_AddStringToObject(x, "lane", lane ? "batch" : "sync");
+	cJSON_AddNumberToObject(x, "jobs", (double)r->jobs);
+	cJSON_AddNumberToObject(x, "input_tokens", (double)r->in);
+	cJSON_AddNumberToObject(x, "output_tokens", (double)r->out);
+	cJSON_AddNumberToObject(x, "cost_usd", r->usd);
+	cJSON_AddItemToArray(arg, x);
+}
+
 /* hms: a time needed, rounded up to the second. */
 static void hms(double s, char *out, size_t n)
 {
@@ -358,22 +394,7 @@ static void print_text(const struct plan *pl, const struct opts *o,
 	       LANES[pl->run_lane]);
 	printf("%-12s %-24s %-5s %8s %12s %12s %12s\n", "provider", "model",
 	       "lane", "jobs", "in tokens", "out tokens", "est. cost");
-	for (size_t p = 0; p < cfg->nprovs; p++)
-		for (size_t m = 0; m < cfg->provs[p].nmodels; m++)
-			for (int ln = 0; ln < 2; ln++) {
-				const struct row *r =
-					&pl->rows[2 * (pl->off[p] + m) + ln];
-
-				if (!r->jobs)
-					continue;
-				printf("%-12s %-24s %-5s %8lld %12lld %12lld "
-				       "%12.6f\n",
-				       cfg->provs[p].name,
-				       cfg->provs[p].models[m].name,
-				       ln ? "batch" : "sync", r->jobs,
-				       (long long)r->in, (long long)r->out,
-				       r->usd);
-			}
+	each_row(pl, row_text, NULL);
 	for (size_t p = 0; p < cfg->nprovs; p++) {
 		const char *by;
 		double s = need_s(pl, p, &by);
@@ -441,31 +462,7 @@ static int print_json(const struct plan *pl, const struct opts *o,
 	cJSON_AddItemToObject(root, "db",
 			      db ? cJSON_CreateString(db) : cJSON_CreateNull());
 	arr = cJSON_AddArrayToObject(root, "rows");
-	for (size_t p = 0; p < cfg->nprovs; p++)
-		for (size_t m = 0; m < cfg->provs[p].nmodels; m++)
-			for (int ln = 0; ln < 2; ln++) {
-				const struct row *r =
-					&pl->rows[2 * (pl->off[p] + m) + ln];
-
-				if (!r->jobs)
-					continue;
-				x = cJSON_CreateObject();
-				cJSON_AddStringToObject(x, "provider",
-							cfg->provs[p].name);
-				cJSON_AddStringToObject(
-					x, "model",
-					cfg->provs[p].models[m].name);
-				cJSON_AddStringToObject(x, "lane",
-							ln ? "batch" : "sync");
-				cJSON_AddNumberToObject(x, "jobs",
-							(double)r->jobs);
-				cJSON_AddNumberToObject(x, "input_tokens",
-							(double)r->in);
-				cJSON_AddNumberToObject(x, "output_tokens",
-							(double)r->out);
-				cJSON_AddNumberToObject(x, "cost_usd", r->usd);
-				cJSON_AddItemToArray(arr, x);
-			}
+	each_row(pl, row_json, arr);
 	arr = cJSON_AddArrayToObject(root, "providers");
 	for (size_t p = 0; p < cfg->nprovs; p++) {
 		const char *by;

@@ -211,15 +211,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->progress = 0;
 			break;
 		case 'L':
-			if (strcmp(optarg, "auto") == 0)
-				o->lane = 0;
-			else if (strcmp(optarg, "sync") == 0)
-				o->lane = 1;
-			else if (strcmp(optarg, "batch") == 0)
-				o->lane = 2;
-			else
-				return cli_bad_value("run", "--lane", optarg,
-						     "auto, sync or batch");
+			if ((rc = cli_lane("run", optarg, &o->lane)))
+				return rc;
 			break;
 		case 'S':
 			o->submit_only = 1;

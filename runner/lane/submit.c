@@ -299,7 +299,7 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 {
 	const char *tmp = getenv("TMPDIR");
 	struct route_cand c = {.prov = b->prov, .model = b->model};
-	struct qbatch_scan *scan = NULL;
+	struct claim_scan *scan = NULL;
 	struct buf out = BUF_INIT((size_t)1 << 34);
 	struct claim_job j;
 	int64_t *bad = NULL, lines = 0;
@@ -322,7 +322,7 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 	}
 	if (anth)
 		batch_anthropic_open(&out);
-	while ((rc = qbatch_scan_next(scan, &j)) == 1) {
+	while ((rc = claim_scan_next(scan, &j)) == 1) {
 		const char *why = NULL;
 		unsigned flags;
 		char cid[80], *body = NULL;
@@ -352,7 +352,7 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 			buf_reset(&out, FLUSH_AT * 2);
 		}
 	}
-	qbatch_scan_close(&scan);
+	claim_scan_close(&scan);
 	if (anth)
 		batch_anthropic_close(&out);
 	if (rc == 0 && out.len && fwrite(out.p, 1, out.len, f) != out.len)

@@ -249,24 +249,29 @@ int bclient_create(struct bclient *c, const char *file_id, const char *tag,
 	return info(c, rc, out);
 }
 
-int bclient_get(struct bclient *c, const char *remote_id,
-		struct batch_info *out)
+/* on_batch: method on batch remote_id (+ suffix), its reply in *out. */
+static int on_batch(struct bclient *c, const char *method,
+		    const char *remote_id, const char *suffix,
+		    struct batch_info *out)
 {
 	char path[300];
 
-	snprintf(path, sizeof(path), "%s/%s",
-		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id);
-	return info(c, call(c, "GET", path, NULL, NULL, NULL, 0), out);
+	snprintf(path, sizeof(path), "%s/%s%s",
+		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id,
+		 suffix);
+	return info(c, call(c, method, path, NULL, NULL, NULL, 0), out);
+}
+
+int bclient_get(struct bclient *c, const char *remote_id,
+		struct batch_info *out)
+{
+	return on_batch(c, "GET", remote_id, "", out);
 }
 
 int bclient_cancel(struct bclient *c, const char *remote_id,
 		   struct batch_info *out)
 {
-	char path[300];
-
-	snprintf(path, sizeof(path), "%s/%s/cancel",
-		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id);
-	return info(c, call(c, "POST", path, NULL, NULL, NULL, 0), out);
+	return on_batch(c, "POST", remote_id, "/cancel", out);
 }
 
 int bclient_list(struct bclient *c, const char *after,
