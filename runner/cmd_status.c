@@ -12,6 +12,7 @@
 #include "queue/stats.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
+#include "util/timeparse.h"
 #include "util/xalloc.h"
 
 static const char USAGE[] =
@@ -153,11 +154,14 @@ static void batches_text(const struct open_batches *ob)
 {
 	int64_t now = (int64_t)time(NULL) * 1000;
 
-	for (size_t i = 0; i < ob->nprov; i++)
-		printf("batch lane %s: usually %.1f min (median of its last %d "
+	for (size_t i = 0; i < ob->nprov; i++) {
+		char t[32];
+
+		tp_hms(t, sizeof(t), (long long)((ob->turn_ms[i] + 500) / 1000));
+		printf("batch lane %s: usually %s (median of its last %d "
 		       "batches, created to ended)\n",
-		       ob->prov[i], (double)ob->turn_ms[i] / 60000,
-		       ob->turn_n[i]);
+		       ob->prov[i], t, ob->turn_n[i]);
+	}
 	if (!ob->n)
 		return;
 	printf("provider batches (jobs waiting on them are running)\n");
