@@ -416,7 +416,7 @@ int lane_poll(struct lane *l, struct lbatch *b, int *changed)
 	return rc;
 }
 
-int lane_cancel(struct lane *l, struct lbatch *b)
+int lane_cancel(struct lane *l, struct lbatch *b, const char *why)
 {
 	struct bclient *cl = l->client[b->prov];
 	struct batch_info info = {0};
@@ -435,10 +435,9 @@ int lane_cancel(struct lane *l, struct lbatch *b)
 	batch_info_clear(&info);
 	b->every_ms = 1000;
 	b->next_ms = clk_wall_ms() + b->every_ms;
-	lane_say("%s: batch %s has not ended in time for the deadline; "
-		 "cancelled: what it finished is kept, the sync lane sends "
-		 "the rest",
-		 l->rc->cfg->provs[b->prov].name, b->q.remote_id);
+	lane_say("%s: batch %s %s; cancelled: what it finished is kept, the "
+		 "sync lane sends the rest",
+		 l->rc->cfg->provs[b->prov].name, b->q.remote_id, why);
 	rc = qrun_begin(l->qr);
 	if (rc || (rc = qbatch_save(l->qr, &b->q)) ||
 	    (rc = qrun_commit(l->qr))) {

@@ -29,6 +29,10 @@
 /* What the sync lane needs at least to finish a cancelled batch's jobs,
  * over and above their share of its concurrency. */
 #define SYNC_MARGIN_MS 3000
+/* A batch still live this long after its completion window is stuck
+ * (batches have sat in "finalizing" or pending for days): cancelled, its
+ * finished lines kept, the rest sent synchronously. */
+#define OVERDUE_MS ((int64_t)3600000)
 
 void lane_say(const char *fmt, ...)
 {
@@ -250,13 +254,25 @@ static int tend(struct lane *l, int64_t *soonest)
 		if (b->prov < 0 || b->model < 0 || !l->client[b->prov] ||
 		    b->q.state >= QBATCH_COLLECTED)
 			continue;
+		if (b->q.state == QBATCH_LIVE && !b->q.cancel_at &&
+		    b->q.submitted_at &&
+		    now > b->q.submitted_at +
+				  admit_lane_turnaround(
+					  &l->rc->cfg->provs[b->prov], 0) +
+				  OVERDUE_MS) {
+			rc = lane_cancel(l, b,
+					 "is still not done an hour past its "
+					 "completion window");
+		}
 		if (b->q.state == QBATCH_LIVE && l->o.end_ms &&
 		    !b->q.cancel_at && l->o.run_lane != 2) {
 			int64_t at = l->o.end_ms -
 				     sync_need_ms(l, b->prov, b->q.requests);
 
 			if (now >= at)
-				rc = lane_cancel(l, b);
+				rc = lane_cancel(l, b,
+						 "has not ended in time for the "
+						 "deadline");
 			else if (at < *soonest)
 				*soonest = at;
 		}

@@ -98,9 +98,10 @@ int lane_drop(struct lane *l, struct lbatch *b, int64_t not_before,
 /* lane_poll: look at live batch b; when it has ended, collect its lines.
  * *changed: its state moved. */
 int lane_poll(struct lane *l, struct lbatch *b, int *changed);
-/* lane_cancel: ask the provider to cancel b (its unfinished jobs go to
- * the sync lane once it has ended). */
-int lane_cancel(struct lane *l, struct lbatch *b);
+/* lane_cancel: ask the provider to cancel b, saying why ("has not ended in
+ * time for the deadline"); its unfinished jobs go to the sync lane once it
+ * has ended. */
+int lane_cancel(struct lane *l, struct lbatch *b, const char *why);
 
 /* lane_batch_add: b (taken over) joins the lane's list; returns it. */
 struct lbatch *lane_batch_add(struct lane *l, const struct qbatch *b);

@@ -126,6 +126,20 @@ check "batch: the cancelled lines in the ledger at \$0, then sync" \
   test "$(q f.db "SELECT count(*) FROM attempts WHERE error_class = 'cancelled' AND cost_usd = 0")-$(q f.db "SELECT count(*) FROM attempts WHERE lane = 'sync' AND error_class = 'ok'")" = "6-6"
 stop_mock
 
+# ---- 6b. a batch live an hour past its window is stuck: cancelled, synced
+rm -f mock.log; start_mock --batch-stuck
+prov p.json openai 100
+jobs_file j4.jsonl 4
+run run --db o.db --providers p.json j4.jsonl --submit-only --no-progress
+expect "batch: a batch submitted" 4 "4 jobs wait in provider batches"
+q o.db "UPDATE batches SET submitted_at = submitted_at - 26 * 3600000" >/dev/null
+run run --db o.db --providers p.json --no-progress
+expect "batch: a batch an hour past its 24 h window is cancelled, its jobs sent sync" 0 \
+  "is still not done an hour past its completion window; cancelled"
+check "batch: overdue: 4 sync results, 4 cancelled lines at \$0" \
+  test "$(q o.db "SELECT count(*) FROM results WHERE lane = 'sync'")-$(q o.db "SELECT count(*) FROM attempts WHERE error_class = 'cancelled' AND cost_usd = 0")" = "4-4"
+stop_mock
+
 # ---- 7. --lane sync, and a job's own lane
 rm -f mock.log; start_mock --batch-latency 200
 prov p.json openai
