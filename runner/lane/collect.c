@@ -310,7 +310,12 @@ static int collect(struct lane *l, struct lbatch *b,
 		if (rc == 0 && info->error_file_id)
 			rc = read_file(c, info->error_file_id);
 	} else {
-		rc = read_file(c, b->q.remote_id);
+		rc = read_file(c, info->results_url &&
+					  bclient_same_origin(
+						  l->client[b->prov],
+						  info->results_url)
+					  ? info->results_url
+					  : b->q.remote_id);
 	}
 	if (rc == BC_RETRY || rc == BC_REFUSED) {
 		/* the results stay where they are: try again later */
