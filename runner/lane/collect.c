@@ -160,7 +160,7 @@ static void settle(struct chunk *c, struct task *t,
 		return;
 	}
 	if (ln->kind == BATCH_LINE_REPLY) {
-		reply_read(&l->rc->reply, t, ln->status, "", 0, ln->body,
+		reply_read(&l->reply, t, ln->status, "", 0, ln->body,
 			   ln->body_len, t->job.body ? flags(l, c->b, &t->job)
 						     : 0,
 			   now);
@@ -174,7 +174,7 @@ static void settle(struct chunk *c, struct task *t,
 				  ln->code[0] ? ln->code : NULL,
 				  ln->message[0] ? ln->message : NULL);
 	}
-	reply_settle(&l->rc->reply, t, l->codec, now, next_rnd(c));
+	reply_settle(&l->reply, t, l->codec, now, next_rnd(c));
 	if (t->act.verb == POLICY_RETRY || t->act.verb == POLICY_FAILOVER) {
 		t->act.at_ms = back;
 		if (back)

@@ -9,6 +9,7 @@
 #include "queue/batch.h"
 #include "runner/lane/lane.h"
 #include "runner/providers/batch_client.h"
+#include "runner/reply.h"
 
 struct blob_codec;
 struct endpoints;
@@ -33,6 +34,10 @@ struct lane {
 	struct lane_opts o;
 	struct queue *q; /* the lane's own connection */
 	struct qrun *qr; /* owner CLAIM_BATCH_OWNER */
+	/* the run's reply pipeline, but results compressed with the
+	 * dictionary this connection has: one the store has trained and not
+	 * yet committed must not name a frame the lane commits */
+	struct reply_ctx reply;
 	struct blob_codec *codec;
 	struct endpoints *ep;	  /* request bodies, as the sync lane builds */
 	struct bclient **client;  /* per provider, NULL: no batch lane */
