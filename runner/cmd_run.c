@@ -465,19 +465,23 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	for (int i = 0; i < rc->nworkers; i++)
 		if (worker_start(workers[i]) == 0)
 			started++;
+	/* the lane is busy before the store looks: a store that found the
+	 * queue empty (every job in a batch) would end the run at once */
+	if (started == rc->nworkers && lane && lane_start(lane) != 0) {
+		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc->stopping, 1);
+	}
 	st = store_new(rc, rc->qr);
 	if (started != rc->nworkers || store_start(st) != 0) {
 		fprintf(stderr, "nightshift run: cannot start threads\n");
 		atomic_store(&rc->finished, 1);
 		for (int i = 0; i < started; i++)
 			worker_join(workers[i]);
+		if (lane)
+			lane_join(lane);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		code = EXIT_RUNTIME;
 		goto out;
-	}
-	if (lane && lane_start(lane) != 0) {
-		fprintf(stderr, "nightshift run: cannot start threads\n");
-		atomic_store(&rc->stopping, 1);
 	}
 	watch_take_signals();
 	code = watch_run(rc, &wo, &p);

@@ -319,10 +319,17 @@ int lane_prepare(struct lane *l)
 	return lane_assign(l, 0);
 }
 
+/* done: the run stops, or has ended (the store ends it only when the
+ * lane is not busy, or on a failure). */
+static int done(struct lane *l)
+{
+	return atomic_load(&l->rc->stopping) || atomic_load(&l->rc->finished);
+}
+
 /* nap: sleep until ms, waking early when the run stops. */
 static void nap(struct lane *l, int64_t until)
 {
-	while (!atomic_load(&l->rc->stopping) && clk_wall_ms() < until) {
+	while (!done(l) && clk_wall_ms() < until) {
 		struct timespec ts = {0, 100 * 1000000L};
 
 		nanosleep(&ts, NULL);
@@ -334,7 +341,7 @@ static void *lane_main(void *arg)
 	struct lane *l = arg;
 	int64_t soonest;
 
-	while (!atomic_load(&l->rc->stopping) && !l->fatal) {
+	while (!done(l) && !l->fatal) {
 		if (tend(l, &soonest))
 			break;
 		if (l->lane_wait && lane_assign(l, 1))
