@@ -347,9 +347,14 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 		free(body);
 		claim_job_clear(&j);
 		if (out.len >= FLUSH_AT) {
-			if (fwrite(out.p, 1, out.len, f) != out.len)
+			/* the last byte stays: batch_req_anthropic puts the
+			 * comma before a request only after one it can see */
+			char last = out.p[out.len - 1];
+
+			if (fwrite(out.p, 1, out.len - 1, f) != out.len - 1)
 				rc = -2;
 			buf_reset(&out, FLUSH_AT * 2);
+			buf_add(&out, &last, 1);
 		}
 	}
 	claim_scan_close(&scan);
