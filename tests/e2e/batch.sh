@@ -64,6 +64,17 @@ expect "batch: Anthropic's Message Batches" 0 "sending 10 jobs through mock's ba
 check "batch: Anthropic: one batch, each line once" once b.db
 check "batch: Anthropic: at half price" \
   test "$(q b.db "SELECT count(*), round(sum(cost_sync_usd) / sum(cost_usd), 6) FROM attempts WHERE lane = 'batch'")" = "10|2.0"
+# a request list of several MB, written out in pieces
+prov pa5.json anthropic 5000 anthropic
+pad=$(printf '%0400d' 0)
+i=1; while [ $i -le 5000 ]; do
+  printf '{"custom_id":"big-%s","body":{"model":"cheap","messages":[{"role":"user","content":"Summarize item %s %s"}],"max_tokens":50}}\n' $i $i "$pad"
+  i=$((i + 1))
+done >j5k.jsonl
+run run --db b5.db --providers pa5.json j5k.jsonl --no-progress
+expect "batch: Anthropic: a batch of 5,000 requests (a body of several MB)" 0
+check "batch: Anthropic: 5,000 done in the batch (its body was valid JSON)" \
+  test "$(q b5.db "SELECT count(*) FROM results WHERE lane = 'batch'")" = 5000
 stop_mock
 
 # ---- 3. a line that fails is retried, in another batch, and paid once
