@@ -101,23 +101,29 @@ int qbatch_hold(struct qrun *r, int64_t batch, const int64_t *ids, int n,
 				  "lease_owner = '" CLAIM_BATCH_OWNER
 				  "', lease_expires = NULL, batch_id = ?2, "
 				  "updated_at = ?3",
-				  "id = ?1", 0, &st);
+				  "id BETWEEN ?1 AND ?4", 0, &st);
 
 	*nheld = 0;
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 2, batch);
 	sqlite3_bind_int64(st, 3, clk_wall_ms());
-	for (int i = 0; i < n && rc == QUEUE_OK; i++) {
+	for (int i = 0, k; i < n && rc == QUEUE_OK; i = k) {
 		int ok;
 
+		/* A batch's jobs are mostly consecutive ids: a run of them
+		 * is one statement (a third of the per-row cost), unless
+		 * the caller wants to know of each job. */
+		for (k = i + 1; !held && k < n && ids[k] == ids[k - 1] + 1;)
+			k++;
 		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 4, ids[k - 1]);
 		if ((rc = qstep(r->q, st, "putting jobs in a batch")))
 			break;
-		ok = sqlite3_changes(r->q->db) > 0;
+		ok = sqlite3_changes(r->q->db);
 		*nheld += ok;
 		if (held)
-			held[i] = (unsigned char)ok;
+			held[i] = (unsigned char)(ok > 0);
 	}
 	sqlite3_finalize(st);
 	return rc;

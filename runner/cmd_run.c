@@ -474,11 +474,12 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	st = store_new(rc, rc->qr);
 	if (started != rc->nworkers || store_start(st) != 0) {
 		fprintf(stderr, "nightshift run: cannot start threads\n");
+		atomic_store(&rc->stopping, 1);
 		atomic_store(&rc->finished, 1);
-		for (int i = 0; i < started; i++)
-			worker_join(workers[i]);
 		if (lane)
 			lane_join(lane);
+		for (int i = 0; i < started; i++)
+			worker_join(workers[i]);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		code = EXIT_RUNTIME;
 		goto out;

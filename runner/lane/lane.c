@@ -201,8 +201,6 @@ int lane_new(struct runctx *rc, const struct lane_opts *o, struct lane **out)
 		return code;
 	}
 	l->codec = blob_codec_new();
-	l->reply = rc->reply;
-	l->reply.qr = l->qr;
 	l->client = xcalloc(np, sizeof(*l->client));
 	l->batch = xcalloc(np, 1);
 	l->turnaround_ms = xcalloc(np, sizeof(*l->turnaround_ms));

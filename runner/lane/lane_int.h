@@ -34,10 +34,6 @@ struct lane {
 	struct lane_opts o;
 	struct queue *q; /* the lane's own connection */
 	struct qrun *qr; /* owner CLAIM_BATCH_OWNER */
-	/* the run's reply pipeline, but results compressed with the
-	 * dictionary this connection has: one the store has trained and not
-	 * yet committed must not name a frame the lane commits */
-	struct reply_ctx reply;
 	struct blob_codec *codec;
 	struct endpoints *ep;	  /* request bodies, as the sync lane builds */
 	struct bclient **client;  /* per provider, NULL: no batch lane */

@@ -5,7 +5,9 @@
  *
  * Memory stays flat: queued jobs are read a page at a time, a batch's
  * jobs are kept as ids until it is full, and its input file is written
- * from the queue a job at a time. */
+ * a job at a time: by the pass that decides the job, from the body it
+ * has decoded and indexed already (each job is read, decoded and parsed
+ * once), or, for a batch a killed run left as an intent, from the queue. */
 #define _DEFAULT_SOURCE /* mkstemp */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +29,32 @@
 
 /* Jobs read at a time. */
 #define PAGE 2048
-/* A line's bytes beyond its body: custom_id, method, url, framing. */
-#define LINE_OVERHEAD 160
 /* Input files are flushed to disk in pieces this size. */
 #define FLUSH_AT (1u << 20)
 /* After this many failed steps in a row a batch is given up. */
 #define MAX_TRIES 6
 
-/* The jobs gathered for one (provider, model) batch. */
+/* An input file being written: a line (or an element of "requests") a
+ * job, gathered in out and written out a piece at a time. */
+struct infile {
+	char path[4096];
+	FILE *f;
+	struct buf out;
+	int anth;
+	int64_t lines, bytes;
+	int err; /* a write failed */
+};
+
+/* The jobs gathered for one (provider, model) batch: its intent (from
+ * the first job on) and its input file. */
 struct group {
 	int prov, model;
 	int64_t *ids;
 	int n, cap;
 	int64_t bytes;
 	long long held_nusd;
+	struct qbatch qb; /* qb.id 0: no intent yet */
+	struct infile in;
 };
 
 struct pass {
@@ -52,7 +66,95 @@ struct pass {
 	long long *jobs;   /* per provider: jobs put in batches */
 	double *cost, *sync_cost; /* per provider: their estimates */
 	int over_budget;
+	int no_file; /* no input file can be made: the rest stay */
 };
+
+static int advance(struct lane *l, struct lbatch *b, struct infile *built);
+
+/* infile_open: a new input file (0600, under $TMPDIR); 0, or BC_RETRY
+ * (said) when none can be made. */
+static int infile_open(struct infile *in, int anth)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	memset(in, 0, sizeof(*in));
+	buf_init(&in->out, (size_t)1 << 34);
+	in->anth = anth;
+	snprintf(in->path, sizeof(in->path), "%s/nightshift-batch-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if ((fd = mkstemp(in->path)) < 0 || !(in->f = fdopen(fd, "wb"))) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(in->path);
+		}
+		in->path[0] = '\0';
+		lane_say("cannot write a batch input file in %s",
+			 tmp && *tmp ? tmp : "/tmp");
+		return BC_RETRY;
+	}
+	if (anth)
+		batch_anthropic_open(&in->out);
+	return 0;
+}
+
+/* infile_add: job custom_id's request body[0..len) as a line. */
+static void infile_add(struct infile *in, const char *custom_id,
+		       const char *body, size_t len)
+{
+	size_t before = in->out.len;
+
+	if (in->anth)
+		batch_req_anthropic(&in->out, custom_id, body, len);
+	else
+		batch_line_openai(&in->out, custom_id, "/v1/chat/completions",
+				  body, len);
+	in->lines++;
+	in->bytes += (int64_t)(in->out.len - before);
+	if (in->out.len >= FLUSH_AT) {
+		/* the last byte stays: batch_req_anthropic puts the comma
+		 * before a request only after one it can see */
+		char last = in->out.p[in->out.len - 1];
+
+		if (fwrite(in->out.p, 1, in->out.len - 1, in->f) !=
+		    in->out.len - 1)
+			in->err = 1;
+		buf_reset(&in->out, FLUSH_AT * 2);
+		buf_add(&in->out, &last, 1);
+	}
+}
+
+/* infile_discard: the file is not wanted (or failed): removed. */
+static void infile_discard(struct infile *in)
+{
+	if (in->f)
+		fclose(in->f);
+	if (in->path[0])
+		unlink(in->path);
+	buf_free(&in->out);
+	memset(in, 0, sizeof(*in));
+}
+
+/* infile_close: the file complete on disk at in->path; 0, or BC_RETRY
+ * (said, the file removed) when it could not be written. */
+static int infile_close(struct infile *in)
+{
+	FILE *f = in->f;
+
+	if (in->anth)
+		batch_anthropic_close(&in->out);
+	if (in->out.len &&
+	    fwrite(in->out.p, 1, in->out.len, f) != in->out.len)
+		in->err = 1;
+	buf_free(&in->out);
+	in->f = NULL;
+	if (fclose(f) != 0 || in->err) {
+		infile_discard(in);
+		lane_say("cannot write a batch input file (disk full?)");
+		return BC_RETRY;
+	}
+	return 0;
+}
 
 static struct group *group_of(struct pass *ps, int prov, int model)
 {
@@ -66,31 +168,53 @@ static struct group *group_of(struct pass *ps, int prov, int model)
 	return &ps->g[ps->ng++];
 }
 
-/* flush: g's jobs become a batch: the intent and their move into it in
- * one commit, then its submission. */
-static int flush(struct pass *ps, struct group *g)
+/* start: g's next batch: its intent, committed on its own (its row id
+ * is in every custom_id), and its input file. A run killed before the
+ * jobs are moved into it leaves an intent that holds none: the next run
+ * drops it. 0, 1 when no file can be made, or a QUEUE_* code. */
+static int start(struct pass *ps, struct group *g)
 {
 	struct lane *l = ps->l;
 	const struct prov *p = &l->rc->cfg->provs[g->prov];
-	struct qbatch qb;
+	int rc;
+
+	if (infile_open(&g->in, lane_api(l, g->prov) == BATCH_API_ANTHROPIC)) {
+		ps->no_file = 1;
+		return 1;
+	}
+	if ((rc = qrun_begin(l->qr)) ||
+	    (rc = qbatch_intent(l->qr, p->name, p->models[g->model].name,
+				l->tag, l->o.run, clk_wall_ms(), &g->qb)) ||
+	    (rc = qrun_commit(l->qr))) {
+		qrun_rollback(l->qr);
+		qbatch_clear(&g->qb);
+		infile_discard(&g->in);
+		return lane_fail(l, rc, "recording a batch");
+	}
+	return 0;
+}
+
+/* flush: g's jobs become a batch: their move into its intent in one
+ * commit, then its submission with the file the pass wrote. */
+static int flush(struct pass *ps, struct group *g)
+{
+	struct lane *l = ps->l;
+	struct qbatch qb = g->qb;
 	struct lbatch *b;
 	int nheld = 0, rc;
 
 	if (!g->n)
 		return 0;
-	if ((rc = qrun_begin(l->qr)) ||
-	    (rc = qbatch_intent(l->qr, p->name, p->models[g->model].name,
-				l->tag, l->o.run, clk_wall_ms(), &qb))) {
-		qrun_rollback(l->qr);
-		return lane_fail(l, rc, "recording a batch");
-	}
+	memset(&g->qb, 0, sizeof(g->qb));
 	qb.bytes = g->bytes;
 	qb.reserved_usd = (double)g->held_nusd / 1e9;
-	if ((rc = qbatch_hold(l->qr, qb.id, g->ids, g->n, NULL, &nheld)) ||
+	if ((rc = qrun_begin(l->qr)) ||
+	    (rc = qbatch_hold(l->qr, qb.id, g->ids, g->n, NULL, &nheld)) ||
 	    ((qb.requests = nheld), (rc = qbatch_save(l->qr, &qb))) ||
 	    (rc = qrun_commit(l->qr))) {
 		qrun_rollback(l->qr);
 		qbatch_clear(&qb);
+		infile_discard(&g->in);
 		return lane_fail(l, rc, "recording a batch");
 	}
 	b = lane_batch_add(l, &qb);
@@ -100,23 +224,36 @@ static int flush(struct pass *ps, struct group *g)
 	b->mine = 1;
 	l->sent[g->prov]++;
 	l->sent_jobs[g->prov] += nheld;
+	rc = nheld < g->n || infile_close(&g->in) != 0;
 	g->n = 0;
 	g->bytes = 0;
 	g->held_nusd = 0;
-	if (!nheld)
+	if (!nheld) {
+		infile_discard(&g->in);
 		return lane_drop(l, b, 0, NULL);
+	}
 	lane_kill_point("intent");
-	return lane_advance(l, b);
+	/* A job another run took meanwhile is not the batch's: its file
+	 * is written again from what the batch holds. */
+	if (rc) {
+		infile_discard(&g->in);
+		return lane_advance(l, b);
+	}
+	return advance(l, b, &g->in);
 }
 
-/* take: job j (decoded, routed in s) goes to the batch lane of candidate
- * c if that is where it is cheapest; 1 when it went. */
+/* take: job j (decoded, routed in s, its body indexed in x when x is not
+ * NULL, ending at end) goes to the batch lane of candidate c if that is
+ * where it is cheapest, its request written into the group's file; 1
+ * when it went, -1 when the lane failed. A job the dialect cannot send
+ * stays for the sync lane, which says why. */
 static int take(struct pass *ps, const struct claim_job *j,
-		const struct admit_state *s)
+		const struct admit_state *s, const struct jsonidx *x,
+		size_t end)
 {
 	struct lane *l = ps->l;
 	const struct admit *a = &l->rc->admit;
-	int want = j->lane ? j->lane : l->o.run_lane, lane, i;
+	int want = j->lane ? j->lane : l->o.run_lane, lane, i, rc;
 	double cost, dearest, sync_cost, worst;
 	enum route_none why;
 	struct route_cand c;
@@ -125,8 +262,11 @@ static int take(struct pass *ps, const struct claim_job *j,
 	struct group *g;
 	long long held = 0;
 	int64_t now = clk_wall_ms();
+	const char *bad;
+	unsigned flags;
+	char cid[80], *body;
 
-	if (want == 1 || ps->over_budget)
+	if (want == 1 || ps->over_budget || ps->no_file)
 		return 0;
 	i = admit_lane(a, j, s, want, l->batch, now, &lane, &cost, &dearest,
 		       &sync_cost, &why);
@@ -135,26 +275,38 @@ static int take(struct pass *ps, const struct claim_job *j,
 	c = s->cands[i];
 	p = &l->rc->cfg->provs[c.prov];
 	m = &p->models[c.model];
+	body = endpoint_request(l->ep, c, j, x, end, &flags, &bad);
+	if (!body)
+		return 0;
 	worst = cost_estimate_lane(
 		p, m, LANE_BATCH, j->est_input_tokens,
 		est_worst_output(m, j->max_output_tokens), now / 1000);
 	if (budget_reserve(a->budget, worst, &held) != 0) {
 		ps->over_budget = 1;
+		free(body);
 		return 0;
 	}
 	g = group_of(ps, c.prov, c.model);
+	if (!g->qb.id && (rc = start(ps, g)) != 0) {
+		budget_release(a->budget, &held);
+		free(body);
+		return rc < 0 ? -1 : 0;
+	}
 	if (g->n == g->cap) {
 		g->cap = g->cap ? 2 * g->cap : 1024;
 		g->ids = xrealloc(g->ids, (size_t)g->cap * sizeof(*g->ids));
 	}
 	g->ids[g->n++] = j->id;
-	g->bytes += (int64_t)j->body_len + LINE_OVERHEAD;
+	batch_custom_id(cid, sizeof(cid), g->qb.tag, g->qb.id, j->id);
+	infile_add(&g->in, cid, body, strlen(body));
+	free(body);
+	g->bytes = g->in.bytes;
 	g->held_nusd += held;
 	ps->jobs[c.prov]++;
 	ps->cost[c.prov] += cost;
 	ps->sync_cost[c.prov] += sync_cost;
 	/* a file within the provider's limits: by count, and by bytes with
-	 * room for what the dialect adds to a body */
+	 * room for the file's framing */
 	if (g->n >= p->batch.max_requests ||
 	    g->bytes >= p->batch.max_bytes - p->batch.max_bytes / 10)
 		return flush(ps, g) == 0 ? 1 : -1;
@@ -172,14 +324,17 @@ static int page(struct pass *ps, struct claim_job *jobs, int n,
 		struct claim_job *j = &jobs[k];
 		struct admit_state s;
 		char *detail = NULL;
-		size_t end;
-		int took = 0;
+		size_t end = 0;
+		int took = 0, indexed;
 
 		admit_state_init(&s);
 		if (rc == 0 && claim_job_decode(j, l->codec) == 0) {
-			admit_route(&l->rc->admit, j, &s, x, &end, &detail);
+			indexed = admit_route(&l->rc->admit, j, &s, x, &end,
+					      &detail);
 			free(detail);
-			if (s.ncands > 0 && (took = take(ps, j, &s)) < 0)
+			if (s.ncands > 0 &&
+			    (took = take(ps, j, &s, indexed ? x : NULL,
+					 end)) < 0)
 				rc = -1;
 		}
 		if (!took && lane_wait) {
@@ -279,8 +434,13 @@ int lane_assign(struct lane *l, int lane_wait)
 	if (!lane_wait || ps.ng)
 		tell(&ps, !lane_wait);
 	l->lane_wait = 0;
-	for (size_t i = 0; i < ps.ng; i++)
+	for (size_t i = 0; i < ps.ng; i++) {
+		/* a pass the lane's failure cut short leaves intents that
+		 * hold no job: the next run drops them */
+		infile_discard(&ps.g[i].in);
+		qbatch_clear(&ps.g[i].qb);
 		free(ps.g[i].ids);
+	}
 	free(ps.g);
 	free(ps.sync_ids);
 	free(ps.jobs);
@@ -291,37 +451,25 @@ int lane_assign(struct lane *l, int lane_wait)
 	return rc;
 }
 
-/* build: b's input file at path (new, 0600, under $TMPDIR): a line (or an
- * element of "requests") per job it holds, its body as the sync lane
+/* build: b's input file (new, see infile_open) from the queue: a line (or
+ * an element of "requests") per job it holds, its body as the sync lane
  * would send it. A job the dialect cannot send goes back to the sync
- * lane, which says why. */
-static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
+ * lane, which says why. BC_OK with *in complete on disk, 1 when nothing
+ * is left to send, BC_RETRY, or a QUEUE_* code. */
+static int build(struct lane *l, struct lbatch *b, struct infile *in)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct route_cand c = {.prov = b->prov, .model = b->model};
 	struct claim_scan *scan = NULL;
-	struct buf out = BUF_INIT((size_t)1 << 34);
 	struct claim_job j;
-	int64_t *bad = NULL, lines = 0;
-	int nbad = 0, fd, rc, anth = lane_api(l, b->prov) == BATCH_API_ANTHROPIC;
-	FILE *f;
+	int64_t *bad = NULL;
+	int nbad = 0, rc;
 
-	snprintf(path, cap, "%s/nightshift-batch-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if ((fd = mkstemp(path)) < 0 || !(f = fdopen(fd, "wb"))) {
-		if (fd >= 0)
-			close(fd);
-		lane_say("cannot write a batch input file in %s",
-			 tmp && *tmp ? tmp : "/tmp");
-		return BC_RETRY;
-	}
+	if ((rc = infile_open(in, lane_api(l, b->prov) == BATCH_API_ANTHROPIC)))
+		return rc;
 	if ((rc = qbatch_scan_open(l->qr, b->q.id, &scan))) {
-		fclose(f);
-		unlink(path);
+		infile_discard(in);
 		return lane_fail(l, rc, "reading a batch's jobs");
 	}
-	if (anth)
-		batch_anthropic_open(&out);
 	while ((rc = claim_scan_next(scan, &j)) == 1) {
 		const char *why = NULL;
 		unsigned flags;
@@ -337,42 +485,19 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 			continue;
 		}
 		batch_custom_id(cid, sizeof(cid), b->q.tag, b->q.id, j.id);
-		if (anth) {
-			batch_req_anthropic(&out, cid, body, strlen(body));
-		} else {
-			batch_line_openai(&out, cid, "/v1/chat/completions",
-					  body, strlen(body));
-		}
-		lines++;
+		infile_add(in, cid, body, strlen(body));
 		free(body);
 		claim_job_clear(&j);
-		if (out.len >= FLUSH_AT) {
-			/* the last byte stays: batch_req_anthropic puts the
-			 * comma before a request only after one it can see */
-			char last = out.p[out.len - 1];
-
-			if (fwrite(out.p, 1, out.len - 1, f) != out.len - 1)
-				rc = -2;
-			buf_reset(&out, FLUSH_AT * 2);
-			buf_add(&out, &last, 1);
-		}
 	}
 	claim_scan_close(&scan);
-	if (anth)
-		batch_anthropic_close(&out);
-	if (rc == 0 && out.len && fwrite(out.p, 1, out.len, f) != out.len)
-		rc = -2;
-	buf_free(&out);
-	if (fclose(f) != 0 || rc == -2) {
-		unlink(path);
-		free(bad);
-		lane_say("cannot write a batch input file (disk full?)");
-		return BC_RETRY;
-	}
 	if (rc < 0) {
-		unlink(path);
 		free(bad);
+		infile_discard(in);
 		return lane_fail(l, rc, "reading a batch's jobs");
+	}
+	if (infile_close(in)) {
+		free(bad);
+		return BC_RETRY;
 	}
 	if (nbad) {
 		long long n = 0;
@@ -387,13 +512,13 @@ static int build(struct lane *l, struct lbatch *b, char *path, size_t cap)
 		if (rc || (rc = qrun_commit(l->qr))) {
 			qrun_rollback(l->qr);
 			free(bad);
-			unlink(path);
+			infile_discard(in);
 			return lane_fail(l, rc, "recording a batch");
 		}
 	}
 	free(bad);
-	if (lines == 0) {
-		unlink(path);
+	if (in->lines == 0) {
+		infile_discard(in);
 		return 1; /* nothing left to send */
 	}
 	return BC_OK;
@@ -503,21 +628,31 @@ static int failed_step(struct lane *l, struct lbatch *b, int code,
 	return lane_drop(l, b, 0, "the batch lane refused the batch");
 }
 
-int lane_advance(struct lane *l, struct lbatch *b)
+/* advance: lane_advance; built (taken over, may be NULL) is b's input
+ * file when the pass wrote it already. */
+static int advance(struct lane *l, struct lbatch *b, struct infile *built)
 {
 	struct bclient *c = l->client[b->prov];
 	struct batch_info info = {0};
-	char path[4096] = "";
+	struct infile in = {0};
 	int openai = lane_api(l, b->prov) == BATCH_API_OPENAI, rc;
 
-	if (!c)
+	if (built) {
+		in = *built;
+		memset(built, 0, sizeof(*built));
+	}
+	if (!c) {
+		infile_discard(&in);
 		return 0; /* no key this run: the next run finishes it */
+	}
 	/* A create that failed may have happened all the same (the reply
 	 * was lost); so may one of a killed run. */
 	if ((b->q.state == QBATCH_UPLOADED || (!openai &&
 					       b->q.state == QBATCH_INTENT)) &&
 	    (b->tries || !b->mine)) {
 		rc = adopt(l, b, &info);
+		if (rc < 0 || rc == 1)
+			infile_discard(&in);
 		if (rc < 0)
 			return failed_step(l, b, rc, "cannot be listed");
 		if (rc == 1) {
@@ -527,17 +662,18 @@ int lane_advance(struct lane *l, struct lbatch *b)
 		}
 	}
 	if (b->q.state == QBATCH_INTENT) {
-		if ((rc = build(l, b, path, sizeof(path))) == 1)
-			return lane_drop(l, b, 0, NULL);
-		if (rc)
+		if (!in.path[0] && (rc = build(l, b, &in)) != BC_OK) {
+			if (rc == 1)
+				return lane_drop(l, b, 0, NULL);
 			return rc == BC_RETRY ? failed_step(l, b, rc,
 							    "input file")
 					      : rc;
+		}
 		if (openai) {
 			char *file_id = NULL;
 
-			rc = bclient_upload(c, path, &file_id);
-			unlink(path);
+			rc = bclient_upload(c, in.path, &file_id);
+			infile_discard(&in);
 			if (rc)
 				return failed_step(l, b, rc,
 						   "refused the upload");
@@ -549,15 +685,19 @@ int lane_advance(struct lane *l, struct lbatch *b)
 			lane_kill_point("uploaded");
 		}
 	}
-	rc = bclient_create(c, b->q.file_id, b->q.tag, path, &info);
-	if (path[0] && !openai)
-		unlink(path);
+	rc = bclient_create(c, b->q.file_id, b->q.tag, in.path, &info);
+	infile_discard(&in);
 	if (rc)
 		return failed_step(l, b, rc, "refused to create the batch");
 	lane_kill_point("create");
 	rc = live(l, b, &info, 0);
 	batch_info_clear(&info);
 	return rc;
+}
+
+int lane_advance(struct lane *l, struct lbatch *b)
+{
+	return advance(l, b, NULL);
 }
 
 int lane_drop(struct lane *l, struct lbatch *b, int64_t not_before,

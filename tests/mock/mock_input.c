@@ -151,6 +151,55 @@ static const char *str_of(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* plain_str sets *s and *n to the contents of the JSON string at v
+ * (vlen long) when it holds no escape, so that its bytes are its value;
+ * returns false for any other value. */
+static bool plain_str(const char *v, size_t vlen, const char **s, size_t *n)
+{
+	if (vlen < 2 || v[0] != '"' || v[vlen - 1] != '"' ||
+	    memchr(v + 1, '\\', vlen - 2))
+		return false;
+	*s = v + 1;
+	*n = vlen - 2;
+	return true;
+}
+
+static bool span_is(const char *s, size_t n, const char *want)
+{
+	return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+/* quick_line is check_line for a line that passes, read from its text
+ * without a parse tree (which costs 5 us a line, more than the client
+ * spends writing it): the line walks as one object and its custom_id,
+ * method, url and body.model are plain strings with the values wanted.
+ * The body is parsed with cJSON when its request runs, as at the
+ * synchronous endpoints. Returns 1 when the line passes (its custom_id
+ * added to ids), 0 for a duplicate custom_id (every other check passed),
+ * or -1 when check_line must judge it. */
+static int quick_line(const struct mock_item *it,
+		      const struct mock_input_check *c, struct idset *ids,
+		      const char **cid, size_t *cidn)
+{
+	const char *end = it->text + it->text_len, *v, *s;
+	size_t vlen, n;
+
+	if (mock_json_skip(it->text, end) != end || !it->body_len ||
+	    !plain_str(it->custom_id, it->custom_id_len, cid, cidn) ||
+	    !*cidn || mock_json_member(it->text, end, "method", &v, &vlen) ||
+	    !plain_str(v, vlen, &s, &n) || !span_is(s, n, "POST") ||
+	    mock_json_member(it->text, end, "url", &v, &vlen) ||
+	    !plain_str(v, vlen, &s, &n) ||
+	    !span_is(s, n, "/v1/chat/completions") ||
+	    mock_json_member(it->body, it->body + it->body_len, "model", &v,
+			     &vlen) ||
+	    !plain_str(v, vlen, &s, &n) ||
+	    (c->model && !(strlen(c->model) == n &&
+			   memcmp(c->model, s, n) == 0)))
+		return -1;
+	return idset_add(ids, mock_fnv1a64(*cid, *cidn)) ? 1 : 0;
+}
+
 /* check_line checks one OpenAI line; returns its fault's code or NULL,
  * with param and message set. */
 static const char *check_line(const struct mock_item *it,
@@ -215,11 +264,26 @@ void mock_input_check_openai(const char *data, size_t len,
 	memset(out, 0, sizeof(*out));
 	mock_input_start(&in, MOCK_OPENAI, data, len);
 	while (mock_input_next(&in, &it) > 0) {
-		const char *param, *code;
+		const char *param, *code, *cid;
+		size_t cidn;
 		char msg[200];
 
 		out->n++;
-		code = check_line(&it, out, &ids, &param, msg, sizeof(msg));
+		switch (quick_line(&it, out, &ids, &cid, &cidn)) {
+		case 1:
+			code = NULL;
+			break;
+		case 0:
+			code = "duplicate_custom_id";
+			param = "custom_id";
+			snprintf(msg, sizeof(msg), "The custom_id '%.*s' is "
+				 "not unique in this file.",
+				 (int)(cidn < 64 ? cidn : 64), cid);
+			break;
+		default:
+			code = check_line(&it, out, &ids, &param, msg,
+					  sizeof(msg));
+		}
 		if (code) {
 			add_error(out, &nerr, code, param, it.line, msg);
 			continue;
