@@ -54,6 +54,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
 # The unit tests' copy: what is compiled only for tests never ships.
 TLIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/testlib/%.o) $(BUILD)/gen/schema_sql.o
 MAIN_OBJ := $(BUILD)/runner/main.o
+# The binary with the test library's seams (kill points), for crash tests.
+TBIN := $(BUILD)/nightshift-test
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MOCK_SRC := $(sort $(wildcard tests/mock/*.c))
@@ -122,11 +124,16 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
-tools: $(BIN) $(MOCK_BIN) $(SHIM_BIN) $(UNIT_BIN)
+$(TBIN): $(MAIN_OBJ) $(TLIB_OBJ)
+	@echo "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tools: $(BIN) $(TBIN) $(MOCK_BIN) $(SHIM_BIN) $(UNIT_BIN)
 
 # Every test, offline, no API keys. Ends with one line "N passed, N failed".
 check: tools
-	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+	@NIGHTSHIFT=$(abspath $(BIN)) NIGHTSHIFT_TBIN=$(abspath $(TBIN)) \
+	  MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh $(UNIT_BIN) -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh tests/crash/*.sh)))
 
 check-unit: $(UNIT_BIN)
@@ -136,8 +143,9 @@ check-e2e: $(BIN) $(MOCK_BIN) $(SHIM_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh)))
 
-check-crash: $(BIN) $(MOCK_BIN)
-	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
+check-crash: $(BIN) $(TBIN) $(MOCK_BIN)
+	@NIGHTSHIFT=$(abspath $(BIN)) NIGHTSHIFT_TBIN=$(abspath $(TBIN)) \
+	  MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(sort $(wildcard tests/crash/*.sh))
 
 bench: $(BIN) $(MOCK_BIN) $(BENCH_BIN)

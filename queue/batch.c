@@ -284,12 +284,12 @@ static int cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
+int qbatch_turnaround(struct queue *q, const char *provider, int64_t *ms,
 		      int *n)
 {
 	int64_t v[20];
 	sqlite3_stmt *st = NULL;
-	int rc = qquery(r->q,
+	int rc = qquery(q,
 			"SELECT ended_at - submitted_at FROM batches WHERE "
 			"provider = ?1 AND ended_at IS NOT NULL AND "
 			"submitted_at IS NOT NULL AND cancel_at IS NULL ORDER BY "
@@ -303,7 +303,7 @@ int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < 20)
 		v[(*n)++] = sqlite3_column_int64(st, 0);
-	if ((rc = qend(r->q, st, rc, "reading the batches")) || !*n)
+	if ((rc = qend(q, st, rc, "reading the batches")) || !*n)
 		return rc;
 	qsort(v, (size_t)*n, sizeof(v[0]), cmp64);
 	*ms = v[*n / 2];
@@ -335,13 +335,7 @@ int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 		return rc;
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
-		if (claim_read_row(r->q, st, &out[*n])) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		(*n)++;
-	}
+	rc = claim_read_rows(r->q, st, limit, out, n);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return QUEUE_OK;
@@ -352,50 +346,13 @@ int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 				    : qfail(r->q, rc, "reading the queue");
 }
 
-struct qbatch_scan {
-	struct queue *q;
-	sqlite3_stmt *st;
-};
-
-int qbatch_scan_open(struct qrun *r, int64_t batch, struct qbatch_scan **out)
+int qbatch_scan_open(struct qrun *r, int64_t batch, struct claim_scan **c)
 {
-	struct qbatch_scan *c = xcalloc(1, sizeof(*c));
-	int rc;
-
-	c->q = r->q;
-	if ((rc = qexec(r->q, "BEGIN", "reading a batch's jobs")) ||
-	    (rc = qquery(r->q,
-			 "SELECT " CLAIM_COLS " FROM jobs WHERE batch_id = ?1 "
-			 "AND state = " JOBSTATE_SQL(RUNNING) " AND "
-			 "lease_owner = '" CLAIM_BATCH_OWNER "' ORDER BY id",
-			 &c->st, "reading a batch's jobs"))) {
-		if (rc != QUEUE_OK)
-			qexec(r->q, "ROLLBACK", "reading a batch's jobs");
-		free(c);
-		return rc;
-	}
-	sqlite3_bind_int64(c->st, 1, batch);
-	*out = c;
-	return QUEUE_OK;
-}
-
-int qbatch_scan_next(struct qbatch_scan *c, struct claim_job *j)
-{
-	int rc = sqlite3_step(c->st);
-
-	if (rc == SQLITE_ROW)
-		return claim_read_row(c->q, c->st, j) ? QUEUE_EINVAL : 1;
-	return rc == SQLITE_DONE ? 0 : qfail(c->q, rc, "reading a batch's jobs");
-}
-
-void qbatch_scan_close(struct qbatch_scan **cp)
-{
-	if (!cp || !*cp)
-		return;
-	sqlite3_finalize((*cp)->st);
-	qexec((*cp)->q, "COMMIT", "reading a batch's jobs");
-	free(*cp);
-	*cp = NULL;
+	return claim_scan_sql(r->q,
+			      "SELECT " CLAIM_COLS " FROM jobs WHERE batch_id = "
+			      "?1 AND state = " JOBSTATE_SQL(RUNNING) " AND "
+			      "lease_owner = '" CLAIM_BATCH_OWNER "' ORDER BY id",
+			      batch, c);
 }
 
 int qbatch_remote_known(struct qrun *r, const char *remote)
@@ -414,4 +371,23 @@ int qbatch_remote_known(struct qrun *r, const char *remote)
 	}
 	rc = qend(r->q, st, rc, "reading the batches");
 	return rc ? rc : known;
+}
+
+int qbatch_providers(struct queue *q, char ***names, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = qquery(q,
+			"SELECT DISTINCT provider FROM batches WHERE ended_at IS "
+			"NOT NULL ORDER BY provider",
+			&st, "reading the batches");
+
+	*names = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = col_str(st, 0);
+	}
+	return qend(q, st, rc, "reading the batches");
 }

@@ -85,10 +85,13 @@ int qbatch_open_list(struct queue *q, struct qbatch **out, size_t *n);
 int qbatch_remote_known(struct qrun *r, const char *remote);
 /* qbatch_held: jobs held by batches not yet collected; *n. */
 int qbatch_held(struct qrun *r, long long *n);
+/* qbatch_providers: the providers with a batch that ended, by name;
+ * *names new (free each, then the array). */
+int qbatch_providers(struct queue *q, char ***names, size_t *n);
 /* qbatch_turnaround: the median time from created to ended of provider's
  * last 20 batches that ended on their own (not cancelled by us), in ms;
  * *ms 0 and *n 0 when it has none. */
-int qbatch_turnaround(struct qrun *r, const char *provider, int64_t *ms,
+int qbatch_turnaround(struct queue *q, const char *provider, int64_t *ms,
 		      int *n);
 
 /* Which queued jobs a page holds: every one not parked, those left to the
@@ -101,12 +104,10 @@ enum qbatch_page_of { QBATCH_QUEUED, QBATCH_LANE_WAIT, QBATCH_CHOSE_BATCH };
 int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 		int limit, struct claim_job *out, int *n);
 
-/* A cursor over a batch's held jobs in id order (for its input file), in
- * one read transaction. next returns 1 with *j filled (its frame), 0 at
- * the end, or a negative QUEUE_* code. */
-struct qbatch_scan;
-int qbatch_scan_open(struct qrun *r, int64_t batch, struct qbatch_scan **c);
-int qbatch_scan_next(struct qbatch_scan *c, struct claim_job *j);
-void qbatch_scan_close(struct qbatch_scan **c);
+/* qbatch_scan_open: a cursor over batch's held jobs in id order (for its
+ * input file), in one read transaction: claim_scan_next and
+ * claim_scan_close (claim.h) read and end it. */
+struct claim_scan;
+int qbatch_scan_open(struct qrun *r, int64_t batch, struct claim_scan **c);
 
 #endif

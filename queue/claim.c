@@ -158,27 +158,36 @@ struct claim_scan {
 	sqlite3_stmt *st;
 };
 
-int claim_scan_open(struct queue *q, struct claim_scan **out)
+int claim_scan_sql(struct queue *q, const char *sql, int64_t arg,
+		   struct claim_scan **out)
 {
 	struct claim_scan *c = xcalloc(1, sizeof(*c));
 	int rc;
 
-	/* the claim's columns, every job a run would still send (queued,
-	 * parked or held by a run), in id order, read in one transaction */
 	c->q = q;
 	if ((rc = qexec(q, "BEGIN", "reading the queue")) ||
-	    (rc = qquery(q,
-			 "SELECT " CLAIM_COLS " FROM jobs WHERE state = "
-			 JOBSTATE_SQL(QUEUED) " OR state = "
-			 JOBSTATE_SQL(RUNNING) " ORDER BY id",
-			 &c->st, "reading the queue"))) {
+	    (rc = qquery(q, sql, &c->st, "reading the queue"))) {
 		if (rc != QUEUE_OK)
 			qexec(q, "ROLLBACK", "reading the queue");
 		free(c);
 		return rc;
 	}
+	if (sqlite3_bind_parameter_count(c->st) > 0)
+		sqlite3_bind_int64(c->st, 1, arg);
 	*out = c;
 	return QUEUE_OK;
+}
+
+int claim_scan_open(struct queue *q, struct claim_scan **out)
+{
+	/* the claim's columns, every job a run would still send (queued,
+	 * parked or held by a run), in id order, read in one transaction */
+	return claim_scan_sql(q,
+			      "SELECT " CLAIM_COLS " FROM jobs WHERE state = "
+			      JOBSTATE_SQL(QUEUED) " OR (state = "
+			      JOBSTATE_SQL(RUNNING) " AND lease_owner IS NOT '"
+			      CLAIM_BATCH_OWNER "') ORDER BY id",
+			      0, out);
 }
 
 int claim_scan_next(struct claim_scan *c, struct claim_job *j)
@@ -200,6 +209,20 @@ void claim_scan_close(struct claim_scan **cp)
 	*cp = NULL;
 }
 
+int claim_read_rows(struct queue *q, sqlite3_stmt *st, int limit,
+		    struct claim_job *out, int *n)
+{
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+		if (claim_read_row(q, st, &out[*n]))
+			return SQLITE_CORRUPT;
+		(*n)++;
+	}
+	return rc;
+}
+
 int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	       int limit, struct claim_job *out, int *n)
 {
@@ -207,16 +230,9 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	sqlite3_stmt *lease = r->st[QRUN_S_LEASE];
 	int rc;
 
-	*n = 0;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
-		if (claim_read_row(r->q, st, &out[*n])) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		(*n)++;
-	}
+	rc = claim_read_rows(r->q, st, limit, out, n);
 	sqlite3_reset(st);
 	/* The rows read are leased once the read is over: a statement
 	 * that changes the rows another one is still reading leaves what

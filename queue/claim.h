@@ -49,7 +49,8 @@ void claim_job_clear(struct claim_job *j);
 int claim_job_decode(struct claim_job *j, struct blob_codec *c);
 
 /* Reading the jobs a run would send, without claiming them (plan): a
- * cursor in id order over queued and held jobs, in one read transaction.
+ * cursor in id order over queued jobs and those held by runs (not those
+ * inside provider batches), in one read transaction.
  * claim_scan_next fills *j (its frame, as a claim does; claim_job_decode
  * gives the body) and returns 1, 0 at the end, or a negative QUEUE_* code
  * (QUEUE_EINVAL: a frame names a dictionary the file lacks). Not

@@ -42,6 +42,19 @@ enum qrun_stmt {
 struct claim_job;
 int claim_read_row(struct queue *q, sqlite3_stmt *st, struct claim_job *j);
 
+/* claim_read_rows: up to limit rows of st (CLAIM_COLS) into out, *n of
+ * them; the last sqlite3_step's code (SQLITE_DONE: all read; SQLITE_ROW:
+ * limit reached), or SQLITE_CORRUPT for a frame naming a dictionary the
+ * file lacks (q's message set; out[0..*n) filled). */
+int claim_read_rows(struct queue *q, sqlite3_stmt *st, int limit,
+		    struct claim_job *out, int *n);
+
+/* claim_scan_sql: a claim_scan (claim.h) over sql, which selects
+ * CLAIM_COLS and may take one parameter, ?1 = arg. */
+struct claim_scan;
+int claim_scan_sql(struct queue *q, const char *sql, int64_t arg,
+		   struct claim_scan **out);
+
 /* The parameter a finish takes its to-state from (done or dead). */
 #define QRUN_FINISH_TO 2
 

@@ -239,3 +239,15 @@ int cli_print_json(cJSON *root)
 	cJSON_free(text);
 	return EXIT_OK;
 }
+
+int cli_lane(const char *cmd, const char *arg, int *lane)
+{
+	static const char *const NAMES[] = {"auto", "sync", "batch"};
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(arg, NAMES[i]) == 0) {
+			*lane = i;
+			return 0;
+		}
+	return cli_bad_value(cmd, "--lane", arg, "auto, sync or batch");
+}

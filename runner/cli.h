@@ -78,6 +78,9 @@ int cli_bad_value(const char *cmd, const char *opt, const char *value,
  * database is opened, so that a mistyped name creates no empty queue.
  * Prints "nightshift CMD: FILE: why" and returns EXIT_USAGE, or 0. */
 int cli_input_check(const char *cmd, const char *path);
+/* cli_lane: --lane's value: "auto" 0, "sync" 1, "batch" 2 into *lane,
+ * and 0; else the usage error for cmd (said), EXIT_USAGE. */
+int cli_lane(const char *cmd, const char *arg, int *lane);
 /* cli_bad_option: the usage error for what getopt_long (optstring
  * starting with ':') returned: c == ':' a missing value, anything else an
  * unknown option. Returns EXIT_USAGE. */

@@ -4,7 +4,9 @@
  * provider's limits, against the deadline and against the dearest plan.
  * It reads the queue's unfinished jobs (and FILE's lines, as `run FILE`
  * would queue them), routes each as a run would now, and sends nothing
- * and writes nothing. Only the synchronous lane exists so far. */
+ * and writes nothing. A batch lane's time is its turnaround (learned by
+ * earlier runs, else its completion window); jobs already in provider
+ * batches are counted apart. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/batch.h"
 #include "queue/blob.h"
 #include "queue/claim.h"
 #include "queue/learned.h"
@@ -26,6 +29,7 @@
 #include "runner/ingest/linereader.h"
 #include "runner/json/jsonidx.h"
 #include "runner/keys.h"
+#include "runner/plan.h"
 #include "runner/providers/prices.h"
 #include "runner/recall.h"
 #include "runner/sched/admit.h"
@@ -37,13 +41,14 @@
 static const char USAGE[] =
 	"usage: nightshift plan [--db FILE] [--providers FILE] [--prices FILE]\n"
 	"                       [--deadline HH:MM | --max-runtime DUR]\n"
-	"                       [--lane auto|sync] [--json] [FILE.jsonl]\n"
+	"                       [--lane auto|sync|batch] [--json] [FILE.jsonl]\n"
 	"\n"
 	"A dry run of `run`: for each provider, model and lane, the jobs it\n"
 	"would take now, their estimated cost and the time they need at the\n"
-	"provider's limits, the total against the deadline and against the\n"
-	"dearest plan. Reads the queue's unfinished jobs and FILE's lines (as\n"
-	"`run FILE` would queue them); sends nothing and writes nothing.\n"
+	"provider's limits (a batch lane: its turnaround), the total against\n"
+	"the deadline and against the dearest plan. Reads the queue's\n"
+	"unfinished jobs and FILE's lines (as `run FILE` would queue them);\n"
+	"sends nothing and writes nothing.\n"
 	"\n"
 	"  --db FILE          queue database (default $NIGHTSHIFT_DB, else\n"
 	"                     ./nightshift.db); without one, FILE alone\n"
@@ -52,39 +57,19 @@ static const char USAGE[] =
 	"  --prices FILE      LiteLLM price map overriding the config's prices\n"
 	"  --deadline HH:MM   compare the time needed with the next HH:MM\n"
 	"  --max-runtime DUR  ... or with this long from now (90m, 2h)\n"
-	"  --lane auto|sync   the lane to plan (only the synchronous lane\n"
-	"                     exists so far: both mean it)\n"
+	"  --lane LANE        auto (default): each job's cheapest (provider,\n"
+	"                     model, lane), a batch lane only where its\n"
+	"                     turnaround fits the deadline; sync; batch (as\n"
+	"                     `run --lane`; a job's own lane wins)\n"
 	"  --json             one JSON object, for scripts\n"
 	"  -h, --help         this help\n";
-
-/* Round trip assumed for a provider no run has measured yet. */
-#define PLAN_RTT_MS 5000
 
 struct opts {
 	const char *db, *providers, *prices, *file;
 	int deadline_min; /* -1: none */
 	int64_t runtime_ms;
 	int json;
-};
-
-/* What one (provider, model) would take. */
-struct row {
-	long long jobs;
-	int64_t in, out; /* estimated tokens */
-	double usd;
-};
-
-struct plan {
-	const struct config *cfg;
-	struct admit a;
-	size_t *off; /* rows[off[prov] + model] */
-	struct row *rows;
-	double *rtt_ms; /* per provider; 0: not measured */
-	long long jobs, parked, unroutable, rejected;
-	double usd, dearest;
-	char why[300]; /* the first unroutable job's reason */
-	struct jsonidx idx;
-	int64_t now_ms;
+	int lane; /* --lane: 0 auto, 1 sync, 2 batch */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -120,15 +105,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				return rc;
 			break;
 		case 'l':
-			if (strcmp(optarg, "batch") == 0)
-				return cli_usage_error(
-					"plan", "--lane batch: no provider "
-						"batch lane exists yet; --lane "
-						"auto or sync");
-			if (strcmp(optarg, "auto") != 0 &&
-			    strcmp(optarg, "sync") != 0)
-				return cli_bad_value("plan", "--lane", optarg,
-						     "auto or sync");
+			if ((rc = cli_lane("plan", optarg, &o->lane)))
+				return rc;
 			break;
 		case 'j':
 			o->json = 1;
@@ -155,18 +133,21 @@ static void plan_job(struct plan *pl, struct claim_job *j)
 	struct admit_state s;
 	enum route_none why = ROUTE_EXHAUSTED;
 	char *detail = NULL;
-	double cost, dearest;
+	double cost, dearest, sync_cost;
 	size_t end;
-	int i;
+	int i, lane;
 
 	admit_state_init(&s);
 	admit_route(&pl->a, j, &s, &pl->idx, &end, &detail);
 	if (s.ncands > 0) {
-		i = admit_plan(&pl->a, j, &s, pl->now_ms, &cost, &dearest,
-			       &why);
+		i = admit_lane(&pl->a, j, &s, j->lane ? j->lane : pl->run_lane,
+			       pl->batch, pl->now_ms, &lane, &cost, &dearest,
+			       &sync_cost, &why);
 		if (i >= 0) {
 			struct route_cand c = s.cands[i];
-			struct row *r = &pl->rows[pl->off[c.prov] + c.model];
+			struct row *r =
+				&pl->rows[2 * (pl->off[c.prov] + c.model) +
+					  (size_t)lane];
 			struct est_tokens t;
 
 			est_tokens(pl->a.est, c, j->est_input_tokens,
@@ -255,6 +236,7 @@ static int plan_file(struct plan *pl, const char *path)
 		j.max_output_tokens = jl.max_output_tokens;
 		j.max_cost_usd = jl.max_cost_usd;
 		j.providers = jl.providers;
+		j.lane = jl.lane;
 		plan_job(pl, &j);
 		jobline_clear(&jl);
 	}
@@ -268,42 +250,6 @@ static int plan_file(struct plan *pl, const char *path)
 	return 0;
 }
 
-/* need_s: how long provider p's share of the plan takes at its limits:
- * the slowest of its in-flight cap (round trips), rpm and tpm. *by says
- * which. */
-static double need_s(const struct plan *pl, size_t p, const char **by)
-{
-	const struct prov *pv = &pl->cfg->provs[p];
-	long long jobs = 0;
-	int64_t tokens = 0;
-	double rtt = pl->rtt_ms[p] > 0 ? pl->rtt_ms[p] : PLAN_RTT_MS;
-	double t, best;
-
-	for (size_t m = 0; m < pv->nmodels; m++) {
-		jobs += pl->rows[pl->off[p] + m].jobs;
-		tokens += pl->rows[pl->off[p] + m].in +
-			  pl->rows[pl->off[p] + m].out;
-	}
-	best = (double)jobs * rtt / 1000 /
-	       (pv->max_inflight > 0 ? pv->max_inflight : 1);
-	*by = "in flight";
-	if (pv->rpm > 0 && (t = (double)jobs * 60 / pv->rpm) > best) {
-		best = t;
-		*by = "rpm";
-	}
-	if (pv->tpm > 0 && (t = (double)tokens * 60 / (double)pv->tpm) > best) {
-		best = t;
-		*by = "tpm";
-	}
-	return best;
-}
-
-/* hms: a time needed, rounded up to the second. */
-static void hms(double s, char *out, size_t n)
-{
-	tp_hms(out, n, (long long)(s + 0.999));
-}
-
 /* The time the plan has, in seconds; < 0 without a deadline. */
 static double available_s(const struct opts *o)
 {
@@ -314,137 +260,6 @@ static double available_s(const struct opts *o)
 				clk_wall_ms()) /
 		       1000;
 	return -1;
-}
-
-static void print_text(const struct plan *pl, const struct opts *o,
-		       const char *db)
-{
-	const struct config *cfg = pl->cfg;
-	double total_s = 0, avail = available_s(o);
-	char t[32];
-
-	printf("plan: %lld jobs%s%s%s, lane sync (no provider batch lane "
-	       "yet)\n",
-	       pl->jobs + pl->parked + pl->unroutable, db ? " in " : "",
-	       db ? db : "", o->file ? (db ? " and FILE" : " in FILE") : "");
-	printf("%-12s %-24s %-5s %8s %12s %12s %12s\n", "provider", "model",
-	       "lane", "jobs", "in tokens", "out tokens", "est. cost");
-	for (size_t p = 0; p < cfg->nprovs; p++)
-		for (size_t m = 0; m < cfg->provs[p].nmodels; m++) {
-			const struct row *r = &pl->rows[pl->off[p] + m];
-
-			if (!r->jobs)
-				continue;
-			printf("%-12s %-24s %-5s %8lld %12lld %12lld "
-			       "%12.6f\n",
-			       cfg->provs[p].name, cfg->provs[p].models[m].name,
-			       "sync", r->jobs, (long long)r->in,
-			       (long long)r->out, r->usd);
-		}
-	for (size_t p = 0; p < cfg->nprovs; p++) {
-		const char *by;
-		double s = need_s(pl, p, &by);
-
-		if (s <= 0)
-			continue;
-		hms(s, t, sizeof(t));
-		printf("time at %s's limits: %s (%s; round trip %.0f ms%s)\n",
-		       cfg->provs[p].name, t, by,
-		       pl->rtt_ms[p] > 0 ? pl->rtt_ms[p] : PLAN_RTT_MS,
-		       pl->rtt_ms[p] > 0 ? ", learned" : ", assumed");
-		if (s > total_s)
-			total_s = s;
-	}
-	hms(total_s, t, sizeof(t));
-	printf("total: %lld jobs, $%.6f, %s", pl->jobs, pl->usd, t);
-	if (avail >= 0) {
-		char a[32];
-
-		hms(avail > 0 ? avail : 0, a, sizeof(a));
-		printf(" of %s left: %s", a,
-		       total_s <= avail ? "fits" : "does not fit");
-	}
-	printf("\n");
-	if (pl->dearest > 0)
-		printf("dearest plan: $%.6f; this one saves $%.6f (%.1f%%)\n",
-		       pl->dearest, pl->dearest - pl->usd,
-		       100 * (pl->dearest - pl->usd) / pl->dearest);
-	if (pl->parked)
-		printf("parked: %lld jobs whose candidates have no key set "
-		       "(`nightshift providers` names the variables)\n",
-		       pl->parked);
-	if (pl->unroutable)
-		printf("unroutable: %lld jobs (%s)\n", pl->unroutable, pl->why);
-	if (pl->rejected)
-		printf("rejected: %lld lines or bodies that would not be "
-		       "queued\n",
-		       pl->rejected);
-}
-
-static int print_json(const struct plan *pl, const struct opts *o,
-		      const char *db)
-{
-	const struct config *cfg = pl->cfg;
-	cJSON *root = cJSON_CreateObject(), *arr, *x;
-	double total_s = 0, avail = available_s(o);
-
-	cJSON_AddItemToObject(root, "db",
-			      db ? cJSON_CreateString(db) : cJSON_CreateNull());
-	arr = cJSON_AddArrayToObject(root, "rows");
-	for (size_t p = 0; p < cfg->nprovs; p++)
-		for (size_t m = 0; m < cfg->provs[p].nmodels; m++) {
-			const struct row *r = &pl->rows[pl->off[p] + m];
-
-			if (!r->jobs)
-				continue;
-			x = cJSON_CreateObject();
-			cJSON_AddStringToObject(x, "provider",
-						cfg->provs[p].name);
-			cJSON_AddStringToObject(x, "model",
-						cfg->provs[p].models[m].name);
-			cJSON_AddStringToObject(x, "lane", "sync");
-			cJSON_AddNumberToObject(x, "jobs", (double)r->jobs);
-			cJSON_AddNumberToObject(x, "input_tokens",
-						(double)r->in);
-			cJSON_AddNumberToObject(x, "output_tokens",
-						(double)r->out);
-			cJSON_AddNumberToObject(x, "cost_usd", r->usd);
-			cJSON_AddItemToArray(arr, x);
-		}
-	arr = cJSON_AddArrayToObject(root, "providers");
-	for (size_t p = 0; p < cfg->nprovs; p++) {
-		const char *by;
-		double s = need_s(pl, p, &by);
-
-		if (s <= 0)
-			continue;
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "provider", cfg->provs[p].name);
-		cJSON_AddNumberToObject(x, "time_s", s);
-		cJSON_AddStringToObject(x, "limited_by", by);
-		cJSON_AddNumberToObject(x, "rtt_ms",
-					pl->rtt_ms[p] > 0 ? pl->rtt_ms[p]
-							  : PLAN_RTT_MS);
-		cJSON_AddBoolToObject(x, "rtt_learned", pl->rtt_ms[p] > 0);
-		cJSON_AddItemToArray(arr, x);
-		if (s > total_s)
-			total_s = s;
-	}
-	x = cJSON_AddObjectToObject(root, "total");
-	cJSON_AddNumberToObject(x, "jobs", (double)pl->jobs);
-	cJSON_AddNumberToObject(x, "cost_usd", pl->usd);
-	cJSON_AddNumberToObject(x, "time_s", total_s);
-	cJSON_AddNumberToObject(x, "dearest_usd", pl->dearest);
-	cJSON_AddNumberToObject(x, "saving_usd", pl->dearest - pl->usd);
-	if (avail >= 0) {
-		x = cJSON_AddObjectToObject(root, "deadline");
-		cJSON_AddNumberToObject(x, "in_s", avail);
-		cJSON_AddBoolToObject(x, "fits", total_s <= avail);
-	}
-	cJSON_AddNumberToObject(root, "parked", (double)pl->parked);
-	cJSON_AddNumberToObject(root, "unroutable", (double)pl->unroutable);
-	cJSON_AddNumberToObject(root, "rejected", (double)pl->rejected);
-	return cli_print_json(root);
 }
 
 /* learned: the calibration and round trips earlier runs left in q. */
@@ -465,6 +280,36 @@ static void learned(struct plan *pl, struct queue *q)
 			pl->rtt_ms[k] = p[i].srtt_ms;
 	}
 	learned_free(p, np, c, nc);
+}
+
+/* lanes: which batch lanes the plan may use, as a run would decide now,
+ * and the jobs already in provider batches. */
+static void lanes(struct plan *pl, struct queue *q, const struct opts *o)
+{
+	const struct config *cfg = pl->cfg;
+	double avail = available_s(o);
+	int64_t end = avail < 0 ? 0 : pl->now_ms + (int64_t)(avail * 1000);
+	struct qbatch *open = NULL;
+	size_t nopen = 0;
+
+	for (size_t i = 0; i < cfg->nprovs; i++) {
+		int64_t ms = 0;
+		int n = 0;
+
+		if (q && cfg->provs[i].batch.on &&
+		    qbatch_turnaround(q, cfg->provs[i].name, &ms, &n) != 0)
+			ms = 0;
+		pl->turn_learned[i] = n > 0;
+		pl->turn_ms[i] = admit_lane_turnaround(&cfg->provs[i], ms);
+		pl->batch[i] = (unsigned char)admit_lane_state(
+			&cfg->provs[i], pl->a.keyed[i], ms, pl->now_ms, end);
+	}
+	if (q && qbatch_open_list(q, &open, &nopen) == QUEUE_OK)
+		for (size_t i = 0; i < nopen; i++) {
+			pl->held += open[i].requests;
+			qbatch_clear(&open[i]);
+		}
+	free(open);
 }
 
 int cmd_plan(int argc, char **argv)
@@ -503,8 +348,14 @@ int cmd_plan(int argc, char **argv)
 		pl.off[i] = n;
 		n += cfg->provs[i].nmodels;
 	}
-	pl.rows = xcalloc(n ? n : 1, sizeof(*pl.rows));
+	pl.rows = xcalloc(n ? 2 * n : 1, sizeof(*pl.rows));
 	pl.rtt_ms = xcalloc(cfg->nprovs ? cfg->nprovs : 1, sizeof(*pl.rtt_ms));
+	pl.batch = xcalloc(cfg->nprovs ? cfg->nprovs : 1, 1);
+	pl.turn_ms = xcalloc(cfg->nprovs ? cfg->nprovs : 1, sizeof(*pl.turn_ms));
+	pl.turn_learned = xcalloc(cfg->nprovs ? cfg->nprovs : 1, 1);
+	pl.run_lane = o.lane;
+	pl.avail_s = available_s(&o);
+	pl.file = o.file != NULL;
 	pl.a = (struct admit){
 		.provs = cfg->provs,
 		.nprovs = cfg->nprovs,
@@ -518,15 +369,16 @@ int cmd_plan(int argc, char **argv)
 		((unsigned char *)pl.a.keyed)[i] = key_state(&cfg->provs[i]) == 1;
 	if (q)
 		learned(&pl, q);
+	lanes(&pl, q, &o);
 	code = q ? plan_queue(&pl, q) : QUEUE_OK;
 	if (code != QUEUE_OK) {
 		fprintf(stderr, "nightshift plan: %s\n", queue_errmsg(q));
 		code = EXIT_RUNTIME;
 	} else if (!o.file || (code = plan_file(&pl, o.file)) == 0) {
 		if (o.json)
-			code = print_json(&pl, &o, db);
+			code = plan_print_json(&pl, db);
 		else {
-			print_text(&pl, &o, db);
+			plan_print_text(&pl, db);
 			code = EXIT_OK;
 		}
 	}
@@ -535,6 +387,9 @@ int cmd_plan(int argc, char **argv)
 	free((void *)pl.a.keyed);
 	free(pl.a.disabled);
 	free(pl.rtt_ms);
+	free(pl.batch);
+	free(pl.turn_ms);
+	free(pl.turn_learned);
 	free(pl.rows);
 	free(pl.off);
 	queue_close(&q);

@@ -8,7 +8,6 @@
  * period) gives them up. Either way every job not finished goes back to
  * the queue and the exit code is 4: run again to resume. SIGUSR1/SIGUSR2
  * print the progress line (see watch.h). */
-#define _DEFAULT_SOURCE /* gethostname, kill */
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +32,7 @@
 #include "runner/lane/lane.h"
 #include "runner/progress.h"
 #include "runner/recall.h"
+#include "runner/run_start.h"
 #include "runner/providers/prices.h"
 #include "runner/runctx.h"
 #include "runner/sched/budget.h"
@@ -211,15 +211,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->progress = 0;
 			break;
 		case 'L':
-			if (strcmp(optarg, "auto") == 0)
-				o->lane = 0;
-			else if (strcmp(optarg, "sync") == 0)
-				o->lane = 1;
-			else if (strcmp(optarg, "batch") == 0)
-				o->lane = 2;
-			else
-				return cli_bad_value("run", "--lane", optarg,
-						     "auto, sync or batch");
+			if ((rc = cli_lane("run", optarg, &o->lane)))
+				return rc;
 			break;
 		case 'S':
 			o->submit_only = 1;
@@ -243,51 +236,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (optind < argc)
 		o->file = argv[optind];
 	return 0;
-}
-
-/* Room for the host name and the run's owner name ("host:pid:run"). */
-#define HOST_MAX 256
-#define OWNER_MAX 400
-
-/* owner_alive: a lease owner "host:pid:run" still runs? On this host we
- * can ask the kernel; elsewhere we cannot tell and wait for the lease to
- * expire. */
-static int owner_alive(const char *owner, void *arg)
-{
-	const char *host = arg, *colon = strchr(owner, ':');
-	long pid;
-	char *end;
-
-	if (!colon || (size_t)(colon - owner) != strlen(host) ||
-	    strncmp(owner, host, strlen(host)) != 0)
-		return 1;
-	pid = strtol(colon + 1, &end, 10);
-	if (pid <= 0 || *end != ':')
-		return 1;
-	if (pid == (long)getpid())
-		return 0; /* an earlier run of ours in this process: gone */
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/* usable_providers: how many providers have their key (or need none);
- * says once which are skipped for want of a key. */
-static int usable_providers(const struct config *cfg, char **keys)
-{
-	int n = 0, skipped = 0;
-
-	for (size_t i = 0; i < cfg->nprovs; i++) {
-		if (keys[i]) {
-			n++;
-			continue;
-		}
-		fprintf(stderr, "%s %s (%s)",
-			skipped++ ? "," : "nightshift run: skipping providers "
-					  "without a key:",
-			cfg->provs[i].name, cfg->provs[i].api_key_env);
-	}
-	if (skipped)
-		fputc('\n', stderr);
-	return n;
 }
 
 /* why_parked: say what the user must fix for parked jobs to run. */
@@ -318,37 +266,6 @@ static void why_parked(const struct runctx *rc)
 	fprintf(stderr, " and run again\n");
 }
 
-/* read_keys: every provider's key from the environment into *out (see
- * key_get_all). EXIT_USAGE, saying why, when a key is unusable or no
- * provider has one; else 0. */
-static int read_keys(const struct config *cfg, char ***out)
-{
-	int bad;
-
-	*out = key_get_all(cfg->provs, cfg->nprovs, &bad);
-	if (bad >= 0) {
-		/* never the key itself: it may be half right */
-		fprintf(stderr,
-			"nightshift run: %s: the key holds a control "
-			"character (a line break or a CR from a Windows "
-			"file?); it would break the request's headers. Set it "
-			"to the key alone\n",
-			cfg->provs[bad].api_key_env);
-		return EXIT_USAGE;
-	}
-	if (usable_providers(cfg, *out) == 0) {
-		fprintf(stderr, "nightshift run: no provider has its API key "
-				"set; nothing can be sent. Set one of:");
-		for (size_t i = 0; i < cfg->nprovs; i++)
-			if (cfg->provs[i].api_key_env)
-				fprintf(stderr, " %s",
-					cfg->provs[i].api_key_env);
-		fputc('\n', stderr);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 /* prepare: open the queue (ingesting FILE first), take back leases left
  * by dead runs, and fill in what the run starts from. 0, or the exit
  * code to end with (*partial: FILE had rejected lines). */
@@ -376,11 +293,7 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 			return r;
 		*partial = r == EXIT_PARTIAL; /* remembered for the end */
 	}
-	if (gethostname(host, HOST_MAX) != 0)
-		snprintf(host, HOST_MAX, "localhost");
-	host[HOST_MAX - 1] = '\0';
-	snprintf(owner, OWNER_MAX, "%s:%ld:%lx", host, (long)getpid(),
-		 (unsigned long)time(NULL));
+	run_names(host, owner);
 	if ((code = qrun_open(*q, owner, qr)) || (code = qrun_begin(*qr)) ||
 	    (code = claim_unpark(*qr, &unparked)) ||
 	    (code = qrun_commit(*qr)) ||
@@ -552,10 +465,9 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	for (int i = 0; i < rc->nworkers; i++)
 		if (worker_start(workers[i]) == 0)
 			started++;
-	/* the lane is busy before the store can look: a store that found
-	 * nothing queued and the lane idle would end the run, and leave a
-	 * lane thread started after it to wait for a stop never given */
-	if (lane && lane_start(lane) != 0) {
+	/* the lane is busy before the store looks: a store that found the
+	 * queue empty (every job in a batch) would end the run at once */
+	if (started == rc->nworkers && lane && lane_start(lane) != 0) {
 		fprintf(stderr, "nightshift run: cannot start threads\n");
 		atomic_store(&rc->stopping, 1);
 	}

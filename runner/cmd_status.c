@@ -12,6 +12,8 @@
 #include "queue/stats.h"
 #include "runner/cli.h"
 #include "runner/cmd.h"
+#include "util/timeparse.h"
+#include "util/xalloc.h"
 
 static const char USAGE[] =
 	"usage: nightshift status [--db FILE] [--json]\n"
@@ -120,7 +122,25 @@ static void learned_text(const struct learned *l)
 struct open_batches {
 	struct qbatch *b;
 	size_t n;
+	/* per provider with ended batches: the turnaround learned */
+	char **prov;
+	int64_t *turn_ms;
+	int *turn_n;
+	size_t nprov;
 };
+
+/* turnarounds: what each provider's batch lane took, as runs decide by. */
+static int turnarounds(struct queue *q, struct open_batches *ob)
+{
+	int rc = qbatch_providers(q, &ob->prov, &ob->nprov);
+
+	ob->turn_ms = xcalloc(ob->nprov + 1, sizeof(*ob->turn_ms));
+	ob->turn_n = xcalloc(ob->nprov + 1, sizeof(*ob->turn_n));
+	for (size_t i = 0; i < ob->nprov && !rc; i++)
+		rc = qbatch_turnaround(q, ob->prov[i], &ob->turn_ms[i],
+				       &ob->turn_n[i]);
+	return rc;
+}
 
 static const char *const BATCH_STATE[] = {"intent", "uploaded", "live",
 					  "collected", "dropped"};
@@ -134,6 +154,14 @@ static void batches_text(const struct open_batches *ob)
 {
 	int64_t now = (int64_t)time(NULL) * 1000;
 
+	for (size_t i = 0; i < ob->nprov; i++) {
+		char t[32];
+
+		tp_hms(t, sizeof(t), (long long)((ob->turn_ms[i] + 500) / 1000));
+		printf("batch lane %s: usually %s (median of its last %d "
+		       "batches, created to ended)\n",
+		       ob->prov[i], t, ob->turn_n[i]);
+	}
 	if (!ob->n)
 		return;
 	printf("provider batches (jobs waiting on them are running)\n");
@@ -155,7 +183,20 @@ static void batches_text(const struct open_batches *ob)
 
 static void batches_json(cJSON *root, const struct open_batches *ob)
 {
-	cJSON *arr = cJSON_AddArrayToObject(root, "batches");
+	cJSON *arr = cJSON_AddArrayToObject(root, "batch_turnaround");
+
+	for (size_t i = 0; arr && i < ob->nprov; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			return;
+		cJSON_AddStringToObject(o, "provider", ob->prov[i]);
+		cJSON_AddNumberToObject(o, "median_ms",
+					(double)ob->turn_ms[i]);
+		cJSON_AddNumberToObject(o, "batches", ob->turn_n[i]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(root, "batches");
 
 	for (size_t i = 0; arr && i < ob->n; i++) {
 		const struct qbatch *b = &ob->b[i];
@@ -265,6 +306,8 @@ int cmd_status(int argc, char **argv)
 		rc = learned_load(q, &l.p, &l.np, &l.c, &l.nc);
 	if (!rc)
 		rc = qbatch_open_list(q, &ob.b, &ob.n);
+	if (!rc)
+		rc = turnarounds(q, &ob);
 	if (rc) {
 		fprintf(stderr, "nightshift status: %s\n", queue_errmsg(q));
 		queue_close(&q);
@@ -281,5 +324,10 @@ int cmd_status(int argc, char **argv)
 	for (size_t i = 0; i < ob.n; i++)
 		qbatch_clear(&ob.b[i]);
 	free(ob.b);
+	for (size_t i = 0; i < ob.nprov; i++)
+		free(ob.prov[i]);
+	free(ob.prov);
+	free(ob.turn_ms);
+	free(ob.turn_n);
 	return rc;
 }

@@ -25,6 +25,16 @@ static void last_error(const struct task *t, char *out, size_t cap)
 			 msg);
 }
 
+/* spend_add: the run's spend grows by usd; the store and the batch lane
+ * both add, so a compare-and-swap (no libatomic for a double's +=). */
+static void spend_add(struct runctx *rc, double usd)
+{
+	double old = atomic_load(&rc->spend_usd);
+
+	while (!atomic_compare_exchange_weak(&rc->spend_usd, &old, old + usd))
+		;
+}
+
 /* ledger_row: the ledger row of a request task t sent, before its reply
  * (status, usage, cost) is filled in. */
 static struct ledger_attempt ledger_row(const struct runctx *rc,
@@ -117,7 +127,7 @@ static int aborted(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.cost_basis = cost_basis_name(COST_ESTIMATED);
 	if ((code = rows(qr, rc, t, &a)))
 		return code;
-	atomic_store(&rc->spend_usd, atomic_load(&rc->spend_usd) + a.cost_usd);
+	spend_add(rc, a.cost_usd);
 	f->add_usd = a.cost_usd;
 	requeue(f, t, 1);
 	f->attempts_add = 1 + t->resent;
@@ -173,9 +183,7 @@ static int answered(struct qrun *qr, struct runctx *rc, const struct task *t,
 	a.cost_basis = cost_basis_name(t->cost_basis);
 	if ((code = rows(qr, rc, t, &a)))
 		return code;
-	/* the store is the only writer: no lost update */
-	atomic_store(&rc->spend_usd,
-		     atomic_load(&rc->spend_usd) + t->cost_usd);
+	spend_add(rc, t->cost_usd);
 	f->provider = a.provider;
 	f->model = a.model;
 	f->lane = a.lane;

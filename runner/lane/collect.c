@@ -33,7 +33,12 @@ static int collect(struct lane *l, struct lbatch *b,
 		if (rc == 0 && info->error_file_id)
 			rc = results_read(c, info->error_file_id);
 	} else {
-		rc = results_read(c, b->q.remote_id);
+		rc = results_read(c, info->results_url &&
+					     bclient_same_origin(
+						     l->client[b->prov],
+						     info->results_url)
+					     ? info->results_url
+					     : b->q.remote_id);
 	}
 	if (rc == BC_RETRY || rc == BC_REFUSED) {
 		/* the results stay where they are: try again later */
@@ -59,6 +64,13 @@ static int collect(struct lane *l, struct lbatch *b,
 		l->batch[b->prov] = ADMIT_LANE_NONE;
 		back = 0;
 	}
+	/* A job without any line in a batch that ran to its end (no
+	 * expiry, no cancel) was lost by the provider: the sync lane takes
+	 * it, rather than a next batch that might lose it again, and again. */
+	if (info->status == BATCH_ST_COMPLETED ||
+	    (info->status == BATCH_ST_ENDED && !info->expired &&
+	     !info->cancelled))
+		back = 0;
 	b->q.state = QBATCH_COLLECTED;
 	b->q.collected_at = clk_wall_ms();
 	if ((rc = qrun_begin(l->qr)) ||
@@ -129,7 +141,7 @@ int lane_poll(struct lane *l, struct lbatch *b, int *changed)
 	return rc;
 }
 
-int lane_cancel(struct lane *l, struct lbatch *b)
+int lane_cancel(struct lane *l, struct lbatch *b, const char *why)
 {
 	struct bclient *cl = l->client[b->prov];
 	struct batch_info info = {0};
@@ -148,10 +160,9 @@ int lane_cancel(struct lane *l, struct lbatch *b)
 	batch_info_clear(&info);
 	b->every_ms = 1000;
 	b->next_ms = clk_wall_ms() + b->every_ms;
-	lane_say("%s: batch %s has not ended in time for the deadline; "
-		 "cancelled: what it finished is kept, the sync lane sends "
-		 "the rest",
-		 l->rc->cfg->provs[b->prov].name, b->q.remote_id);
+	lane_say("%s: batch %s %s; cancelled: what it finished is kept, the "
+		 "sync lane sends the rest",
+		 l->rc->cfg->provs[b->prov].name, b->q.remote_id, why);
 	rc = qrun_begin(l->qr);
 	if (rc || (rc = qbatch_save(l->qr, &b->q)) ||
 	    (rc = qrun_commit(l->qr))) {

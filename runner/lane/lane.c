@@ -29,8 +29,10 @@
 /* What the sync lane needs at least to finish a cancelled batch's jobs,
  * over and above their share of its concurrency. */
 #define SYNC_MARGIN_MS 3000
-/* A deadline further than turnaround x this is one a batch fits. */
-#define FIT_FACTOR 1.5
+/* A batch still live this long after its completion window is stuck
+ * (batches have sat in "finalizing" or pending for days): cancelled, its
+ * finished lines kept, the rest sent synchronously. */
+#define OVERDUE_MS ((int64_t)3600000)
 
 void lane_say(const char *fmt, ...)
 {
@@ -61,6 +63,7 @@ const char *lane_status_name(enum batch_status s)
 		       : "unknown";
 }
 
+#ifdef NIGHTSHIFT_TEST
 void lane_kill_point(const char *step)
 {
 	const char *at = getenv("NIGHTSHIFT_KILL_AT");
@@ -68,6 +71,7 @@ void lane_kill_point(const char *step)
 	if (at && strcmp(at, step) == 0)
 		raise(SIGKILL);
 }
+#endif
 
 int lane_fail(struct lane *l, int code, const char *what)
 {
@@ -163,25 +167,16 @@ static int lanes(struct lane *l)
 
 		if (!p->batch.on)
 			continue;
-		if ((rc = qbatch_turnaround(l->qr, p->name, &ms, &n)))
+		if ((rc = qbatch_turnaround(l->q, p->name, &ms, &n)))
 			return lane_fail(l, rc, "reading the batches");
 		l->turnaround_known[i] = n > 0;
-		l->turnaround_ms[i] =
-			n > 0 ? ms
-			      : (int64_t)(p->batch.window_h > 0 ? p->batch.window_h
-								: 24) *
-					3600000;
+		l->turnaround_ms[i] = admit_lane_turnaround(p, n > 0 ? ms : 0);
 		if (!l->rc->keyed[i])
 			continue;
 		l->client[i] = bclient_new(p, l->rc->keys[i]);
 		any = 1; /* with --lane sync, for jobs that chose "batch" */
-		l->batch[i] =
-			!l->o.end_ms ||
-					now + (int64_t)((double)l->turnaround_ms[i] *
-							FIT_FACTOR) <
-						l->o.end_ms
-				? ADMIT_LANE_OPEN
-				: ADMIT_LANE_FORCED;
+		l->batch[i] = (unsigned char)admit_lane_state(
+			p, 1, l->turnaround_ms[i], now, l->o.end_ms);
 	}
 	return any;
 }
@@ -226,6 +221,13 @@ int lane_new(struct runctx *rc, const struct lane_opts *o, struct lane **out)
 		if (b->q.state < QBATCH_LIVE && b->q.owner && o->owner_alive &&
 		    o->owner_alive(b->q.owner, o->alive_arg))
 			b->prov = -1;
+		/* what an earlier run's batch may still cost is held, so
+		 * that new work does not take the same room under the cap
+		 * (refused when the cap is already reached: nothing new is
+		 * sent then either) */
+		else if (budget_reserve(&rc->budget, b->q.reserved_usd,
+					&b->held_nusd) != 0)
+			b->held_nusd = 0;
 	}
 	free(open);
 	if (!any && !l->nb) {
@@ -252,13 +254,25 @@ static int tend(struct lane *l, int64_t *soonest)
 		if (b->prov < 0 || b->model < 0 || !l->client[b->prov] ||
 		    b->q.state >= QBATCH_COLLECTED)
 			continue;
+		if (b->q.state == QBATCH_LIVE && !b->q.cancel_at &&
+		    b->q.submitted_at &&
+		    now > b->q.submitted_at +
+				  admit_lane_turnaround(
+					  &l->rc->cfg->provs[b->prov], 0) +
+				  OVERDUE_MS) {
+			rc = lane_cancel(l, b,
+					 "is still not done an hour past its "
+					 "completion window");
+		}
 		if (b->q.state == QBATCH_LIVE && l->o.end_ms &&
 		    !b->q.cancel_at && l->o.run_lane != 2) {
 			int64_t at = l->o.end_ms -
 				     sync_need_ms(l, b->prov, b->q.requests);
 
 			if (now >= at)
-				rc = lane_cancel(l, b);
+				rc = lane_cancel(l, b,
+						 "has not ended in time for the "
+						 "deadline");
 			else if (at < *soonest)
 				*soonest = at;
 		}
@@ -303,10 +317,17 @@ int lane_prepare(struct lane *l)
 	return lane_assign(l, 0);
 }
 
+/* done: the run stops, or has ended (the store ends it only when the
+ * lane is not busy, or on a failure). */
+static int done(struct lane *l)
+{
+	return atomic_load(&l->rc->stopping) || atomic_load(&l->rc->finished);
+}
+
 /* nap: sleep until ms, waking early when the run stops. */
 static void nap(struct lane *l, int64_t until)
 {
-	while (!atomic_load(&l->rc->stopping) && clk_wall_ms() < until) {
+	while (!done(l) && clk_wall_ms() < until) {
 		struct timespec ts = {0, 100 * 1000000L};
 
 		nanosleep(&ts, NULL);
@@ -318,7 +339,7 @@ static void *lane_main(void *arg)
 	struct lane *l = arg;
 	int64_t soonest;
 
-	while (!atomic_load(&l->rc->stopping) && !l->fatal) {
+	while (!done(l) && !l->fatal) {
 		if (tend(l, &soonest))
 			break;
 		if (l->lane_wait && lane_assign(l, 1))

@@ -9,6 +9,7 @@
 #include "queue/batch.h"
 #include "runner/lane/lane.h"
 #include "runner/providers/batch_client.h"
+#include "runner/reply.h"
 
 struct blob_codec;
 struct endpoints;
@@ -62,11 +63,19 @@ int lane_known_remote(struct lane *l, const char *remote);
  * ("in_progress", "ended", ...; static). */
 const char *lane_status_name(enum batch_status s);
 
-/* lane_kill_point: the process dies here, as by kill -9, when
- * $NIGHTSHIFT_KILL_AT names this step: how the tests kill a run at each
- * step of a submission ("intent", "upload", "uploaded", "create") and in
- * the middle of a collection ("collect"). */
+/* lane_kill_point: in the test build (build/.../nightshift-test) the
+ * process dies here, as by kill -9, when $NIGHTSHIFT_KILL_AT names this
+ * step: how the crash tests kill a run at each step of a submission
+ * ("intent", "upload", "uploaded", "create") and in the middle of a
+ * collection ("collect"). ./nightshift has no such seam. */
+#ifdef NIGHTSHIFT_TEST
 void lane_kill_point(const char *step);
+#else
+static inline void lane_kill_point(const char *step)
+{
+	(void)step;
+}
+#endif
 
 /* lane_say: a line on stderr, "nightshift run: " first. */
 void lane_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,9 +99,10 @@ int lane_drop(struct lane *l, struct lbatch *b, int64_t not_before,
 /* lane_poll: look at live batch b; when it has ended, collect its lines.
  * *changed: its state moved. */
 int lane_poll(struct lane *l, struct lbatch *b, int *changed);
-/* lane_cancel: ask the provider to cancel b (its unfinished jobs go to
- * the sync lane once it has ended). */
-int lane_cancel(struct lane *l, struct lbatch *b);
+/* lane_cancel: ask the provider to cancel b, saying why ("has not ended in
+ * time for the deadline"); its unfinished jobs go to the sync lane once it
+ * has ended. */
+int lane_cancel(struct lane *l, struct lbatch *b, const char *why);
 
 /* lane_batch_add: b (taken over) joins the lane's list; returns it. */
 struct lbatch *lane_batch_add(struct lane *l, const struct qbatch *b);

@@ -114,7 +114,7 @@ int infile_close(struct infile *in)
 static int build(struct lane *l, struct lbatch *b, struct infile *in)
 {
 	struct route_cand c = {.prov = b->prov, .model = b->model};
-	struct qbatch_scan *scan = NULL;
+	struct claim_scan *scan = NULL;
 	struct claim_job j;
 	int64_t *bad = NULL;
 	int nbad = 0, rc;
@@ -125,7 +125,7 @@ static int build(struct lane *l, struct lbatch *b, struct infile *in)
 		infile_discard(in);
 		return lane_fail(l, rc, "reading a batch's jobs");
 	}
-	while ((rc = qbatch_scan_next(scan, &j)) == 1) {
+	while ((rc = claim_scan_next(scan, &j)) == 1) {
 		const char *why = NULL;
 		unsigned flags;
 		char cid[80], *body = NULL;
@@ -144,7 +144,7 @@ static int build(struct lane *l, struct lbatch *b, struct infile *in)
 		free(body);
 		claim_job_clear(&j);
 	}
-	qbatch_scan_close(&scan);
+	claim_scan_close(&scan);
 	if (rc < 0) {
 		free(bad);
 		infile_discard(in);

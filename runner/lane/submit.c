@@ -255,8 +255,9 @@ static int page(struct pass *ps, struct claim_job *jobs, int n,
 	return rc;
 }
 
-/* tell: what the pass did, per provider, so no one waits unawares. */
-static void tell(const struct pass *ps)
+/* tell: what the pass did, per provider, so no one waits unawares; and
+ * why a lane the deadline rules out takes nothing. */
+static void tell(const struct pass *ps, int first)
 {
 	const struct lane *l = ps->l;
 
@@ -265,6 +266,14 @@ static void tell(const struct pass *ps)
 		double mins = (double)l->turnaround_ms[i] / 60000.0;
 		char when[64];
 
+		if (first && l->batch[i] == ADMIT_LANE_FORCED &&
+		    l->o.run_lane == 0)
+			lane_say("%s's batch lane usually takes %.0f min%s, "
+				 "more than the deadline leaves: its jobs go "
+				 "sync (--lane batch to wait for it all the "
+				 "same)",
+				 p->name, mins < 1 ? 1 : mins,
+				 l->turnaround_known[i] ? "" : " (its window)");
 		if (!ps->jobs[i])
 			continue;
 		if (mins < 90)
@@ -328,7 +337,7 @@ int lane_assign(struct lane *l, int lane_wait)
 		}
 	}
 	if (!lane_wait || ps.ng)
-		tell(&ps);
+		tell(&ps, !lane_wait);
 	l->lane_wait = 0;
 	for (size_t i = 0; i < ps.ng; i++) {
 		/* a pass the lane's failure cut short leaves intents that

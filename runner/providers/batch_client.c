@@ -123,7 +123,12 @@ static int call(struct bclient *c, const char *method, const char *path,
 	CURLcode rc;
 	int big = form || upload || c->sink;
 
-	snprintf(url, sizeof(url), "%s%s", c->base, path);
+	/* a path that is a whole URL (a batch's results_url) is taken as
+	 * it is: same_origin checked it */
+	if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+		snprintf(url, sizeof(url), "%s", path);
+	else
+		snprintf(url, sizeof(url), "%s%s", c->base, path);
 	buf_reset(&c->reply, 1u << 20);
 	c->status = 0;
 	c->err[0] = '\0';
@@ -249,24 +254,29 @@ int bclient_create(struct bclient *c, const char *file_id, const char *tag,
 	return info(c, rc, out);
 }
 
-int bclient_get(struct bclient *c, const char *remote_id,
-		struct batch_info *out)
+/* on_batch: method on batch remote_id (+ suffix), its reply in *out. */
+static int on_batch(struct bclient *c, const char *method,
+		    const char *remote_id, const char *suffix,
+		    struct batch_info *out)
 {
 	char path[300];
 
-	snprintf(path, sizeof(path), "%s/%s",
-		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id);
-	return info(c, call(c, "GET", path, NULL, NULL, NULL, 0), out);
+	snprintf(path, sizeof(path), "%s/%s%s",
+		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id,
+		 suffix);
+	return info(c, call(c, method, path, NULL, NULL, NULL, 0), out);
+}
+
+int bclient_get(struct bclient *c, const char *remote_id,
+		struct batch_info *out)
+{
+	return on_batch(c, "GET", remote_id, "", out);
 }
 
 int bclient_cancel(struct bclient *c, const char *remote_id,
 		   struct batch_info *out)
 {
-	char path[300];
-
-	snprintf(path, sizeof(path), "%s/%s/cancel",
-		 c->api == BATCH_API_OPENAI ? "/batches" : "", remote_id);
-	return info(c, call(c, "POST", path, NULL, NULL, NULL, 0), out);
+	return on_batch(c, "POST", remote_id, "/cancel", out);
 }
 
 int bclient_list(struct bclient *c, const char *after,
@@ -295,18 +305,33 @@ int bclient_list(struct bclient *c, const char *after,
 	return BC_OK;
 }
 
+int bclient_same_origin(const struct bclient *c, const char *url)
+{
+	const char *b = c->p->base_url, *s = strstr(b, "://");
+	size_t n;
+
+	if (!s)
+		return 0;
+	s += 3;
+	n = (size_t)(s - b) + strcspn(s, "/");
+	return strncmp(url, b, n) == 0 && (url[n] == '/' || url[n] == '\0');
+}
+
 int bclient_download(struct bclient *c, const char *file_id, FILE *out)
 {
-	char path[300];
+	char path[2048];
 	int rc;
 
 	if (fflush(out) != 0 || fseek(out, 0, SEEK_SET) != 0 ||
 	    ftruncate(fileno(out), 0) != 0)
 		return fail(c, BC_RETRY, "cannot write the downloaded results");
-	snprintf(path, sizeof(path),
-		 c->api == BATCH_API_OPENAI ? "/files/%s/content"
-					    : "/%s/results",
-		 file_id);
+	if (bclient_same_origin(c, file_id))
+		snprintf(path, sizeof(path), "%s", file_id);
+	else
+		snprintf(path, sizeof(path),
+			 c->api == BATCH_API_OPENAI ? "/files/%s/content"
+						    : "/%s/results",
+			 file_id);
 	c->sink = out;
 	rc = call(c, "GET", path, NULL, NULL, NULL, 0);
 	c->sink = NULL;

@@ -50,9 +50,13 @@ int bclient_cancel(struct bclient *c, const char *remote_id,
 int bclient_list(struct bclient *c, const char *after,
 		 struct batch_info **items, size_t *n, int *has_more,
 		 char **last_id);
+/* bclient_same_origin: whether url is on the provider's own scheme, host
+ * and port (a results_url elsewhere must not be sent the key). */
+int bclient_same_origin(const struct bclient *c, const char *url);
 /* bclient_download: the file file_id (OpenAI-style: output or error
- * file), or an ended Anthropic batch's results (file_id: its remote id),
- * written to out from its start (truncated first). */
+ * file), or an ended Anthropic batch's results (file_id: its remote id, or
+ * its results_url when bclient_same_origin), written to out from its
+ * start (truncated first). */
 int bclient_download(struct bclient *c, const char *file_id, FILE *out);
 
 #endif

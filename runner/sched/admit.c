@@ -133,6 +133,26 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
 	return i;
 }
 
+int64_t admit_lane_turnaround(const struct prov *p, int64_t turnaround_ms)
+{
+	if (turnaround_ms > 0)
+		return turnaround_ms;
+	return (int64_t)(p->batch.window_h > 0 ? p->batch.window_h : 24) *
+	       3600000;
+}
+
+int admit_lane_state(const struct prov *p, int keyed, int64_t turnaround_ms,
+		     int64_t now_ms, int64_t end_ms)
+{
+	double t = (double)admit_lane_turnaround(p, turnaround_ms);
+
+	if (!p->batch.on || !keyed)
+		return ADMIT_LANE_NONE;
+	if (!end_ms || (double)now_ms + t * ADMIT_LANE_FIT < (double)end_ms)
+		return ADMIT_LANE_OPEN;
+	return ADMIT_LANE_FORCED;
+}
+
 int admit_lane(const struct admit *a, const struct claim_job *j,
 	       const struct admit_state *s, int want,
 	       const unsigned char *batch, int64_t now_ms, int *lane,

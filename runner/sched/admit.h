@@ -111,6 +111,17 @@ int admit_plan(const struct admit *a, const struct claim_job *j,
  * jobs that must take it: its turnaround does not fit the deadline) or
  * ADMIT_LANE_OPEN. */
 enum { ADMIT_LANE_NONE, ADMIT_LANE_FORCED, ADMIT_LANE_OPEN };
+/* A deadline further away than a batch lane's turnaround x this is one
+ * the lane fits: a turnaround is a median, not a bound. */
+#define ADMIT_LANE_FIT 1.5
+/* admit_lane_state: what provider p's batch lane may take in a run ending
+ * at end_ms (0: no deadline), its key set or not (keyed), at now_ms, its
+ * turnaround turnaround_ms (learned; 0: none yet, then its window). */
+int admit_lane_state(const struct prov *p, int keyed, int64_t turnaround_ms,
+		     int64_t now_ms, int64_t end_ms);
+/* admit_lane_turnaround: turnaround_ms, or p's completion window when it
+ * is 0 (nothing learned yet). */
+int64_t admit_lane_turnaround(const struct prov *p, int64_t turnaround_ms);
 /* admit_lane: where routed job j goes among (candidate, lane) pairs at
  * now_ms, cheapest first (a dearer model's batch lane can beat a cheaper
  * model's sync lane), asking no gate. want is the job's lane after the

@@ -6,6 +6,8 @@
 # once.
 . "$(dirname "$0")/../e2e/lib.sh"
 export MOCK_KEY_ENV=sk-test-batch-kill-0123456789
+# the test build has the kill points ($NIGHTSHIFT_KILL_AT); ./nightshift resumes
+: "${NIGHTSHIFT_TBIN:?set NIGHTSHIFT_TBIN to build/.../nightshift-test}"
 
 start_mock --batch-latency 200
 prov() {
@@ -32,7 +34,7 @@ for api in openai anthropic; do
   if [ $api = openai ]; then steps="intent upload uploaded create"; else steps="intent create"; fi
   for step in $steps; do
     db="$api-$step.db"; : >mock.log
-    NIGHTSHIFT_KILL_AT=$step "$NIGHTSHIFT" run --db "$db" --providers "p-$api.json" jobs.jsonl --no-progress >/dev/null 2>&1
+    NIGHTSHIFT_KILL_AT=$step "$NIGHTSHIFT_TBIN" run --db "$db" --providers "p-$api.json" jobs.jsonl --no-progress >/dev/null 2>&1
     rc=$?
     check "batch kill $api/$step: killed there" test $rc = 137
     check "batch kill $api/$step: database intact" test "$(q "$db" 'PRAGMA integrity_check')" = ok
@@ -50,7 +52,7 @@ done
 jobs_file big.jsonl 2600
 for api in openai anthropic; do
   db="$api-collect.db"; : >mock.log
-  NIGHTSHIFT_KILL_AT=collect "$NIGHTSHIFT" run --db "$db" --providers "p-$api.json" big.jsonl --no-progress >/dev/null 2>&1
+  NIGHTSHIFT_KILL_AT=collect "$NIGHTSHIFT_TBIN" run --db "$db" --providers "p-$api.json" big.jsonl --no-progress >/dev/null 2>&1
   rc=$?
   part=$(q "$db" 'SELECT count(*) FROM jobs WHERE state = 2')
   check "batch kill $api/collect: killed after a commit of part of the lines" \

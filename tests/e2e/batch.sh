@@ -52,6 +52,8 @@ expect "batch: report shows the lanes and the saving" 0 "batch                  
   "batch lanes saved" "(50.0%) against sync prices"
 check "batch: the turnaround is learned" \
   test "$(q a.db 'SELECT count(*) FROM batches WHERE ended_at IS NOT NULL AND ended_at >= submitted_at')" = 3
+run status --db a.db
+expect "batch: status says the turnaround learned" 0 "batch lane mock: usually" "median of its last 3 batches"
 stop_mock
 
 # ---- 2. Message Batches (Anthropic), one batch of 10
@@ -62,6 +64,17 @@ expect "batch: Anthropic's Message Batches" 0 "sending 10 jobs through mock's ba
 check "batch: Anthropic: one batch, each line once" once b.db
 check "batch: Anthropic: at half price" \
   test "$(q b.db "SELECT count(*), round(sum(cost_sync_usd) / sum(cost_usd), 6) FROM attempts WHERE lane = 'batch'")" = "10|2.0"
+# a request list of several MB, written out in pieces
+prov pa5.json anthropic 5000 anthropic
+pad=$(printf '%0400d' 0)
+i=1; while [ $i -le 5000 ]; do
+  printf '{"custom_id":"big-%s","body":{"model":"cheap","messages":[{"role":"user","content":"Summarize item %s %s"}],"max_tokens":50}}\n' $i $i "$pad"
+  i=$((i + 1))
+done >j5k.jsonl
+run run --db b5.db --providers pa5.json j5k.jsonl --no-progress
+expect "batch: Anthropic: a batch of 5,000 requests (a body of several MB)" 0
+check "batch: Anthropic: 5,000 done in the batch (its body was valid JSON)" \
+  test "$(q b5.db "SELECT count(*) FROM results WHERE lane = 'batch'")" = 5000
 stop_mock
 
 # ---- 3. a line that fails is retried, in another batch, and paid once
@@ -124,6 +137,20 @@ check "batch: the cancelled lines in the ledger at \$0, then sync" \
   test "$(q f.db "SELECT count(*) FROM attempts WHERE error_class = 'cancelled' AND cost_usd = 0")-$(q f.db "SELECT count(*) FROM attempts WHERE lane = 'sync' AND error_class = 'ok'")" = "6-6"
 stop_mock
 
+# ---- 6b. a batch live an hour past its window is stuck: cancelled, synced
+rm -f mock.log; start_mock --batch-stuck
+prov p.json openai 100
+jobs_file j4.jsonl 4
+run run --db o.db --providers p.json j4.jsonl --submit-only --no-progress
+expect "batch: a batch submitted" 4 "4 jobs wait in provider batches"
+q o.db "UPDATE batches SET submitted_at = submitted_at - 26 * 3600000" >/dev/null
+run run --db o.db --providers p.json --no-progress
+expect "batch: a batch an hour past its 24 h window is cancelled, its jobs sent sync" 0 \
+  "is still not done an hour past its completion window; cancelled"
+check "batch: overdue: 4 sync results, 4 cancelled lines at \$0" \
+  test "$(q o.db "SELECT count(*) FROM results WHERE lane = 'sync'")-$(q o.db "SELECT count(*) FROM attempts WHERE error_class = 'cancelled' AND cost_usd = 0")" = "4-4"
+stop_mock
+
 # ---- 7. --lane sync, and a job's own lane
 rm -f mock.log; start_mock --batch-latency 200
 prov p.json openai
@@ -143,4 +170,18 @@ check "batch: the job that chose batch went in a batch, the other sync" \
 printf '{"custom_id":"x","nightshift":{"lane":"later"},"body":{"model":"cheap","messages":[{"role":"user","content":"x"}]}}\n' >bad.jsonl
 run ingest --db i.db bad.jsonl
 expect "batch: a bad lane is refused with its line and field" 3 "bad.jsonl:1: nightshift.lane: must be"
+stop_mock
+
+# ---- 8. --max-cost holds a batch's worst case before it is created
+rm -f mock.log; start_mock --batch-latency 200
+prov p.json openai 100
+run run --db k.db --providers p.json jobs.jsonl --max-cost 0.0002 --no-progress
+expect "batch: --max-cost: a batch takes only the jobs whose worst case fits" 4 "--max-cost reached"
+n=$(sed -n 's/.*"kind":"batch_create".*"requests":\([0-9]*\).*/\1/p' mock.log)
+check "batch: --max-cost: 5 jobs' worst case (\$0.0000378 each at the batch price) fit \$0.0002" test "$n" = 5
+sleep 0.3
+run run --db k.db --providers p.json --max-cost 0.0002 --no-progress
+expect "batch: --max-cost: a later run collects the batch and sends no more" 4 "--max-cost reached"
+check "batch: --max-cost: 5 done at the batch price, the spend under the cap" \
+  test "$(q k.db "SELECT count(*), sum(lane = 'batch'), sum(cost_usd) <= 0.0002 FROM attempts")" = "5|5|1"
 stop_mock

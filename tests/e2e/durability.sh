@@ -48,7 +48,10 @@ check "run: the WAL synced at each commit ($wal_syncs syncs, $commits commits)" 
   test "$wal_syncs" -ge "$commits"
 check "run: at most two syncs a commit, checkpoints' included ($syncs for $commits)" \
   test "$syncs" -le $((2 * commits + 8))
-check "run: never a sync per job ($syncs for 8,000 jobs)" test $((syncs * 40)) -le 8000
+# A sync per job would be 8,000. Under ThreadSanitizer the threads run ~10x
+# slower and a group commit takes fewer jobs: 180-228 syncs, at bdfbfd0 as
+# now, so 40 jobs a sync on average was within its noise; 10 is not.
+check "run: never a sync per job ($syncs for 8,000 jobs)" test $((syncs * 10)) -le 8000
 check "run: one result per job" test "$(q d.db 'SELECT count(*) FROM results')" = 8000
 # The trace's WAL hook stands in for SQLite's autocheckpoint: the WAL
 # still goes back to the start once past 1,000 frames.

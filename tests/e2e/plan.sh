@@ -59,10 +59,25 @@ printf 'not json\n' >>jobs.jsonl
 run plan --db none.db --providers p.json jobs.jsonl
 expect "plan FILE: a bad line is counted" 0 "rejected: 1 lines"
 
-run plan --db q.db --lane batch
-expect "plan --lane batch: none yet" 2 "no provider batch lane exists yet"
+# lanes: qwen with a batch lane at half price
+sed 's/"api_key_env": "QWEN_KEY",/"api_key_env": "QWEN_KEY", "batch": {"api": "openai"},/' p.json >pb.json
+run plan --db q.db --providers pb.json
+expect "plan: with no deadline qwen's jobs take its batch lane, at half price" 0 \
+  "qwen         qwen-plus                batch       30" \
+  "time in qwen's batch lane: 24:00:00 (its window; no turnaround learned yet)"
+run plan --db q.db --providers pb.json --max-runtime 2h
+expect "plan: a deadline before the lane's window keeps them sync" 0 \
+  "qwen         qwen-plus                sync        30"
+run plan --db q.db --providers pb.json --max-runtime 2h --lane batch
+expect "plan --lane batch: the batch lane whatever the deadline" 0 \
+  "qwen         qwen-plus                batch       30" "does not fit"
+run plan --db q.db --providers pb.json --lane sync --json
+check "plan --lane sync: no batch row" sh -c "grep -q '\"lane\":\"sync\",\"jobs\":30' out && ! grep -q '\"lane\":\"batch\"' out"
+printf '{"custom_id":"own","nightshift":{"lane":"sync"},"body":{"model":"cheap","messages":[{"role":"user","content":"x"}],"max_tokens":100}}\n' >own.jsonl
+run plan --db none.db --providers pb.json own.jsonl
+expect "plan: a job's own lane wins" 0 "qwen         qwen-plus                sync         1"
 run plan --db q.db --lane fast
-expect "plan --lane: the value is named" 2 '--lane: "fast" is not auto or sync'
+expect "plan --lane: the value is named" 2 '--lane: "fast" is not auto, sync or batch'
 run plan --help
 expect "plan --help" 0 "usage: nightshift plan"
 run plan --db missing.db
