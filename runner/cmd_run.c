@@ -113,6 +113,10 @@ struct opts {
 	double max_cost;    /* < 0: none */
 	int64_t runtime_ms; /* 0: none */
 	int deadline_min;   /* minutes after midnight, -1: none */
+	/* the run's start, on both clocks, and its deadline as a wall clock
+	 * time (0: none): --max-runtime counts from the start, ingest and
+	 * the batch lane's first pass included */
+	int64_t start_mono, start_wall, end_ms;
 };
 
 /* duration: a command-line duration ("30s", "2m", "1h30m", "500ms"; a
@@ -421,10 +425,7 @@ static int open_lane(struct runctx *rc, const struct opts *o, char *host,
 			       .owner_alive = owner_alive,
 			       .alive_arg = host};
 
-	if (o->runtime_ms)
-		lo.end_ms = (int64_t)time(NULL) * 1000 + o->runtime_ms;
-	if (o->deadline_min >= 0)
-		lo.end_ms = cli_next_hhmm_ms(o->deadline_min);
+	lo.end_ms = o->end_ms;
 	if (lane_new(rc, &lo, lane) != 0)
 		return EXIT_RUNTIME;
 	if (*lane && lane_prepare(*lane) != 0)
@@ -446,12 +447,11 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	sigset_t old;
 	int started = 0, code;
 
-	/* the time left, not a clock time: a clock step cannot move it */
-	if (o->runtime_ms)
-		wo.end_in_ms = o->runtime_ms;
-	if (o->deadline_min >= 0)
-		wo.end_in_ms = cli_next_hhmm_ms(o->deadline_min) -
-			       (int64_t)time(NULL) * 1000;
+	/* the time from the start, not a clock time: a clock step cannot
+	 * move it */
+	wo.start_ms = o->start_mono;
+	if (o->end_ms)
+		wo.end_in_ms = o->end_ms - o->start_wall;
 
 	workers = xcalloc((size_t)rc->nworkers, sizeof(*workers));
 	for (int i = 0; i < rc->nworkers; i++)
@@ -523,6 +523,12 @@ int cmd_run(int argc, char **argv)
 
 	if ((code = parse(argc, argv, &o)))
 		return code < 0 ? EXIT_OK : code;
+	o.start_mono = clk_mono_ms();
+	o.start_wall = clk_wall_ms();
+	if (o.runtime_ms)
+		o.end_ms = o.start_wall + o.runtime_ms;
+	if (o.deadline_min >= 0)
+		o.end_ms = cli_next_hhmm_ms(o.deadline_min);
 	if (config_load(o.providers, &cfg, err, sizeof(err)) ||
 	    prices_apply(cfg->provs, cfg->nprovs, o.prices, NULL, err,
 			 sizeof(err))) {

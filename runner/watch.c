@@ -78,7 +78,8 @@ void watch_take_signals(void)
 int watch_run(struct runctx *rc, const struct watch_opts *o,
 	      struct progress *p)
 {
-	int64_t stop_at = 0, end_at = 0, t0 = clk_mono_ms();
+	int64_t stop_at = 0, end_at = 0,
+		t0 = o->start_ms ? o->start_ms : clk_mono_ms();
 	int time_up = 0, signal_stop = 0;
 
 	if (o->end_in_ms)

@@ -18,7 +18,9 @@ struct runctx;
 
 struct watch_opts {
 	int64_t grace_ms;  /* after a first signal */
-	int64_t end_in_ms; /* the deadline, from now; 0: none */
+	int64_t start_ms;  /* monotonic ms the run started (before its
+			      batch lane's first pass); 0: now */
+	int64_t end_in_ms; /* the deadline, from start_ms; 0: none */
 	int tty;	   /* progress as a redrawn line, or log lines */
 };
 
