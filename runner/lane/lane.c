@@ -183,13 +183,21 @@ static int lanes(struct lane *l)
 
 int lane_new(struct runctx *rc, const struct lane_opts *o, struct lane **out)
 {
-	struct lane *l = xcalloc(1, sizeof(*l));
+	struct lane *l;
 	size_t np = rc->cfg->nprovs;
 	struct qbatch *open = NULL;
 	size_t nopen = 0;
-	int code, any;
+	int code, any = 0;
 
 	*out = NULL;
+	/* No provider with a batch lane and its key: nothing to submit, and
+	 * no batch an earlier run left could be looked at (a sync-only run
+	 * opens no second connection). */
+	for (size_t i = 0; i < np && !any; i++)
+		any = rc->cfg->provs[i].batch.on && rc->keyed[i];
+	if (!any)
+		return 0;
+	l = xcalloc(1, sizeof(*l));
 	l->rc = rc;
 	l->o = *o;
 	char err[600] = "";
@@ -205,8 +213,6 @@ int lane_new(struct runctx *rc, const struct lane_opts *o, struct lane **out)
 	l->batch = xcalloc(np, 1);
 	l->turnaround_ms = xcalloc(np, sizeof(*l->turnaround_ms));
 	l->turnaround_known = xcalloc(np, 1);
-	l->sent = xcalloc(np, sizeof(*l->sent));
-	l->sent_jobs = xcalloc(np, sizeof(*l->sent_jobs));
 	tag_prefix(l->tag, sizeof(l->tag));
 	if ((any = lanes(l)) < 0 ||
 	    (code = qbatch_open_list(l->q, &open, &nopen))) {
@@ -407,8 +413,6 @@ void lane_free(struct lane **lp)
 	free(l->batch);
 	free(l->turnaround_ms);
 	free(l->turnaround_known);
-	free(l->sent);
-	free(l->sent_jobs);
 	endpoints_free(&l->ep);
 	blob_codec_free(&l->codec);
 	qrun_close(&l->qr);

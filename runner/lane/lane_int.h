@@ -40,8 +40,6 @@ struct lane {
 	unsigned char *batch;	  /* per provider: ADMIT_LANE_* */
 	int64_t *turnaround_ms;	  /* per provider: learned, else its window */
 	unsigned char *turnaround_known; /* per provider: learned */
-	long long *sent, *sent_jobs; /* per provider: batches, jobs submitted */
-	double *saving_usd;	  /* per provider: batch vs sync, estimated */
 	struct lbatch *b;
 	size_t nb;
 	int lane_wait;	/* jobs wait for the lane (CLAIM_LANE_WAIT) */
@@ -87,6 +85,8 @@ int lane_fail(struct lane *l, int code, const char *what);
  * to the lane), putting those whose cheapest (candidate, lane) is a batch
  * lane into new batches and submitting them. */
 int lane_assign(struct lane *l, int lane_wait);
+
+/* send.c (more in send.h) */
 /* lane_advance: the next submission step of batch b (intent -> uploaded
  * -> live), adopting what a killed run may have created. */
 int lane_advance(struct lane *l, struct lbatch *b);

@@ -119,8 +119,6 @@ static int flush(struct pass *ps, struct group *g)
 	b->model = g->model;
 	b->held_nusd = g->held_nusd;
 	b->mine = 1;
-	l->sent[g->prov]++;
-	l->sent_jobs[g->prov] += nheld;
 	rc = nheld < g->n || infile_close(&g->in) != 0;
 	g->n = 0;
 	g->bytes = 0;
