@@ -116,6 +116,11 @@ expect "batch: status --json lists it" 0 '"batches":[{"provider":"mock"'
 sleep 1.6
 run run --db e.db --providers p.json --no-progress
 expect "batch: the next run collects" 0
+# the lane collected every job before the workers started: the rate is
+# over the run from its start, not over the last millisecond
+rate=$(sed -n 's/.* done, .* dead, \([0-9.]*\) jobs\/s.*/\1/p' err | tail -1)
+check "batch: the progress rate counts from the run's start ($rate jobs/s)" \
+  awk -v r="$rate" 'BEGIN { exit !(r > 0 && r < 5000) }'
 check "batch: collected once, none sent again" once e.db
 check "batch: no batch submitted twice" test "$(grep -c '"kind":"batch_create"' mock.log)" = 1
 stop_mock
@@ -150,6 +155,18 @@ expect "batch: a batch an hour past its 24 h window is cancelled, its jobs sent 
 check "batch: overdue: 4 sync results, 4 cancelled lines at \$0" \
   test "$(q o.db "SELECT count(*) FROM results WHERE lane = 'sync'")-$(q o.db "SELECT count(*) FROM attempts WHERE error_class = 'cancelled' AND cost_usd = 0")" = "4-4"
 stop_mock
+
+# ---- 6c. a batch the provider refuses: its jobs go to the sync lane,
+# nothing is dead, and the lane is closed for the run (one try, not a loop)
+for api in openai anthropic; do
+  rm -f mock.log; start_mock --batch-fail-validation
+  if [ $api = openai ]; then prov pv.json openai 100; else prov pv.json anthropic 100 anthropic; fi
+  run run --db "v-$api.db" --providers pv.json j4.jsonl --no-progress
+  expect "batch: $api: a batch refused at validation sends its jobs sync" 0 "sync lane"
+  check "batch: $api: refused: 4 sync results, none dead, one create tried" \
+    test "$(q "v-$api.db" "SELECT count(*) FROM results WHERE lane = 'sync' AND error_code IS NULL")-$(grep -c '"kind":"batch_create"' mock.log)" = "4-1"
+  stop_mock
+done
 
 # ---- 7. --lane sync, and a job's own lane
 rm -f mock.log; start_mock --batch-latency 200
