@@ -49,10 +49,14 @@ check "crash: repeats bounded by what a run holds at once" test "$repeated" -le 
 ledger=$(q c.db 'SELECT count(*) FROM attempts')
 lost=$(q c.db "SELECT count(*) FROM attempts WHERE error_class = 'lost'")
 # Requests in flight at a kill are in the ledger as "lost" (the provider
-# may bill them): all but those sent after the run's last commit, a
-# commit interval's worth (10-50 ms at ~270 requests/s: a dozen a kill).
+# may bill them): all that were out at the run's last commit before the
+# kill. Those sent after it are not known; how many depends on the time
+# since that commit (10 ms of batching plus a commit's fsync: 2 a
+# kill here, 17 on a loaded CI machine), so the check is that
+# the ledger misses less than one in-flight window a kill, and that most
+# of each window was written down.
 check "crash: the ledger has what was in flight at each kill ($lost lost; $ledger of $sent)" \
-  test "$lost" -gt 0 -a "$ledger" -ge $((sent - KILLS * INFLIGHT / 4))
+  test "$lost" -ge $((KILLS * INFLIGHT / 2)) -a "$ledger" -gt $((sent - KILLS * INFLIGHT))
 check "crash: lost requests are in the jobs' spend" \
   test "$(q c.db "SELECT abs(total(spent_usd) - (SELECT total(cost_usd) FROM attempts)) < 1e-9 FROM jobs")" = 1
 check "crash: the ledger saw at most what the mock served ($ledger of $sent)" test "$ledger" -le "$sent"
