@@ -148,9 +148,19 @@ check-crash: $(BIN) $(TBIN) $(MOCK_BIN)
 	  MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(sort $(wildcard tests/crash/*.sh))
 
-bench: $(BIN) $(MOCK_BIN) $(BENCH_BIN)
+# The benchmarks' non-C peer: the official openai SDK and p-queue, at the
+# versions the lock file pins, from the npm registry (the machine's Node.js).
+NODE_PEER := $(BUILD)/node_peer/node_modules/.package-lock.json
+$(NODE_PEER): tests/bench/node_peer/package.json tests/bench/node_peer/package-lock.json tests/bench/node_peer/peer.mjs
+	@command -v npm >/dev/null 2>&1 || { echo "make bench needs Node.js and npm (the node peer)" >&2; exit 1; }
+	@mkdir -p $(BUILD)/node_peer
+	@cp $^ $(BUILD)/node_peer/
+	$(Q)cd $(BUILD)/node_peer && npm ci --no-audit --no-fund --loglevel=error
+
+bench: $(BIN) $(MOCK_BIN) $(BENCH_BIN) $(NODE_PEER)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
-	  BENCHBIN=$(abspath $(BUILD)/bench) sh tests/bench/run.sh
+	  BENCHBIN=$(abspath $(BUILD)/bench) \
+	  NODE_PEER=$(abspath $(BUILD)/node_peer) sh tests/bench/run.sh
 
 # The README's first command: install what is missing, build, and run the
 # examples against the local mock provider.
