@@ -229,7 +229,7 @@ JSON
   done
   printf '{"custom_id":"fo-1","body":{"model":"both","messages":[{"role":"user","content":"filter me, then fail over"}],"max_tokens":60}}\n'
 } >real.jsonl
-timeout 120 "$NIGHTSHIFT" run --db real.db --providers real.json --workers 4 real.jsonl >"$T/out" 2>"$T/err"; rc=$?
+timeout -k 5 120 "$NIGHTSHIFT" run --db real.db --providers real.json --workers 4 real.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "a real run with faults: the filtered jobs dead" 3 "41/43 done, 2 dead"
 stop_real() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 stop_real "$real_PID"; stop_real "$other_PID"

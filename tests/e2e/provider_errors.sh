@@ -81,7 +81,7 @@ job() { # ID MODEL
   job context-alone context:m-context
   job context-anthropic actx:a-context
 } >jobs.jsonl
-timeout 120 "$NIGHTSHIFT" run --db e.db --providers p.json --workers 4 \
+timeout -k 5 120 "$NIGHTSHIFT" run --db e.db --providers p.json --workers 4 \
   jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "the run ends, the request's own faults dead: exit 3" 3 "15/18 done, 3 dead"
 

@@ -37,7 +37,7 @@ words=$(awk 'BEGIN { for (i = 0; i < 40000; i++) printf "lorem%04d ", i % 10000 
 printf '{"custom_id":"big-1","body":{"model":"big:m-big","messages":[{"role":"user","content":"Summarize: %s"}],"max_tokens":50}}\n' "$words" >big.jsonl
 printf '{"custom_id":"small-1","body":{"model":"big:m-big","messages":[{"role":"user","content":"Summarize: a short one"}],"max_tokens":50}}\n' >>big.jsonl
 t0=$(date +%s)
-timeout 60 "$NIGHTSHIFT" run --db big.db --providers big.json big.jsonl >"$T/out" 2>"$T/err"; rc=$?
+timeout -k 5 60 "$NIGHTSHIFT" run --db big.db --providers big.json big.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "100k-token prompt: the run succeeds" 0 "2/2 done"
 tokens=$(q big.db "SELECT tokens_in FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.custom_id = 'big-1'")
 check "100k-token prompt: the provider counted 100k+ tokens ($tokens)" test "${tokens:-0}" -ge 100000
@@ -69,7 +69,7 @@ for k in drip stall; do
   printf '{"custom_id":"%s-1","body":{"model":"r-%s","messages":[{"role":"user","content":"Summarize the %s case"}],"max_tokens":20}}\n' "$k" "$k" "$k"
 done >slow.jsonl
 t0=$(date +%s)
-timeout 60 "$NIGHTSHIFT" run --db slow.db --providers slow.json slow.jsonl >"$T/out" 2>"$T/err"; rc=$?
+timeout -k 5 60 "$NIGHTSHIFT" run --db slow.db --providers slow.json slow.jsonl >"$T/out" 2>"$T/err"; rc=$?
 elapsed=$(( $(date +%s) - t0 ))
 expect "drip and stall: the run succeeds by failover" 0 "2/2 done"
 check "drip and stall: the run's time is bounded ($elapsed s)" test "$elapsed" -lt 15
