@@ -85,11 +85,13 @@ timeout -k 5 120 "$NIGHTSHIFT" run --db e.db --providers p.json --workers 4 \
   jobs.jsonl >"$T/out" 2>"$T/err"; rc=$?
 expect "the run ends, the request's own faults dead: exit 3" 3 "15/18 done, 3 dead"
 
-# ledger JOB: provider:class/action of each attempt of a job, in order.
-ledger() {
-  q e.db "SELECT group_concat(x, ' ') FROM (SELECT a.provider || ':' ||
+# ledger_of DB JOB: provider:class/action of each attempt of a job, in
+# order; ledger JOB: the same in the main run's database.
+ledger() { ledger_of e.db "$1"; }
+ledger_of() {
+  q "$1" "SELECT group_concat(x, ' ') FROM (SELECT a.provider || ':' ||
     a.error_class || '/' || coalesce(a.action, '-') AS x FROM attempts a
-    JOIN jobs j ON j.id = a.job_id WHERE j.custom_id = '$1' ORDER BY a.id)"
+    JOIN jobs j ON j.id = a.job_id WHERE j.custom_id = '$2' ORDER BY a.id)"
 }
 # gap_ms ID: ms between the arrivals (mock's clock) of ID's first two
 # requests.
@@ -202,3 +204,15 @@ check "cost: the mock served cached, cache-write and reasoning tokens" \
 eq "cost: one served usage per ok attempt" \
   "$(sqlite3 :memory: "SELECT count(*) FROM ($served)")" \
   "$(q e.db "SELECT count(*) FROM attempts WHERE error_class = 'ok'")"
+
+# --- billing with no other candidate: the provider is dropped, its jobs
+# wait in the queue for the account to be fixed (exit 4); nothing more is
+# sent to it once it refused
+{ job solo-1 arrearage:m-arrearage; job solo-2 arrearage:m-arrearage; } >solo.jsonl
+before=$(grep -c . "$T/main.log")
+timeout -k 5 60 "$NIGHTSHIFT" run --db solo.db --providers p.json --max-inflight 1 \
+  solo.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "billing, no other candidate: the jobs wait, exit 4" 4 "refused this account" "stopped with 2 jobs left"
+eq "  both jobs still queued" "$(q solo.db "SELECT count(*) FROM jobs WHERE state = 0")" 2
+eq "  one request, then none to the refusing provider" "$(( $(grep -c . "$T/main.log") - before ))" 1
+eq "  the ledger: billing, parked" "$(ledger_of solo.db solo-1)$(ledger_of solo.db solo-2)" "arrearage:billing/park"
