@@ -343,8 +343,8 @@ static enum MHD_Result send_reply(struct server *srv,
 		d->stall = rep->stall;
 		d->conn = conn;
 		d->sched = srv->sched;
-		resp = MHD_create_response_from_callback(d->len, 4096,
-							 drip_read, d, drip_free);
+		resp = MHD_create_response_from_callback(
+		    d->len, 4096, drip_read, d, drip_free);
 		if (!resp)
 			drip_free(d);
 	} else {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "tests/mock/mock_content.h"
+#include "tests/mock/mock_usage.h"
 #include "tests/mock/mock_util.h"
 
 static const char *const kind_names[MOCK_K_COUNT] = {
@@ -252,84 +253,6 @@ static const cJSON *schema_of(const cJSON *req)
 	return cJSON_IsObject(schema) ? schema : NULL;
 }
 
-/* share: n times f, rounded down (the mock's usage details). */
-static long long share(long long n, double f)
-{
-	return (long long)((double)n * f);
-}
-
-/* put_usage appends the reply's usage member as kind k has it: the real
- * counts, with the cached, cache-write and reasoning details the call
- * asks for (noted in r->usage for the log); none at all (nousage); each
- * count negative (negusage); or 1e15 of each, the most a sane reader
- * takes for a count (hugeusage). in is the whole prompt, out the
- * content's tokens. */
-static void put_usage(struct mock_sb *b, const struct mock_call *c,
-		      long long in, long long out, enum mock_kind k,
-		      struct mock_reply *r)
-{
-	bool anthropic = c->dialect == MOCK_ANTHROPIC;
-	struct mock_usage u = {.set = true};
-
-	if (k == MOCK_K_NOUSAGE)
-		return;
-	if (k == MOCK_K_NEGUSAGE) {
-		in = -in - 1;
-		out = -out - 1;
-		u.set = false;
-	} else if (k == MOCK_K_HUGEUSAGE) {
-		in = out = 1000000000000000LL;
-		u.set = false;
-	} else {
-		u.cached = share(in, c->cached);
-		/* OpenAI reports no cache writes; Anthropic no reasoning
-		 * apart (thinking is in output_tokens). */
-		u.cache_write = anthropic ? share(in, c->cache_write) : 0;
-		if (u.cached + u.cache_write > in)
-			u.cache_write = in - u.cached;
-		u.reasoning = anthropic ? 0 : share(out, c->reasoning);
-		u.in = in - u.cached - u.cache_write;
-		u.out = out;
-		r->usage = u;
-	}
-	if (anthropic) {
-		/* input_tokens is the uncached part; the cache's are
-		 * counted apart. */
-		mock_sb_raw(b, ",\"usage\":{\"input_tokens\":");
-		mock_sb_long(b, u.set ? u.in : in);
-		mock_sb_raw(b, ",\"output_tokens\":");
-		mock_sb_long(b, out);
-		if (u.cached || u.cache_write) {
-			mock_sb_raw(b, ",\"cache_read_input_tokens\":");
-			mock_sb_long(b, u.cached);
-			mock_sb_raw(b, ",\"cache_creation_input_tokens\":");
-			mock_sb_long(b, u.cache_write);
-		}
-		mock_sb_raw(b, "}");
-		return;
-	}
-	/* OpenAI's counts include their details: prompt_tokens the cached
-	 * ones, completion_tokens the reasoning ones. */
-	mock_sb_raw(b, ",\"usage\":{\"prompt_tokens\":");
-	mock_sb_long(b, in);
-	mock_sb_raw(b, ",\"completion_tokens\":");
-	mock_sb_long(b, out + u.reasoning);
-	mock_sb_raw(b, ",\"total_tokens\":");
-	mock_sb_long(b, in + out + u.reasoning);
-	if (u.cached) {
-		mock_sb_raw(b, ",\"prompt_tokens_details\":{\"cached_tokens\":");
-		mock_sb_long(b, u.cached);
-		mock_sb_raw(b, "}");
-	}
-	if (u.reasoning) {
-		mock_sb_raw(b, ",\"completion_tokens_details\":"
-			       "{\"reasoning_tokens\":");
-		mock_sb_long(b, u.reasoning);
-		mock_sb_raw(b, "}");
-	}
-	mock_sb_raw(b, "}");
-}
-
 /* scaled: prompt tokens as --prompt-scale reports them: times a factor
  * drawn from the body's hash, so a body always gets the same count. */
 static long scaled(const struct mock_call *c, long tokens)
@@ -396,7 +319,8 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		}
 		mock_sb_raw(&b, "]");
 	}
-	put_usage(&b, c, mc.prompt_tokens, mc.completion_tokens, usage, r);
+	mock_usage_put(&b, c, mc.prompt_tokens, mc.completion_tokens, usage,
+		       r);
 	mock_sb_raw(&b, "}");
 	mock_content_clear(&mc);
 	free(r->body);
@@ -516,8 +440,10 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 		retry_after(c, r, "retry-after");
 		gmtime_r(&t, &tm);
 		strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		mock_reply_add_header(r, "anthropic-ratelimit-requests-reset", v);
-		mock_reply_add_header(r, "anthropic-ratelimit-requests-remaining", "0");
+		mock_reply_add_header(r, "anthropic-ratelimit-requests-reset",
+				      v);
+		mock_reply_add_header(
+		    r, "anthropic-ratelimit-requests-remaining", "0");
 		break;
 	}
 	case MOCK_K_529:
@@ -534,9 +460,10 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 		break;
 	case MOCK_K_ERROR200:
 		r->status = 200;
-		mock_reply_set_text(r, "{\"error\":{\"message\":\"internal error\","
-			    "\"type\":\"server_error\","
-			    "\"code\":\"internal_error\"}}");
+		mock_reply_set_text(r, "{\"error\":{\"message\":"
+				       "\"internal error\","
+				       "\"type\":\"server_error\","
+				       "\"code\":\"internal_error\"}}");
 		break;
 	case MOCK_K_MODERATION:
 		openai_error(c, r, 400,

@@ -53,8 +53,7 @@ static time_t pause_at(const struct mock_call *c)
 
 /* stamp formats pause_at as an HTTP-date (IMF-fixdate), or as RFC 3339
  * when rfc3339. */
-static void stamp(const struct mock_call *c, bool rfc3339, char *buf,
-		  size_t n)
+static void stamp(const struct mock_call *c, bool rfc3339, char *buf, size_t n)
 {
 	time_t t = pause_at(c);
 	struct tm tm;
@@ -129,19 +128,22 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 	case MOCK_K_429GEMINI:
 		/* The pause is only in the text (S.5 s) and RetryInfo (S s):
 		 * the later one is what a client must honour. */
-		body(r, 429,
-		     "[{\"error\":{\"code\":429,\"message\":\"You exceeded your "
-		     "current quota, please check your plan and billing "
-		     "details.\\n* Quota exceeded for metric: "
-		     "generativelanguage.googleapis.com/generate_content_free_"
-		     "tier_requests, limit: 20, model: gemini-2.5-flash\\n"
-		     "Please retry in %d.5s.\",\"status\":\"RESOURCE_EXHAUSTED\","
-		     "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc."
-		     "QuotaFailure\",\"violations\":[{\"quotaId\":"
-		     "\"GenerateRequestsPerMinutePerProjectPerModel-FreeTier\"}"
-		     "]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
-		     "\"retryDelay\":\"%ds\"}]}}]",
-		     s, s);
+		body(
+		    r, 429,
+		    "[{\"error\":{\"code\":429,\"message\":\"You exceeded your "
+		    "current quota, please check your plan and billing "
+		    "details.\\n* Quota exceeded for metric: "
+		    "generativelanguage.googleapis.com/generate_content_free_"
+		    "tier_requests, limit: 20, model: gemini-2.5-flash\\n"
+		    "Please retry in "
+		    "%d.5s.\",\"status\":\"RESOURCE_EXHAUSTED\","
+		    "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc."
+		    "QuotaFailure\",\"violations\":[{\"quotaId\":"
+		    "\"GenerateRequestsPerMinutePerProjectPerModel-FreeTier\"}"
+		    "]},{\"@type\":\"type.googleapis.com/"
+		    "google.rpc.RetryInfo\","
+		    "\"retryDelay\":\"%ds\"}]}}]",
+		    s, s);
 		break;
 	case MOCK_K_503GEMINI:
 		body(r, 503,
@@ -151,18 +153,20 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 		break;
 	case MOCK_K_CONTEXT:
 		if (c->dialect == MOCK_ANTHROPIC)
-			body(r, 400,
-			     "{\"type\":\"error\",\"error\":{\"type\":"
-			     "\"invalid_request_error\",\"message\":\"prompt is "
-			     "too long: 215304 tokens > 200000 maximum\"}}");
+			body(
+			    r, 400,
+			    "{\"type\":\"error\",\"error\":{\"type\":"
+			    "\"invalid_request_error\",\"message\":\"prompt is "
+			    "too long: 215304 tokens > 200000 maximum\"}}");
 		else
-			body(r, 400,
-			     "{\"error\":{\"message\":\"This model's maximum "
-			     "context length is 128000 tokens. However, your "
-			     "messages resulted in 130412 tokens. Please reduce "
-			     "the length of the messages.\",\"type\":"
-			     "\"invalid_request_error\",\"param\":\"messages\","
-			     "\"code\":\"context_length_exceeded\"}}");
+			body(
+			    r, 400,
+			    "{\"error\":{\"message\":\"This model's maximum "
+			    "context length is 128000 tokens. However, your "
+			    "messages resulted in 130412 tokens. Please reduce "
+			    "the length of the messages.\",\"type\":"
+			    "\"invalid_request_error\",\"param\":\"messages\","
+			    "\"code\":\"context_length_exceeded\"}}");
 		break;
 	case MOCK_K_429DATE:
 		body(r, 429, "%s", openai_rate);
@@ -188,8 +192,8 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 	case MOCK_K_429RFC3339:
 		body(r, 429, "%s", anthropic_rate);
 		stamp(c, true, v, sizeof(v));
-		mock_reply_add_header(r, "anthropic-ratelimit-input-tokens-reset",
-				      v);
+		mock_reply_add_header(
+		    r, "anthropic-ratelimit-input-tokens-reset", v);
 		mock_reply_add_header(
 		    r, "anthropic-ratelimit-input-tokens-remaining", "0");
 		break;
