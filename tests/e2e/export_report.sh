@@ -198,3 +198,95 @@ run export --db q.db --failed --succeeded; expect "export: conflicting filters" 
 run report --db q.db --json --csv;         expect "report: --json with --csv" 2 "choose --json or --csv"
 run export --db nosuch.db;  expect "export on a missing database" 2 "nosuch.db: no such database"
 check "export did not create it" test ! -e nosuch.db
+
+# --- report and export on the database of a real run: the mock answers
+# with a seeded mix of faults (429s, 503s, 500s, resets; two jobs hit its
+# content filter, one more fails over from it), reports cached and
+# reasoning tokens, and the report's and the export's figures are checked
+# against the ledger and against what the mock logged. Six retries: the
+# mix fails a request in five at random (429s that say when do not count),
+# so a job dies of it about once in 10^5 runs.
+export RK=sk-report-0123456789
+mock_as real --key "$RK" --seed 7 --fault 429=0.15 --fault 503=0.1 \
+  --fault 500=0.05 --fault reset=0.05 --retry-after 0 --cached 0.3 \
+  --reasoning 0.2 --fault-match 'filter me=moderation'
+mock_as other --key "$RK"
+cat >real.json <<JSON
+{"providers": {
+ "real": {"dialect": "openai", "flavor": "dashscope", "base_url": "http://127.0.0.1:$real_PORT/v1",
+   "api_key_env": "RK", "max_retries": 6, "timeout_s": 10, "connect_timeout_s": 2,
+   "models": {"rm": {"input_per_mtok": 0.40, "output_per_mtok": 1.20, "cached_input_per_mtok": 0.08}}},
+ "other": {"dialect": "openai", "flavor": "openai", "base_url": "http://127.0.0.1:$other_PORT/v1",
+   "api_key_env": "RK", "max_retries": 1, "timeout_s": 10, "connect_timeout_s": 2,
+   "models": {"om": {"input_per_mtok": 2.00, "output_per_mtok": 8.00}}}},
+ "routes": {"both": ["real:rm", "other:om"]}}
+JSON
+{
+  i=1; while [ $i -le 40 ]; do
+    printf '{"custom_id":"r-%s","body":{"model":"real:rm","messages":[{"role":"user","content":"Summarize report item %s"}],"max_tokens":60}}\n' $i $i
+    i=$((i + 1))
+  done
+  for i in 1 2; do
+    printf '{"custom_id":"f-%s","body":{"model":"real:rm","messages":[{"role":"user","content":"filter me %s"}],"max_tokens":60}}\n' $i $i
+  done
+  printf '{"custom_id":"fo-1","body":{"model":"both","messages":[{"role":"user","content":"filter me, then fail over"}],"max_tokens":60}}\n'
+} >real.jsonl
+timeout -k 5 120 "$NIGHTSHIFT" run --db real.db --providers real.json --workers 4 real.jsonl >"$T/out" 2>"$T/err"; rc=$?
+expect "a real run with faults: the filtered jobs dead" 3 "41/43 done, 2 dead"
+stop_real() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_real "$real_PID"; stop_real "$other_PID"
+
+# logcount NAME WHERE: requests in mock NAME's log matching a SQL filter
+# over (kind, status, model, crid) (sqlite3's JSON functions).
+{ printf '['; cat "$T/real.log" "$T/other.log" | paste -sd, -; printf ']'; } >served.json
+LOG="(SELECT json_extract(value, '$.model') AS model, json_extract(value, '$.kind') AS kind,
+  json_extract(value, '$.client_request_id') AS crid,
+  json_extract(value, '$.usage.in') AS ui, json_extract(value, '$.usage.cached') AS uc,
+  json_extract(value, '$.usage.out') AS uo, json_extract(value, '$.usage.reasoning') AS ur
+  FROM json_each(readfile('served.json')))"
+logq() { sqlite3 :memory: "$1"; }
+run report --db real.db --json
+cp "$T/out" real-report.json
+rj() { sqlite3 :memory: "SELECT json_extract(readfile('real-report.json'), '$1')"; }
+rf() { sqlite3 :memory: "SELECT printf('%.9f', json_extract(readfile('real-report.json'), '$1'))"; }
+check "real run: report --json is JSON" test "$(sqlite3 :memory: "SELECT json_valid(readfile('real-report.json'))")" = 1
+n=$(logq "SELECT count(*) FROM $LOG WHERE model = 'rm'")
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got [$2] want [$3]"; fi; }
+idx=$(sqlite3 :memory: "SELECT key FROM json_each(json_extract(readfile('real-report.json'), '$.providers')) WHERE json_extract(value, '$.provider') = 'real'")
+eq "real run: report's requests = the mock's requests ($n)" "$(rj "\$.providers[$idx].requests")" "$n"
+eq "real run: report's requests = the ledger's" "$n" "$(q real.db "SELECT count(*) FROM attempts WHERE provider = 'real'")"
+eq "real run: report's successes = the mock's ok replies" "$(rj "\$.providers[$idx].successes")" \
+  "$(logq "SELECT count(*) FROM $LOG WHERE model = 'rm' AND kind = 'ok'")"
+eq "real run: report's 429s = the mock's" "$(rj "\$.providers[$idx].http_429")" \
+  "$(logq "SELECT count(*) FROM $LOG WHERE model = 'rm' AND kind = '429'")"
+for pair in rate_limited:429 overloaded:503 server_error:500 connection:reset content_filter:moderation; do
+  c=${pair%%:*}; k=${pair#*:}
+  eq "real run: report's $c = the mock's $k replies" \
+    "$(rj "\$.providers[$idx].failures_by_class.$c" | sed 's/^$/0/')" \
+    "$(logq "SELECT count(*) FROM $LOG WHERE model = 'rm' AND kind = '$k'")"
+done
+check "real run: the mix had every fault" test "$(logq "SELECT count(DISTINCT kind) FROM $LOG WHERE model = 'rm'")" = 6
+eq "real run: report's tokens in = what the mock served" "$(rj "\$.providers[$idx].tokens_in")" \
+  "$(logq "SELECT sum(ui + uc) FROM $LOG WHERE model = 'rm'")"
+eq "real run: report's tokens out = what the mock served" "$(rj "\$.providers[$idx].tokens_out")" \
+  "$(logq "SELECT sum(uo + ur) FROM $LOG WHERE model = 'rm'")"
+want=$(logq "SELECT printf('%.9f', sum(ui * 0.40 + uc * 0.08 + (uo + ur) * 1.20) / 1e6) FROM $LOG WHERE model = 'rm'")
+eq "real run: report's cost = the mock's usage at the prices" "$(rf "\$.providers[$idx].cost_usd")" "$want"
+wantall=$(logq "SELECT printf('%.9f', sum(CASE model WHEN 'rm' THEN ui * 0.40 + uc * 0.08 + (uo + ur) * 1.20 ELSE ui * 2 + uo * 8 END) / 1e6) FROM $LOG")
+eq "real run: report's total cost = the mock's usage at the prices" "$(rf '$.totals.cost_usd')" "$wantall"
+check "real run: the fail-over job reached the other provider" \
+  test "$(logq "SELECT count(*) FROM $LOG WHERE model = 'om' AND crid = 'fo-1' AND kind = 'ok'")" = 1
+
+run export --db real.db -o real.jsonl.out
+expect "real run: export" 0 "exported 43 results (2 dead)"
+# unserved reads $T/mock.log: the replies served, for the done jobs
+cat "$T/real.log" "$T/other.log" | grep -F '"kind":"ok"' >"$T/mock.log"
+eq "real run: every done job holds the reply the mock served for it" "$(unserved real.db)" 0
+eq "real run: export's lines = the jobs" "$(grep -c . real.jsonl.out)" 43
+ecost=$(jsonl_field real.jsonl.out '$.nightshift.cost_usd' | awk '{ s += $1 } END { printf "%.9f", s }')
+eq "real run: export's costs add up to the report's" "$ecost" "$(rf '$.totals.cost_usd')"
+eq "real run: the dead jobs' errors are the filter's" \
+  "$(jsonl_field real.jsonl.out '$.error.code' | grep -c data_inspection_failed)" 2
+eq "real run: export's usage = the mock's for each job" \
+  "$(jsonl_field real.jsonl.out '$.response.body.usage.prompt_tokens_details.cached_tokens' | awk '{ s += $1 } END { print s }')" \
+  "$(logq "SELECT sum(uc) FROM $LOG")"

@@ -325,7 +325,7 @@ while [ $i -lt 30 ] && ! grep -q '@hang@' "$log"; do sleep 0.1; i=$((i + 1)); do
 stop
 eq "sigterm_exits_0" "$STOPRC" 0
 eq "log_one_line_per_request" "$(wc -l <"$log" | tr -d ' ')" "$nreq"
-bad=$(grep -v '^{"t_ms":[0-9]*,"done_ms":[0-9]*,"path":"[^"]*","dialect":[^,]*,"model":[^,]*,"kind":"[a-z0-9]*","status":[0-9]*,"hash":"[0-9a-f]\{16\}","client_request_id":[^,]*,"auth_ok":\(true\|false\),"bytes":[0-9]*,"body":.*}$' "$log" | head -n 2)
+bad=$(grep -v '^{"t_ms":[0-9]*,"done_ms":[0-9]*,"path":"[^"]*","dialect":[^,]*,"model":[^,]*,"kind":"[a-z0-9]*","status":[0-9]*,"hash":"[0-9a-f]\{16\}","client_request_id":[^,]*,"auth_ok":\(true\|false\),"bytes":[0-9]*,\("usage":{[^}]*},\)\{0,1\}"body":.*}$' "$log" | head -n 2)
 eq "log_lines_have_every_field" "$bad" ""
 hasnt "log_never_has_the_key" "$(cat "$log")" 'sk-test-123'
 has "log_client_request_id" "$(grep '"client_request_id":"doc-1"' "$log")" '"kind":"ok","status":200'
@@ -432,3 +432,85 @@ eq "prompt_scale_range_same_per_body" "$(printf '%s' "$BODY" | sed 's/.*"prompt_
 if [ "$first" -ge 17 ] && [ "$first" -le 39 ]; then ok "prompt_scale_range_within"
 else nok "prompt_scale_range_within" "$first for 11 x 1.5-3.5"; fi
 stop
+
+# --- mock H: the real providers' error shapes, usage details, slow replies
+start h --retry-after 3 --cached 0.5 --cache-write 0.25 --reasoning 0.5 \
+	--drip-ms 50 --drip-bytes 100 --hang-ms 600 --latency-per-ktok 500 \
+	--log "$tmp/h.log" --fault-match @once@=503*1 \
+	--fault-match @allocquota@=allocquota --fault-match @arrearage@=arrearage \
+	--fault-match @402deepseek@=402deepseek --fault-match @503deepseek@=503deepseek \
+	--fault-match @422mistral@=422mistral --fault-match @429gemini@=429gemini \
+	--fault-match @503gemini@=503gemini --fault-match @context@=context \
+	--fault-match @429date@=429date --fault-match @429ms@=429ms \
+	--fault-match @429reset@=429reset --fault-match @429rfc3339@=429rfc3339 \
+	--fault-match @drip@=drip --fault-match @stall@=stall
+# shape KIND STATUS PATTERN...: the OpenAI path's reply to @KIND@.
+shape() {
+	k=$1; st=$2; shift 2
+	chat "go @$k@"
+	eq "shape_${k}_status" "$CODE" "$st"
+	for pat in "$@"; do has "shape_${k}_has_$(printf '%s' "$pat" | tr -cd 'a-z0-9_' | head -c 24)" "$HDRS
+$BODY" "$pat"; done
+}
+shape allocquota 429 '"type":"insufficient_quota","param":"insufficient_quota"' '"request_id":"[0-9a-f-]\{36\}"}$'
+hasnt "shape_allocquota_no_retry_after" "$HDRS" 'Retry-After'
+shape arrearage 400 '"code":"Arrearage"' 'good standing'
+shape 402deepseek 402 '"message":"Insufficient Balance"'
+shape 503deepseek 503 '"message":"Server overloaded, please try again later"'
+shape 422mistral 422 '^{"object":"error","message":{"detail":\[{"type":"extra_forbidden"'
+shape 429gemini 429 '^\[{"error":{"code":429,' 'Please retry in 3.5s' '"retryDelay":"3s"'
+shape 503gemini 503 '^\[{"error":{"code":503,' '"status":"UNAVAILABLE"'
+shape context 400 '"code":"context_length_exceeded"'
+shape 429date 429 'Retry-After: [A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] 20[0-9][0-9] [0-9:]\{8\} GMT'
+shape 429ms 429 'retry-after-ms: 3250'
+hasnt "shape_429ms_only_ms" "$HDRS" 'Retry-After'
+shape 429reset 429 'x-ratelimit-reset-requests: 3s' 'x-ratelimit-reset-tokens: 3300ms'
+shape 429rfc3339 429 'anthropic-ratelimit-input-tokens-reset: [0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]\{8\}Z'
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"@context@"}]}' -H 'x-api-key: k'
+has "shape_context_anthropic" "$BODY" '"message":"prompt is too long: '
+# the stamp is now + 3 s rounded up: never less than 3 s ahead of the
+# Date header (which MHD stamps to the second, at a moment of its own)
+chat "go @429date@"
+d=$(printf '%s' "$HDRS" | sed -n 's/^Date: \(.*GMT\).*/\1/p'); r=$(printf '%s' "$HDRS" | sed -n 's/^Retry-After: \(.*GMT\).*/\1/p')
+dt=$(( $(date -d "$r" +%s) - $(date -d "$d" +%s) ))
+check_dt() { if [ "$dt" -ge 3 ] && [ "$dt" -le 5 ]; then ok "$1"; else nok "$1" "$dt s"; fi; }
+check_dt "shape_429date_is_now_plus_S"
+chat "go @once@"; eq "fault_match_times_first" "$CODE" 503
+chat "go @once@"; eq "fault_match_times_then_ok" "$CODE" 200
+# usage details: 11 prompt tokens, half cached (rounded down), reasoning
+# half the output; Anthropic: 15 in, half read from the cache, a quarter
+# written to it
+chat "Summarize: alpha beta gamma"
+has "usage_openai_cached" "$BODY" '"prompt_tokens":11,.*"prompt_tokens_details":{"cached_tokens":5}'
+out=$(printf '%s' "$BODY" | sed 's/.*"reasoning_tokens":\([0-9]*\).*/\1/')
+comp=$(printf '%s' "$BODY" | sed 's/.*"completion_tokens":\([0-9]*\),.*/\1/')
+eq "usage_openai_reasoning_in_completion" "$comp" "$(( out * 3 ))"
+msg '{"model":"c","max_tokens":10,"messages":[{"role":"user","content":"Summarize: alpha beta gamma delta epsilon"}]}' -H 'x-api-key: k'
+has "usage_anthropic_cache" "$BODY" '"usage":{"input_tokens":5,"output_tokens":10,"cache_read_input_tokens":7,"cache_creation_input_tokens":3}}$'
+# drip: headers at once, the body over several chunks; stall: headers, then a cut
+curl -s -m 10 -o /dev/null -w '%{time_starttransfer} %{time_total} %{http_code}\n' \
+	-H 'Content-Type: application/json' --data-binary '{"model":"q","messages":[{"role":"user","content":"go @drip@"}]}' \
+	"http://127.0.0.1:$PORT/v1/chat/completions" >"$tmp/drip.t"
+read -r first total code <"$tmp/drip.t"
+eq "drip_status" "$code" 200
+check_t() { if awk "BEGIN { exit !($2) }"; then ok "$1"; else nok "$1" "$(cat "$tmp/drip.t")"; fi; }
+check_t "drip_headers_at_once" "$first < 0.2"
+check_t "drip_body_takes_chunks" "$total >= 0.1"
+curl -s -m 10 -o /dev/null -w '%{time_starttransfer} %{time_total} %{http_code}\n' \
+	-H 'Content-Type: application/json' --data-binary '{"model":"q","messages":[{"role":"user","content":"go @stall@"}]}' \
+	"http://127.0.0.1:$PORT/v1/chat/completions" >"$tmp/drip.t"
+eq "stall_cut_after_headers" "$?" 18
+read -r first total code <"$tmp/drip.t"
+check_t "stall_headers_at_once" "$first < 0.2"
+check_t "stall_holds_hang_ms" "$total >= 0.55 && $total < 2"
+# latency per 1,000 prompt tokens: 4,000 bytes are 1,004 tokens, 502 ms
+big=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "abcdefghi " }')
+curl -s -m 10 -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' \
+	--data-binary "{\"model\":\"q\",\"messages\":[{\"role\":\"user\",\"content\":\"$big\"}]}" \
+	"http://127.0.0.1:$PORT/v1/chat/completions" >"$tmp/drip.t"
+check_t "latency_per_ktok" "$(cat "$tmp/drip.t") >= 0.5 && $(cat "$tmp/drip.t") < 1.5"
+stop
+has "log_usage_split_openai" "$(cat "$tmp/h.log")" '"usage":{"in":6,"cached":5,"cache_write":0,"out":[0-9]*,"reasoning":[0-9]*}'
+has "log_usage_split_anthropic" "$(cat "$tmp/h.log")" '"usage":{"in":5,"cached":7,"cache_write":3,"out":10,"reasoning":0}'
+eq "log_no_usage_for_a_stall_or_an_error" "$(grep -F -e '@stall@' -e '@429ms@' "$tmp/h.log" | grep -c '"usage"')" 0
+eq "log_usage_for_a_whole_drip" "$(grep -F '@drip@' "$tmp/h.log" | grep -c '"usage"')" 1

@@ -136,7 +136,7 @@ static long max_tokens(const cJSON *req)
 	return -1;
 }
 
-static long prompt_tokens_of(const cJSON *req)
+long mock_content_prompt_tokens(const cJSON *req)
 {
 	const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(req, "messages");
 	const cJSON *sys = cJSON_GetObjectItemCaseSensitive(req, "system");
@@ -321,7 +321,7 @@ void mock_content_make(const cJSON *req, uint64_t hash, bool as_json,
 		out->cut = true;
 	}
 	out->text = text;
-	out->prompt_tokens = prompt_tokens_of(req);
+	out->prompt_tokens = mock_content_prompt_tokens(req);
 	out->completion_tokens = (long)((tlen + 3) / 4);
 }
 

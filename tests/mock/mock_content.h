@@ -28,6 +28,10 @@ struct mock_content {
 void mock_content_make(const cJSON *req, uint64_t hash, bool as_json,
 		       const cJSON *schema, struct mock_content *out);
 
+/* mock_content_prompt_tokens returns the prompt tokens of req (borrowed)
+ * as mock_content_make counts them, before any --prompt-scale. */
+long mock_content_prompt_tokens(const cJSON *req);
+
 /* mock_content_clear frees out->text. */
 void mock_content_clear(struct mock_content *c);
 

@@ -22,6 +22,7 @@ struct mock_fault {
 	const struct mock_fault_cfg *cfg;
 	atomic_uint_fast64_t next_seq;
 	atomic_uint_fast64_t next_line; /* batch lines' own sequence */
+	atomic_long *matched; /* per --fault-match rule: requests it took */
 	pthread_mutex_t mu; /* guards everything below */
 	struct slot *slots; /* fail-first tries per body, open addressing */
 	size_t nslots, used;
@@ -37,6 +38,9 @@ struct mock_fault *mock_fault_new(const struct mock_fault_cfg *cfg)
 	atomic_init(&f->next_seq, 0);
 	atomic_init(&f->next_line, 0);
 	pthread_mutex_init(&f->mu, NULL);
+	f->matched = mock_xcalloc(cfg->nmatch + 1, sizeof(*f->matched));
+	for (size_t i = 0; i < cfg->nmatch; i++)
+		atomic_init(&f->matched[i], 0);
 	if (cfg->fail_first > 0) {
 		f->nslots = 1024;
 		f->slots = mock_xcalloc(f->nslots, sizeof(*f->slots));
@@ -57,6 +61,7 @@ void mock_fault_free(struct mock_fault *f)
 	pthread_mutex_destroy(&f->mu);
 	free(f->slots);
 	free(f->ring);
+	free(f->matched);
 	free(f);
 }
 
@@ -152,10 +157,17 @@ static bool per_body(struct mock_fault *f, const char *body, size_t len,
 	const struct mock_fault_cfg *cfg = f->cfg;
 
 	for (size_t i = 0; i < cfg->nmatch; i++) {
-		if (contains(body, len, cfg->match[i].substr)) {
-			*kind = cfg->match[i].kind;
-			return true;
-		}
+		if (!contains(body, len, cfg->match[i].substr))
+			continue;
+		/* A rule with a count takes only its first matches; the
+		 * rest go on down the rules (a job's first tries fail in
+		 * the scripted way, then it is served). */
+		if (cfg->match[i].times > 0 &&
+		    atomic_fetch_add(&f->matched[i], 1) >=
+			cfg->match[i].times)
+			continue;
+		*kind = cfg->match[i].kind;
+		return true;
 	}
 	if (cfg->fail_first > 0) {
 		long before;

@@ -13,6 +13,7 @@
 struct mock_fault_match {
 	char *substr; /* owned by the config */
 	enum mock_kind kind;
+	long times; /* only the first `times` matching requests; 0: all */
 };
 
 struct mock_fault_rate {

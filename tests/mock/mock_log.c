@@ -164,6 +164,19 @@ int mock_log_write(struct mock_log *l, const struct mock_log_rec *rec)
 	add_str_or_null(o, "client_request_id", rec->client_request_id);
 	cJSON_AddBoolToObject(o, "auth_ok", rec->auth_ok);
 	cJSON_AddNumberToObject(o, "bytes", (double)rec->bytes);
+	if (rec->usage_set) {
+		cJSON *u = cJSON_AddObjectToObject(o, "usage");
+
+		if (!u)
+			abort();
+		cJSON_AddNumberToObject(u, "in", (double)rec->u_in);
+		cJSON_AddNumberToObject(u, "cached", (double)rec->u_cached);
+		cJSON_AddNumberToObject(u, "cache_write",
+					(double)rec->u_cache_write);
+		cJSON_AddNumberToObject(u, "out", (double)rec->u_out);
+		cJSON_AddNumberToObject(u, "reasoning",
+					(double)rec->u_reasoning);
+	}
 	add_body(o, rec);
 	rc = mock_log_json(l, o);
 	cJSON_Delete(o);

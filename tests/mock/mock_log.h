@@ -30,6 +30,10 @@ struct mock_log_rec {
 	const char *body; /* what was kept of them, NUL-terminated */
 	size_t body_len;
 	const cJSON *body_json; /* the parsed body, or NULL */
+	/* The usage the reply reported, split as nightshift keeps it
+	 * (logged as "usage" when usage_set). */
+	bool usage_set;
+	long long u_in, u_cached, u_cache_write, u_out, u_reasoning;
 };
 
 struct mock_log;

@@ -19,16 +19,23 @@ static const char *const usage[] = {
     "  --key K               require this API key (Bearer / x-api-key)",
     "  --content-json        content is a small JSON object, not prose",
     "  --latency MS|MIN-MAX  delay before each reply (default 0)",
+    "  --latency-per-ktok MS more delay per 1,000 prompt tokens (0)",
     "  --seed N              seed of every random choice (default 1)",
     "  --prompt-scale K|MIN-MAX",
     "                        report prompt_tokens times K (per body, "
     "from its hash)",
     "  --threads N           MHD polling threads (default 2)",
     "  --retry-after S       Retry-After of 429 replies (default 1)",
-    "  --hang-ms MS          how long `hang` holds a request (60000)",
-    "  --fault-match SUBSTR=KIND",
+    "  --hang-ms MS          how long `hang` and `stall` hold (60000)",
+    "  --drip-ms MS          `drip` sends a chunk every MS (default 200)",
+    "  --drip-bytes N        `drip`'s chunk size (default 16)",
+    "  --cached F            report F of the prompt as cached input (0)",
+    "  --cache-write F       Anthropic: F of it as cache writes (0)",
+    "  --reasoning F         OpenAI: F x output more reasoning tokens (0)",
+    "  --fault-match SUBSTR=KIND[*N]",
     "                        a body containing SUBSTR gets KIND "
-    "(repeatable)",
+    "(repeatable);",
+    "                        with *N only the first N such requests",
     "  --fail-first N=KIND   each distinct body gets KIND for its first N",
     "  --schedule K,K,...    the k-th request gets the k-th kind, then ok",
     "  --fault KIND=RATE     KIND with probability RATE in 0..1 "
@@ -56,6 +63,8 @@ static const char *const usage[] = {
     "Fault kinds: ok 429 429openai 429quota 429anthropic 529 500 502 503",
     "  reset hang truncated badjson error200 moderation 401 emptychoices",
     "  badcontent noschema nousage negusage hugeusage",
+    "  allocquota arrearage 402deepseek 503deepseek 422mistral 429gemini",
+    "  503gemini context 429date 429ms 429reset 429rfc3339 drip stall",
     "Selection, first match wins: --fault-match, --fail-first, --schedule,",
     "  --fault, --rpm, else ok.",
 };
@@ -137,20 +146,45 @@ static int parse_scale(const char *v, struct mock_opts *o)
 	return 0;
 }
 
+/* parse_share: a number in 0..1. */
+static int parse_share(const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (errno || end == v || *end || !(*out >= 0 && *out <= 1))
+		return -1;
+	return 0;
+}
+
 static int add_match(const char *opt, const char *v, struct mock_opts *o)
 {
 	/* The last '=' splits, so the substring itself may hold '='. */
-	const char *eq = strrchr(v, '=');
+	const char *eq = strrchr(v, '='), *star;
 	struct mock_fault_cfg *f = &o->fault;
 	enum mock_kind k;
+	char kind[32];
+	long times = 0;
+	size_t kl;
 
 	if (!eq || eq == v)
-		return bad(opt, v, "expected SUBSTR=KIND");
-	if (parse_kind(opt, eq + 1, &k) < 0)
+		return bad(opt, v, "expected SUBSTR=KIND or SUBSTR=KIND*N");
+	/* KIND*N: only the first N requests that match. */
+	star = strchr(eq + 1, '*');
+	kl = star ? (size_t)(star - eq - 1) : strlen(eq + 1);
+	if (kl >= sizeof(kind))
+		return bad(opt, v, "unknown fault kind (see --help)");
+	memcpy(kind, eq + 1, kl);
+	kind[kl] = '\0';
+	if (parse_kind(opt, kind, &k) < 0)
 		return -1;
+	if (star && parse_long(star + 1, 1, 1000000000L, &times) < 0)
+		return bad(opt, v, "N in KIND*N must be 1..1000000000");
 	f->match = mock_xrealloc(f->match, (f->nmatch + 1) * sizeof(*f->match));
 	f->match[f->nmatch].substr = mock_xstrndup(v, (size_t)(eq - v));
 	f->match[f->nmatch].kind = k;
+	f->match[f->nmatch].times = times;
 	f->nmatch++;
 	return 0;
 }
@@ -268,6 +302,24 @@ static int set(const char *name, const char *v, struct mock_opts *o)
 	} else if (strcmp(name, "--latency") == 0) {
 		if (parse_ms_range(v, 3600000, &o->lat_min, &o->lat_max) < 0)
 			return bad(name, v, "expected MS or MIN-MAX (ms)");
+	} else if (strcmp(name, "--latency-per-ktok") == 0) {
+		if (parse_long(v, 0, 3600000, &o->lat_per_ktok) < 0)
+			return bad(name, v, "expected milliseconds");
+	} else if (strcmp(name, "--drip-ms") == 0) {
+		if (parse_long(v, 1, 3600000, &o->drip_ms) < 0)
+			return bad(name, v, "expected milliseconds >= 1");
+	} else if (strcmp(name, "--drip-bytes") == 0) {
+		if (parse_long(v, 1, 1 << 20, &o->drip_bytes) < 0)
+			return bad(name, v, "expected bytes 1..1048576");
+	} else if (strcmp(name, "--cached") == 0) {
+		if (parse_share(v, &o->cached) < 0)
+			return bad(name, v, "expected a share in 0..1");
+	} else if (strcmp(name, "--cache-write") == 0) {
+		if (parse_share(v, &o->cache_write) < 0)
+			return bad(name, v, "expected a share in 0..1");
+	} else if (strcmp(name, "--reasoning") == 0) {
+		if (parse_share(v, &o->reasoning) < 0)
+			return bad(name, v, "expected a share in 0..1");
 	} else if (strcmp(name, "--prompt-scale") == 0) {
 		if (parse_scale(v, o) < 0)
 			return bad(name, v, "expected K or MIN-MAX, factors "
@@ -323,7 +375,8 @@ static const char *const valued[] = {
     "--fail-first", "--schedule",    "--fault",	   "--rpm",
     "--window-ms",  "--log",	     "--max-body", "--idle-timeout",
     "--prompt-scale", "--batch-latency", "--batch-expire-after",
-    "--batch-partial", "--batch-window-ms",
+    "--batch-partial", "--batch-window-ms", "--latency-per-ktok",
+    "--drip-ms", "--drip-bytes", "--cached", "--cache-write", "--reasoning",
 };
 
 static bool takes_value(const char *name)
@@ -362,6 +415,8 @@ int mock_opts_parse(int argc, char **argv, struct mock_opts *o)
 	o->threads = 2;
 	o->scale_min = o->scale_max = 1;
 	o->hang_ms = 60000;
+	o->drip_ms = 200;
+	o->drip_bytes = 16;
 	o->max_body = 32u << 20;
 	o->idle_timeout_s = 120;
 	o->fault.window_ms = 60000;

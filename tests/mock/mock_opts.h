@@ -25,6 +25,9 @@ struct mock_opts {
 	const char *key; /* borrowed from argv; NULL: no key check */
 	bool content_json;
 	long lat_min, lat_max; /* ms, uniform in [min, max] */
+	long lat_per_ktok;     /* ms more per 1,000 prompt tokens */
+	long drip_ms, drip_bytes; /* drip: this many bytes every drip_ms */
+	double cached, cache_write, reasoning; /* usage details (mock_call) */
 	double scale_min, scale_max; /* prompt_tokens times, uniform */
 	unsigned threads;
 	long hang_ms;

@@ -32,6 +32,7 @@
 
 #include "tests/mock/mock_batch.h"
 #include "tests/mock/mock_batch_http.h"
+#include "tests/mock/mock_content.h"
 #include "tests/mock/mock_fault.h"
 #include "tests/mock/mock_log.h"
 #include "tests/mock/mock_opts.h"
@@ -177,6 +178,9 @@ static long prepare(struct server *srv, struct MHD_Connection *conn,
 	    .content_json = o->content_json,
 	    .scale_min = o->scale_min,
 	    .scale_max = o->scale_max,
+	    .cached = o->cached,
+	    .cache_write = o->cache_write,
+	    .reasoning = o->reasoning,
 	};
 	const char *body = r->body ? r->body : "";
 	uint64_t pick;
@@ -227,6 +231,12 @@ static long prepare(struct server *srv, struct MHD_Connection *conn,
 	if (o->lat_max > o->lat_min)
 		delay += (long)(mock_fault_rand(srv->fault, pick, 2) %
 				(uint64_t)(o->lat_max - o->lat_min + 1));
+	/* A long prompt takes longer, as it does at a real provider (its
+	 * prefill): what makes a fixed client timeout fail big jobs. */
+	if (o->lat_per_ktok > 0)
+		delay += (long)((double)o->lat_per_ktok *
+				(double)mock_content_prompt_tokens(r->json) /
+				1000.0);
 	return delay;
 }
 
@@ -252,9 +262,58 @@ static void trunc_free(void *cls)
 	free(t);
 }
 
+/* A slow reply's body, owned by its MHD response. Between chunks the
+ * reader suspends its connection and the timer resumes it, so a drip
+ * holds no thread either. */
+struct drip {
+	char *body;
+	size_t len, step;
+	long gap_ms; /* between chunks; a stall waits this once, then closes */
+	bool stall, due;
+	struct MHD_Connection *conn;
+	struct mock_sched *sched;
+};
+
+static void drip_free(void *cls)
+{
+	struct drip *d = cls;
+
+	free(d->body);
+	free(d);
+}
+
+/* drip_read: after the headers, each call either waits (suspends, returns
+ * 0) or, once resumed, sends the next chunk; a stall sends nothing and
+ * closes when its wait is over. */
+static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct drip *d = cls;
+	size_t n;
+
+	if (!d->due) {
+		d->due = true;
+		MHD_suspend_connection(d->conn);
+		if (mock_sched_add(d->sched, mock_mono_ms() + d->gap_ms,
+				   d->conn) < 0)
+			MHD_resume_connection(d->conn); /* shutting down */
+		return 0;
+	}
+	d->due = false;
+	if (d->stall || pos >= d->len)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = d->len - (size_t)pos;
+	if (n > d->step)
+		n = d->step;
+	if (n > max)
+		n = max;
+	memcpy(buf, d->body + pos, n);
+	return (ssize_t)n;
+}
+
 /* send_reply queues the prepared reply; MHD_NO closes the connection,
  * which is how reset and hang end. */
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct req *r)
+static enum MHD_Result send_reply(struct server *srv,
+				  struct MHD_Connection *conn, struct req *r)
 {
 	struct mock_reply *rep = &r->reply;
 	struct MHD_Response *resp;
@@ -272,6 +331,22 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct req *r)
 		    t->len, 4096, trunc_read, t, trunc_free);
 		if (!resp)
 			trunc_free(t);
+	} else if (rep->drip || rep->stall) {
+		struct drip *d = mock_xcalloc(1, sizeof(*d));
+
+		d->body = rep->body;
+		d->len = rep->len;
+		rep->body = NULL;
+		d->step = (size_t)srv->opts->drip_bytes;
+		d->gap_ms = rep->stall ? srv->opts->hang_ms
+				       : srv->opts->drip_ms;
+		d->stall = rep->stall;
+		d->conn = conn;
+		d->sched = srv->sched;
+		resp = MHD_create_response_from_callback(
+		    d->len, 4096, drip_read, d, drip_free);
+		if (!resp)
+			drip_free(d);
 	} else {
 		resp = MHD_create_response_from_buffer(rep->len, rep->body,
 						       MHD_RESPMEM_MUST_FREE);
@@ -330,7 +405,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			return MHD_YES;
 		}
 	}
-	return send_reply(conn, r);
+	return send_reply(srv, conn, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -340,7 +415,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *r = *con_cls;
 
 	(void)conn;
-	(void)toe;
 	if (!r)
 		return;
 	if (srv->log && r->prepared && !r->batch) {
@@ -363,6 +437,15 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		    .body = r->body ? r->body : "",
 		    .body_len = r->len,
 		    .body_json = r->json,
+		    /* Usage the client cannot have read (a truncation, a
+		     * stall, a drip it gave up on) is not logged as served. */
+		    .usage_set = r->sent && r->reply.usage.set &&
+				 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+		    .u_in = r->reply.usage.in,
+		    .u_cached = r->reply.usage.cached,
+		    .u_cache_write = r->reply.usage.cache_write,
+		    .u_out = r->reply.usage.out,
+		    .u_reasoning = r->reply.usage.reasoning,
 		};
 
 		mock_log_write(srv->log, &rec);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "tests/mock/mock_content.h"
+#include "tests/mock/mock_usage.h"
 #include "tests/mock/mock_util.h"
 
 static const char *const kind_names[MOCK_K_COUNT] = {
@@ -36,6 +37,20 @@ static const char *const kind_names[MOCK_K_COUNT] = {
     [MOCK_K_NOUSAGE] = "nousage",
     [MOCK_K_NEGUSAGE] = "negusage",
     [MOCK_K_HUGEUSAGE] = "hugeusage",
+    [MOCK_K_ALLOCQUOTA] = "allocquota",
+    [MOCK_K_ARREARAGE] = "arrearage",
+    [MOCK_K_402DEEPSEEK] = "402deepseek",
+    [MOCK_K_503DEEPSEEK] = "503deepseek",
+    [MOCK_K_422MISTRAL] = "422mistral",
+    [MOCK_K_429GEMINI] = "429gemini",
+    [MOCK_K_503GEMINI] = "503gemini",
+    [MOCK_K_CONTEXT] = "context",
+    [MOCK_K_429DATE] = "429date",
+    [MOCK_K_429MS] = "429ms",
+    [MOCK_K_429RESET] = "429reset",
+    [MOCK_K_429RFC3339] = "429rfc3339",
+    [MOCK_K_DRIP] = "drip",
+    [MOCK_K_STALL] = "stall",
     [MOCK_K_RPM] = "rpm",
     [MOCK_K_AUTH] = "auth",
     [MOCK_K_INVALID] = "invalid",
@@ -77,8 +92,8 @@ static void copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static void add_header(struct mock_reply *r, const char *name,
-		       const char *value)
+void mock_reply_add_header(struct mock_reply *r, const char *name,
+			   const char *value)
 {
 	if (r->nhdr >= MOCK_REPLY_MAX_HEADERS)
 		return;
@@ -102,7 +117,7 @@ static void set_body(struct mock_reply *r, cJSON *root)
 	r->len = strlen(s);
 }
 
-static void set_text(struct mock_reply *r, const char *text)
+void mock_reply_set_text(struct mock_reply *r, const char *text)
 {
 	free(r->body);
 	r->body = mock_xstrdup(text);
@@ -120,7 +135,7 @@ static cJSON *obj(void)
 
 /* Every reply carries the dialect's request-id header, errors too: the
  * real providers send one and nightshift records it. */
-static void request_id_header(const struct mock_call *c, struct mock_reply *r)
+void mock_reply_request_id(const struct mock_call *c, struct mock_reply *r)
 {
 	char id[48];
 
@@ -128,7 +143,7 @@ static void request_id_header(const struct mock_call *c, struct mock_reply *r)
 	mock_hex(id + 4, mock_mix64(c->hash ^ c->seq), 16);
 	mock_hex(id + 20, c->seq, 6);
 	id[26] = '\0';
-	add_header(r,
+	mock_reply_add_header(r,
 		   c->dialect == MOCK_ANTHROPIC ? "request-id" : "x-request-id",
 		   id);
 }
@@ -238,33 +253,6 @@ static const cJSON *schema_of(const cJSON *req)
 	return cJSON_IsObject(schema) ? schema : NULL;
 }
 
-/* put_usage appends the reply's usage member as kind k has it: the real
- * counts; none at all (nousage); each count negative (negusage); or 1e15
- * of each, the most a sane reader takes for a count (hugeusage). */
-static void put_usage(struct mock_sb *b, bool anthropic, long long in,
-		      long long out, enum mock_kind k)
-{
-	if (k == MOCK_K_NOUSAGE)
-		return;
-	if (k == MOCK_K_NEGUSAGE) {
-		in = -in - 1;
-		out = -out - 1;
-	} else if (k == MOCK_K_HUGEUSAGE) {
-		in = out = 1000000000000000LL;
-	}
-	mock_sb_raw(b, anthropic ? ",\"usage\":{\"input_tokens\":"
-			    : ",\"usage\":{\"prompt_tokens\":");
-	mock_sb_long(b, in);
-	mock_sb_raw(b, anthropic ? ",\"output_tokens\":"
-			    : ",\"completion_tokens\":");
-	mock_sb_long(b, out);
-	if (!anthropic) {
-		mock_sb_raw(b, ",\"total_tokens\":");
-		mock_sb_long(b, in + out);
-	}
-	mock_sb_raw(b, "}");
-}
-
 /* scaled: prompt tokens as --prompt-scale reports them: times a factor
  * drawn from the body's hash, so a body always gets the same count. */
 static long scaled(const struct mock_call *c, long tokens)
@@ -331,8 +319,8 @@ static void ok_reply(const struct mock_call *c, struct mock_reply *r,
 		}
 		mock_sb_raw(&b, "]");
 	}
-	put_usage(&b, anthropic, mc.prompt_tokens, mc.completion_tokens,
-		  usage);
+	mock_usage_put(&b, c, mc.prompt_tokens, mc.completion_tokens, usage,
+		       r);
 	mock_sb_raw(&b, "}");
 	mock_content_clear(&mc);
 	free(r->body);
@@ -374,7 +362,7 @@ static void retry_after(const struct mock_call *c, struct mock_reply *r,
 	char v[24];
 
 	snprintf(v, sizeof(v), "%d", c->retry_after_s);
-	add_header(r, name, v);
+	mock_reply_add_header(r, name, v);
 }
 
 void mock_reply_build(const struct mock_call *c, enum mock_kind k,
@@ -383,11 +371,17 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 	char v[64];
 
 	memset(r, 0, sizeof(*r));
+	if (mock_shape_build(c, k, r))
+		return;
 	switch (k) {
 	case MOCK_K_OK:
 	case MOCK_K_TRUNCATED:
+	case MOCK_K_DRIP:
+	case MOCK_K_STALL:
 		ok_reply(c, r, false, NULL, true, MOCK_K_OK);
 		r->truncate = k == MOCK_K_TRUNCATED;
+		r->drip = k == MOCK_K_DRIP;
+		r->stall = k == MOCK_K_STALL;
 		break;
 	case MOCK_K_NOUSAGE:
 	case MOCK_K_NEGUSAGE:
@@ -407,6 +401,7 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 		/* A real reply cut in half: valid JSON up to a point, as a
 		 * proxy that drops the connection's tail would leave it. */
 		ok_reply(c, r, false, NULL, true, MOCK_K_OK);
+		r->usage.set = false; /* cut off with the rest */
 		r->len /= 2;
 		r->body[r->len] = '\0';
 		break;
@@ -424,8 +419,8 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 			     "requests", NULL, "rate_limit_exceeded", false);
 		retry_after(c, r, "Retry-After");
 		snprintf(v, sizeof(v), "%ds", c->retry_after_s);
-		add_header(r, "x-ratelimit-reset-requests", v);
-		add_header(r, "x-ratelimit-remaining-requests", "0");
+		mock_reply_add_header(r, "x-ratelimit-reset-requests", v);
+		mock_reply_add_header(r, "x-ratelimit-remaining-requests", "0");
 		break;
 	case MOCK_K_429QUOTA:
 		openai_error(c, r, 429,
@@ -445,8 +440,10 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 		retry_after(c, r, "retry-after");
 		gmtime_r(&t, &tm);
 		strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		add_header(r, "anthropic-ratelimit-requests-reset", v);
-		add_header(r, "anthropic-ratelimit-requests-remaining", "0");
+		mock_reply_add_header(r, "anthropic-ratelimit-requests-reset",
+				      v);
+		mock_reply_add_header(
+		    r, "anthropic-ratelimit-requests-remaining", "0");
 		break;
 	}
 	case MOCK_K_529:
@@ -463,9 +460,10 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 		break;
 	case MOCK_K_ERROR200:
 		r->status = 200;
-		set_text(r, "{\"error\":{\"message\":\"internal error\","
-			    "\"type\":\"server_error\","
-			    "\"code\":\"internal_error\"}}");
+		mock_reply_set_text(r, "{\"error\":{\"message\":"
+				       "\"internal error\","
+				       "\"type\":\"server_error\","
+				       "\"code\":\"internal_error\"}}");
 		break;
 	case MOCK_K_MODERATION:
 		openai_error(c, r, 400,
@@ -506,8 +504,10 @@ void mock_reply_build(const struct mock_call *c, enum mock_kind k,
 	case MOCK_K_HANG:
 	case MOCK_K_COUNT:
 		return;
+	default: /* the shapes, built above */
+		break;
 	}
-	request_id_header(c, r);
+	mock_reply_request_id(c, r);
 }
 
 /* invalid fills r with the dialect's 400 and returns MOCK_K_INVALID. */
@@ -520,7 +520,7 @@ static enum mock_kind invalid(const struct mock_call *c, struct mock_reply *r,
 	else
 		openai_error(c, r, 400, message, "invalid_request_error", NULL,
 			     NULL, false);
-	request_id_header(c, r);
+	mock_reply_request_id(c, r);
 	return MOCK_K_INVALID;
 }
 
@@ -599,7 +599,7 @@ enum mock_kind mock_reply_check(const struct mock_call *c, bool has_version,
 		memset(out, 0, sizeof(*out));
 		anthropic_error(out, 401, "authentication_error",
 				"x-api-key header is required");
-		request_id_header(c, out);
+		mock_reply_request_id(c, out);
 		return MOCK_K_AUTH;
 	}
 	if (!cJSON_IsObject(c->req))
