@@ -48,6 +48,32 @@ static const char USAGE[] =
 	"\n"
 	"Exit: 0 exported, 1 I/O or database error, 2 usage error.\n";
 
+/* SIGINT, SIGTERM and SIGHUP stop the export between rows, so that its
+ * temporary file is removed before the process dies of the signal. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+static const int STOP_SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP (sizeof(STOP_SIGNALS) / sizeof(STOP_SIGNALS[0]))
+
+/* catch_stops: on_stop for the stop signals; SA_RESETHAND so that a second
+ * signal kills at once. No SA_RESTART, so a blocked read returns. */
+static void catch_stops(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(STOP_SIGNALS[i], &sa, NULL);
+}
+
 /* One output line under construction; the first failure sticks. */
 struct line {
 	struct export_out *o;
@@ -239,7 +265,7 @@ static int export_rows(struct queue *q, enum export_filter filter,
 		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
 		return EXIT_RUNTIME;
 	}
-	while ((rc = export_next(c, &r)) == 1) {
+	while (!stop_sig && (rc = export_next(c, &r)) == 1) {
 		if (!r.dead && r.body && !body_ok(r.body, r.body_len)) {
 			fprintf(stderr,
 				"nightshift export: job \"%s\": its stored "
@@ -257,6 +283,10 @@ static int export_rows(struct queue *q, enum export_filter filter,
 		}
 		(*n)++;
 		*dead += r.dead;
+	}
+	if (stop_sig) {
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
@@ -325,6 +355,7 @@ int cmd_export(int argc, char **argv)
 	/* A closed pipe (export | head) must be a write error we report,
 	 * not a silent death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	catch_stops();
 	if (export_out_open(path, &o, err, sizeof(err))) {
 		fprintf(stderr, "nightshift export: %s\n", err);
 		rc = EXIT_RUNTIME;
@@ -332,6 +363,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((rc = export_rows(q, filter, o, &n, &dead)))
 		goto out;
+	if (stop_sig) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	if (export_out_commit(o)) {
 		fprintf(stderr, "nightshift export: %s\n",
 			export_out_errmsg(o));
@@ -342,7 +377,18 @@ int cmd_export(int argc, char **argv)
 		export_out_name(o));
 	rc = EXIT_OK;
 out:
-	export_out_free(&o);
+	if (stop_sig && rc != EXIT_OK)
+		fprintf(stderr, "nightshift export: stopped by signal %d%s%s\n",
+			(int)stop_sig, o && export_out_tmp(o) ? "; not written: " : "",
+			o && export_out_tmp(o) ? export_out_name(o) : "");
+	export_out_free(&o); /* removes an uncommitted temporary */
 	queue_close(&q);
+	if (stop_sig && rc != EXIT_OK) {
+		/* Die of the signal, as the shell expects of a stopped
+		 * command, now that nothing is left behind. */
+		signal(stop_sig, SIG_DFL);
+		raise(stop_sig);
+		rc = EXIT_RUNTIME;
+	}
 	return rc;
 }

@@ -1,0 +1,52 @@
+# defects.sh — the defects a hostile probe found (issue 17): each part
+# repeats one probe and checks that nightshift now refuses it, repairs it
+# or says what is wrong.
+. "$(dirname "$0")/lib.sh"
+
+# --- export: a temporary of its own, removed on any exit ----------------
+# big_queue DB N: N done jobs with a 1.5 kB reply each, written with the
+# sqlite3 shell as a run leaves them (an export of it takes a second or
+# so, long enough to be stopped or overlapped).
+big_queue() {
+  line 1 > one.jsonl
+  "$NIGHTSHIFT" ingest --db "$1" one.jsonl >/dev/null 2>&1
+  printf '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"%s"},"finish_reason":"stop"}]}' \
+    "$(head -c 1500 /dev/zero | tr '\0' a)" > big.json
+  zstd -q -f -o big.zst big.json
+  sqlite3 "$1" "UPDATE jobs SET state = 2;
+    WITH RECURSIVE c(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM c WHERE i < $2)
+    INSERT INTO jobs (id, custom_id, state, body_hash, request, est_input_tokens,
+      max_output_tokens, created_at, updated_at)
+      SELECT i, 'job-' || i, 2, i, x'00', 1, 0, 0, 0 FROM c;
+    INSERT INTO results (job_id, provider, model, status_code, request_id, body,
+      attempts, cost_usd, latency_ms, finished_at)
+      SELECT id, 'qwen', 'qwen-plus', 200, 'r', readfile('big.zst'), 1, 0.0001, 5, 1
+      FROM jobs;"
+}
+big_queue big.db 100000
+
+# Two exports to one file at once: each had out.jsonl.tmp; the second
+# truncated the first's, which then failed to rename, and out.jsonl was
+# left with megabytes of NUL bytes.
+"$NIGHTSHIFT" export --db big.db -o two.jsonl >e1.out 2>e1.err & p1=$!
+"$NIGHTSHIFT" export --db big.db -o two.jsonl >e2.out 2>e2.err & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+check "two exports to one file both succeed" test "$r1.$r2" = 0.0
+check "both export every line" sh -c 'grep -q "exported 100000 results" e1.err && grep -q "exported 100000 results" e2.err'
+check "the file has every line and no NUL byte" sh -c \
+  'test "$(wc -l < two.jsonl)" = 100000 && test "$(tr -d "\000" < two.jsonl | wc -c)" = "$(wc -c < two.jsonl)"'
+check "no temporary is left beside it" test -z "$(ls -d two.jsonl.tmp* 2>/dev/null)"
+
+# A stop signal mid-export removes the temporary and leaves no file.
+for sig in INT TERM HUP; do
+  "$NIGHTSHIFT" export --db big.db -o "sig$sig.jsonl" 2>"sig$sig.err" & p=$!
+  i=0
+  while [ $i -lt 400 ] && [ -z "$(ls -d sig$sig.jsonl.tmp* 2>/dev/null)" ]; do
+    sleep 0.01; i=$((i + 1))
+  done
+  kill -s "$sig" $p; wait $p; r=$?
+  check "SIG$sig mid-export: the process dies of it ($r)" test "$r" -gt 128
+  check "SIG$sig mid-export: no temporary, no half file" \
+    test -z "$(ls -d sig$sig.jsonl* 2>/dev/null)"
+  check "SIG$sig mid-export: it says so" grep -q "stopped by signal" "sig$sig.err"
+done
