@@ -7,7 +7,8 @@
  * The stored result body is already JSON: it is spliced in as is (keeping
  * the provider's bytes and skipping a parse and re-print), with raw line
  * breaks, which valid JSON can only have between tokens, turned into
- * spaces so each record stays on one line. Every other string goes
+ * spaces so each record stays on one line, and invalid UTF-8 replaced by
+ * U+FFFD (counted in "utf8_replaced"), so every line is valid UTF-8. Every other string goes
  * through a JSON escaper that also replaces invalid UTF-8, since error
  * messages come from providers. */
 #include <getopt.h>
@@ -191,24 +192,47 @@ static int body_ok(const char *b, size_t n)
 }
 
 /* put_body: the stored JSON spliced in, trimmed, raw line breaks as
- * spaces. */
-static void put_body(struct line *l, const char *b, size_t n)
+ * spaces, and each byte that starts no valid UTF-8 sequence as U+FFFD
+ * (issue 17: a provider's reply with \xff or a surrogate made a line
+ * strict JSON readers refuse; results stored before the fix are repaired
+ * here too). Valid JSON has bytes >= 0x80 only inside strings, where
+ * U+FFFD is as good as any character. Returns how many were replaced. */
+static long put_body(struct line *l, const char *b, size_t n)
 {
-	size_t start = 0;
+	static const char FFFD[] = "\xef\xbf\xbd";
+	const unsigned char *u;
+	size_t start = 0, i = 0, k;
+	long bad = 0;
 
 	b = trim(b, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] != '\n' && b[i] != '\r')
+	u = (const unsigned char *)b;
+	while (i < n) {
+		if (u[i] >= 0x80) {
+			if ((k = utf8_seq(u + i, n - i)) > 0) {
+				i += k;
+				continue;
+			}
+			put(l, b + start, i - start);
+			put(l, FFFD, 3);
+			bad++;
+			start = ++i;
 			continue;
-		put(l, b + start, i - start);
-		put_lit(l, " ");
-		start = i + 1;
+		}
+		if (b[i] == '\n' || b[i] == '\r') {
+			put(l, b + start, i - start);
+			put_lit(l, " ");
+			start = i + 1;
+		}
+		i++;
 	}
 	put(l, b + start, n - start);
+	return bad;
 }
 
 static void put_line(struct line *l, const struct export_row *r)
 {
+	long repaired = 0;
+
 	put_lit(l, "{\"id\":\"batch_req_");
 	put_int(l, (long long)r->job_id);
 	put_lit(l, "\",\"custom_id\":");
@@ -229,7 +253,7 @@ static void put_line(struct line *l, const struct export_row *r)
 		put_str(l, r->request_id);
 		put_lit(l, ",\"body\":");
 		if (r->body)
-			put_body(l, r->body, r->body_len);
+			repaired = put_body(l, r->body, r->body_len);
 		else
 			put_lit(l, "null");
 		put_lit(l, "},\"error\":null");
@@ -249,6 +273,11 @@ static void put_line(struct line *l, const struct export_row *r)
 		put_int(l, (long long)r->latency_ms);
 	else
 		put_lit(l, "null");
+	if (repaired) {
+		/* The reply is not quite the provider's: say so. */
+		put_lit(l, ",\"utf8_replaced\":");
+		put_int(l, repaired);
+	}
 	put_lit(l, "}}\n");
 }
 

@@ -22,6 +22,7 @@
 #include "queue/export.h"
 #include "queue/queue.h"
 #include "runner/cmd.h"
+#include "util/utf8.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -512,6 +513,60 @@ static void damaged_body_fails_and_keeps_the_previous_file(void **state)
 	assert_int_equal(export_to(f, f->out, NULL), 1);
 }
 
+/* Issue 17: a provider's 200 reply with invalid UTF-8 in its content (a
+ * stray \xff\xfe, an overlong \xc0\xaf, a surrogate \xed\xa0\x80) was
+ * exported raw: the line was not UTF-8 and strict readers refused it.
+ * Each bad byte is now U+FFFD and the line says how many were replaced. */
+static void invalid_utf8_in_a_reply_is_replaced_and_counted(void **state)
+{
+	struct fx *f = *state;
+	static const char body[] =
+		"{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":"
+		"{\"role\":\"assistant\",\"content\":\"a\xff\xfe b\xc0\xaf "
+		"c\xed\xa0\x80 d\xc3\xa9\"},\"finish_reason\":\"stop\"}]}";
+	static const char want[] =
+		"a\xef\xbf\xbd\xef\xbf\xbd b\xef\xbf\xbd\xef\xbf\xbd "
+		"c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd d\xc3\xa9";
+	struct res r = {.provider = "qwen",
+			.model = "m",
+			.body = body,
+			.status_code = 200,
+			.attempts = 1,
+			.latency_ms = 1};
+	const cJSON *content;
+	cJSON *v[4];
+	size_t len;
+	char *text;
+	int n;
+
+	add_job(f, 1, "bad-bytes", JOB_DONE);
+	add_result(f, 1, &r);
+	add_done(f, 2, "clean");
+	assert_int_equal(export_to(f, f->out, NULL), 0);
+	text = slurp(f->out, &len);
+	assert_non_null(text);
+	assert_true(utf8_valid(text, len, NULL));
+	n = lines(text, v, 4);
+	free(text);
+	assert_int_equal(n, 2);
+	content = obj(obj(cJSON_GetArrayItem(obj(obj(obj(v[0], "response"),
+						   "body"),
+					       "choices"),
+					   0),
+			  "message"),
+		      "content");
+	assert_true(cJSON_IsString(content));
+	assert_string_equal(content->valuestring, want);
+	assert_int_equal(
+		cJSON_GetNumberValue(obj(obj(v[0], "nightshift"),
+					 "utf8_replaced")),
+		7);
+	/* A clean reply carries no such field. */
+	assert_null(cJSON_GetObjectItemCaseSensitive(obj(v[1], "nightshift"),
+						     "utf8_replaced"));
+	free_lines(v, n);
+}
+
 /* Issue 17: two exports to one file at once shared PATH.tmp; the second
  * truncated what the first was writing, the first's rename then failed,
  * and the file was left full of NUL bytes. Each now has its own
@@ -627,6 +682,7 @@ int main(void)
 		T(output_file_is_private_and_replaced_whole),
 		T(damaged_body_fails_and_keeps_the_previous_file),
 		T(concurrent_exports_to_one_file_do_not_mix),
+		T(invalid_utf8_in_a_reply_is_replaced_and_counted),
 		T(write_error_on_stdout_exits_1),
 		T(unwritable_output_exits_1),
 		T(usage_errors_exit_2),
