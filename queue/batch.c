@@ -342,8 +342,8 @@ int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 	for (int i = 0; i < *n; i++)
 		claim_job_clear(&out[i]);
 	*n = 0;
-	return rc == SQLITE_CORRUPT ? QUEUE_EINVAL
-				    : qfail(r->q, rc, "reading the queue");
+	return rc == CLAIM_EFRAME ? QUEUE_EINVAL
+				  : qfail(r->q, rc, "reading the queue");
 }
 
 int qbatch_scan_open(struct qrun *r, int64_t batch, struct claim_scan **c)

@@ -306,10 +306,8 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 	    (code = stats_backlog(*qr, &ro->queued, &next_due, &parked,
 				 &others)) ||
 	    (o->max_cost >= 0 && !o->cost_run &&
-	     (code = ledger_spend(*qr, &ro->spent_usd)))) {
-		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(*q));
-		return EXIT_RUNTIME;
-	}
+	     (code = ledger_spend(*qr, &ro->spent_usd))))
+		return cli_db_error("run", o->db, code, queue_errmsg(*q));
 	if (recovered)
 		fprintf(stderr,
 			"nightshift run: took back %lld jobs left running by a "
@@ -331,6 +329,10 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	long long dead = 0, queued = 0, parked = 0, others = 0;
 	int64_t next_due;
 
+	if (rc->fatal == QUEUE_ECORRUPT)
+		return cli_db_error("run", o->db, rc->fatal,
+				    *queue_errmsg(q) ? queue_errmsg(q)
+						     : rc->fatal_msg);
 	if (rc->fatal) {
 		char lost[160] = "";
 

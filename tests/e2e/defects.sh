@@ -50,3 +50,24 @@ for sig in INT TERM HUP; do
     test -z "$(ls -d sig$sig.jsonl* 2>/dev/null)"
   check "SIG$sig mid-export: it says so" grep -q "stopped by signal" "sig$sig.err"
 done
+
+# --- run on a damaged database -----------------------------------------
+# It said "nightshift run:  while claiming jobs; ... the database is
+# intact; run again to resume": an empty error and a false claim. The
+# first leaf page of the jobs table is overwritten, so that the run
+# opens the file and fails when it reads the jobs to claim.
+start_mock
+providers_file p.json
+jobs_file c.jsonl 300
+run ingest --db c.db c.jsonl
+expect "a queue to damage" 0 "enqueued 300"
+q c.db "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+pg=$(q c.db "SELECT min(pageno) FROM dbstat WHERE name = 'jobs' AND pagetype = 'leaf'")
+psz=$(q c.db "PRAGMA page_size")
+check "the jobs table has a leaf page ($pg)" test "${pg:-0}" -gt 1
+head -c "$psz" /dev/zero | tr '\0' '\336' | dd of=c.db bs="$psz" seek=$((pg - 1)) conv=notrunc 2>/dev/null
+MOCK_KEY_ENV=k run run --db c.db --providers p.json --lane sync
+expect "run on a damaged database: exit 1, says it is corrupt, names the file" 1 \
+  "the database c.db is corrupt" "disk image is malformed" 'sqlite3 c.db ".recover"'
+check "... and claims nothing false" sh -c '! grep -q "intact" "$1"' sh "$T/err"
+check "... and has no empty error" sh -c '! grep -q "run:  " "$1"' sh "$T/err"
