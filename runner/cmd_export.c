@@ -379,7 +379,7 @@ int cmd_export(int argc, char **argv)
 		return cli_usage_error(
 			"export", "choose one of --all, --succeeded, --failed");
 	db = cli_db_path(db);
-	if ((rc = cli_open_queue("export", db, 0, &q)))
+	if ((rc = cli_open_queue("export", db, QUEUE_OPEN_READ, &q)))
 		return rc;
 	/* A closed pipe (export | head) must be a write error we report,
 	 * not a silent death by SIGPIPE. */

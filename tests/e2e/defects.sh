@@ -71,3 +71,23 @@ expect "run on a damaged database: exit 1, says it is corrupt, names the file" 1
   "the database c.db is corrupt" "disk image is malformed" 'sqlite3 c.db ".recover"'
 check "... and claims nothing false" sh -c '! grep -q "intact" "$1"' sh "$T/err"
 check "... and has no empty error" sh -c '! grep -q "run:  " "$1"' sh "$T/err"
+
+# --- read-only commands create nothing ------------------------------------
+# `status` on an empty file wrote a schema into it. status, report, export
+# and plan on an empty file, a schema-less SQLite file or a missing one
+# now refuse (exit 2) and leave it exactly as it was.
+: > empty.db
+sqlite3 bare.db "PRAGMA user_version = 0; CREATE TABLE t (a); DROP TABLE t;"
+bare_sum=$(cksum < bare.db)
+for cmd in status report export plan; do
+  run "$cmd" --db empty.db
+  expect "$cmd on an empty file: exit 2, says so" 2 "empty.db: an empty file, no nightshift queue in it yet"
+  check "$cmd on an empty file: still empty, no -wal or -shm" \
+    sh -c 'test ! -s empty.db && test -z "$(ls empty.db-* 2>/dev/null)"'
+  run "$cmd" --db bare.db
+  expect "$cmd on a schema-less SQLite file: exit 2" 2 "bare.db: no nightshift queue in it yet"
+  check "$cmd on a schema-less SQLite file: not a byte changed" test "$(cksum < bare.db)" = "$bare_sum"
+  run "$cmd" --db missing.db
+  expect "$cmd on a missing file: exit 2" 2 "missing.db: no such database"
+  check "$cmd on a missing file: creates none" test -z "$(ls missing.db* 2>/dev/null)"
+done
