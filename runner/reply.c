@@ -195,6 +195,24 @@ static void charge(const struct reply_ctx *r, struct task *t)
 	}
 }
 
+/* hold: keep the end of the wait a reply asked for (a 429's or 503's
+ * Retry-After), the latest per provider, so that the main thread can say
+ * who holds the run up, and until when (issue 17: an hour's Retry-After
+ * idled a run with nothing but "ETA --:--" to show). */
+static void hold(const struct reply_ctx *r, const struct task *t,
+		 int64_t now_ms)
+{
+	atomic_llong *h;
+	long long until = t->out.retry_after_ms, was;
+
+	if (!r->held_until || until <= now_ms)
+		return;
+	h = &r->held_until[t->prov];
+	was = atomic_load(h);
+	while (until > was && !atomic_compare_exchange_weak(h, &was, until))
+		;
+}
+
 void reply_settle(const struct reply_ctx *r, struct task *t,
 		  struct blob_codec *codec, int64_t now_ms, uint64_t rnd)
 {
@@ -221,6 +239,7 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 					 .rtt_ms = t->latency_ms,
 					 .probe = t->adm.probe},
 		   now_ms);
+	hold(r, t, now_ms);
 	charge(r, t);
 	/* Only usage taken at its word calibrates the estimates: a missing
 	 * one would teach them zero, an absurd one 1e15. */

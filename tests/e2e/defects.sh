@@ -91,3 +91,28 @@ for cmd in status report export plan; do
   expect "$cmd on a missing file: exit 2" 2 "missing.db: no such database"
   check "$cmd on a missing file: creates none" test -z "$(ls missing.db* 2>/dev/null)"
 done
+
+# --- a long Retry-After is said, with who and until when -------------------
+# A 429 with Retry-After: 3600 idled a run for an hour with only
+# "ETA --:--". Now a log line names the provider and the time the jobs it
+# refused resume, and the progress line on a terminal says it too.
+stop_mock
+start_mock --fail-first 1=429 --retry-after 3600
+providers_file ra.json
+jobs_file ra.jsonl 3
+MOCK_KEY_ENV=k run run --db ra.db --providers ra.json --max-runtime 3s --no-progress ra.jsonl
+expect "a 1 h Retry-After: the run stops at its runtime with work left" 4 \
+  "mock asked to wait (Retry-After): the jobs it refused wait until"
+check "... until a clock time about an hour from now" \
+  sh -c 'grep -Eq "wait until [0-9]{2}:[0-9]{2}:[0-9]{2} \(in (59|1:00):[0-9]{2}" "$1"' sh "$T/err"
+check "... said once, not once a 429" test "$(grep -c 'asked to wait' "$T/err")" = 1
+# The next run, that got no 429 itself, says why it idles.
+MOCK_KEY_ENV=k run run --db ra.db --providers ra.json --max-runtime 1s --no-progress
+expect "the next run says when its jobs are due" 4 "no job is due before " \
+  "they wait out a provider's Retry-After or their backoff"
+# On a terminal (--progress), the progress line says who waits until when.
+stop_mock
+start_mock --fail-first 1=429 --retry-after 3600
+providers_file rb.json
+MOCK_KEY_ENV=k run run --db rb.db --providers rb.json --max-runtime 3s --progress ra.jsonl
+expect "on a terminal the progress line says it too" 4 ", mock waits until "
