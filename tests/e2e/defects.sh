@@ -71,6 +71,13 @@ expect "run on a damaged database: exit 1, says it is corrupt, names the file" 1
   "the database c.db is corrupt" "disk image is malformed" 'sqlite3 c.db ".recover"'
 check "... and claims nothing false" sh -c '! grep -q "intact" "$1"' sh "$T/err"
 check "... and has no empty error" sh -c '! grep -q "run:  " "$1"' sh "$T/err"
+# The batch lane reads the jobs on its own path: its message was empty
+# too ("batch lane: reading the queue: ").
+sed 's/"max_retries"/"batch": {"api": "openai"}, "max_retries"/' p.json > pb.json
+MOCK_KEY_ENV=k run run --db c.db --providers pb.json --lane batch --max-runtime 5s
+expect "the batch lane on a damaged database: exit 1, names the damage" 1 \
+  "disk image is malformed (c.db)"
+check "... with nothing empty after a colon" sh -c '! grep -q ": $" "$1"' sh "$T/err"
 
 # --- read-only commands create nothing ------------------------------------
 # `status` on an empty file wrote a schema into it. status, report, export
