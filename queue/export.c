@@ -42,8 +42,8 @@ struct export_out {
 	int direct;  /* written in place: a device, FIFO or dangling link */
 	int rc;      /* sticky failure */
 	char *path;
-	char *tmp; /* PATH.tmp.XXXXXX, NULL for stdout and direct */
-	char *dest; /* what tmp is renamed to: path, or a link's target */
+	char *tmp;	 /* PATH.tmp.XXXXXX, NULL for stdout and direct */
+	char *dest;	 /* what tmp is renamed to: path, or a link's target */
 	ZSTD_CCtx *cctx; /* NULL: plain */
 	char *buf;
 	size_t len;

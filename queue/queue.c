@@ -217,9 +217,8 @@ static int holds_queue(struct queue *q)
 	if ((rc = qone_int(q, "PRAGMA user_version", &ver,
 			   "reading the schema")))
 		return rc;
-	if (ver == 0 &&
-	    (rc = qone_int(q, "SELECT count(*) FROM sqlite_schema", &tables,
-			   "reading the schema")))
+	if (ver == 0 && (rc = qone_int(q, "SELECT count(*) FROM sqlite_schema",
+				       &tables, "reading the schema")))
 		return rc;
 	if (ver == 0 && tables == 0) {
 		snprintf(q->err, sizeof(q->err),

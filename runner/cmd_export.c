@@ -8,9 +8,9 @@
  * the provider's bytes and skipping a parse and re-print), with raw line
  * breaks, which valid JSON can only have between tokens, turned into
  * spaces so each record stays on one line, and invalid UTF-8 replaced by
- * U+FFFD (counted in "utf8_replaced"), so every line is valid UTF-8. Every other string goes
- * through a JSON escaper that also replaces invalid UTF-8, since error
- * messages come from providers. */
+ * U+FFFD (counted in "utf8_replaced"), so every line is valid UTF-8. Every
+ * other string goes through a JSON escaper that also replaces invalid UTF-8,
+ * since error messages come from providers. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -408,7 +408,8 @@ int cmd_export(int argc, char **argv)
 out:
 	if (stop_sig && rc != EXIT_OK)
 		fprintf(stderr, "nightshift export: stopped by signal %d%s%s\n",
-			(int)stop_sig, o && export_out_tmp(o) ? "; not written: " : "",
+			(int)stop_sig,
+			o && export_out_tmp(o) ? "; not written: " : "",
 			o && export_out_tmp(o) ? export_out_name(o) : "");
 	export_out_free(&o); /* removes an uncommitted temporary */
 	queue_close(&q);

@@ -302,9 +302,9 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 	    (code = claim_unpark(*qr, &unparked)) ||
 	    (code = qrun_commit(*qr)) ||
 	    (code = claim_recover(*qr, (int64_t)time(NULL) * 1000, owner_alive,
-				 host, &recovered, &lost)) ||
+				  host, &recovered, &lost)) ||
 	    (code = stats_backlog(*qr, &ro->queued, &next_due, &parked,
-				 &others)) ||
+				  &others)) ||
 	    (o->max_cost >= 0 && !o->cost_run &&
 	     (code = ledger_spend(*qr, &ro->spent_usd))))
 		return cli_db_error("run", o->db, code, queue_errmsg(*q));
@@ -316,7 +316,7 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 		progress_clock(at, sizeof(at), next_due);
 		progress_eta(in, sizeof(in),
 			     (double)(next_due - (int64_t)time(NULL) * 1000) /
-				     1000.0);
+				 1000.0);
 		fprintf(stderr,
 			"nightshift run: no job is due before %s (in %s): "
 			"they wait out a provider's Retry-After or their "

@@ -613,7 +613,8 @@ static int nul_check(const struct jc_ctx *x, const char *text, size_t len)
 		if (text[i] == '\0')
 			what = "a NUL byte";
 		else if (in_str && text[i] == '\\' && i + 1 < len) {
-			if (len - i >= 6 && memcmp(text + i + 1, "u0000", 5) == 0)
+			if (len - i >= 6 &&
+			    memcmp(text + i + 1, "u0000", 5) == 0)
 				what = "a NUL character (\\u0000)";
 			else {
 				i++; /* the escaped character, '"' too */

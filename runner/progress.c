@@ -97,8 +97,7 @@ static void line(const struct progress *p, const struct runctx *rc,
 			continue;
 		progress_clock(at, sizeof(at), until);
 		k = snprintf(holds + w, sizeof(holds) - w,
-			     ", %s waits until %s", rc->cfg->provs[i].name,
-			     at);
+			     ", %s waits until %s", rc->cfg->provs[i].name, at);
 		if (k < 0 || (size_t)k >= sizeof(holds) - w) {
 			holds[w] = '\0'; /* no half name */
 			break;
@@ -110,8 +109,7 @@ static void line(const struct progress *p, const struct runctx *rc,
 		"%lld requests, %lld retries, $%.6f%s%s",
 		p->tty ? "\r\033[K" : "nightshift run: ", done, total, dead,
 		rate, eta, atomic_load(&rc->n_requests),
-		atomic_load(&rc->n_retries),
-		atomic_load(&rc->spend_usd), holds,
+		atomic_load(&rc->n_retries), atomic_load(&rc->spend_usd), holds,
 		p->tty && !final ? "" : "\n");
 }
 

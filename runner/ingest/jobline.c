@@ -30,8 +30,8 @@
 
 /* "function" is not here: it is the retired name of "tool", and the
  * providers nightshift sends to answer it with a 400 at run time. */
-static const char *const ROLES[] = {"system", "developer", "user",
-				    "assistant", "tool"};
+static const char *const ROLES[] = {"system", "developer", "user", "assistant",
+				    "tool"};
 
 /* The line being checked: its text and its index. */
 struct doc {
@@ -206,9 +206,9 @@ static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
 				    "tool, got %s%s",
 				    i, got(d, role, &g),
 				    equals(d, role, "function")
-					    ? " (the retired name of \"tool\", "
-					      "which providers refuse)"
-					    : "");
+					? " (the retired name of \"tool\", "
+					  "which providers refuse)"
+					: "");
 		if (!content)
 			return fail(err, errlen,
 				    "body.messages[%d].content: missing", i);
