@@ -328,7 +328,7 @@ int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 				       "AND id > ?1 ORDER BY id LIMIT ?2",
 	};
 	sqlite3_stmt *st = NULL;
-	int rc = qquery(r->q, SQL[which], &st, "reading the queue");
+	int rc = qquery(r->q, SQL[which], &st, "reading the queue"), code;
 
 	*n = 0;
 	if (rc)
@@ -336,14 +336,19 @@ int qbatch_page(struct qrun *r, enum qbatch_page_of which, int64_t after,
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
 	rc = claim_read_rows(r->q, st, limit, out, n);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_finalize(st);
 		return QUEUE_OK;
+	}
+	/* The message before the finalize, which may clear it (a damaged
+	 * file read "batch lane: reading the queue: ", issue 17). */
+	code = rc == CLAIM_EFRAME ? QUEUE_EINVAL
+				  : qfail(r->q, rc, "reading the queue");
+	sqlite3_finalize(st);
 	for (int i = 0; i < *n; i++)
 		claim_job_clear(&out[i]);
 	*n = 0;
-	return rc == SQLITE_CORRUPT ? QUEUE_EINVAL
-				    : qfail(r->q, rc, "reading the queue");
+	return code;
 }
 
 int qbatch_scan_open(struct qrun *r, int64_t batch, struct claim_scan **c)

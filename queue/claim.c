@@ -217,7 +217,7 @@ int claim_read_rows(struct queue *q, sqlite3_stmt *st, int limit,
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
 		if (claim_read_row(q, st, &out[*n]))
-			return SQLITE_CORRUPT;
+			return CLAIM_EFRAME;
 		(*n)++;
 	}
 	return rc;
@@ -228,11 +228,16 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 {
 	sqlite3_stmt *st = r->st[QRUN_S_CLAIM];
 	sqlite3_stmt *lease = r->st[QRUN_S_LEASE];
-	int rc;
+	int rc, code = QUEUE_EIO;
 
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
 	rc = claim_read_rows(r->q, st, limit, out, n);
+	/* The message first: the reset clears it, and a damaged file
+	 * (SQLITE_CORRUPT from the step) then read "run:  while claiming
+	 * jobs" (issue 17). */
+	if (rc != SQLITE_DONE && rc != CLAIM_EFRAME)
+		code = qfail(r->q, rc, "claiming jobs");
 	sqlite3_reset(st);
 	/* The rows read are leased once the read is over: a statement
 	 * that changes the rows another one is still reading leaves what
@@ -243,6 +248,8 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	for (int i = 0; i < *n && rc == SQLITE_DONE; i++) {
 		sqlite3_bind_int64(lease, 1, out[i].id);
 		rc = sqlite3_step(lease);
+		if (rc != SQLITE_DONE)
+			code = qfail(r->q, rc, "claiming jobs");
 		sqlite3_reset(lease);
 	}
 	if (rc == SQLITE_DONE)
@@ -250,9 +257,9 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	for (int i = 0; i < *n; i++)
 		claim_job_clear(&out[i]);
 	*n = 0;
-	if (rc == SQLITE_CORRUPT)
+	if (rc == CLAIM_EFRAME)
 		return QUEUE_EINVAL; /* message set by qframe_dict */
-	return qfail(r->q, rc, "claiming jobs");
+	return code;
 }
 
 int claim_renew(struct qrun *r, int64_t lease_until_ms)

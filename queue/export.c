@@ -38,12 +38,12 @@ struct export_out {
 	int fd;
 	int is_stdout;
 	int committed;
-	int created; /* PATH.tmp is ours to remove */
+	int created; /* tmp is ours to remove */
 	int direct;  /* written in place: a device, FIFO or dangling link */
 	int rc;      /* sticky failure */
 	char *path;
-	char *tmp; /* PATH.tmp, NULL for stdout and direct */
-	char *dest; /* what PATH.tmp is renamed to: path, or a link's target */
+	char *tmp;	 /* PATH.tmp.XXXXXX, NULL for stdout and direct */
+	char *dest;	 /* what tmp is renamed to: path, or a link's target */
 	ZSTD_CCtx *cctx; /* NULL: plain */
 	char *buf;
 	size_t len;
@@ -299,19 +299,19 @@ int export_out_open(const char *path, struct export_out **out, char *err,
 				 path, strerror(errno));
 			goto fail;
 		}
+		/* A name of our own (mkstemp: O_EXCL, 0600), in the target's
+		 * directory so the rename stays within one file system: two
+		 * exports to one file at once must not share a temporary
+		 * and write over each other. A planted link at that name
+		 * makes mkstemp pick another. */
 		n = strlen(o->dest);
-		o->tmp = xmalloc(n + 5);
+		o->tmp = xmalloc(n + sizeof(".tmp.XXXXXX"));
 		memcpy(o->tmp, o->dest, n);
-		memcpy(o->tmp + n, ".tmp", 5);
-		/* O_TRUNC, not O_EXCL: a .tmp left by a killed export is
-		 * ours to overwrite. O_NOFOLLOW: never write through a link
-		 * someone planted at that name. */
-		o->fd = open(o->tmp,
-			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-				     O_NOFOLLOW,
-			     0600);
+		memcpy(o->tmp + n, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+		o->fd = mkstemp(o->tmp);
 		o->created = o->fd >= 0;
-		if (o->fd < 0 || fchmod(o->fd, 0600) != 0) {
+		if (o->fd < 0 || fcntl(o->fd, F_SETFD, FD_CLOEXEC) != 0 ||
+		    fchmod(o->fd, 0600) != 0) {
 			rc = errno_code(errno);
 			snprintf(err, errlen, "%s: cannot create: %s", o->tmp,
 				 strerror(errno));
@@ -407,6 +407,11 @@ const char *export_out_errmsg(const struct export_out *o)
 const char *export_out_name(const struct export_out *o)
 {
 	return o->path;
+}
+
+const char *export_out_tmp(const struct export_out *o)
+{
+	return o->created && !o->committed ? o->tmp : NULL;
 }
 
 void export_out_free(struct export_out **op)

@@ -57,8 +57,10 @@ void export_close(struct export_cursor **c);
 /* Writing */
 /* export_out_open: write to path, or to standard output when path is NULL
  * or "-". A path ending in ".zst" gets one zstd frame. A file is written to
- * PATH.tmp (0600) and renamed over path only by export_out_commit, so a
- * failed or killed export never leaves a half file under the real name; a
+ * a temporary of its own beside it (PATH.tmp.XXXXXX, 0600, see
+ * export_out_tmp) and renamed over path only by export_out_commit, so a
+ * failed export never leaves a half file under the real name, and two
+ * exports to one path do not mix: the last to finish wins whole; a
  * symbolic link's target is replaced so, the link kept. A device or FIFO
  * (or a link to one, or to nothing yet) is written in place; a directory
  * is refused.
@@ -78,7 +80,10 @@ const char *export_out_errmsg(const struct export_out *o);
 /* export_out_name: the path as the user should see it ("stdout" for
  * standard output); borrowed from o. */
 const char *export_out_name(const struct export_out *o);
-/* export_out_free: close; an uncommitted file's PATH.tmp is removed. */
+/* export_out_tmp: the temporary file's name while one exists, else NULL
+ * (borrowed from o). A caller that dies by a signal removes it first. */
+const char *export_out_tmp(const struct export_out *o);
+/* export_out_free: close; an uncommitted file's temporary is removed. */
 void export_out_free(struct export_out **o);
 
 #endif

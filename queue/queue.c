@@ -204,6 +204,32 @@ int queue_schema_version(void)
 	return (int)schema_sql_count;
 }
 
+/* holds_queue: for a reader, before anything writes (journal_mode = WAL
+ * rewrites the header): QUEUE_ENOENT, said in q->err, when the file has
+ * no schema at all, so that it is left as it was (issue 17: status wrote
+ * a schema into an empty file). A file of other tables, or not SQLite,
+ * is migrate's and journal_mode's to refuse. */
+static int holds_queue(struct queue *q)
+{
+	long long ver = 0, tables = 0;
+	int rc;
+
+	if ((rc = qone_int(q, "PRAGMA user_version", &ver,
+			   "reading the schema")))
+		return rc;
+	if (ver == 0 && (rc = qone_int(q, "SELECT count(*) FROM sqlite_schema",
+				       &tables, "reading the schema")))
+		return rc;
+	if (ver == 0 && tables == 0) {
+		snprintf(q->err, sizeof(q->err),
+			 "%s: no nightshift queue in it yet (ingest some jobs "
+			 "first, or pass --db)",
+			 q->path);
+		return QUEUE_ENOENT;
+	}
+	return QUEUE_OK;
+}
+
 /* migrate: bring the file to schema_sql_count. Every step and the version
  * bump happen in one IMMEDIATE transaction, so two processes opening a new
  * file at once cannot both create it and a crash leaves the old version. */
@@ -436,6 +462,13 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	} else if (!S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return QUEUE_ENOTDB;
+	} else if (sb.st_size == 0 && (flags & QUEUE_OPEN_READ)) {
+		/* Not even opened: journal_mode = WAL would write a header. */
+		snprintf(err, errlen,
+			 "%s: an empty file, no nightshift queue in it yet "
+			 "(ingest some jobs first, or pass --db)",
+			 path);
+		return QUEUE_ENOENT;
 	}
 	q = xcalloc(1, sizeof(*q));
 	q->path = xstrdup(path);
@@ -447,6 +480,12 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, 15000);
+	if ((flags & QUEUE_OPEN_READ) && (rc = holds_queue(q))) {
+		if (rc == QUEUE_ENOTDB)
+			snprintf(q->err, sizeof(q->err),
+				 "%s: not a nightshift database", path);
+		goto fail;
+	}
 	/* journal_mode is the first statement that reads the file, so a file
 	 * that is not SQLite at all fails here with NOTADB. */
 	rc = qexec(q,

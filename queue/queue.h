@@ -34,6 +34,11 @@ enum {
 
 /* Flags for queue_open. */
 #define QUEUE_OPEN_CREATE 1u /* create the file (0600) if missing */
+/* A reader (status, report, export, plan): a file that holds no queue yet
+ * (empty, or SQLite without tables) is QUEUE_ENOENT and left untouched,
+ * never given a schema. A queue of an older schema is still migrated:
+ * the readers' queries need the current one. */
+#define QUEUE_OPEN_READ 2u
 
 struct queue;
 

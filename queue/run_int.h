@@ -44,8 +44,10 @@ int claim_read_row(struct queue *q, sqlite3_stmt *st, struct claim_job *j);
 
 /* claim_read_rows: up to limit rows of st (CLAIM_COLS) into out, *n of
  * them; the last sqlite3_step's code (SQLITE_DONE: all read; SQLITE_ROW:
- * limit reached), or SQLITE_CORRUPT for a frame naming a dictionary the
- * file lacks (q's message set; out[0..*n) filled). */
+ * limit reached; any other for the caller to qfail, SQLITE_CORRUPT for a
+ * damaged file among them), or CLAIM_EFRAME for a frame naming a
+ * dictionary the file lacks (q's message set; out[0..*n) filled). */
+#define CLAIM_EFRAME (-1) /* no SQLite code is negative */
 int claim_read_rows(struct queue *q, sqlite3_stmt *st, int limit,
 		    struct claim_job *out, int *n);
 

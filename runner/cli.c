@@ -170,6 +170,51 @@ int cli_no_operands(const struct cli_args *a)
 			       a->argv[optind]);
 }
 
+/* sh_word: s as one shell word (single-quoted unless plainly safe) into
+ * buf[0..n), cut to fit; returns buf. */
+static const char *sh_word(char *buf, size_t n, const char *s)
+{
+	size_t w = 0;
+
+	if (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789._/+,:@%=-")] == '\0') {
+		snprintf(buf, n, "%s", s);
+		return buf;
+	}
+	buf[w++] = '\'';
+	for (; *s && w + 6 < n; s++) {
+		if (*s == '\'') {
+			memcpy(buf + w, "'\\''", 4);
+			w += 4;
+		} else {
+			buf[w++] = *s;
+		}
+	}
+	buf[w++] = '\'';
+	buf[w] = '\0';
+	return buf;
+}
+
+int cli_db_error(const char *cmd, const char *db, int code, const char *msg)
+{
+	char word[1200];
+
+	if (code != QUEUE_ECORRUPT) {
+		fprintf(stderr, "nightshift %s: %s\n", cmd, msg);
+		return EXIT_RUNTIME;
+	}
+	/* Issue 17: a damaged file was reported as an empty error "and the
+	 * database is intact". Running again cannot help; sqlite3 can save
+	 * the readable rows into a new file. */
+	fprintf(stderr,
+		"nightshift %s: the database %s is corrupt (%s). Running "
+		"again will not repair it; save what can still be read into "
+		"a new file with: sqlite3 %s \".recover\" | sqlite3 "
+		"recovered.db, then use --db recovered.db\n",
+		cmd, db, msg, sh_word(word, sizeof(word), db));
+	return EXIT_RUNTIME;
+}
+
 int cli_open_queue(const char *cmd, const char *db, unsigned flags,
 		   struct queue **q)
 {
@@ -178,6 +223,8 @@ int cli_open_queue(const char *cmd, const char *db, unsigned flags,
 
 	if (code == 0)
 		return 0;
+	if (code == QUEUE_ECORRUPT)
+		return cli_db_error(cmd, db, code, err);
 	fprintf(stderr, "nightshift %s: %s\n", cmd, err);
 	return code == QUEUE_ENOENT || code == QUEUE_ENOTDB ||
 			       code == QUEUE_EVERSION

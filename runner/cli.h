@@ -61,6 +61,12 @@ struct queue;
 int cli_open_queue(const char *cmd, const char *db, unsigned flags,
 		   struct queue **q);
 
+/* cli_db_error: print "nightshift CMD: MSG" for a failure code on the
+ * database db; a damaged file (QUEUE_ECORRUPT) is named as such, with how
+ * to save what can still be read (sqlite3 DB ".recover"). Returns
+ * EXIT_RUNTIME. */
+int cli_db_error(const char *cmd, const char *db, int code, const char *msg);
+
 /* cli_db_path: --db if given, else $NIGHTSHIFT_DB, else ./nightshift.db
  * (borrowed: opt or the environment's string or a literal). */
 const char *cli_db_path(const char *opt);

@@ -7,9 +7,10 @@
  * The stored result body is already JSON: it is spliced in as is (keeping
  * the provider's bytes and skipping a parse and re-print), with raw line
  * breaks, which valid JSON can only have between tokens, turned into
- * spaces so each record stays on one line. Every other string goes
- * through a JSON escaper that also replaces invalid UTF-8, since error
- * messages come from providers. */
+ * spaces so each record stays on one line, and invalid UTF-8 replaced by
+ * U+FFFD (counted in "utf8_replaced"), so every line is valid UTF-8. Every
+ * other string goes through a JSON escaper that also replaces invalid UTF-8,
+ * since error messages come from providers. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -47,6 +48,32 @@ static const char USAGE[] =
 	"  -h, --help        this help\n"
 	"\n"
 	"Exit: 0 exported, 1 I/O or database error, 2 usage error.\n";
+
+/* SIGINT, SIGTERM and SIGHUP stop the export between rows, so that its
+ * temporary file is removed before the process dies of the signal. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+static const int STOP_SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP (sizeof(STOP_SIGNALS) / sizeof(STOP_SIGNALS[0]))
+
+/* catch_stops: on_stop for the stop signals; SA_RESETHAND so that a second
+ * signal kills at once. No SA_RESTART, so a blocked read returns. */
+static void catch_stops(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(STOP_SIGNALS[i], &sa, NULL);
+}
 
 /* One output line under construction; the first failure sticks. */
 struct line {
@@ -165,24 +192,47 @@ static int body_ok(const char *b, size_t n)
 }
 
 /* put_body: the stored JSON spliced in, trimmed, raw line breaks as
- * spaces. */
-static void put_body(struct line *l, const char *b, size_t n)
+ * spaces, and each byte that starts no valid UTF-8 sequence as U+FFFD
+ * (issue 17: a provider's reply with \xff or a surrogate made a line
+ * strict JSON readers refuse; results stored before the fix are repaired
+ * here too). Valid JSON has bytes >= 0x80 only inside strings, where
+ * U+FFFD is as good as any character. Returns how many were replaced. */
+static long put_body(struct line *l, const char *b, size_t n)
 {
-	size_t start = 0;
+	static const char FFFD[] = "\xef\xbf\xbd";
+	const unsigned char *u;
+	size_t start = 0, i = 0, k;
+	long bad = 0;
 
 	b = trim(b, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] != '\n' && b[i] != '\r')
+	u = (const unsigned char *)b;
+	while (i < n) {
+		if (u[i] >= 0x80) {
+			if ((k = utf8_seq(u + i, n - i)) > 0) {
+				i += k;
+				continue;
+			}
+			put(l, b + start, i - start);
+			put(l, FFFD, 3);
+			bad++;
+			start = ++i;
 			continue;
-		put(l, b + start, i - start);
-		put_lit(l, " ");
-		start = i + 1;
+		}
+		if (b[i] == '\n' || b[i] == '\r') {
+			put(l, b + start, i - start);
+			put_lit(l, " ");
+			start = i + 1;
+		}
+		i++;
 	}
 	put(l, b + start, n - start);
+	return bad;
 }
 
 static void put_line(struct line *l, const struct export_row *r)
 {
+	long repaired = 0;
+
 	put_lit(l, "{\"id\":\"batch_req_");
 	put_int(l, (long long)r->job_id);
 	put_lit(l, "\",\"custom_id\":");
@@ -203,7 +253,7 @@ static void put_line(struct line *l, const struct export_row *r)
 		put_str(l, r->request_id);
 		put_lit(l, ",\"body\":");
 		if (r->body)
-			put_body(l, r->body, r->body_len);
+			repaired = put_body(l, r->body, r->body_len);
 		else
 			put_lit(l, "null");
 		put_lit(l, "},\"error\":null");
@@ -223,6 +273,11 @@ static void put_line(struct line *l, const struct export_row *r)
 		put_int(l, (long long)r->latency_ms);
 	else
 		put_lit(l, "null");
+	if (repaired) {
+		/* The reply is not quite the provider's: say so. */
+		put_lit(l, ",\"utf8_replaced\":");
+		put_int(l, repaired);
+	}
 	put_lit(l, "}}\n");
 }
 
@@ -239,7 +294,7 @@ static int export_rows(struct queue *q, enum export_filter filter,
 		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
 		return EXIT_RUNTIME;
 	}
-	while ((rc = export_next(c, &r)) == 1) {
+	while (!stop_sig && (rc = export_next(c, &r)) == 1) {
 		if (!r.dead && r.body && !body_ok(r.body, r.body_len)) {
 			fprintf(stderr,
 				"nightshift export: job \"%s\": its stored "
@@ -257,6 +312,10 @@ static int export_rows(struct queue *q, enum export_filter filter,
 		}
 		(*n)++;
 		*dead += r.dead;
+	}
+	if (stop_sig) {
+		rc = EXIT_RUNTIME;
+		goto out;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "nightshift export: %s\n", queue_errmsg(q));
@@ -320,11 +379,12 @@ int cmd_export(int argc, char **argv)
 		return cli_usage_error(
 			"export", "choose one of --all, --succeeded, --failed");
 	db = cli_db_path(db);
-	if ((rc = cli_open_queue("export", db, 0, &q)))
+	if ((rc = cli_open_queue("export", db, QUEUE_OPEN_READ, &q)))
 		return rc;
 	/* A closed pipe (export | head) must be a write error we report,
 	 * not a silent death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	catch_stops();
 	if (export_out_open(path, &o, err, sizeof(err))) {
 		fprintf(stderr, "nightshift export: %s\n", err);
 		rc = EXIT_RUNTIME;
@@ -332,6 +392,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if ((rc = export_rows(q, filter, o, &n, &dead)))
 		goto out;
+	if (stop_sig) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	if (export_out_commit(o)) {
 		fprintf(stderr, "nightshift export: %s\n",
 			export_out_errmsg(o));
@@ -342,7 +406,19 @@ int cmd_export(int argc, char **argv)
 		export_out_name(o));
 	rc = EXIT_OK;
 out:
-	export_out_free(&o);
+	if (stop_sig && rc != EXIT_OK)
+		fprintf(stderr, "nightshift export: stopped by signal %d%s%s\n",
+			(int)stop_sig,
+			o && export_out_tmp(o) ? "; not written: " : "",
+			o && export_out_tmp(o) ? export_out_name(o) : "");
+	export_out_free(&o); /* removes an uncommitted temporary */
 	queue_close(&q);
+	if (stop_sig && rc != EXIT_OK) {
+		/* Die of the signal, as the shell expects of a stopped
+		 * command, now that nothing is left behind. */
+		signal(stop_sig, SIG_DFL);
+		raise(stop_sig);
+		rc = EXIT_RUNTIME;
+	}
 	return rc;
 }

@@ -336,7 +336,7 @@ int cmd_plan(int argc, char **argv)
 	/* Without a queue FILE alone is planned; with neither, say so. */
 	if (o.file && access(db, F_OK) != 0)
 		db = NULL;
-	if (db && (code = cli_open_queue("plan", db, 0, &q))) {
+	if (db && (code = cli_open_queue("plan", db, QUEUE_OPEN_READ, &q))) {
 		config_free(&cfg);
 		return code;
 	}

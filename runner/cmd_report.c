@@ -452,7 +452,7 @@ int cmd_report(int argc, char **argv)
 	if (json && csv)
 		return cli_usage_error("report", "choose --json or --csv");
 	db = cli_db_path(db);
-	if ((rc = cli_open_queue("report", db, 0, &q)))
+	if ((rc = cli_open_queue("report", db, QUEUE_OPEN_READ, &q)))
 		return rc;
 	if (report_load(q, &r)) {
 		fprintf(stderr, "nightshift report: %s\n", queue_errmsg(q));

@@ -302,13 +302,26 @@ static int prepare(const struct opts *o, struct queue **q, struct qrun **qr,
 	    (code = claim_unpark(*qr, &unparked)) ||
 	    (code = qrun_commit(*qr)) ||
 	    (code = claim_recover(*qr, (int64_t)time(NULL) * 1000, owner_alive,
-				 host, &recovered, &lost)) ||
+				  host, &recovered, &lost)) ||
 	    (code = stats_backlog(*qr, &ro->queued, &next_due, &parked,
-				 &others)) ||
+				  &others)) ||
 	    (o->max_cost >= 0 && !o->cost_run &&
-	     (code = ledger_spend(*qr, &ro->spent_usd)))) {
-		fprintf(stderr, "nightshift run: %s\n", queue_errmsg(*q));
-		return EXIT_RUNTIME;
+	     (code = ledger_spend(*qr, &ro->spent_usd))))
+		return cli_db_error("run", o->db, code, queue_errmsg(*q));
+	if (ro->queued > 0 &&
+	    next_due - (int64_t)time(NULL) * 1000 > PROGRESS_HOLD_SAY_MS) {
+		/* An idle run must say why (issue 17). */
+		char at[16], in[32];
+
+		progress_clock(at, sizeof(at), next_due);
+		progress_eta(in, sizeof(in),
+			     (double)(next_due - (int64_t)time(NULL) * 1000) /
+				 1000.0);
+		fprintf(stderr,
+			"nightshift run: no job is due before %s (in %s): "
+			"they wait out a provider's Retry-After or their "
+			"backoff\n",
+			at, in);
 	}
 	if (recovered)
 		fprintf(stderr,
@@ -331,6 +344,10 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 	long long dead = 0, queued = 0, parked = 0, others = 0;
 	int64_t next_due;
 
+	if (rc->fatal == QUEUE_ECORRUPT)
+		return cli_db_error("run", o->db, rc->fatal,
+				    *queue_errmsg(q) ? queue_errmsg(q)
+						     : rc->fatal_msg);
 	if (rc->fatal) {
 		char lost[160] = "";
 
@@ -443,7 +460,7 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	struct watch_opts wo = {.grace_ms = o->grace_ms,
 				.tty = o->progress >= 0 ? o->progress
 							: isatty(2)};
-	struct progress p;
+	struct progress p = {0};
 	sigset_t old;
 	int started = 0, code;
 

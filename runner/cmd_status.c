@@ -299,7 +299,7 @@ int cmd_status(int argc, char **argv)
 	if ((rc = cli_no_operands(&a)))
 		return rc;
 	db = cli_db_path(db);
-	if ((rc = cli_open_queue("status", db, 0, &q)))
+	if ((rc = cli_open_queue("status", db, QUEUE_OPEN_READ, &q)))
 		return rc;
 	rc = stats_read(q, &s);
 	if (!rc)

@@ -418,6 +418,11 @@ static int parse_provider(const struct jc_ctx *x, const cJSON *spec,
 	    (rc = jc_get_int32(x, spec, path, "max_retries", 0, 100, 4,
 			       &p->max_retries)))
 		return rc;
+	/* An unset connect_timeout_s follows timeout_s down: "timeout_s: 5"
+	 * alone was refused over a default the user never set (issue 17). */
+	if (!cJSON_GetObjectItemCaseSensitive(spec, "connect_timeout_s") &&
+	    p->connect_timeout_s > p->timeout_s)
+		p->connect_timeout_s = p->timeout_s;
 	if (p->connect_timeout_s > p->timeout_s)
 		return jc_refuse(
 		    x, path, "connect_timeout_s",
@@ -592,6 +597,47 @@ static int build(const struct jc_ctx *x, const cJSON *root, struct config *c)
 	return 0;
 }
 
+/* nul_check: refuse a NUL in text, raw or as \u0000 in a string. cJSON
+ * ends its C strings at one, so base_url "…/v1\u0000.evil" read as
+ * ".../v1" and api_key_env "A\u0000B" as "A": what the user wrote and
+ * what runs would differ (issue 17). 0, or CONFIG_EINVAL with the
+ * line and column in x's message. */
+static int nul_check(const struct jc_ctx *x, const char *text, size_t len)
+{
+	size_t line = 1, col = 1;
+	int in_str = 0;
+
+	for (size_t i = 0; i < len; i++, col++) {
+		const char *what = NULL;
+
+		if (text[i] == '\0')
+			what = "a NUL byte";
+		else if (in_str && text[i] == '\\' && i + 1 < len) {
+			if (len - i >= 6 &&
+			    memcmp(text + i + 1, "u0000", 5) == 0)
+				what = "a NUL character (\\u0000)";
+			else {
+				i++; /* the escaped character, '"' too */
+				col++;
+				continue;
+			}
+		} else if (text[i] == '"')
+			in_str = !in_str;
+		else if (text[i] == '\n') {
+			line++;
+			col = 0;
+		}
+		if (what) {
+			jc_fail(x, NULL,
+				"line %zu, column %zu: %s is not allowed: it "
+				"would cut the value short",
+				line, col, what);
+			return CONFIG_EINVAL;
+		}
+	}
+	return 0;
+}
+
 int config_parse(const char *text, size_t len, const char *source,
 		 struct config **out, char *err, size_t errlen)
 {
@@ -603,6 +649,8 @@ int config_parse(const char *text, size_t len, const char *source,
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
+	if (nul_check(&x, text, len))
+		return CONFIG_EINVAL;
 	root = jc_parse(&x, text, len);
 	if (!root)
 		return CONFIG_EINVAL;

@@ -26,7 +26,8 @@ int key_state(const struct prov *p);
 
 /* key_get_all: key_get of each of provs[0..n), as a new array (free it
  * with key_free_all). *bad is the index of the first key holding a
- * control character, or -1. */
+ * control character, or -1. From then on the process writes no core dump
+ * (RLIMIT_CORE 0; on Linux, PR_SET_DUMPABLE 0): one would hold the keys. */
 char **key_get_all(const struct prov *provs, size_t n, int *bad);
 /* key_free_all: wipe and free keys[0..n) and the array (NULL: nothing). */
 void key_free_all(char **keys, size_t n);

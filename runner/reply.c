@@ -84,6 +84,45 @@ static void check_schema(struct task *t)
 	cJSON_Delete(root);
 }
 
+/* scrub_key: s[0..*n) with every copy of key replaced by "[redacted]";
+ * *s is reallocated when there was one. outcome_scrub covers the error
+ * fields only, and a 200 reply that echoes the key (issue 17: a proxy's
+ * debug echo, a model repeating its headers) must not reach the store or
+ * an export. The key's characters need no JSON escaping ([A-Za-z0-9_-]
+ * in practice), so the replacement keeps the body valid JSON. Keys under
+ * 8 bytes are left alone, as outcome_scrub does. */
+static void scrub_key(char **s, size_t *n, const char *key)
+{
+	static const char RED[] = "[redacted]";
+	size_t kl = key ? strlen(key) : 0, hits = 0, i, w;
+	char *in = *s, *out;
+
+	if (!in || kl < 8 || *n < kl)
+		return;
+	for (i = 0; i + kl <= *n; i++)
+		if (in[i] == key[0] && memcmp(in + i, key, kl) == 0) {
+			hits++;
+			i += kl - 1;
+		}
+	if (!hits)
+		return;
+	out = xmalloc(*n - hits * kl + hits * (sizeof(RED) - 1) + 1);
+	for (i = 0, w = 0; i < *n;) {
+		if (i + kl <= *n && in[i] == key[0] &&
+		    memcmp(in + i, key, kl) == 0) {
+			memcpy(out + w, RED, sizeof(RED) - 1);
+			w += sizeof(RED) - 1;
+			i += kl;
+		} else {
+			out[w++] = in[i++];
+		}
+	}
+	out[w] = '\0';
+	free(in);
+	*s = out;
+	*n = w;
+}
+
 /* dearest: what this reply's usage would have cost on the job's most
  * expensive candidate: the report's measure of what routing saved. */
 static double dearest(const struct reply_ctx *r, const struct task *t)
@@ -156,6 +195,24 @@ static void charge(const struct reply_ctx *r, struct task *t)
 	}
 }
 
+/* hold: keep the end of the wait a reply asked for (a 429's or 503's
+ * Retry-After), the latest per provider, so that the main thread can say
+ * who holds the run up, and until when (issue 17: an hour's Retry-After
+ * idled a run with nothing but "ETA --:--" to show). */
+static void hold(const struct reply_ctx *r, const struct task *t,
+		 int64_t now_ms)
+{
+	atomic_llong *h;
+	long long until = t->out.retry_after_ms, was;
+
+	if (!r->held_until || until <= now_ms)
+		return;
+	h = &r->held_until[t->prov];
+	was = atomic_load(h);
+	while (until > was && !atomic_compare_exchange_weak(h, &was, until))
+		;
+}
+
 void reply_settle(const struct reply_ctx *r, struct task *t,
 		  struct blob_codec *codec, int64_t now_ms, uint64_t rnd)
 {
@@ -166,6 +223,12 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 	struct policy_job pj;
 
 	outcome_scrub(&t->out, r->keys[t->prov]);
+	scrub_key(&t->out.body, &t->out.body_len, r->keys[t->prov]);
+	if (t->out.request_id) {
+		size_t n = strlen(t->out.request_id);
+
+		scrub_key(&t->out.request_id, &n, r->keys[t->prov]);
+	}
 	check_schema(t);
 	/* a batch line says nothing of the sync lane's gate */
 	if (t->lane == LANE_SYNC)
@@ -176,6 +239,7 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 					 .rtt_ms = t->latency_ms,
 					 .probe = t->adm.probe},
 		   now_ms);
+	hold(r, t, now_ms);
 	charge(r, t);
 	/* Only usage taken at its word calibrates the estimates: a missing
 	 * one would teach them zero, an absurd one 1e15. */

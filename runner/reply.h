@@ -14,6 +14,7 @@
 #ifndef NIGHTSHIFT_REPLY_H
 #define NIGHTSHIFT_REPLY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,10 @@ struct reply_ctx {
 	struct policy_cfg policy;  /* max_attempts is the provider's */
 	const struct admit *admit; /* gates, estimates, budget, shut-offs */
 	struct qrun *qr;	   /* the result dictionary; NULL: none */
+	/* per provider: the end (epoch ms) of the longest wait a reply's
+	 * Retry-After asked for so far, for the progress line to say;
+	 * NULL: not kept */
+	atomic_llong *held_until;
 };
 
 /* reply_read: t's outcome (t->out, initialized) from the HTTP response to

@@ -95,7 +95,11 @@ struct runctx *runctx_new(const struct config *cfg, struct qrun *qr,
 				   .sched = rc->sched,
 				   .est = rc->est,
 				   .budget = &rc->budget};
+	rc->held_until = xcalloc(n ? n : 1, sizeof(*rc->held_until));
+	for (size_t i = 0; i < n; i++)
+		atomic_init(&rc->held_until[i], 0);
 	rc->reply = (struct reply_ctx){.provs = cfg->provs,
+				       .held_until = rc->held_until,
 				       .keys = rc->keys,
 				       .policy = {.max_attempts = 5,
 						  .base_ms = 1000,
@@ -125,6 +129,7 @@ void runctx_free(struct runctx **rcp)
 	sched_free(&rc->sched);
 	est_free(&rc->est);
 	free(rc->prov_disabled);
+	free(rc->held_until);
 	pthread_mutex_destroy(&rc->mu);
 	sent_destroy(&rc->sent);
 	pthread_cond_destroy(&rc->store_cv);

@@ -59,6 +59,7 @@ struct runctx {
 	struct estimates *est;	   /* token estimates, calibrated */
 	struct budget budget;	   /* --max-cost */
 	atomic_int *prov_disabled; /* per provider: auth/billing failure */
+	atomic_llong *held_until;  /* per provider: see reply_ctx */
 	struct admit admit;	   /* admission's view of the above */
 	struct reply_ctx reply;	   /* the reply pipeline's */
 	struct sent sent;	   /* sent, not yet recorded */

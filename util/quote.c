@@ -88,6 +88,12 @@ const char *quote_str(char *buf, size_t n, const char *s, size_t len)
 			out[w + 4] = hex[c >> 4];
 			out[w + 5] = hex[c & 0xf];
 			w += 6;
+		} else if (k == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
+			   (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
+			/* U+2028, U+2029: line breaks to many viewers */
+			memcpy(out + w,
+			       u[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+			w += 6;
 		} else if (k == 0) {
 			memcpy(out + w, "\\ufffd", 6);
 			w += 6;

@@ -28,8 +28,10 @@
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-static const char *const ROLES[] = {"system",    "developer", "user",
-				    "assistant", "tool",      "function"};
+/* "function" is not here: it is the retired name of "tool", and the
+ * providers nightshift sends to answer it with a 400 at run time. */
+static const char *const ROLES[] = {"system", "developer", "user", "assistant",
+				    "tool"};
 
 /* The line being checked: its text and its index. */
 struct doc {
@@ -119,13 +121,22 @@ static const char *got(const struct doc *d, size_t v, struct got *g)
 	}
 }
 
+/* is_integer: v is a number written as an integer (digits, maybe a
+ * minus: no fraction, no exponent) from lo to hi; *out its value. 1.0,
+ * 1e2 and 1E+2 are refused (issue 17): a body goes to the provider as
+ * written, and some answer such a max_tokens with a 400; and 1e-400
+ * reads as 0. */
 static int is_integer(const struct doc *d, size_t v, double lo, double hi,
 		      double *out)
 {
+	const struct jsonidx_tok *t = &d->x.t[v];
 	double x;
 
 	if (type(d, v) != JSONIDX_NUMBER)
 		return 0;
+	for (size_t i = t->start; i < t->end; i++)
+		if (d->s[i] == '.' || d->s[i] == 'e' || d->s[i] == 'E')
+			return 0;
 	x = jsonidx_number(&d->x, d->s, v);
 	*out = x;
 	return isfinite(x) && floor(x) == x && x >= lo && x <= hi;
@@ -192,8 +203,12 @@ static int check_messages(const struct doc *d, size_t msgs, int64_t *est,
 			return fail(err, errlen,
 				    "body.messages[%d].role: must be one of "
 				    "system, developer, user, assistant, "
-				    "tool, got %s",
-				    i, got(d, role, &g));
+				    "tool, got %s%s",
+				    i, got(d, role, &g),
+				    equals(d, role, "function")
+					? " (the retired name of \"tool\", "
+					  "which providers refuse)"
+					: "");
 		if (!content)
 			return fail(err, errlen,
 				    "body.messages[%d].content: missing", i);
@@ -248,18 +263,19 @@ static int check_body(const struct doc *d, size_t body,
 		if (!is_integer(d, mt, 1, 1e9, &x))
 			return fail(err, errlen,
 				    "body.%s: must be an integer from 1 to "
-				    "1000000000, got %s",
+				    "1000000000 written in digits (no "
+				    "fraction or exponent), got %s",
 				    keys[k], got(d, mt, &g));
 		j->max_output_tokens = (int64_t)x;
 	}
 	return check_messages(d, v[1], &j->est_input_tokens, err, errlen);
 }
 
-/* is_chat_path: "/v1/chat/completions" or any path ending in
- * "/chat/completions" (some gateways add a prefix). */
+/* is_chat_path: "/v1/chat/completions", the OpenAI Batch API's, or a path
+ * ending in it (some gateways add a prefix: "/compatible-mode/v1/..."). */
 static int is_chat_path(const struct doc *d, size_t v)
 {
-	static const char tail[] = "/chat/completions";
+	static const char tail[] = "/v1/chat/completions";
 	size_t n = d->x.t[v].n, t = sizeof(tail) - 1;
 	char buf[256], *u = n < sizeof(buf) ? buf : xmalloc(n + 1);
 	int ok;
@@ -335,15 +351,17 @@ static int check_extensions(const struct doc *d, const size_t *f,
 	v = f[F_URL];
 	if (v && !(type(d, v) == JSONIDX_STRING && is_chat_path(d, v)))
 		return fail(err, errlen,
-			    "url: must be a chat-completions path such as "
-			    "\"/v1/chat/completions\", got %s",
+			    "url: must be \"/v1/chat/completions\" (a "
+			    "prefix before it is allowed), got %s",
 			    got(d, v, &g));
 	v = f[F_PRIORITY];
 	if (v) {
 		if (!is_integer(d, v, -1e15, 1e15, &x))
 			return fail(err, errlen,
-				    "priority: must be an integer from -1e15 "
-				    "to 1e15, got %s",
+				    "priority: must be an integer from "
+				    "-1000000000000000 to 1000000000000000 "
+				    "written in digits (no fraction or "
+				    "exponent), got %s",
 				    got(d, v, &g));
 		j->priority = (long long)x;
 	}
@@ -395,6 +413,23 @@ static int check_keys(const struct doc *d, size_t unknown, char *err,
 		    got(d, unknown, &g));
 }
 
+/* id_breaks_lines: whether id[i] starts a control character or a line
+ * separator: C0, DEL, C1 (U+0080-U+009F, NEL among them), U+2028, U+2029.
+ * An id is printed in messages, logs and reports, where any of these
+ * breaks or garbles a line (issue 17: DEL, U+0085 and U+2028 got in).
+ * The id is valid UTF-8 here. */
+static int id_breaks_lines(const char *id, size_t n, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)id + i;
+
+	if (u[0] < 0x20 || u[0] == 0x7F)
+		return 1;
+	if (u[0] == 0xC2 && i + 1 < n && u[1] >= 0x80 && u[1] <= 0x9F)
+		return 1;
+	return u[0] == 0xE2 && i + 2 < n && u[1] == 0x80 &&
+	       (u[2] == 0xA8 || u[2] == 0xA9);
+}
+
 /* check_id: decode the custom_id into id (JOBLINE_MAX_ID + 1 bytes). */
 static int check_id(const struct doc *d, size_t v, char *id, char *err,
 		    size_t errlen)
@@ -416,10 +451,10 @@ static int check_id(const struct doc *d, size_t v, char *id, char *err,
 			    JOBLINE_MAX_ID, got(d, v, &g));
 	jsonidx_decode(&d->x, d->s, v, id, JOBLINE_MAX_ID + 1);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)id[i] < 0x20)
+		if (id_breaks_lines(id, n, i))
 			return fail(err, errlen,
-				    "custom_id: contains a control character, "
-				    "got %s",
+				    "custom_id: contains a control character "
+				    "or a line separator, got %s",
 				    got(d, v, &g));
 	return 0;
 }
@@ -549,6 +584,30 @@ static const char *keep(struct doc *d, char *line, size_t v, size_t *len)
 	return line + t->start;
 }
 
+/* too_deep: whether the text s[0..end) opens more than JSONIDX_MAX_DEPTH
+ * arrays and objects: why the parse stopped at end, if so, so that the
+ * message can say it instead of only "not valid JSON". */
+static int too_deep(const char *s, size_t end)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < end; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"') {
+			in_str = 1;
+		} else if (s[i] == '[' || s[i] == '{') {
+			depth++;
+		} else if (s[i] == ']' || s[i] == '}') {
+			depth--;
+		}
+	}
+	return depth >= JSONIDX_MAX_DEPTH;
+}
+
 int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 			  char *err, size_t errlen)
 {
@@ -573,7 +632,14 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 		at = 3; /* a BOM, as cJSON allows */
 	d.s = line + at;
 	if (jsonidx_parse(&d.x, line + at, len - at, &end)) {
-		fail(err, errlen, "not valid JSON (at byte %zu)", at + end + 1);
+		if (too_deep(line + at, end))
+			fail(err, errlen,
+			     "not valid JSON (at byte %zu: nested deeper than "
+			     "%d arrays and objects)",
+			     at + end + 1, JSONIDX_MAX_DEPTH);
+		else
+			fail(err, errlen, "not valid JSON (at byte %zu)",
+			     at + end + 1);
 		goto out;
 	}
 	line += at;
@@ -582,9 +648,17 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 	       (line[end] == ' ' || line[end] == '\t' || line[end] == '\r'))
 		end++;
 	if (end < len) {
-		fail(err, errlen, "not valid JSON (text after the object at "
-				  "byte %zu)",
-		     at + end + 1);
+		/* "}\r{" is a file whose lines end in CR alone (classic Mac
+		 * OS): read as one line, it was refused with no hint. */
+		int cr = end > 0 && line[end - 1] == '\r';
+
+		fail(err, errlen,
+		     "not valid JSON (text after the object at byte %zu)%s",
+		     at + end + 1,
+		     cr ? "; the lines seem to end in CR alone: nightshift "
+			  "reads LF or CRLF line endings (convert with "
+			  "tr '\\r' '\\n')"
+			: "");
 		goto out;
 	}
 	if (type(&d, 0) != JSONIDX_OBJECT) {

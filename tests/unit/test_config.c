@@ -415,6 +415,80 @@ static void validation_table(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* Issue 17: a NUL, raw or as \u0000, cut a string short in cJSON's C
+ * strings: base_url ".../v1\u0000.evil" ran as ".../v1", api_key_env
+ * "A\u0000B" read $A. Each is refused with its line and column; an
+ * escaped backslash before "u0000" is no NUL. */
+static void nul_is_refused(void **state)
+{
+	static const char esc_url[] = ONE(
+		"\"dialect\":\"openai\",\"base_url\":"
+		"\"https://api.example.com/v1\\u0000.evil\",\"models\":{\"m\":"
+		"{\"input_per_mtok\":1,\"output_per_mtok\":2}}");
+	static const char esc_env[] = "{\"providers\":{\"p\":{\n"
+		"\"dialect\":\"openai\",\"base_url\":"
+		"\"https://api.example.com/v1\",\n\"api_key_env\":\"A\\u0000B\","
+		"\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":2}}}}}";
+	static const char raw[] = ONE(
+		"\"dialect\":\"openai\",\"base_url\":"
+		"\"https://api.example.com/v1\0\",\"api_key_env\":\"A\","
+		"\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":2}}");
+	static const char not_nul[] = ONE(
+		"\"dialect\":\"openai\",\"base_url\":"
+		"\"https://api.example.com/v1\",\"api_key_env\":\"A\","
+		"\"prices_source\":\"https://example.com/a\\\\u0000b\","
+		"\"models\":{\"m\":{\"input_per_mtok\":1,\"output_per_mtok\":2}}");
+	struct config *c = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_parse(esc_url, strlen(esc_url), "t.json", &c,
+				      err, sizeof(err)),
+			 CONFIG_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err, "t.json: line 1, column 77: a NUL "
+				    "character (\\u0000) is not allowed"));
+	assert_int_equal(config_parse(esc_env, strlen(esc_env), "t.json", &c,
+				      err, sizeof(err)),
+			 CONFIG_EINVAL);
+	assert_non_null(strstr(err, "t.json: line 3, column 17: a NUL "
+				    "character"));
+	assert_int_equal(config_parse(raw, sizeof(raw) - 1, "t.json", &c, err,
+				      sizeof(err)),
+			 CONFIG_EINVAL);
+	assert_non_null(strstr(err, "t.json: line 1, column 77: a NUL byte"));
+	if (config_parse(not_nul, strlen(not_nul), "t.json", &c, err,
+			 sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c->provs[0].prices_source,
+			    "https://example.com/a\\u0000b");
+	config_free(&c);
+}
+
+/* Issue 17: "timeout_s": 5 alone was refused because connect_timeout_s's
+ * default (10) exceeded it; the default now follows timeout_s down. A
+ * connect_timeout_s the user sets above timeout_s is still refused. */
+static void short_timeout_alone_is_accepted(void **state)
+{
+	static const char alone[] = ONE(PROV_OK ",\"timeout_s\":5");
+	static const char both[] =
+		ONE(PROV_OK ",\"timeout_s\":5,\"connect_timeout_s\":6");
+	struct config *c = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(config_parse(alone, strlen(alone), "t.json", &c, err,
+				      sizeof(err)),
+			 0);
+	assert_int_equal(c->provs[0].timeout_s, 5);
+	assert_int_equal(c->provs[0].connect_timeout_s, 5);
+	config_free(&c);
+	assert_int_equal(config_parse(both, strlen(both), "t.json", &c, err,
+				      sizeof(err)),
+			 CONFIG_EINVAL);
+	assert_non_null(strstr(err, "must not exceed timeout_s (5)"));
+}
+
 /* What may hold a key is refused without its value, even where the value
  * does not look like one: a string in api_key_env, a base_url with
  * credentials or a query (Gemini's ?key=). */
@@ -663,6 +737,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(validation_table),
+		cmocka_unit_test(nul_is_refused),
+		cmocka_unit_test(short_timeout_alone_is_accepted),
 		cmocka_unit_test(refusals_that_show_no_value),
 		cmocka_unit_test(defaults_and_normalisation),
 		cmocka_unit_test(flavor_defaults),

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -18,8 +19,10 @@
 #include <zstd.h>
 
 #include "queue/blob.h"
+#include "queue/export.h"
 #include "queue/queue.h"
 #include "runner/cmd.h"
+#include "util/utf8.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -218,6 +221,21 @@ static int export_to(struct fx *f, const char *out, const char *filter)
 			(char *)filter};
 
 	return cmd_export(filter ? 6 : 5, argv);
+}
+
+/* temporaries: how many files in f's directory are an export's temporary
+ * (out.jsonl.tmp, out.jsonl.tmp.XXXXXX). */
+static int temporaries(struct fx *f)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "out.jsonl.tmp", 13) == 0;
+	closedir(d);
+	return n;
 }
 
 /* export_lines: export f to f->out with filter and parse the lines. */
@@ -441,7 +459,6 @@ static void filters_pick_done_dead_or_both_in_id_order(void **state)
 static void output_file_is_private_and_replaced_whole(void **state)
 {
 	struct fx *f = *state;
-	char tmp[128];
 	struct stat sb;
 	char *text;
 	FILE *fp;
@@ -461,8 +478,7 @@ static void output_file_is_private_and_replaced_whole(void **state)
 	assert_null(strstr(text, "old contents"));
 	assert_non_null(strstr(text, "\"custom_id\":\"doc-1\""));
 	free(text);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", f->out);
-	assert_int_not_equal(access(tmp, F_OK), 0);
+	assert_int_equal(temporaries(f), 0);
 }
 
 static void damaged_body_fails_and_keeps_the_previous_file(void **state)
@@ -473,7 +489,6 @@ static void damaged_body_fails_and_keeps_the_previous_file(void **state)
 			.body = "not json at all",
 			.attempts = 1,
 			.latency_ms = 1};
-	char tmp[128];
 	char *text;
 
 	add_done(f, 1, "doc-1");
@@ -487,8 +502,7 @@ static void damaged_body_fails_and_keeps_the_previous_file(void **state)
 	assert_non_null(strstr(text, "doc-1"));
 	assert_null(strstr(text, "doc-3"));
 	free(text);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", f->out);
-	assert_int_not_equal(access(tmp, F_OK), 0);
+	assert_int_equal(temporaries(f), 0);
 
 	/* A frame that is not zstd at all fails the same way. */
 	assert_int_equal(sqlite3_exec(f->raw,
@@ -497,6 +511,99 @@ static void damaged_body_fails_and_keeps_the_previous_file(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(export_to(f, f->out, NULL), 1);
+}
+
+/* Issue 17: a provider's 200 reply with invalid UTF-8 in its content (a
+ * stray \xff\xfe, an overlong \xc0\xaf, a surrogate \xed\xa0\x80) was
+ * exported raw: the line was not UTF-8 and strict readers refused it.
+ * Each bad byte is now U+FFFD and the line says how many were replaced. */
+static void invalid_utf8_in_a_reply_is_replaced_and_counted(void **state)
+{
+	struct fx *f = *state;
+	static const char body[] =
+		"{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":"
+		"{\"role\":\"assistant\",\"content\":\"a\xff\xfe b\xc0\xaf "
+		"c\xed\xa0\x80 d\xc3\xa9\"},\"finish_reason\":\"stop\"}]}";
+	static const char want[] =
+		"a\xef\xbf\xbd\xef\xbf\xbd b\xef\xbf\xbd\xef\xbf\xbd "
+		"c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd d\xc3\xa9";
+	struct res r = {.provider = "qwen",
+			.model = "m",
+			.body = body,
+			.status_code = 200,
+			.attempts = 1,
+			.latency_ms = 1};
+	const cJSON *content;
+	cJSON *v[4];
+	size_t len;
+	char *text;
+	int n;
+
+	add_job(f, 1, "bad-bytes", JOB_DONE);
+	add_result(f, 1, &r);
+	add_done(f, 2, "clean");
+	assert_int_equal(export_to(f, f->out, NULL), 0);
+	text = slurp(f->out, &len);
+	assert_non_null(text);
+	assert_true(utf8_valid(text, len, NULL));
+	n = lines(text, v, 4);
+	free(text);
+	assert_int_equal(n, 2);
+	content = obj(obj(cJSON_GetArrayItem(obj(obj(obj(v[0], "response"),
+						   "body"),
+					       "choices"),
+					   0),
+			  "message"),
+		      "content");
+	assert_true(cJSON_IsString(content));
+	assert_string_equal(content->valuestring, want);
+	assert_int_equal(
+		cJSON_GetNumberValue(obj(obj(v[0], "nightshift"),
+					 "utf8_replaced")),
+		7);
+	/* A clean reply carries no such field. */
+	assert_null(cJSON_GetObjectItemCaseSensitive(obj(v[1], "nightshift"),
+						     "utf8_replaced"));
+	free_lines(v, n);
+}
+
+/* Issue 17: two exports to one file at once shared PATH.tmp; the second
+ * truncated what the first was writing, the first's rename then failed,
+ * and the file was left full of NUL bytes. Each now has its own
+ * temporary: both succeed and the file is one of them, whole. */
+static void concurrent_exports_to_one_file_do_not_mix(void **state)
+{
+	struct fx *f = *state;
+	struct export_out *a = NULL, *b = NULL;
+	char err[600], big[4096], *text;
+	size_t len;
+
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(export_out_open(f->out, &a, err, sizeof(err)), 0);
+	assert_int_equal(export_out_open(f->out, &b, err, sizeof(err)), 0);
+	assert_non_null(export_out_tmp(a));
+	assert_non_null(export_out_tmp(b));
+	assert_string_not_equal(export_out_tmp(a), export_out_tmp(b));
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(export_out_write(a, big, sizeof(big)), 0);
+	assert_int_equal(export_out_write(b, "b\n", 2), 0);
+	assert_int_equal(export_out_commit(b), 0);
+	assert_int_equal(export_out_commit(a), 0);
+	export_out_free(&a);
+	export_out_free(&b);
+	text = slurp(f->out, &len);
+	assert_non_null(text);
+	assert_int_equal(len, 200 * sizeof(big));
+	assert_null(memchr(text, '\0', len));
+	free(text);
+	assert_int_equal(temporaries(f), 0);
+
+	/* An abandoned one leaves nothing behind. */
+	assert_int_equal(export_out_open(f->out, &a, err, sizeof(err)), 0);
+	assert_int_equal(export_out_write(a, "x\n", 2), 0);
+	assert_int_equal(temporaries(f), 1);
+	export_out_free(&a);
+	assert_int_equal(temporaries(f), 0);
 }
 
 static void write_error_on_stdout_exits_1(void **state)
@@ -574,6 +681,8 @@ int main(void)
 		T(filters_pick_done_dead_or_both_in_id_order),
 		T(output_file_is_private_and_replaced_whole),
 		T(damaged_body_fails_and_keeps_the_previous_file),
+		T(concurrent_exports_to_one_file_do_not_mix),
+		T(invalid_utf8_in_a_reply_is_replaced_and_counted),
 		T(write_error_on_stdout_exits_1),
 		T(unwritable_output_exits_1),
 		T(usage_errors_exit_2),

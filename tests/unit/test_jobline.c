@@ -80,7 +80,74 @@ static const struct row ROWS[] = {
 	 "custom_id: must not be empty"},
 	{"rejects_control_char_custom_id",
 	 "{\"custom_id\":\"a\\nb\"," BODY "}",
-	 "custom_id: contains a control character, got \"a\\nb\""},
+	 "custom_id: contains a control character or a line separator, "
+	 "got \"a\\nb\""},
+	/* issue 17: what got in, though the README refuses it */
+	{"rejects_del_custom_id", "{\"custom_id\":\"a\x7f\"," BODY "}",
+	 "custom_id: contains a control character or a line separator, "
+	 "got \"a\\u007f\""},
+	{"rejects_nel_custom_id", "{\"custom_id\":\"a\xc2\x85\"," BODY "}",
+	 "got \"a\\u0085\""},
+	{"rejects_escaped_nel_custom_id",
+	 "{\"custom_id\":\"a\\u0085\"," BODY "}", "got \"a\\u0085\""},
+	{"rejects_line_separator_custom_id",
+	 "{\"custom_id\":\"a\xe2\x80\xa8\"," BODY "}",
+	 "custom_id: contains a control character or a line separator, "
+	 "got \"a\\u2028\""},
+	{"rejects_paragraph_separator_custom_id",
+	 "{\"custom_id\":\"a\\u2029b\"," BODY "}", "got \"a\\u2029b\""},
+	{"accepts_nbsp_and_other_punctuation_custom_id",
+	 "{\"custom_id\":\"a\xc2\xa0\xe2\x80\xa7\xe2\x80\xa6\"," BODY "}",
+	 NULL},
+	{"rejects_function_role",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"messages\":[{"
+	 "\"role\":\"function\",\"name\":\"f\",\"content\":\"b\"}]}}",
+	 "body.messages[0].role: must be one of system, developer, user, "
+	 "assistant, tool, got \"function\" (the retired name of \"tool\""},
+	{"rejects_max_tokens_1_0",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":1.0,"
+	 MSGS "}}",
+	 "written in digits (no fraction or exponent), got 1.0"},
+	{"rejects_max_tokens_1e2",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":1e2,"
+	 MSGS "}}",
+	 "got 1e2"},
+	{"rejects_max_tokens_1E_plus_2",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":1E+2,"
+	 MSGS "}}",
+	 "got 1E+2"},
+	{"rejects_max_tokens_over_range",
+	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
+	 "\"max_tokens\":2147483648," MSGS "}}",
+	 "body.max_tokens: must be an integer from 1 to 1000000000 written "
+	 "in digits (no fraction or exponent), got 2147483648"},
+	{"rejects_priority_0_0", "{\"custom_id\":\"a\",\"priority\":0.0," BODY "}",
+	 "priority: must be an integer from -1000000000000000 to "
+	 "1000000000000000 written in digits (no fraction or exponent), "
+	 "got 0.0"},
+	{"rejects_priority_underflow",
+	 "{\"custom_id\":\"a\",\"priority\":1e-400," BODY "}", "got 1e-400"},
+	{"rejects_priority_int64_max",
+	 "{\"custom_id\":\"a\",\"priority\":9223372036854775807," BODY "}",
+	 "priority: must be an integer from -1000000000000000 to "
+	 "1000000000000000 written in digits (no fraction or exponent), "
+	 "got 9223372036854775807"},
+	{"accepts_priority_bounds",
+	 "{\"custom_id\":\"a\",\"priority\":-1000000000000000," BODY "}",
+	 NULL},
+	{"rejects_v_chat_path",
+	 "{\"custom_id\":\"a\",\"url\":\"/v/chat/completions\"," BODY "}",
+	 "url: must be \"/v1/chat/completions\" (a prefix before it is "
+	 "allowed), got \"/v/chat/completions\""},
+	{"rejects_bare_chat_path",
+	 "{\"custom_id\":\"a\",\"url\":\"/chat/completions\"," BODY "}",
+	 "got \"/chat/completions\""},
+	{"rejects_cr_only_line_endings",
+	 "{\"custom_id\":\"a\"," BODY "}\r{\"custom_id\":\"b\"," BODY "}\r",
+	 "text after the object at byte 88); the lines seem to end in CR "
+	 "alone: nightshift reads LF or CRLF line endings"},
+	{"rejects_text_after_object_without_cr_hint",
+	 "{\"custom_id\":\"a\"," BODY "} {}", "at byte 88)"},
 	/* method / url */
 	{"rejects_get_method", "{\"custom_id\":\"a\",\"method\":\"GET\"," BODY
 			       "}",
@@ -91,11 +158,11 @@ static const struct row ROWS[] = {
 	 "(not shown)"},
 	{"rejects_embeddings_url",
 	 "{\"custom_id\":\"a\",\"url\":\"/v1/embeddings\"," BODY "}",
-	 "url: must be a chat-completions path such as "
-	 "\"/v1/chat/completions\", got \"/v1/embeddings\""},
+	 "url: must be \"/v1/chat/completions\" (a prefix before it is "
+	 "allowed), got \"/v1/embeddings\""},
 	{"rejects_numeric_url", "{\"custom_id\":\"a\",\"url\":3," BODY "}",
-	 "url: must be a chat-completions path such as "
-	 "\"/v1/chat/completions\", got 3"},
+	 "url: must be \"/v1/chat/completions\" (a prefix before it is "
+	 "allowed), got 3"},
 	{"rejects_long_url_cut",
 	 "{\"custom_id\":\"a\",\"url\":\"/v1/"
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
@@ -116,18 +183,19 @@ static const struct row ROWS[] = {
 	{"rejects_zero_max_tokens",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":0,"
 	 MSGS "}}",
-	 "body.max_tokens: must be an integer from 1 to 1000000000, got 0"},
+	 "body.max_tokens: must be an integer from 1 to 1000000000 written "
+	 "in digits (no fraction or exponent), got 0"},
 	{"rejects_fractional_max_tokens",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
 	 "\"max_completion_tokens\":1.5," MSGS "}}",
 	 "body.max_completion_tokens: must be an integer from 1 to "
-	 "1000000000, got 1.5"},
+	 "1000000000 written in digits (no fraction or exponent), got 1.5"},
 	/* a number is shown as written */
 	{"rejects_max_tokens_as_written",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\","
 	 "\"max_tokens\":2.50e0," MSGS "}}",
-	 "body.max_tokens: must be an integer from 1 to 1000000000, got "
-	 "2.50e0"},
+	 "body.max_tokens: must be an integer from 1 to 1000000000 written "
+	 "in digits (no fraction or exponent), got 2.50e0"},
 	/* messages */
 	{"rejects_missing_messages",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"m\"}}",
@@ -172,13 +240,19 @@ static const struct row ROWS[] = {
 	/* extensions */
 	{"rejects_fractional_priority",
 	 "{\"custom_id\":\"a\",\"priority\":1.5," BODY "}",
-	 "priority: must be an integer from -1e15 to 1e15, got 1.5"},
+	 "priority: must be an integer from -1000000000000000 to "
+	 "1000000000000000 written in digits (no fraction or exponent), "
+	 "got 1.5"},
 	{"rejects_string_priority",
 	 "{\"custom_id\":\"a\",\"priority\":\"high\"," BODY "}",
-	 "priority: must be an integer from -1e15 to 1e15, got \"high\""},
+	 "priority: must be an integer from -1000000000000000 to "
+	 "1000000000000000 written in digits (no fraction or exponent), "
+	 "got \"high\""},
 	{"rejects_boolean_priority",
 	 "{\"custom_id\":\"a\",\"priority\":true," BODY "}",
-	 "priority: must be an integer from -1e15 to 1e15, got a boolean"},
+	 "priority: must be an integer from -1000000000000000 to "
+	 "1000000000000000 written in digits (no fraction or exponent), "
+	 "got a boolean"},
 	{"rejects_providers_not_array",
 	 "{\"custom_id\":\"a\",\"providers\":\"qwen\"," BODY "}",
 	 "providers: must be a non-empty array of provider names, got "
@@ -219,7 +293,8 @@ static const struct row ROWS[] = {
 	 NULL},
 	{"rejects_escaped_control_char_custom_id",
 	 "{\"custom_id\":\"a\\u0000b\"," BODY "}",
-	 "custom_id: contains a control character, got \"a\\u0000b\""},
+	 "custom_id: contains a control character or a line separator, "
+	 "got \"a\\u0000b\""},
 	{"rejects_escaped_empty_model",
 	 "{\"custom_id\":\"a\",\"body\":{\"model\":\"\\u0000\"," MSGS "}}",
 	 "body.model: must be a non-empty string, got \"\\u0000\""},
@@ -474,17 +549,30 @@ static void duplicated_keys_are_refused(void **state)
 	}
 }
 
-static void integral_numbers_count_as_integers(void **state)
+/* Only digits: a body goes to the provider as written, and an integral
+ * number with a fraction or an exponent is what some refuse (issue 17;
+ * these were accepted before). */
+static void integral_numbers_must_be_written_in_digits(void **state)
 {
-	const char *line = "{\"custom_id\":\"a\",\"priority\":-2.0e0,"
-			   "\"body\":{\"model\":\"m\",\"max_tokens\":3e2," MSGS
-			   "}}";
+	static const char *const lines[] = {
+		"{\"custom_id\":\"a\",\"priority\":-2.0e0," BODY "}",
+		"{\"custom_id\":\"a\",\"body\":{\"model\":\"m\",\"max_tokens\":"
+		"3e2," MSGS "}}",
+	};
+	const char *ok = "{\"custom_id\":\"a\",\"priority\":-2,"
+			 "\"body\":{\"model\":\"m\",\"max_tokens\":300," MSGS
+			 "}}";
 	struct jobline j;
-	char err[200];
+	char err[300];
 
 	(void)state;
-	assert_int_equal(jobline_parse(line, strlen(line), &j, err,
-				       sizeof(err)),
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(jobline_parse(lines[i], strlen(lines[i]), &j,
+					       err, sizeof(err)),
+				 -1);
+		assert_non_null(strstr(err, "written in digits"));
+	}
+	assert_int_equal(jobline_parse(ok, strlen(ok), &j, err, sizeof(err)),
 			 0);
 	assert_int_equal(j.priority, -2);
 	assert_int_equal(j.max_output_tokens, 300);
@@ -573,6 +661,10 @@ static void nesting_is_capped(void **state)
 		n += (size_t)sprintf(line + n, "}}");
 		assert_int_equal(jobline_parse(line, n, &j, err, sizeof(err)),
 				 extra ? -1 : 0);
+		/* issue 17: it said only "not valid JSON" */
+		if (extra)
+			assert_non_null(strstr(err, "nested deeper than 1000 "
+						    "arrays and objects"));
 		jobline_clear(&j);
 		free(line);
 	}
@@ -630,7 +722,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 		duplicated_keys_are_refused);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
-		integral_numbers_count_as_integers);
+		integral_numbers_must_be_written_in_digits);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nul_byte_is_refused);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bom_is_skipped);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nesting_is_capped);

@@ -1,13 +1,18 @@
 /* test_keys.c — API keys from the environment: unset and blank are
  * "unset", spaces around a key are not sent, a control character (a CR
  * LF that would start another header line) is flagged, and a keyless
- * provider gets "" rather than NULL. */
+ * provider gets "" rather than NULL; once the keys are loaded the process
+ * writes no core dump. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <cmocka.h>
 
@@ -85,6 +90,28 @@ static void keyless_provider_gets_empty_key(void **state)
 	free(k);
 }
 
+/* Issue 17: a core dump of a run held the key 57 times. */
+static void loading_keys_turns_core_dumps_off(void **state)
+{
+	struct prov p = {.name = "a", .api_key_env = VAR};
+	struct rlimit rl;
+	char **keys;
+	int bad;
+
+	(void)state;
+	setenv(VAR, "sk-test-0123456789", 1);
+	keys = key_get_all(&p, 1, &bad);
+	assert_string_equal(keys[0], "sk-test-0123456789");
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_true(rl.rlim_cur == 0);
+	assert_true(rl.rlim_max == 0);
+#ifdef __linux__
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+#endif
+	key_free_all(keys, 1);
+	unsetenv(VAR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +119,7 @@ int main(void)
 	    cmocka_unit_test(spaces_around_the_key_are_not_sent),
 	    cmocka_unit_test(control_character_is_flagged),
 	    cmocka_unit_test(keyless_provider_gets_empty_key),
+	    cmocka_unit_test(loading_keys_turns_core_dumps_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,9 @@ static void quoting(void **state)
 	    /* C1 controls too (U+009B is a CSI), but not U+00A0 and up; a
 	     * stray continuation byte is not a character */
 	    {"\xc2\x9b" "2Jx\xc2\x85", 0, "\"\\u009b2Jx\\u0085\""},
+	    /* U+2028, U+2029 split lines in many viewers (issue 17) */
+	    {"a\xe2\x80\xa8" "b\xe2\x80\xa9", 0, "\"a\\u2028b\\u2029\""},
+	    {"\xe2\x80\xa7", 0, "\"\xe2\x80\xa7\""},
 	    {"\xc2\xa0\xc3\xa9", 0, "\"\xc2\xa0\xc3\xa9\""},
 	    {"a\x85" "b", 0, "\"a\\ufffdb\""},
 	    {"caf\xc3\xa9", 0, "\"caf\xc3\xa9\""},

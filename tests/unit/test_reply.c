@@ -3,11 +3,13 @@
  * compressed for the store, its budget given back and its latency
  * learned; a 429 retried no earlier than its Retry-After; a refused
  * account shutting its provider off; a structured-output reply that
- * misses its schema; the key scrubbed from a provider's message; a
+ * misses its schema; the key scrubbed from a provider's message and from
+ * a success that echoes it; a
  * content-filtered reply failing over while a candidate is left; a reply
  * without usage charged its reservation (estimated), one claiming more
  * than its request allowed charged at least that (suspect), neither
  * teaching the estimates. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -245,6 +247,41 @@ static void refused_account_shuts_provider_off(void **state)
 	teardown_fx(&f);
 }
 
+/* Issue 17: a 200 reply that echoed the key was stored, and exported,
+ * verbatim; error replies were already scrubbed. */
+static void key_echoed_in_a_success_is_scrubbed(void **state)
+{
+	static const char reply[] =
+		"{\"id\":\"c1 " KEY "\",\"choices\":[{\"index\":0,"
+		"\"message\":{\"role\":\"assistant\",\"content\":\"your key "
+		"is " KEY " and again " KEY "\"},\"finish_reason\":\"stop\"}],"
+		"\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5}}";
+	struct fx f;
+	struct task *t;
+	const void *plain;
+	size_t n;
+
+	(void)state;
+	setup_fx(&f);
+	t = sent(&f, BODY);
+	answer(&f, t, 200, OK_HEAD, reply);
+	assert_int_equal(t->out.cls, OUTCOME_OK);
+	assert_int_equal(t->act.verb, POLICY_DONE);
+	assert_non_null(t->zbody);
+	assert_int_equal(blob_decompress(f.codec, NULL, t->zbody,
+					 t->zbody_len, &plain, &n),
+			 0);
+	assert_null(memmem(plain, n, KEY, strlen(KEY)));
+	assert_non_null(memmem(plain, n, "your key is [redacted] and again "
+				  "[redacted]",
+			       strlen("your key is [redacted] and again "
+				      "[redacted]")));
+	assert_non_null(t->out.request_id);
+	assert_null(strstr(t->out.request_id, KEY));
+	task_free(t);
+	teardown_fx(&f);
+}
+
 static void schema_miss_is_invalid_output(void **state)
 {
 	struct fx f;
@@ -425,6 +462,7 @@ int main(void)
 		cmocka_unit_test(done_priced_compressed_released),
 		cmocka_unit_test(rate_limited_waits_its_retry_after),
 		cmocka_unit_test(refused_account_shuts_provider_off),
+		cmocka_unit_test(key_echoed_in_a_success_is_scrubbed),
 		cmocka_unit_test(schema_miss_is_invalid_output),
 		cmocka_unit_test(content_filter_fails_over_while_one_is_left),
 		cmocka_unit_test(reply_without_usage_costs_its_reservation),
