@@ -446,7 +446,10 @@ static int open_lane(struct runctx *rc, const struct opts *o, char *host,
 	if (lane_new(rc, &lo, lane) != 0)
 		return EXIT_RUNTIME;
 	if (*lane && lane_prepare(*lane) != 0)
-		return EXIT_RUNTIME;
+		return lane_corrupt(*lane)
+			       ? cli_db_error("run", o->db, QUEUE_ECORRUPT,
+					      lane_corrupt(*lane))
+			       : EXIT_RUNTIME;
 	return 0;
 }
 
@@ -504,8 +507,13 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	watch_take_signals();
 	code = watch_run(rc, &wo, &p);
 	store_join(st);
-	if (lane && lane_join(lane) && !rc->fatal)
-		rc->fatal = QUEUE_EIO; /* said by the lane */
+	if (lane && lane_join(lane) && !rc->fatal) {
+		rc->fatal = lane_corrupt(lane) ? QUEUE_ECORRUPT
+					       : QUEUE_EIO; /* said by the lane */
+		if (lane_corrupt(lane))
+			snprintf(rc->fatal_msg, sizeof(rc->fatal_msg), "%s",
+				 lane_corrupt(lane));
+	}
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);
 	progress_end(&p, rc, clk_mono_ms());

@@ -77,7 +77,13 @@ int lane_fail(struct lane *l, int code, const char *what)
 {
 	if (!l->fatal) {
 		l->fatal = code;
-		lane_say("batch lane: %s: %s", what, queue_errmsg(l->q));
+		if (code == QUEUE_ECORRUPT)
+			snprintf(l->corrupt, sizeof(l->corrupt),
+				 "batch lane, %s: %s", what,
+				 queue_errmsg(l->q));
+		else
+			lane_say("batch lane: %s: %s", what,
+				 queue_errmsg(l->q));
 	}
 	atomic_store(&l->rc->stopping, 1);
 	return code;
@@ -374,6 +380,11 @@ int lane_start(struct lane *l)
 	}
 	l->started = 1;
 	return 0;
+}
+
+const char *lane_corrupt(const struct lane *l)
+{
+	return l && l->fatal == QUEUE_ECORRUPT ? l->corrupt : NULL;
 }
 
 int lane_join(struct lane *l)

@@ -48,6 +48,10 @@ int lane_prepare(struct lane *l);
 int lane_start(struct lane *l);
 /* lane_join: wait for the thread; its QUEUE_* code (0: fine). */
 int lane_join(struct lane *l);
+/* lane_corrupt: when the lane stopped on a damaged database, what it was
+ * doing and SQLite's message (borrowed; unsaid: the run says it with how
+ * to recover); else NULL. l may be NULL. */
+const char *lane_corrupt(const struct lane *l);
 /* lane_held: jobs inside live provider batches now. */
 long long lane_held(struct lane *l);
 void lane_free(struct lane **l);

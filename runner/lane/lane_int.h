@@ -44,6 +44,9 @@ struct lane {
 	size_t nb;
 	int lane_wait;	/* jobs wait for the lane (CLAIM_LANE_WAIT) */
 	int fatal;	/* QUEUE_* code that stopped the lane */
+	/* what it was doing when the database proved damaged (said by the
+	 * run, with how to save what can be read) */
+	char corrupt[640];
 	char tag[24];	/* this database's batch tag prefix */
 	pthread_t th;
 	int started;

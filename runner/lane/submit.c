@@ -311,7 +311,7 @@ int lane_assign(struct lane *l, int lane_wait)
 				      : l->o.run_lane == 1 ? QBATCH_CHOSE_BATCH
 							   : QBATCH_QUEUED,
 				      after, PAGE, jobs, &n))) {
-			rc = lane_fail(l, rc, "reading the queue");
+			rc = lane_fail(l, rc, "choosing jobs for batches");
 			break;
 		}
 		if (!n)

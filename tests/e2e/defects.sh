@@ -75,8 +75,9 @@ check "... and has no empty error" sh -c '! grep -q "run:  " "$1"' sh "$T/err"
 # too ("batch lane: reading the queue: ").
 sed 's/"max_retries"/"batch": {"api": "openai"}, "max_retries"/' p.json > pb.json
 MOCK_KEY_ENV=k run run --db c.db --providers pb.json --lane batch --max-runtime 5s
-expect "the batch lane on a damaged database: exit 1, names the damage" 1 \
-  "disk image is malformed (c.db)"
+expect "the batch lane on a damaged database: exit 1, says it is corrupt and how to recover" 1 \
+  "the database c.db is corrupt (batch lane" "disk image is malformed (c.db)" 'sqlite3 c.db ".recover"'
+check "... said once, without the lane's own line" test "$(grep -c 'malformed' "$T/err")" = 1
 check "... with nothing empty after a colon" sh -c '! grep -q ": $" "$1"' sh "$T/err"
 
 # --- read-only commands create nothing ------------------------------------
