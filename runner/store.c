@@ -28,6 +28,7 @@
 #include "runner/sched/sched.h"
 #include "runner/task.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Most jobs claimed in one turn: keeps transactions short. */
@@ -50,7 +51,12 @@
 /* Short rate windows at the start of a run, before the usual ones. */
 #define PACE_START 5
 /* Lease: long enough to outlive a slow request; renewed while we run, so
- * only a dead or hung run lets its leases expire. */
+ * only a dead or hung run lets its leases expire. The renewal comes at
+ * most a quarter of a lease apart, so a turn delayed by a slow commit
+ * (another run holding the write lock, a checkpoint) still renews in
+ * time. The test build takes a lease seconds long ($NIGHTSHIFT_LEASE_MS,
+ * util/killpoint.h) to show that a second run never takes the jobs of a
+ * live one whose requests take longer than a lease. */
 #define LEASE_MS (15 * 60 * 1000)
 #define RENEW_EVERY_MS (60 * 1000)
 
@@ -64,6 +70,7 @@ struct store {
 	int64_t rate_t0;
 	long long rate_n;
 	int windows; /* rate windows measured so far */
+	int64_t lease_ms, renew_ms;
 	/* per provider, what log_events has written */
 	long long *trips_logged;
 	int64_t *pause_logged;
@@ -80,6 +87,9 @@ struct store *store_new(struct runctx *rc, struct qrun *qr)
 	s->trips_logged = xcalloc(n, sizeof(*s->trips_logged));
 	s->pause_logged = xcalloc(n, sizeof(*s->pause_logged));
 	s->disabled_logged = xcalloc(n, sizeof(*s->disabled_logged));
+	s->lease_ms = seam_ms("NIGHTSHIFT_LEASE_MS", LEASE_MS);
+	s->renew_ms = s->lease_ms / 4 < RENEW_EVERY_MS ? s->lease_ms / 4
+						       : RENEW_EVERY_MS;
 	return s;
 }
 
@@ -260,7 +270,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		int64_t now = clk_wall_ms();
 		int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 
-		rc_ = claim_jobs(s->qr, now, now + LEASE_MS, want, jobs, &got);
+		rc_ = claim_jobs(s->qr, now, now + s->lease_ms, want, jobs, &got);
 		if (rc_)
 			return rc_;
 		for (int i = 0; i < got; i++) {
@@ -364,8 +374,8 @@ static void *store_main(void *arg)
 			fail(s, code, "recording requests in flight");
 			goto out_rollback;
 		}
-		if (now - last_renew > RENEW_EVERY_MS) {
-			if ((code = claim_renew(s->qr, now + LEASE_MS))) {
+		if (now - last_renew > s->renew_ms) {
+			if ((code = claim_renew(s->qr, now + s->lease_ms))) {
 				fail(s, code, "renewing leases");
 				goto out_rollback;
 			}
