@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* 'NSFT': marks a file as ours, so we refuse to migrate someone else's. */
@@ -262,6 +263,7 @@ static int migrate(struct queue *q)
 		 APPLICATION_ID);
 	if ((rc = qexec(q, sql, "migrating the schema")))
 		goto fail;
+	kill_point("migrate"); /* the crash tests' seam */
 	if ((rc = qcommit(q, &open, "migrating the schema")))
 		goto fail;
 	return QUEUE_OK;
