@@ -11,7 +11,8 @@ export MOCK_KEY_ENV=sk-test-two-runs-0123456789
 # ids: custom_ids the mock logged, one a line (a request each).
 ids() { sed -n 's/.*"client_request_id":"\([^"]*\)".*/\1/p' "$1"; }
 
-# 1. Started together, fast replies: the runs share the queue.
+# 1. Started together (the second 0.3 s later), fast replies: the runs
+# share the queue.
 N=2000
 start_mock --latency 10-60 --seed 3
 providers_file p.json
@@ -19,6 +20,8 @@ jobs_file jobs.jsonl $N
 run ingest --db t.db jobs.jsonl
 "$NIGHTSHIFT" run --db t.db --providers p.json --max-inflight 32 --no-progress >a.out 2>&1 &
 a=$!
+# the second a moment later, when the first holds leases it must keep
+sleep 0.3
 "$NIGHTSHIFT" run --db t.db --providers p.json --max-inflight 32 --no-progress >b.out 2>&1 &
 b=$!
 wait $a; ra=$?; wait $b; rb=$?
@@ -62,8 +65,8 @@ t1=$(date +%s)
 unset NIGHTSHIFT_LEASE_MS
 stop_mock
 check "slow replies: the first run's leases were renewed past their 2 s ($live of $N live at 5 s)" test "$live" = $N
-check "slow replies: the second run took back nothing" \
-  sh -c "! grep -q 'took back' b.out"
+check "slow replies: the second run took back nothing, and says whose the jobs are" \
+  sh -c "! grep -q 'took back' b.out && grep -q '$N jobs are held by another run' b.out"
 check "slow replies: each job requested once ($(grep -c . mock.log) requests)" \
   test "$(ids mock.log | sort -u | wc -l)-$(grep -c . mock.log)" = "$N-$N"
 check "slow replies: all done by the first run, one result each" \
