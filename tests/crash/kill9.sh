@@ -65,10 +65,10 @@ check "crash: nothing committed before a kill was sent again ($repeated repeated
 # answered in the few ms between the kill and the wait's return counts
 # here too), whose job the kill left uncommitted; one answered after it
 # was still open, in flight, and those are at most INFLIGHT.
-# The bound per kill is then INFLIGHT + answered,
-# with answered itself under half a window; a run that sent its
-# claimed-ahead jobs too (in flight beyond the cap, or twice) repeats a
-# window more and fails it.
+# The bound per kill is then INFLIGHT + answered, with answered itself
+# under a window (a few here, ~20 when a loaded machine slows the
+# commits); a run that sent its claimed-ahead jobs too (in flight beyond
+# the cap, or twice) repeats a window more and fails it.
 awk -v kills=kills '
   BEGIN { n = 0; while ((getline l < kills) > 0) ka[n++] = l }
   { t = $0; sub(/.*"t_ms":/, "", t); sub(/,.*/, "", t)
@@ -84,7 +84,7 @@ while [ $k -lt $KILLS ]; do
   open=$(awk -v k=$k '$1 == k && $3 == "open" { print $2 }' segs | sort -u | wc -l)
   answered=$(awk -v k=$k '$1 == k && $3 == "answered" { print $2 }' segs | sort -u | comm -23 - "done.$k" | wc -l)
   figures="$figures kill $k: $rep repeated, $open open, $answered answered uncommitted;"
-  [ "$open" -le $INFLIGHT ] && [ "$answered" -lt $((INFLIGHT / 2)) ] &&
+  [ "$open" -le $INFLIGHT ] && [ "$answered" -lt $INFLIGHT ] &&
     [ "$rep" -le $((INFLIGHT + answered)) ] || bad="$bad $k"
   k=$((k + 1))
 done
