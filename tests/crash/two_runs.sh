@@ -4,6 +4,9 @@
 # (the test build's lease, $NIGHTSHIFT_LEASE_MS, cut to 2 s against 20 s
 # replies) the first run keeps renewing its leases and the second run,
 # started when an unrenewed lease would have expired, takes none of them.
+# Also two `run FILE` at once on a new database, and an ingest into a
+# running queue: a run decodes the jobs another process queued with a
+# dictionary it trained after the run opened the file.
 . "$(dirname "$0")/../e2e/lib.sh"
 export MOCK_KEY_ENV=sk-test-two-runs-0123456789
 : "${NIGHTSHIFT_TBIN:?set NIGHTSHIFT_TBIN to build/.../nightshift-test}"
@@ -42,7 +45,58 @@ check "two runs: nothing left leased" \
   test "$(q t.db 'SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL')" = 0
 rm -f mock.log
 
-# 2. Replies (20 s) far slower than a lease (2 s): the first run renews
+# 2. Two `run FILE` at once on a new database: one ingests (and trains
+# the body dictionary), the other finds the jobs queued and claims some.
+rm -f mock.log
+start_mock --latency 10-60 --seed 4
+providers_file p.json
+"$NIGHTSHIFT" run --db f.db --providers p.json --max-inflight 32 --no-progress jobs.jsonl >a.out 2>&1 &
+a=$!
+"$NIGHTSHIFT" run --db f.db --providers p.json --max-inflight 32 --no-progress jobs.jsonl >b.out 2>&1 &
+b=$!
+wait $a; ra=$?; wait $b; rb=$?
+stop_mock
+check "two run FILE: both exit cleanly ($ra, $rb)$(grep -h cannot a.out b.out | head -1 | sed "s/^/: /")" \
+  test "$ra" = 0 -a "$rb" = 0 -o "$ra" = 0 -a "$rb" = 4 -o "$ra" = 4 -a "$rb" = 0
+check "two run FILE: every job once, done once, requested once" \
+  test "$(q f.db 'SELECT count(*), sum(state = 2) FROM jobs')-$(q f.db 'SELECT count(DISTINCT job_id) FROM results')-$(ids mock.log | sort -u | wc -l)-$(grep -c . mock.log)" = "$N|$N-$N-$N-$N"
+
+# 3. An ingest into a queue a run is draining, deterministically: the
+# run opens a queue that has no body dictionary yet and holds a few slow
+# jobs (their own provider, 3 s replies); meanwhile an ingest queues
+# 3,000 more, training the dictionary; the run claims and sends those too.
+rm -f mock.log
+start_mock --latency 0-20 --seed 6
+mock_as slow --latency 3000
+cat >p2.json <<JSON
+{"providers": {"mock": {"dialect": "openai", "base_url": "http://127.0.0.1:$MOCK_PORT/v1",
+  "api_key_env": "MOCK_KEY_ENV", "max_inflight": 64, "timeout_s": 20,
+  "models": {"m1": {"input_per_mtok": 0.50, "output_per_mtok": 1.50}}},
+  "slow": {"dialect": "openai", "base_url": "http://127.0.0.1:$slow_PORT/v1",
+  "api_key_env": "MOCK_KEY_ENV", "max_inflight": 64, "timeout_s": 20,
+  "models": {"m1": {"input_per_mtok": 0.50, "output_per_mtok": 1.50}}}},
+ "routes": {"cheap": ["mock:m1"]}}
+JSON
+i=1; while [ $i -le 8 ]; do
+  printf '{"custom_id":"slow-%s","body":{"model":"slow:m1","messages":[{"role":"user","content":"wait %s"}],"max_tokens":5}}\n' $i $i
+  i=$((i + 1)); done >slow8.jsonl
+jobs_file more.jsonl 3000
+run ingest --db g.db slow8.jsonl
+"$NIGHTSHIFT" run --db g.db --providers p2.json --no-progress >a.out 2>&1 &
+a=$!
+sleep 0.5
+run ingest --db g.db more.jsonl
+expect "ingest into a running queue: queued, with a body dictionary" 0 "enqueued 3000"
+wait $a; ra=$?
+stop_mock; kill "$slow_PID" 2>/dev/null
+check "ingest into a running queue: the run sent the new jobs too and ended well ($ra)$(grep -h cannot a.out | head -1 | sed "s/^/: /")" \
+  test "$ra-$(q g.db 'SELECT count(*) FROM dicts WHERE kind = '"'body'")-$(q g.db 'SELECT sum(state = 2) FROM jobs')" = "0-1-3008"
+check "ingest into a running queue: each new job requested once" \
+  test "$(ids mock.log | sort -u | wc -l)-$(grep -c . mock.log)" = "3000-3000"
+
+rm -f mock.log
+
+# 4. Replies (20 s) far slower than a lease (2 s): the first run renews
 # its leases; the second, started 5 s later (two leases), must find them
 # live and take nothing back. Without renewal it would send all the jobs
 # again. Bounded: the replies end at ~20 s and ~25 s.
