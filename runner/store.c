@@ -23,6 +23,7 @@
 #include "queue/run.h"
 #include "queue/stats.h"
 #include "runner/record.h"
+#include "runner/run_start.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
@@ -71,6 +72,8 @@ struct store {
 	long long rate_n;
 	int windows; /* rate windows measured so far */
 	int64_t lease_ms, renew_ms;
+	char host[HOST_MAX];
+	char me[HOST_MAX + 24]; /* "host:pid:", how our leases begin */
 	/* per provider, what log_events has written */
 	long long *trips_logged;
 	int64_t *pause_logged;
@@ -81,12 +84,15 @@ struct store *store_new(struct runctx *rc, struct qrun *qr)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	size_t n = rc->cfg->nprovs ? rc->cfg->nprovs : 1;
+	char owner[OWNER_MAX];
 
 	s->rc = rc;
 	s->qr = qr;
 	s->trips_logged = xcalloc(n, sizeof(*s->trips_logged));
 	s->pause_logged = xcalloc(n, sizeof(*s->pause_logged));
 	s->disabled_logged = xcalloc(n, sizeof(*s->disabled_logged));
+	run_names(s->host, owner);
+	snprintf(s->me, sizeof(s->me), "%s:%ld:", s->host, (long)getpid());
 	s->lease_ms = seam_ms("NIGHTSHIFT_LEASE_MS", LEASE_MS);
 	s->renew_ms = s->lease_ms / 4 < RENEW_EVERY_MS ? s->lease_ms / 4
 						       : RENEW_EVERY_MS;
@@ -291,6 +297,37 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	return 0;
 }
 
+/* alive: whether a lease's owner still runs; this process's own run
+ * does, whatever owner_alive says of a pid that is ours. */
+static int alive(const char *owner, void *arg)
+{
+	struct store *s = arg;
+
+	return strncmp(owner, s->me, strlen(s->me)) == 0 ||
+	       owner_alive(owner, s->host);
+}
+
+/* take_back: this run has no queued job left but other runs hold some:
+ * take back those of runs that died since it started (on this host, or
+ * whose leases expired), as a run starting would, and record what they
+ * had in flight as lost. Two cron runs overlap and one is killed: the
+ * other finishes its jobs instead of leaving them until the next run. */
+static int take_back(struct store *s, long long *n)
+{
+	long long lost = 0;
+	int code = claim_recover(s->qr, clk_wall_ms(), alive, s, n, &lost);
+
+	if (code == 0 && *n)
+		fprintf(stderr,
+			"nightshift run: took back %lld jobs left running by "
+			"a run that stopped%s\n",
+			*n,
+			lost ? "; the requests it had sent are in the ledger "
+			       "as \"lost\""
+			     : "");
+	return code;
+}
+
 /* ahead_floor: the least kept claimed ahead: one in-flight window. */
 static int ahead_floor(const struct runctx *rc)
 {
@@ -400,6 +437,16 @@ static void *store_main(void *arg)
 						 &parked, &others))) {
 				fail(s, code, "reading the queue");
 				break;
+			}
+			if (queued == 0 && others > 0) {
+				long long back = 0;
+
+				if ((code = take_back(s, &back))) {
+					fail(s, code, "taking back jobs");
+					break;
+				}
+				if (back)
+					continue;
 			}
 			if (queued == 0 && !atomic_load(&rc->lane_busy))
 				break; /* nothing left that this run can do */

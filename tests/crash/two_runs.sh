@@ -6,7 +6,8 @@
 # started when an unrenewed lease would have expired, takes none of them.
 # Also two `run FILE` at once on a new database, and an ingest into a
 # running queue: a run decodes the jobs another process queued with a
-# dictionary it trained after the run opened the file.
+# dictionary it trained after the run opened the file. And a run killed
+# next to another: the live one takes back and finishes its jobs.
 . "$(dirname "$0")/../e2e/lib.sh"
 export MOCK_KEY_ENV=sk-test-two-runs-0123456789
 : "${NIGHTSHIFT_TBIN:?set NIGHTSHIFT_TBIN to build/.../nightshift-test}"
@@ -94,9 +95,40 @@ check "ingest into a running queue: the run sent the new jobs too and ended well
 check "ingest into a running queue: each new job requested once" \
   test "$(ids mock.log | sort -u | wc -l)-$(grep -c . mock.log)" = "3000-3000"
 
+# 4. Two runs, and the first is killed (kill -9) while the second works:
+# once the second has sent everything queued, it takes back the dead
+# run's jobs and finishes them, repeating only what that run had in
+# flight or answered uncommitted (at most its --max-inflight of 16, plus
+# the few answered since its last commit).
+rm -f mock.log
+start_mock --latency 100-300 --seed 8
+providers_file p.json
+jobs_file k.jsonl 600
+run ingest --db k.db k.jsonl
+"$NIGHTSHIFT" run --db k.db --providers p.json --max-inflight 16 --no-progress >a.out 2>&1 &
+a=$!
+sleep 0.3
+"$NIGHTSHIFT" run --db k.db --providers p.json --max-inflight 16 --no-progress >b.out 2>&1 &
+b=$!
+sleep 1
+kill -9 $a; wait $a 2>/dev/null
+held=$(q k.db "SELECT count(*) FROM jobs WHERE state = 1 AND lease_owner LIKE '%:$a:%'")
+wait $b; rb=$?
+stop_mock
+check "a run killed next to another: it held jobs ($held)" test "$held" -gt 0
+check "a run killed next to another: the other takes them back and finishes ($rb)" \
+  sh -c "[ $rb = 0 ] && grep -q 'took back $held jobs' b.out"
+check "a run killed next to another: every job done, one result each" \
+  test "$(q k.db 'SELECT sum(state = 2) FROM jobs')-$(q k.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "600-600|600"
+rep=$(ids mock.log | sort | uniq -d | wc -l)
+check "a run killed next to another: every job requested, $rep again (at most 16 + 8)" \
+  test "$(ids mock.log | sort -u | wc -l)" = 600 -a "$rep" -le 24
+check "a run killed next to another: what it had in flight is in the ledger as lost" \
+  test "$(q k.db "SELECT count(*) FROM attempts WHERE error_class = 'lost'")" -gt 0
+
 rm -f mock.log
 
-# 4. Replies (20 s) far slower than a lease (2 s): the first run renews
+# 5. Replies (20 s) far slower than a lease (2 s): the first run renews
 # its leases; the second, started 5 s later (two leases), must find them
 # live and take nothing back. Without renewal it would send all the jobs
 # again. Bounded: the replies end at ~20 s and ~25 s.
