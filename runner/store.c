@@ -60,6 +60,8 @@
  * live one whose requests take longer than a lease. */
 #define LEASE_MS (15 * 60 * 1000)
 #define RENEW_EVERY_MS (60 * 1000)
+/* Idle while batches run: how often to look for a dead run's jobs. */
+#define TAKE_BACK_MS 1000
 
 struct store {
 	struct runctx *rc;
@@ -72,6 +74,7 @@ struct store {
 	long long rate_n;
 	int windows; /* rate windows measured so far */
 	int64_t lease_ms, renew_ms;
+	int64_t back_at; /* take_back's last look */
 	char host[HOST_MAX];
 	char me[HOST_MAX + 24]; /* "host:pid:", how our leases begin */
 	/* per provider, what log_events has written */
@@ -438,9 +441,14 @@ static void *store_main(void *arg)
 				fail(s, code, "reading the queue");
 				break;
 			}
-			if (queued == 0 && others > 0) {
+			/* While the batch lane keeps the run waiting, others
+			 * counts the jobs in batches too: once a second. */
+			if (queued == 0 && others > 0 &&
+			    (!atomic_load(&rc->lane_busy) ||
+			     clk_wall_ms() - s->back_at >= TAKE_BACK_MS)) {
 				long long back = 0;
 
+				s->back_at = clk_wall_ms();
 				if ((code = take_back(s, &back))) {
 					fail(s, code, "taking back jobs");
 					break;
