@@ -88,8 +88,9 @@ static inline void qbind_text(sqlite3_stmt *st, int i, const char *s)
 /* qdict_add: store a new dictionary of kind ("body"/"result"), take
  * ownership of d and make it the current one of its kind. */
 int qdict_add(struct queue *q, const char *kind, struct blob_dict *d);
-/* qdict_find: the loaded dictionary with zstd id, or NULL (borrowed). */
-struct blob_dict *qdict_find(const struct queue *q, unsigned id);
+/* qdict_find: the dictionary with zstd id, or NULL (borrowed). One that
+ * another process stored after q was opened is read from the file then. */
+struct blob_dict *qdict_find(struct queue *q, unsigned id);
 /* qframe_dict: the dictionary a stored frame names (*d NULL: none);
  * QUEUE_EINVAL with q's message if the frame names one the file lacks. */
 int qframe_dict(struct queue *q, const void *z, size_t zlen,

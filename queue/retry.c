@@ -13,6 +13,7 @@
 #include "queue/jobstate.h"
 #include "queue/queue_int.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Everything a run keeps per job goes back to how ingest left it. */
@@ -111,6 +112,7 @@ int retry_dead(struct queue *q, const char *const *ids, size_t nids,
 		return rc;
 	rc = nids ? retry_some(q, ids, nids, prev, requeued)
 		  : retry_all(q, requeued);
+	kill_point("retry"); /* the crash tests' seam */
 	if (rc == QUEUE_OK)
 		rc = qcommit(q, &open, "requeueing jobs");
 	if (rc) {

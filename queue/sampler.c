@@ -10,6 +10,7 @@
 
 #include "queue/blob.h"
 #include "queue/queue_int.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Cap on the bytes kept: rows may be megabytes and the sample must not
@@ -77,6 +78,9 @@ int sampler_train(struct sampler *s, struct queue *q, struct blob_codec *c,
 		if ((rc = qstep(q, upd, "compressing stored rows")))
 			goto out;
 	}
+	/* the crash tests' seam: the dictionary and its rows are written,
+	 * not committed */
+	kill_point(strcmp(kind, "body") == 0 ? "train-body" : "train-result");
 out:
 	sampler_free(s);
 	return rc;

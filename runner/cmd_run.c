@@ -413,6 +413,13 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 			"nightshift run: %lld jobs wait for the sync lane; run "
 			"without --submit-only to send them\n",
 			queued + parked);
+	/* Two runs on one queue (an overlapping cron job): what the other
+	 * holds is not waiting for anyone to run again. */
+	if (others > batched)
+		fprintf(stderr,
+			"nightshift run: %lld jobs are held by another run, "
+			"still at work on them\n",
+			others - batched);
 	if (atomic_load(&rc->stopping) || parked || queued || others) {
 		fprintf(stderr,
 			"nightshift run: stopped with %lld jobs left; run "

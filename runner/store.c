@@ -23,11 +23,13 @@
 #include "queue/run.h"
 #include "queue/stats.h"
 #include "runner/record.h"
+#include "runner/run_start.h"
 #include "runner/runctx.h"
 #include "runner/sched/ahead.h"
 #include "runner/sched/sched.h"
 #include "runner/task.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Most jobs claimed in one turn: keeps transactions short. */
@@ -50,9 +52,16 @@
 /* Short rate windows at the start of a run, before the usual ones. */
 #define PACE_START 5
 /* Lease: long enough to outlive a slow request; renewed while we run, so
- * only a dead or hung run lets its leases expire. */
+ * only a dead or hung run lets its leases expire. The renewal comes at
+ * most a quarter of a lease apart, so a turn delayed by a slow commit
+ * (another run holding the write lock, a checkpoint) still renews in
+ * time. The test build takes a lease seconds long ($NIGHTSHIFT_LEASE_MS,
+ * util/killpoint.h) to show that a second run never takes the jobs of a
+ * live one whose requests take longer than a lease. */
 #define LEASE_MS (15 * 60 * 1000)
 #define RENEW_EVERY_MS (60 * 1000)
+/* Idle while batches run: how often to look for a dead run's jobs. */
+#define TAKE_BACK_MS 1000
 
 struct store {
 	struct runctx *rc;
@@ -64,6 +73,10 @@ struct store {
 	int64_t rate_t0;
 	long long rate_n;
 	int windows; /* rate windows measured so far */
+	int64_t lease_ms, renew_ms;
+	int64_t back_at; /* take_back's last look */
+	char host[HOST_MAX];
+	char me[HOST_MAX + 24]; /* "host:pid:", how our leases begin */
 	/* per provider, what log_events has written */
 	long long *trips_logged;
 	int64_t *pause_logged;
@@ -74,12 +87,18 @@ struct store *store_new(struct runctx *rc, struct qrun *qr)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	size_t n = rc->cfg->nprovs ? rc->cfg->nprovs : 1;
+	char owner[OWNER_MAX];
 
 	s->rc = rc;
 	s->qr = qr;
 	s->trips_logged = xcalloc(n, sizeof(*s->trips_logged));
 	s->pause_logged = xcalloc(n, sizeof(*s->pause_logged));
 	s->disabled_logged = xcalloc(n, sizeof(*s->disabled_logged));
+	run_names(s->host, owner);
+	snprintf(s->me, sizeof(s->me), "%s:%ld:", s->host, (long)getpid());
+	s->lease_ms = seam_ms("NIGHTSHIFT_LEASE_MS", LEASE_MS);
+	s->renew_ms = s->lease_ms / 4 < RENEW_EVERY_MS ? s->lease_ms / 4
+						       : RENEW_EVERY_MS;
 	return s;
 }
 
@@ -260,7 +279,7 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 		int64_t now = clk_wall_ms();
 		int want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
 
-		rc_ = claim_jobs(s->qr, now, now + LEASE_MS, want, jobs, &got);
+		rc_ = claim_jobs(s->qr, now, now + s->lease_ms, want, jobs, &got);
 		if (rc_)
 			return rc_;
 		for (int i = 0; i < got; i++) {
@@ -279,6 +298,37 @@ static int claim(struct store *s, struct task **head, struct task **tail,
 	}
 	atomic_fetch_add(&rc->outstanding, *n);
 	return 0;
+}
+
+/* alive: whether a lease's owner still runs; this process's own run
+ * does, whatever owner_alive says of a pid that is ours. */
+static int alive(const char *owner, void *arg)
+{
+	struct store *s = arg;
+
+	return strncmp(owner, s->me, strlen(s->me)) == 0 ||
+	       owner_alive(owner, s->host);
+}
+
+/* take_back: this run has no queued job left but other runs hold some:
+ * take back those of runs that died since it started (on this host, or
+ * whose leases expired), as a run starting would, and record what they
+ * had in flight as lost. Two cron runs overlap and one is killed: the
+ * other finishes its jobs instead of leaving them until the next run. */
+static int take_back(struct store *s, long long *n)
+{
+	long long lost = 0;
+	int code = claim_recover(s->qr, clk_wall_ms(), alive, s, n, &lost);
+
+	if (code == 0 && *n)
+		fprintf(stderr,
+			"nightshift run: took back %lld jobs left running by "
+			"a run that stopped%s\n",
+			*n,
+			lost ? "; the requests it had sent are in the ledger "
+			       "as \"lost\""
+			     : "");
+	return code;
 }
 
 /* ahead_floor: the least kept claimed ahead: one in-flight window. */
@@ -364,8 +414,8 @@ static void *store_main(void *arg)
 			fail(s, code, "recording requests in flight");
 			goto out_rollback;
 		}
-		if (now - last_renew > RENEW_EVERY_MS) {
-			if ((code = claim_renew(s->qr, now + LEASE_MS))) {
+		if (now - last_renew > s->renew_ms) {
+			if ((code = claim_renew(s->qr, now + s->lease_ms))) {
 				fail(s, code, "renewing leases");
 				goto out_rollback;
 			}
@@ -390,6 +440,21 @@ static void *store_main(void *arg)
 						 &parked, &others))) {
 				fail(s, code, "reading the queue");
 				break;
+			}
+			/* While the batch lane keeps the run waiting, others
+			 * counts the jobs in batches too: once a second. */
+			if (queued == 0 && others > 0 &&
+			    (!atomic_load(&rc->lane_busy) ||
+			     clk_wall_ms() - s->back_at >= TAKE_BACK_MS)) {
+				long long back = 0;
+
+				s->back_at = clk_wall_ms();
+				if ((code = take_back(s, &back))) {
+					fail(s, code, "taking back jobs");
+					break;
+				}
+				if (back)
+					continue;
 			}
 			if (queued == 0 && !atomic_load(&rc->lane_busy))
 				break; /* nothing left that this run can do */

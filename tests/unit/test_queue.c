@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "queue/blob.h"
 #include "queue/queue_int.h"
 #include "queue/stats.h"
 #include "qtest.h"
@@ -200,6 +201,50 @@ static void full_disk_is_reported_and_committed_rows_survive(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM jobs"), 100);
 }
 
+/* A frame made with a dictionary that another process stored after this
+ * one opened the file decodes: a run claiming what a concurrent ingest
+ * queued (two cron runs of `run FILE`). The dictionary is found, not
+ * made the one this process compresses with. */
+static void dictionary_stored_by_another_process_is_found(void **state)
+{
+	struct fx *f = *state;
+	struct queue *mine, *other;
+	struct blob_codec *c = blob_codec_new();
+	struct blob_dict *d;
+	char *buf = malloc(BLOB_TRAIN_ROWS * 400), body[400], *out = NULL;
+	size_t sizes[BLOB_TRAIN_ROWS], len = 0, blen, zlen, outlen = 0;
+	const void *z;
+	void *copy;
+
+	for (int k = 0; k < BLOB_TRAIN_ROWS; k++) {
+		sizes[k] = reply(buf + len, 400, k);
+		len += sizes[k];
+	}
+	assert_int_equal(queue_open(f->path, QUEUE_OPEN_CREATE, &mine, NULL,
+				    0),
+			 QUEUE_OK);
+	assert_int_equal(queue_open(f->path, 0, &other, NULL, 0), QUEUE_OK);
+	d = blob_dict_train(buf, sizes, BLOB_TRAIN_ROWS,
+			    blob_level_of("body"));
+	assert_non_null(d);
+	blen = reply(body, sizeof(body), 7);
+	assert_int_equal(blob_compress(c, d, body, blen, &z, &zlen), 0);
+	copy = malloc(zlen);
+	memcpy(copy, z, zlen);
+	assert_int_equal(qdict_add(other, "body", d), QUEUE_OK); /* owns d */
+	assert_int_equal(qdecode(mine, c, copy, zlen, &out, &outlen),
+			 QUEUE_OK);
+	assert_int_equal(outlen, blen);
+	assert_memory_equal(out, body, blen);
+	assert_null(mine->body_dict);
+	free(out);
+	free(copy);
+	free(buf);
+	blob_codec_free(&c);
+	queue_close(&other);
+	queue_close(&mine);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +256,7 @@ int main(void)
 		T(open_refuses_newer_schema),
 		T(open_migrates_older_schema_keeping_jobs),
 		T(full_disk_is_reported_and_committed_rows_survive),
+		T(dictionary_stored_by_another_process_is_found),
 #undef T
 	};
 
