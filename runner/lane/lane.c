@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,15 +62,6 @@ const char *lane_status_name(enum batch_status s)
 		       : "unknown";
 }
 
-#ifdef NIGHTSHIFT_TEST
-void lane_kill_point(const char *step)
-{
-	const char *at = getenv("NIGHTSHIFT_KILL_AT");
-
-	if (at && strcmp(at, step) == 0)
-		raise(SIGKILL);
-}
-#endif
 
 int lane_fail(struct lane *l, int code, const char *what)
 {

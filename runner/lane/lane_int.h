@@ -64,19 +64,6 @@ int lane_known_remote(struct lane *l, const char *remote);
  * ("in_progress", "ended", ...; static). */
 const char *lane_status_name(enum batch_status s);
 
-/* lane_kill_point: in the test build (build/.../nightshift-test) the
- * process dies here, as by kill -9, when $NIGHTSHIFT_KILL_AT names this
- * step: how the crash tests kill a run at each step of a submission
- * ("intent", "upload", "uploaded", "create") and in the middle of a
- * collection ("collect"). ./nightshift has no such seam. */
-#ifdef NIGHTSHIFT_TEST
-void lane_kill_point(const char *step);
-#else
-static inline void lane_kill_point(const char *step)
-{
-	(void)step;
-}
-#endif
 
 /* lane_say: a line on stderr, "nightshift run: " first. */
 void lane_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,7 @@
 #include "runner/task.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Lines applied per commit. */
@@ -399,7 +400,7 @@ static int turn(struct results *c)
 	if ((R && (rc = record(c, R))) || (rc = qrun_commit(l->qr)))
 		goto fail;
 	if (R) {
-		lane_kill_point("collect");
+		kill_point("collect");
 		if (R->lane_wait)
 			l->lane_wait = 1;
 		empty(R);

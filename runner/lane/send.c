@@ -20,6 +20,7 @@
 #include "runner/sched/budget.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Input files are flushed to disk in pieces this size. */
@@ -288,12 +289,12 @@ static int uploaded(struct lane *l, struct lbatch *b, char *file_id)
 {
 	int rc;
 
-	lane_kill_point("upload");
+	kill_point("upload");
 	b->q.file_id = file_id;
 	b->q.state = QBATCH_UPLOADED;
 	if ((rc = save(l, b)))
 		return rc;
-	lane_kill_point("uploaded");
+	kill_point("uploaded");
 	return 0;
 }
 
@@ -305,7 +306,7 @@ static int created(struct lane *l, struct lbatch *b, int rc,
 		batch_info_clear(info);
 		return failed_step(l, b, rc, "refused to create the batch");
 	}
-	lane_kill_point("create");
+	kill_point("create");
 	rc = live(l, b, info, 0);
 	batch_info_clear(info);
 	return rc;

@@ -23,6 +23,7 @@
 #include "runner/sched/estimate.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/killpoint.h"
 #include "util/xalloc.h"
 
 /* Jobs read at a time. */
@@ -132,7 +133,7 @@ static int flush(struct pass *ps, struct group *g)
 		infile_discard(&g->in);
 		return lane_drop(l, b, 0, NULL);
 	}
-	lane_kill_point("intent");
+	kill_point("intent");
 	/* A job another run took meanwhile is not the batch's: its file
 	 * is written again from what the batch holds. */
 	if (rc) {
