@@ -233,6 +233,15 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int(st, 2, limit);
 	rc = claim_read_rows(r->q, st, limit, out, n);
+	/* The message is taken at once: a bind on any statement clears
+	 * the connection's error, and a read that failed (an I/O error)
+	 * said "not an error" (issue 17, iofault.sh). */
+	if (rc != SQLITE_DONE && rc != SQLITE_CORRUPT)
+		rc = qfail(r->q, rc, "claiming jobs");
+	else if (rc == SQLITE_CORRUPT)
+		rc = QUEUE_EINVAL; /* message set by qframe_dict */
+	else
+		rc = QUEUE_OK;
 	sqlite3_reset(st);
 	/* The rows read are leased once the read is over: a statement
 	 * that changes the rows another one is still reading leaves what
@@ -240,19 +249,20 @@ int claim_jobs(struct qrun *r, int64_t now_ms, int64_t lease_until_ms,
 	sqlite3_bind_text(lease, 2, r->owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(lease, 3, lease_until_ms);
 	sqlite3_bind_int64(lease, 4, now_ms);
-	for (int i = 0; i < *n && rc == SQLITE_DONE; i++) {
+	for (int i = 0; i < *n && rc == QUEUE_OK; i++) {
+		int step;
+
 		sqlite3_bind_int64(lease, 1, out[i].id);
-		rc = sqlite3_step(lease);
+		if ((step = sqlite3_step(lease)) != SQLITE_DONE)
+			rc = qfail(r->q, step, "claiming jobs");
 		sqlite3_reset(lease);
 	}
-	if (rc == SQLITE_DONE)
+	if (rc == QUEUE_OK)
 		return QUEUE_OK;
 	for (int i = 0; i < *n; i++)
 		claim_job_clear(&out[i]);
 	*n = 0;
-	if (rc == SQLITE_CORRUPT)
-		return QUEUE_EINVAL; /* message set by qframe_dict */
-	return qfail(r->q, rc, "claiming jobs");
+	return rc;
 }
 
 int claim_renew(struct qrun *r, int64_t lease_until_ms)

@@ -1,0 +1,287 @@
+# iofault.sh — faults below the process (issue 17): storage that fails on
+# cue, as SQLite's own tests make it fail. An LD_PRELOAD shim
+# (tests/shim/iofault.c) wraps SQLite's default VFS and allocator and fails
+# the Nth write, sync, truncate, read or allocation, or fills the disk from
+# the Nth write on, or makes plain writes under a path fail with ENOSPC.
+# For ingest, run (claims and group commits), export and a schema
+# migration, a counting pass learns how many calls the operation makes and
+# N sweeps over them (every one when few, else an even sample). After each
+# fault: nightshift either says what failed and exits 1, or (a fault after
+# the work was committed, e.g. in the checkpoint at close) exits 0 with
+# all the work done; never a crash, never a success line for work that is
+# not there. The database passes integrity_check, what was committed
+# before is all there, and the same command run again without the fault
+# succeeds and ends with every job once.
+SCHEMA=$(cd "$(dirname "$0")/../../schema" && pwd)
+. "$(dirname "$0")/lib.sh"
+export MOCK_KEY_ENV=sk-test-e2e-0123456789
+SHIM=${IOFAULT_SHIM:-$(dirname "$MOCK")/iofault.so}
+if [ ! -f "$SHIM" ]; then
+  notok "the fault shim is built" "$SHIM missing: make $SHIM"; exit 0
+fi
+# A sanitized binary takes a preloaded library ahead of its runtime.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+export ASAN_OPTIONS
+
+# faulted SPEC ARGS...: nightshift ARGS with NS_FAULT=SPEC; sets rc and
+# keeps the shim's counts in $T/flog.
+faulted() {
+  spec=$1; shift
+  rm -f "$T/flog"
+  NS_FAULT=$spec NS_FAULT_LOG="$T/flog" NS_FAULT_PATH="${FAULT_PATH:-}" \
+    LD_PRELOAD="$SHIM" "$NIGHTSHIFT" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+}
+
+# counted KIND: calls of KIND the last faulted command made.
+counted() { sed -n "s/.* *$1 \([0-9]*\).*/\1/p" "$T/flog" | head -n 1; }
+injected() { sed -n 's/.*injected \([0-9]*\)$/\1/p' "$T/flog"; }
+
+# points TOTAL MAX: 1..TOTAL, or MAX of them spread evenly, the last
+# included (the final commit and the checkpoint at close).
+points() {
+  awk -v t="$1" -v m="$2" 'BEGIN {
+    if (t <= m) { for (i = 1; i <= t; i++) print i; exit }
+    for (i = 0; i < m; i++) print 1 + int(i * (t - 1) / (m - 1)) }' | uniq
+}
+
+# spec_of KIND N: the shim's spec; KIND+ is the Nth call and every later.
+spec_of() { case $1 in *+) echo "${1%+}:$2+" ;; *) echo "$1:$2" ;; esac; }
+
+# Failures are collected per operation and kind, one line each, so a
+# sweep of a hundred faults reports one ok or one not ok with the cases.
+bad=""
+fault_bad() { bad="$bad
+N=$1: $2"; }
+
+# fault_outcome CMD N: the faulted command's exit and message. Sets
+# failed_run=1 when it said it failed, 0 when it succeeded.
+fault_outcome() {
+  failed_run=0
+  if [ "$(injected)" = 0 ]; then
+    [ "$rc" = 0 ] || fault_bad "$2" "no fault injected, yet exit $rc: $(tail -n 2 "$T/err")"
+    return
+  fi
+  case $rc in
+  0) ;;
+  1) failed_run=1
+     ! grep -q 'not an error' "$T/err" ||
+       fault_bad "$2" "the message lost its cause: $(grep 'not an error' "$T/err")"
+     grep -Eq '^nightshift[ a-z]*: .*(I/O error|disk full|out of memory|locked|damaged|cannot)' "$T/err" ||
+       fault_bad "$2" "exit 1 without a message: $(tail -n 2 "$T/err")" ;;
+  *) fault_bad "$2" "exit $rc (a crash?): $(tail -n 3 "$T/err")" ;;
+  esac
+}
+
+# integrity DB N
+integrity() {
+  v=$(q "$1" 'PRAGMA integrity_check' 2>&1)
+  [ "$v" = ok ] || fault_bad "$2" "integrity_check: $v"
+}
+
+# report_sweep NAME COUNT
+report_sweep() {
+  if [ -z "$bad" ]; then ok "$1 ($2 faults)"; else notok "$1" "$(printf '%s\n' "$bad" | head -n 12)"; fi
+  bad=""
+}
+
+# ---------------------------------------------------------------- ingest
+# 40 jobs committed before; the faulted ingest adds 160 more (its file
+# holds all 200, so the 40 are "already queued").
+i=1; while [ $i -le 40 ]; do line "pre-$i"; i=$((i + 1)); done >pre.jsonl
+i=1; while [ $i -le 160 ]; do line "new-$i"; i=$((i + 1)); done | cat pre.jsonl - >all.jsonl
+run ingest --db base.db pre.jsonl
+expect "ingest: the 40 committed before go in" 0 "enqueued 40"
+cp base.db cnt.db
+faulted "" ingest --db cnt.db all.jsonl
+expect "ingest under the shim, no fault: works as without" 0 "enqueued 160, already queued 40"
+check "ingest: the shim counts its writes ($(counted write)), syncs ($(counted sync)), reads ($(counted read))" \
+  test "$(counted write)" -ge 5 -a "$(counted sync)" -ge 1 -a "$(counted read)" -ge 1
+
+ingest_sweep() { # KIND TOTAL MAX
+  kind=$1; n=0
+  for N in $(points "$2" "$3"); do
+    n=$((n + 1))
+    rm -f f.db f.db-wal f.db-shm; cp base.db f.db
+    faulted "$(spec_of "$kind" "$N")" ingest --db f.db all.jsonl
+    fault_outcome ingest "$N"
+    integrity f.db "$N"
+    jobs=$(q f.db 'SELECT count(*) FROM jobs')
+    pre=$(q f.db "SELECT count(*) FROM jobs WHERE custom_id LIKE 'job-pre-%'")
+    [ "$pre" = 40 ] || fault_bad "$N" "$pre of the 40 committed jobs left"
+    if [ "$failed_run" = 1 ]; then
+      ! grep -q 'enqueued' "$T/out" "$T/err" || fault_bad "$N" "failed, yet says: $(grep enqueued "$T/out" "$T/err")"
+      [ "$jobs" = 40 ] || fault_bad "$N" "a failed ingest left $jobs jobs (its one transaction is all or nothing)"
+    elif [ "$jobs" != 200 ]; then
+      fault_bad "$N" "exit 0 with $jobs jobs of 200"
+    fi
+    run ingest --db f.db all.jsonl
+    [ "$rc" = 0 ] || fault_bad "$N" "the ingest again: exit $rc: $(tail -n 2 "$T/err")"
+    [ "$(q f.db 'SELECT count(*), count(DISTINCT custom_id) FROM jobs')" = "200|200" ] ||
+      fault_bad "$N" "after the ingest again: $(q f.db 'SELECT count(*), count(DISTINCT custom_id) FROM jobs') jobs"
+  done
+  report_sweep "ingest, $kind fault at each N of $2: said, intact, kept, the next ingest completes" "$n"
+}
+cp base.db cnt.db; faulted "" ingest --db cnt.db all.jsonl
+W=$(counted write); S=$(counted sync); R=$(counted read); M=$(counted malloc); TR=$(counted trunc)
+ingest_sweep write "$W" 200
+ingest_sweep full "$W" 40
+ingest_sweep sync "$S" 50
+ingest_sweep trunc "$TR" 10
+ingest_sweep read "$R" 60
+ingest_sweep malloc "$M" 80
+
+# ---------------------------------------------------------------- migration
+# A database at schema version 1 (queue.sql alone), with 300 jobs and a
+# ledger row each, as an old nightshift left it; any command that opens
+# it migrates it, in one transaction.
+{
+  cat "$SCHEMA/queue.sql"
+  echo "PRAGMA user_version = 1; PRAGMA application_id = 1314080340;"
+  echo "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+    INSERT INTO jobs (custom_id, body_hash, request, est_input_tokens, max_output_tokens,
+      created_at, updated_at) SELECT 'old-' || i, i, x'00', 1, 0, 0, 0 FROM n;"
+  echo "INSERT INTO attempts (job_id, run_id, provider, model, sent_at, error_class,
+      latency_ms, cost_usd) SELECT id, 'r', 'p', 'm', 1, 'ok', 1, 0.25 FROM jobs;"
+} | sqlite3 old.db
+check "migration: an old database is made (version $(q old.db 'PRAGMA user_version'))" \
+  test "$(q old.db 'PRAGMA user_version')" = 1 -a "$(q old.db 'SELECT count(*) FROM jobs')" = 300
+cp old.db cnt.db
+faulted "" status --db cnt.db
+expect "migration under the shim, no fault: status opens and upgrades it" 0 "300"
+NEWV=$(q cnt.db 'PRAGMA user_version')
+check "migration: it went to the current version ($NEWV)" test "$NEWV" -gt 1
+W=$(counted write); S=$(counted sync); R=$(counted read); M=$(counted malloc)
+
+migrate_sweep() { # KIND TOTAL MAX
+  kind=$1; n=0
+  for N in $(points "$2" "$3"); do
+    n=$((n + 1))
+    rm -f f.db f.db-wal f.db-shm; cp old.db f.db
+    faulted "$(spec_of "$kind" "$N")" status --db f.db
+    fault_outcome status "$N"
+    integrity f.db "$N"
+    v=$(q f.db 'PRAGMA user_version')
+    [ "$(q f.db 'SELECT count(*) FROM jobs')" = 300 ] || fault_bad "$N" "$(q f.db 'SELECT count(*) FROM jobs') jobs of 300"
+    if [ "$failed_run" = 1 ]; then
+      [ "$v" = 1 ] || [ "$v" = "$NEWV" ] || fault_bad "$N" "a failed migration left version $v"
+    elif [ "$v" != "$NEWV" ]; then
+      fault_bad "$N" "exit 0 at version $v"
+    fi
+    run status --db f.db
+    [ "$rc" = 0 ] || fault_bad "$N" "status again: exit $rc: $(tail -n 2 "$T/err")"
+    [ "$(q f.db 'PRAGMA user_version')" = "$NEWV" ] || fault_bad "$N" "version $(q f.db 'PRAGMA user_version') after status again"
+    # 004: each job's spend comes from its ledger row
+    [ "$(q f.db 'SELECT sum(spent_usd) * 4 FROM jobs')" = 300.0 ] ||
+      fault_bad "$N" "spend after the migration: $(q f.db 'SELECT sum(spent_usd) FROM jobs')"
+  done
+  report_sweep "migration, $kind fault at each N of $2: said, at the old or new version, intact, the next open migrates" "$n"
+}
+migrate_sweep write "$W" 100
+migrate_sweep full "$W" 25
+migrate_sweep sync "$S" 20
+migrate_sweep read "$R" 40
+migrate_sweep malloc "$M" 60
+
+# ---------------------------------------------------------------- run
+# 30 jobs done before; the faulted run has 60 more to claim and commit.
+start_mock
+providers_file p.json
+i=1; while [ $i -le 60 ]; do line "new-$i"; i=$((i + 1)); done >new.jsonl
+rm -f rbase.db*; run ingest --db rbase.db pre.jsonl
+run run --db rbase.db --providers p.json --no-progress
+expect "run: the 40 jobs before are done" 0 "40/40 done"
+run ingest --db rbase.db new.jsonl
+expect "run: 60 more queued" 0 "enqueued 60"
+cp rbase.db cnt.db
+faulted "" run --db cnt.db --providers p.json --no-progress --max-inflight 8
+expect "run under the shim, no fault: works as without" 0 "60/60 done"
+W=$(counted write); S=$(counted sync); R=$(counted read); M=$(counted malloc)
+
+run_sweep() { # KIND TOTAL MAX
+  kind=$1; n=0
+  for N in $(points "$2" "$3"); do
+    n=$((n + 1))
+    rm -f f.db f.db-wal f.db-shm; cp rbase.db f.db
+    faulted "$(spec_of "$kind" "$N")" run --db f.db --providers p.json --no-progress --max-inflight 8
+    fault_outcome run "$N"
+    integrity f.db "$N"
+    res=$(q f.db 'SELECT count(*) FROM results')
+    pre=$(q f.db "SELECT count(*) FROM results JOIN jobs j ON j.id = job_id WHERE custom_id LIKE 'job-pre-%'")
+    [ "$pre" = 40 ] || fault_bad "$N" "$pre of the 40 results committed before left"
+    if [ "$failed_run" = 1 ]; then
+      # the last count it printed is what it kept
+      last=$(grep -o '[0-9]*/60 done' "$T/err" | tail -n 1 | cut -d/ -f1)
+      [ -z "$last" ] || [ $((last + 40)) = "$res" ] || fault_bad "$N" "said $last of 60 done, kept $res of 100"
+    elif [ "$res" != 100 ]; then
+      fault_bad "$N" "exit 0 with $res results of 100"
+    fi
+    run run --db f.db --providers p.json --no-progress
+    [ "$rc" = 0 ] || fault_bad "$N" "the run again: exit $rc: $(tail -n 2 "$T/err")"
+    [ "$(q f.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "100|100" ] ||
+      fault_bad "$N" "after the run again: $(q f.db 'SELECT count(*), count(DISTINCT job_id) FROM results') results"
+    [ "$(q f.db 'SELECT count(*) FROM jobs WHERE state <> 2 OR lease_owner IS NOT NULL')" = 0 ] ||
+      fault_bad "$N" "jobs left undone or leased after the run again"
+  done
+  report_sweep "run (claims, group commits), $kind fault at each N of $2: said, intact, kept, the next run completes, every job once" "$n"
+}
+run_sweep write "$W" 60
+run_sweep write+ "$W" 15
+run_sweep full "$W" 20
+run_sweep sync "$S" 15
+run_sweep read "$R" 60
+run_sweep malloc "$M" 40
+
+# ---------------------------------------------------------------- export
+# 100 results; a fault while reading them, or a full disk under the
+# output. A failed export leaves no file under its name, and an older
+# export there stays as it was.
+mkdir -p outdir
+cp cnt.db ex.db
+faulted "" export --db ex.db -o outdir/r.jsonl
+check "export under the shim, no fault: 100 lines" test "$rc" = 0 -a "$(grep -c . outdir/r.jsonl 2>/dev/null)" = 100
+R=$(counted read); M=$(counted malloc)
+echo "an older export" >outdir/old.jsonl
+# lines_of FILE: its lines, a .zst decompressed.
+lines_of() {
+  case $1 in
+  *.zst) zstd -dc "$1" 2>/dev/null | grep -c . ;;
+  *) grep -c . "$1" ;;
+  esac
+}
+
+export_sweep() { # KIND TOTAL MAX OUT
+  kind=$1; out=$4; n=0
+  for N in $(points "$2" "$3"); do
+    n=$((n + 1))
+    rm -f "outdir/$out"; cp outdir/old.jsonl outdir/keep.jsonl
+    FAULT_PATH=$T/outdir faulted "$(spec_of "$kind" "$N")" export --db ex.db -o "outdir/$out"
+    fault_outcome export "$N"
+    if [ "$failed_run" = 1 ]; then
+      [ ! -e "outdir/$out" ] || fault_bad "$N" "a failed export left outdir/$out"
+    elif [ "$(lines_of "outdir/$out")" != 100 ]; then
+      fault_bad "$N" "exit 0 with a short file"
+    fi
+    FAULT_PATH=$T/outdir faulted "$(spec_of "$kind" "$N")" export --db ex.db -o outdir/keep.jsonl
+    if [ "$rc" != 0 ] && ! cmp -s outdir/old.jsonl outdir/keep.jsonl; then
+      fault_bad "$N" "a failed export over an older one changed it"
+    fi
+    [ -z "$(find outdir -name '*.tmp*' 2>/dev/null)" ] || fault_bad "$N" "temporary files left: $(ls outdir)"
+    integrity ex.db "$N"
+    run export --db ex.db -o "outdir/$out"
+    [ "$rc" = 0 ] || fault_bad "$N" "the export again: exit $rc: $(tail -n 2 "$T/err")"
+  done
+  report_sweep "export -o $4, $kind fault at each N of $2: said, no partial file, the next export works" "$n"
+}
+export_sweep read "$R" 40 r.jsonl
+export_sweep malloc "$M" 40 r.jsonl
+# the output's own writes: counted with the path watched
+FAULT_PATH=$T/outdir faulted "" export --db ex.db -o outdir/r.jsonl
+E=$(counted enospc)
+check "export: the shim sees its writes to the output ($E)" test "$E" -ge 1
+export_sweep enospc "$E" 10 r.jsonl
+FAULT_PATH=$T/outdir faulted "" export --db ex.db -o outdir/r.jsonl.zst
+export_sweep enospc "$(counted enospc)" 10 r.jsonl.zst
+FAULT_PATH=$T/outdir faulted enospc:1 export --db ex.db -o outdir/r2.jsonl
+expect "export: a full disk is said as such" 1 "disk full"
+stop_mock
