@@ -133,7 +133,8 @@ $(TBIN): $(MAIN_OBJ) $(TLIB_OBJ)
 
 tools: $(BIN) $(TBIN) $(MOCK_BIN) $(SHIM_BIN) $(UNIT_BIN)
 
-# Every test, offline, no API keys. Ends with one line "N passed, N failed".
+# Every test, offline, no API keys. Ends with one line
+# "N passed, N failed, N skipped".
 check: tools
 	@NIGHTSHIFT=$(abspath $(BIN)) NIGHTSHIFT_TBIN=$(abspath $(TBIN)) \
 	  MOCK=$(abspath $(MOCK_BIN)) \
