@@ -355,7 +355,8 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 			"kept%s and the database is intact; %srun again to "
 			"resume\n",
 			rc->fatal == QUEUE_EFULL ? "disk full"
-						 : queue_errmsg(q),
+			: *queue_errmsg(q)	 ? queue_errmsg(q)
+						 : "a database error (said above)",
 			rc->fatal_msg, lost,
 			rc->fatal == QUEUE_EFULL
 				? "free some space on its disk, then "
@@ -434,10 +435,16 @@ static int open_lane(struct runctx *rc, const struct opts *o, char *host,
 			       .alive_arg = host};
 
 	lo.end_ms = o->end_ms;
-	if (lane_new(rc, &lo, lane) != 0)
+	if (lane_new(rc, &lo, lane) != 0 ||
+	    (*lane && lane_prepare(*lane) != 0)) {
+		/* The lane said what failed, and a pass cut short still
+		 * says what it was sending: the last line says the run
+		 * stopped (issue 17, iofault.sh). */
+		fprintf(stderr, "nightshift run: stopped: the batch lane "
+				"failed (said above); what was committed is "
+				"kept; run again to resume\n");
 		return EXIT_RUNTIME;
-	if (*lane && lane_prepare(*lane) != 0)
-		return EXIT_RUNTIME;
+	}
 	return 0;
 }
 
@@ -495,8 +502,13 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	watch_take_signals();
 	code = watch_run(rc, &wo, &p);
 	store_join(st);
-	if (lane && lane_join(lane) && !rc->fatal)
-		rc->fatal = QUEUE_EIO; /* said by the lane */
+	if (lane && lane_join(lane) && !rc->fatal) {
+		/* The lane said what failed; the last line must still say
+		 * why the run stopped, not " while ;" (issue 17). */
+		rc->fatal = QUEUE_EIO;
+		snprintf(rc->fatal_msg, sizeof(rc->fatal_msg),
+			 "tending the batch lane");
+	}
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);
 	progress_end(&p, rc, clk_mono_ms());

@@ -3,9 +3,12 @@
 # (tests/shim/iofault.c) wraps SQLite's default VFS and allocator and fails
 # the Nth write, sync, truncate, read or allocation, or fills the disk from
 # the Nth write on, or makes plain writes under a path fail with ENOSPC.
-# For ingest, run (claims and group commits), export and a schema
-# migration, a counting pass learns how many calls the operation makes and
-# N sweeps over them (every one when few, else an even sample). After each
+# For ingest, run (claims and group commits), a batch-lane run, export and
+# a schema migration, a counting pass learns how many calls the operation
+# makes and N sweeps over them (every one when few, else an even sample).
+# The run's also checks that every request the mock served is in the
+# ledger but those the failure message counts as sent since the last
+# commit, and that the last line says why the run stopped. After each
 # fault: nightshift either says what failed and exits 1, or (a fault after
 # the work was committed, e.g. in the checkpoint at close) exits 0 with
 # all the work done; never a crash, never a success line for work that is
@@ -243,6 +246,62 @@ run_sweep full "$W" 20
 run_sweep sync "$S" 15
 run_sweep read "$R" 60
 run_sweep malloc "$M" 40
+echo "# requests the failed runs said were sent after their last commit: $unlisted"
+
+# ---------------------------------------------------------------- batch lane
+# The same run through the mock's Files + Batches API (batches of 4): the
+# lane commits an intent before each create, then the file and batch ids,
+# then each collection. After any fault the run again finishes with each
+# job's batch line run once, none sent twice, none synchronously.
+mock_as bm --batch-latency 200
+cat >pb.json <<JSON
+{"providers": {"mock": {"dialect": "openai", "base_url": "http://127.0.0.1:$bm_PORT/v1",
+  "api_key_env": "MOCK_KEY_ENV", "max_inflight": 16, "timeout_s": 20,
+  "connect_timeout_s": 1, "max_retries": 3, "batch": {"api": "openai", "max_requests": 4},
+  "models": {"m1": {"input_per_mtok": 0.50, "output_per_mtok": 1.50}}}},
+ "routes": {"cheap": ["mock:m1"]}}
+JSON
+head -n 10 new.jsonl >b10.jsonl
+rm -f bbase.db*; run ingest --db bbase.db b10.jsonl
+cp bbase.db bcnt.db
+faulted "" run --db bcnt.db --providers pb.json --no-progress
+expect "batch lane under the shim, no fault: every job through it" 0 "sending 10 jobs through mock's batch lane"
+W=$(counted write); S=$(counted sync)
+# batch_once: each job's batch line ran ok once since mark, and nothing
+# went synchronously.
+batch_once() {
+  tail -n +"$((mark + 1))" "$T/bm.log" >"$T/bm.new"
+  for id in $(q f.db 'SELECT id FROM jobs'); do
+    k=$(grep '"kind":"batch_line"' "$T/bm.new" | grep -c "\"custom_id\":\"[^\"]*-$id\",\"status\":200")
+    [ "$k" = 1 ] || { echo "job row $id: $k batch lines ran"; return; }
+  done
+  k=$(grep -c '"path":"/v1/chat/completions"' "$T/bm.new")
+  [ "$k" = 0 ] || echo "$k sent synchronously"
+}
+batch_sweep() { # KIND TOTAL MAX
+  kind=$1; n=0
+  for N in $(points "$2" "$3"); do
+    n=$((n + 1))
+    rm -f f.db f.db-wal f.db-shm; cp bbase.db f.db
+    mark=$(grep -c . "$T/bm.log")
+    faulted "$(spec_of "$kind" "$N")" run --db f.db --providers pb.json --no-progress
+    fault_outcome run "$N"
+    # the last line says why the run stopped (it said " while ;" when
+    # the lane failed)
+    [ "$failed_run" = 0 ] || tail -n 1 "$T/err" | grep -Eq 'error|disk full|out of memory|failed' ||
+      fault_bad "$N" "its last line says no cause: $(tail -n 1 "$T/err")"
+    integrity f.db "$N"
+    run run --db f.db --providers pb.json --no-progress
+    [ "$rc" = 0 ] || fault_bad "$N" "the run again: exit $rc: $(tail -n 2 "$T/err")"
+    [ "$(q f.db 'SELECT count(*), count(DISTINCT job_id) FROM results')" = "10|10" ] ||
+      fault_bad "$N" "after the run again: $(q f.db 'SELECT count(*), count(DISTINCT job_id) FROM results') results"
+    v=$(batch_once); [ -z "$v" ] || fault_bad "$N" "$v"
+  done
+  report_sweep "batch lane, $kind fault at each N of $2: said, intact, the next run collects, each job's line run once" "$n"
+}
+batch_sweep write "$W" 14
+batch_sweep full "$W" 6
+batch_sweep sync "$S" 6
 
 # ---------------------------------------------------------------- export
 # 100 results; a fault while reading them, or a full disk under the
@@ -297,4 +356,3 @@ export_sweep enospc "$(counted enospc)" 10 r.jsonl.zst
 FAULT_PATH=$T/outdir faulted enospc:1 export --db ex.db -o outdir/r2.jsonl
 expect "export: a full disk is said as such" 1 "disk full"
 stop_mock
-echo "# requests the failed runs said were sent after their last commit: $unlisted"
