@@ -147,7 +147,7 @@ check-e2e: $(BIN) $(MOCK_BIN) $(SHIM_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(filter-out tests/e2e/lib.sh,$(sort $(wildcard tests/e2e/*.sh)))
 
-check-crash: $(BIN) $(TBIN) $(MOCK_BIN) $(SHIM_BIN)
+check-crash: $(BIN) $(TBIN) $(MOCK_BIN)
 	@NIGHTSHIFT=$(abspath $(BIN)) NIGHTSHIFT_TBIN=$(abspath $(TBIN)) \
 	  MOCK=$(abspath $(MOCK_BIN)) \
 	  sh tests/run.sh -- $(sort $(wildcard tests/crash/*.sh))
