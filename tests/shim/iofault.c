@@ -39,8 +39,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_WRITE, K_SYNC, K_TRUNC, K_READ, K_FULL, K_MALLOC, K_ENOSPC,
-	    K_COUNT };
+enum kind {
+	K_WRITE,
+	K_SYNC,
+	K_TRUNC,
+	K_READ,
+	K_FULL,
+	K_MALLOC,
+	K_ENOSPC,
+	K_COUNT
+};
 static const char *const NAMES[K_COUNT] = {"write", "sync",   "trunc", "read",
 					   "full",  "malloc", "enospc"};
 
@@ -65,19 +73,19 @@ static void parse(void)
 			    s[n] != ':')
 				continue;
 			at[i] = strtoll(s + n + 1, &end, 10);
-			sticky[i] = *end == '+' || i == K_FULL ||
-				    i == K_ENOSPC;
+			sticky[i] = *end == '+' || i == K_FULL || i == K_ENOSPC;
 		}
 		s += k + (s[k] == ',');
 	}
 }
 
-/* hit: count a call of kind k; 1 when it is to fail. */
+/* start: read the spec before any write(2) the process makes. */
 __attribute__((constructor)) static void start(void)
 {
 	parse();
 }
 
+/* hit: count a call of kind k; 1 when it is to fail. */
 static int hit(enum kind k)
 {
 	long long n = __atomic_add_fetch(&calls[k], 1, __ATOMIC_RELAXED);
@@ -96,12 +104,12 @@ __attribute__((destructor)) static void report(void)
 
 	if (!log || !*log)
 		return;
-	len = snprintf(line, sizeof(line),
-		       "write %lld sync %lld trunc %lld read %lld malloc %lld "
-		       "enospc %lld injected %lld\n",
-		       calls[K_WRITE], calls[K_SYNC],
-		       calls[K_TRUNC], calls[K_READ], calls[K_MALLOC],
-		       calls[K_ENOSPC], injected);
+	len =
+	    snprintf(line, sizeof(line),
+		     "write %lld sync %lld trunc %lld read %lld malloc %lld "
+		     "enospc %lld injected %lld\n",
+		     calls[K_WRITE], calls[K_SYNC], calls[K_TRUNC],
+		     calls[K_READ], calls[K_MALLOC], calls[K_ENOSPC], injected);
 	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
@@ -289,18 +297,17 @@ static void m_shutdown(void *arg)
 	real_mem.xShutdown(arg);
 }
 
-static const sqlite3_mem_methods mem = {m_malloc, m_free,    m_realloc,
-					m_size,   m_roundup, m_init,
-					m_shutdown, NULL};
+static const sqlite3_mem_methods mem = {m_malloc,  m_free, m_realloc,  m_size,
+					m_roundup, m_init, m_shutdown, NULL};
 
 static void install(void)
 {
 	int (*config)(int, ...) =
-		(int (*)(int, ...))dlsym(RTLD_DEFAULT, "sqlite3_config");
+	    (int (*)(int, ...))dlsym(RTLD_DEFAULT, "sqlite3_config");
 	sqlite3_vfs *(*find)(const char *) = (sqlite3_vfs * (*)(const char *))
-		dlsym(RTLD_DEFAULT, "sqlite3_vfs_find");
+	    dlsym(RTLD_DEFAULT, "sqlite3_vfs_find");
 	int (*reg)(sqlite3_vfs *, int) = (int (*)(sqlite3_vfs *, int))dlsym(
-		RTLD_DEFAULT, "sqlite3_vfs_register");
+	    RTLD_DEFAULT, "sqlite3_vfs_register");
 
 	if (!config || !find || !reg)
 		return;
@@ -316,10 +323,11 @@ static void install(void)
 	if (!real_vfs)
 		return;
 	methods = (sqlite3_io_methods){
-		3,	   f_close,	f_read,	    f_write,	    f_truncate,
-		f_sync,	   f_size,	f_lock,	    f_unlock,	    f_reserved,
-		f_control, f_sector,	f_device,   f_shm_map,	    f_shm_lock,
-		f_shm_barrier, f_shm_unmap, f_fetch, f_unfetch};
+	    3,		 f_close,    f_read,	 f_write,
+	    f_truncate,	 f_sync,     f_size,	 f_lock,
+	    f_unlock,	 f_reserved, f_control,	 f_sector,
+	    f_device,	 f_shm_map,  f_shm_lock, f_shm_barrier,
+	    f_shm_unmap, f_fetch,    f_unfetch};
 	/* The other methods work on the copy: the unix VFS finds its state
 	 * through pAppData, which is copied along. */
 	vfs = *real_vfs;
@@ -330,13 +338,12 @@ static void install(void)
 	reg(&vfs, 1);
 }
 
-int sqlite3_open_v2(const char *name, sqlite3 **db, int flags,
-		    const char *zvfs)
+int sqlite3_open_v2(const char *name, sqlite3 **db, int flags, const char *zvfs)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int (*real)(const char *, sqlite3 **, int, const char *) =
-		(int (*)(const char *, sqlite3 **, int, const char *))dlsym(
-			RTLD_NEXT, "sqlite3_open_v2");
+	    (int (*)(const char *, sqlite3 **, int, const char *))dlsym(
+		RTLD_NEXT, "sqlite3_open_v2");
 
 	pthread_once(&once, install);
 	return real(name, db, flags, zvfs);
@@ -364,8 +371,7 @@ static int under(int fd)
 ssize_t write(int fd, const void *p, size_t n)
 {
 	ssize_t (*real)(int, const void *, size_t) =
-		(ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT,
-							     "write");
+	    (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
 
 	if (under(fd) && hit(K_ENOSPC)) {
 		errno = ENOSPC;
@@ -379,8 +385,8 @@ ssize_t write(int fd, const void *p, size_t n)
 size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
 {
 	size_t (*real)(const void *, size_t, size_t, FILE *) =
-		(size_t(*)(const void *, size_t, size_t, FILE *))dlsym(
-			RTLD_NEXT, "fwrite");
+	    (size_t(*)(const void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT,
+								   "fwrite");
 
 	if (under(fileno(f)) && hit(K_ENOSPC)) {
 		errno = ENOSPC;
