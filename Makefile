@@ -10,6 +10,9 @@
 #   tests/unit/test_*.c                -> one cmocka binary each
 #   tests/mock/*.c                     -> the mock provider (libmicrohttpd)
 #   tests/shim/fsync_count.c           -> an LD_PRELOAD shim logging fsyncs
+#   tests/shim/iofault.c               -> an LD_PRELOAD shim failing the Nth
+#                                         write/sync/read/allocation of SQLite,
+#                                         or plain writes with ENOSPC
 #   tests/e2e/*.sh                     -> end-to-end scripts run against the binary
 # SANITIZE=address,undefined or SANITIZE=thread builds into its own directory so
 # flags never mix.
@@ -60,7 +63,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MOCK_SRC := $(sort $(wildcard tests/mock/*.c))
 MOCK_BIN := $(BUILD)/mock-provider
-SHIM_BIN := $(BUILD)/fsync_count.so
+SHIM_BIN := $(BUILD)/fsync_count.so $(BUILD)/iofault.so
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 SCHEMA_SQL := schema/queue.sql $(sort $(wildcard schema/migrations/*.sql))
@@ -110,10 +113,10 @@ $(MOCK_BIN): $(MOCK_SRC:tests/mock/%.c=$(BUILD)/mock/%.o)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
 # Preloaded into the binary under test, sanitized or not: built plain.
-$(SHIM_BIN): tests/shim/fsync_count.c
+$(BUILD)/%.so: tests/shim/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) -std=c11 $(WARN) -MMD -MP $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(Q)$(CC) -std=c11 $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
 
 $(BUILD)/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
@@ -130,7 +133,8 @@ $(TBIN): $(MAIN_OBJ) $(TLIB_OBJ)
 
 tools: $(BIN) $(TBIN) $(MOCK_BIN) $(SHIM_BIN) $(UNIT_BIN)
 
-# Every test, offline, no API keys. Ends with one line "N passed, N failed".
+# Every test, offline, no API keys. Ends with one line
+# "N passed, N failed, N skipped".
 check: tools
 	@NIGHTSHIFT=$(abspath $(BIN)) NIGHTSHIFT_TBIN=$(abspath $(TBIN)) \
 	  MOCK=$(abspath $(MOCK_BIN)) \

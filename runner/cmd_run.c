@@ -349,22 +349,31 @@ static int conclude(struct runctx *rc, struct queue *q, const struct opts *o,
 				    *queue_errmsg(q) ? queue_errmsg(q)
 						     : rc->fatal_msg);
 	if (rc->fatal) {
-		char lost[160] = "";
+		char lost[256] = "";
 
-		/* Answered, maybe billed, and not recorded: say so, since
-		 * the next run pays for them again. */
-		if (rc->lost_requests > 0)
+		/* Sent, maybe billed, and in no ledger row nor in-flight
+		 * list the next run could record as lost: say so, since
+		 * the next run pays for them again. Counted from the sends,
+		 * not the answers: a request given up in flight as the run
+		 * stopped was sent too (issue 17, iofault.sh: the answers'
+		 * count said 4 of 60). */
+		unsigned long long unlisted =
+			sent_added(&rc->sent) - rc->sent_committed;
+
+		if (unlisted > 0)
 			snprintf(lost, sizeof(lost),
-				 " (the %lld requests answered since the last "
-				 "commit are not: their jobs will be sent "
-				 "again)",
-				 rc->lost_requests);
+				 " (not the %llu requests sent since the last "
+				 "commit: they are not in the ledger, though "
+				 "the provider may bill them, and their jobs "
+				 "will be sent again)",
+				 unlisted);
 		fprintf(stderr,
 			"nightshift run: %s while %s; what was committed is "
 			"kept%s and the database is intact; %srun again to "
 			"resume\n",
 			rc->fatal == QUEUE_EFULL ? "disk full"
-						 : queue_errmsg(q),
+			: *queue_errmsg(q)	 ? queue_errmsg(q)
+						 : "a database error (said above)",
 			rc->fatal_msg, lost,
 			rc->fatal == QUEUE_EFULL
 				? "free some space on its disk, then "
@@ -450,13 +459,19 @@ static int open_lane(struct runctx *rc, const struct opts *o, char *host,
 			       .alive_arg = host};
 
 	lo.end_ms = o->end_ms;
-	if (lane_new(rc, &lo, lane) != 0)
+	if (lane_new(rc, &lo, lane) != 0 ||
+	    (*lane && lane_prepare(*lane) != 0)) {
+		if (lane_corrupt(*lane))
+			return cli_db_error("run", o->db, QUEUE_ECORRUPT,
+					    lane_corrupt(*lane));
+		/* The lane said what failed, and a pass cut short still
+		 * says what it was sending: the last line says the run
+		 * stopped (issue 17, iofault.sh). */
+		fprintf(stderr, "nightshift run: stopped: the batch lane "
+				"failed (said above); what was committed is "
+				"kept; run again to resume\n");
 		return EXIT_RUNTIME;
-	if (*lane && lane_prepare(*lane) != 0)
-		return lane_corrupt(*lane)
-			       ? cli_db_error("run", o->db, QUEUE_ECORRUPT,
-					      lane_corrupt(*lane))
-			       : EXIT_RUNTIME;
+	}
 	return 0;
 }
 
@@ -515,11 +530,13 @@ static int drive(struct runctx *rc, struct queue *q, const struct opts *o,
 	code = watch_run(rc, &wo, &p);
 	store_join(st);
 	if (lane && lane_join(lane) && !rc->fatal) {
-		rc->fatal = lane_corrupt(lane) ? QUEUE_ECORRUPT
-					       : QUEUE_EIO; /* said by the lane */
-		if (lane_corrupt(lane))
-			snprintf(rc->fatal_msg, sizeof(rc->fatal_msg), "%s",
-				 lane_corrupt(lane));
+		/* The lane said what failed, but for a damaged file, which
+		 * the run says with how to recover; the last line must
+		 * still say why the run stopped, not " while ;" (issue 17). */
+		rc->fatal = lane_corrupt(lane) ? QUEUE_ECORRUPT : QUEUE_EIO;
+		snprintf(rc->fatal_msg, sizeof(rc->fatal_msg), "%s",
+			 lane_corrupt(lane) ? lane_corrupt(lane)
+					    : "tending the batch lane");
 	}
 	for (int i = 0; i < rc->nworkers; i++)
 		worker_join(workers[i]);

@@ -85,7 +85,10 @@ struct runctx {
 
 	int fatal;		 /* store failed: QUEUE_* code */
 	char fatal_msg[600];	 /* what, for the user */
-	long long lost_requests; /* sent, answered into the turn that failed */
+	/* sent_added() before the in-flight list of the last commit: what
+	 * was sent after it is in no list (the store's; the main thread
+	 * reads it once the store has ended) */
+	unsigned long long sent_committed;
 };
 
 /* runctx_size: ro's requests in flight (inflight, else the sum of the

@@ -30,6 +30,7 @@ void sent_init(struct sent *s, const struct prov *provs, size_t nprovs)
 	pthread_mutex_init(&s->mu, NULL);
 	s->head = NULL;
 	s->version = s->written = 0;
+	s->added = 0;
 	s->nprovs = nprovs;
 	s->qprov = xcalloc(nprovs ? nprovs : 1, sizeof(*s->qprov));
 	s->qmodel = xcalloc(nprovs ? nprovs : 1, sizeof(*s->qmodel));
@@ -71,7 +72,18 @@ void sent_add(struct sent *s, struct task *t)
 	s->head = t;
 	t->in_sent = 1;
 	s->version++;
+	s->added++;
 	pthread_mutex_unlock(&s->mu);
+}
+
+unsigned long long sent_added(struct sent *s)
+{
+	unsigned long long n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->added;
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 void sent_remove(struct sent *s, struct task *t)

@@ -26,6 +26,7 @@ struct sent {
 	struct task *head; /* linked by task.sprev/snext */
 	unsigned long version; /* changes with every add and remove */
 	unsigned long written; /* the version last snapshot was taken at */
+	unsigned long long added; /* requests ever added */
 	/* the store's: names as JSON strings, the snapshot's buffer */
 	size_t nprovs, *nmodels;
 	char **qprov, ***qmodel;
@@ -40,6 +41,10 @@ void sent_destroy(struct sent *s);
 /* sent_add: t's request went out (t's job id, provider, model and worst
  * case are set and stay so while it is in the set). */
 void sent_add(struct sent *s, struct task *t);
+
+/* sent_added: how many requests were ever added: those added after a
+ * count taken before a snapshot are in no snapshot. */
+unsigned long long sent_added(struct sent *s);
 
 /* sent_remove: t's fate is being recorded; t not in the set is fine. */
 void sent_remove(struct sent *s, struct task *t);

@@ -188,7 +188,6 @@ static void counts_save(const struct runctx *rc, struct counts *c)
 
 static void counts_restore(struct runctx *rc, const struct counts *c)
 {
-	rc->lost_requests = atomic_load(&rc->n_requests) - c->requests;
 	atomic_store(&rc->n_done, c->done);
 	atomic_store(&rc->n_dead, c->dead);
 	atomic_store(&rc->n_requests, c->requests);
@@ -370,6 +369,7 @@ static void *store_main(void *arg)
 	for (;;) {
 		struct task *done, *t, *head = NULL, *tail = NULL;
 		struct counts kept;
+		unsigned long long listed;
 		int nclaimed = 0, ndone = 0, code;
 		int64_t now = clk_wall_ms();
 		int64_t wait = 50;
@@ -410,6 +410,10 @@ static void *store_main(void *arg)
 			fail(s, code, "recording events");
 			goto out_rollback;
 		}
+		/* Counted before the list is written: a request sent in
+		 * between is in it and still counts as unlisted, so the
+		 * figure said after a failure is never short. */
+		listed = sent_added(&rc->sent);
 		if ((code = keep_inflight(s))) {
 			fail(s, code, "recording requests in flight");
 			goto out_rollback;
@@ -425,6 +429,7 @@ static void *store_main(void *arg)
 			fail(s, code, "committing (results, ledger, claims)");
 			goto out_drop;
 		}
+		rc->sent_committed = listed;
 		task_free_chain(done);
 		if (head)
 			runctx_give_work(rc, head, tail);

@@ -1,6 +1,7 @@
 # lib.sh — helpers for end-to-end scripts (sourced, not run).
 # Each script gets its own temp dir ($T), removed on exit, and reports
-# "ok - NAME" / "not ok - NAME" lines that tests/run.sh counts.
+# "ok - NAME" / "not ok - NAME" lines that tests/run.sh counts, and
+# "skip - NAME (why)" for a check that cannot run here.
 : "${NIGHTSHIFT:?set NIGHTSHIFT to the binary under test}"
 T=$(mktemp -d /tmp/nightshift-e2e-XXXXXX)
 cleanup_hooks=""
@@ -11,6 +12,8 @@ unset NIGHTSHIFT_DB NIGHTSHIFT_PROVIDERS NIGHTSHIFT_PRICES
 
 ok() { echo "ok - $1"; }
 notok() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; return 0; }
+# skip "NAME (why)": a check that cannot run here; run.sh counts it apart.
+skip() { echo "skip - $1"; }
 
 # run: run nightshift, keeping stdout in $T/out, stderr in $T/err, rc in $rc.
 run() { "$NIGHTSHIFT" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
