@@ -34,6 +34,11 @@
  * is a cap, not a hint: 16 MiB. */
 #define CACHE_KIB 16384
 
+/* The switch to WAL on a file another process is switching: tried every
+ * 20 ms for as long as the busy timeout (15 s) would have waited. */
+#define OPEN_BUSY_NAP_MS 20
+#define OPEN_BUSY_TRIES 750
+
 static int translate(int rc)
 {
 	switch (rc & 0xff) {
@@ -512,12 +517,22 @@ int queue_open(const char *path, unsigned flags, struct queue **out,
 		goto fail;
 	}
 	/* journal_mode is the first statement that reads the file, so a file
-	 * that is not SQLite at all fails here with NOTADB. */
-	rc = qexec(q,
-		   "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-		   "PRAGMA cache_size = -" QUEUE_STR(CACHE_KIB) ";"
-		   "PRAGMA foreign_keys = OFF",
-		   "opening");
+	 * that is not SQLite at all fails here with NOTADB. On a new file
+	 * that another process is turning to WAL at the same moment (two
+	 * cron runs of `run FILE`), SQLite answers BUSY at once rather
+	 * than wait, since waiting could deadlock: the busy timeout does
+	 * not apply, so the switch is tried again over the same span. */
+	for (int tries = 0;; tries++) {
+		rc = qexec(q,
+			   "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+			   "PRAGMA cache_size = -" QUEUE_STR(CACHE_KIB) ";"
+			   "PRAGMA foreign_keys = OFF",
+			   "opening");
+		if (rc != QUEUE_EBUSY || tries >= OPEN_BUSY_TRIES)
+			break;
+		nanosleep(&(struct timespec){0, OPEN_BUSY_NAP_MS * 1000000L},
+			  NULL);
+	}
 	if (rc == QUEUE_ENOTDB)
 		snprintf(q->err, sizeof(q->err),
 			 "%s: not a nightshift database", path);
