@@ -10,6 +10,8 @@
 #ifndef NIGHTSHIFT_FUZZ_H
 #define NIGHTSHIFT_FUZZ_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +132,55 @@ static inline int fuzz_tree_same(const cJSON *a, const cJSON *b)
 	return x == NULL && y == NULL;
 }
 
+
+/* fuzz_nth: the n-th (from 0) member of object o named key, or NULL. */
+static inline const cJSON *fuzz_nth(const cJSON *o, const char *key, int n)
+{
+	for (const cJSON *c = o->child; c; c = c->next)
+		if (strcmp(c->string, key) == 0 && n-- == 0)
+			return c;
+	return NULL;
+}
+
+/* fuzz_json_same: a and b hold the same values, members in any order
+ * (the k-th member of a name in one matched with the k-th of that name
+ * in the other, so duplicated keys compare too), numbers within a unit
+ * in the last place: cJSON prints a number with 15 digits when that
+ * reads back as close as cJSON_Compare asks, which may be one ulp off. */
+static inline int fuzz_json_same(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x, *y;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if ((a->type & 0xFF) != (b->type & 0xFF))
+		return 0;
+	if (cJSON_IsString(a))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble ||
+		       fabs(a->valuedouble - b->valuedouble) <=
+			   fmax(fabs(a->valuedouble), fabs(b->valuedouble)) *
+			       DBL_EPSILON;
+	if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+		return 0;
+	if (cJSON_IsArray(a)) {
+		for (x = a->child, y = b->child; x && y;
+		     x = x->next, y = y->next)
+			if (!fuzz_json_same(x, y))
+				return 0;
+		return 1;
+	}
+	for (x = a->child; x; x = x->next) {
+		int k = 0;
+
+		for (const cJSON *p = a->child; p != x; p = p->next)
+			k += strcmp(p->string, x->string) == 0;
+		if (!fuzz_json_same(x, fuzz_nth(b, x->string, k)))
+			return 0;
+	}
+	return 1;
+}
 #endif
 
 #ifdef NIGHTSHIFT_OUTCOME_H

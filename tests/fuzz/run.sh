@@ -36,7 +36,7 @@ for name in "$@"; do
   else
     bad=$((bad + 1))
     echo "fuzz $name: FOUND after $execs executions (exit $rc); log $log, input in $art/:"
-    grep -E '^(ERROR|==[0-9]+==ERROR|SUMMARY)|runtime error|check failed|Test unit written' "$log" | head -n 8
+    grep -aE '^(ERROR|==[0-9]+==ERROR|SUMMARY)|runtime error|check failed|Test unit written' "$log" | head -n 8
   fi
 done
 echo "fuzz: $total executions, $bad of $# targets found something"
