@@ -160,6 +160,11 @@ static size_t same_value(const struct jsonidx *x, const char *s, size_t tok,
 			   s + t->start);
 		FUZZ_CHECK(t->end - t->start <= x->longest_number,
 			   "token %zu: longer than the longest number", tok);
+		/* strict: what cJSON's strtod also reads ("01") is not
+		 * taken */
+		FUZZ_CHECK(rfc_number(s + t->start, t->end - t->start),
+			   "token %zu: %.*s is no RFC 8259 number", tok,
+			   (int)(t->end - t->start), s + t->start);
 		return tok + 1;
 	}
 	case JSONIDX_STRING:
