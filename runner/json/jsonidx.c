@@ -558,6 +558,10 @@ int jsonidx_exact(const struct jsonidx *x, const char *s, size_t len,
 		end++;
 	if (end != len || x->t[0].type != JSONIDX_OBJECT)
 		return -1;
+	/* a NUL between tokens is white space to both parsers, but
+	 * json_parse_exact refuses any NUL byte */
+	if (x->ctl && memchr(s, '\0', len))
+		return -1;
 	if (!x->nul && !x->exp && x->longest_number <= JSONIDX_CJSON_NUMBER_MAX)
 		return 0; /* as almost every text: no token to look at */
 	for (size_t i = 0; i < x->n; i++) {

@@ -98,7 +98,9 @@ double jsonidx_number(const struct jsonidx *x, const char *s, size_t tok);
  * and one that overflows a double (inf, printed as null).
  * jsonidx_exact: 0 when s[0..len), which jsonidx_parse indexed into x
  * (returning 0 and *end = end), is one JSON object, followed by nothing
- * but the four whitespace bytes, that holds none of those three; else -1.
+ * but the four whitespace bytes, that holds none of those three and no
+ * NUL byte (white space to both parsers; json_parse_exact refuses it);
+ * else -1.
  * jsonidx_parse_exact: jsonidx_parse of s[0..len) and jsonidx_exact in
  * one. Returns 0 (free x with jsonidx_free) or -1 (nothing to free; also
  * for a NULL or empty text). */

@@ -6,9 +6,18 @@
 
 cJSON *json_parse_stop(const char *buf, size_t len, size_t *stop)
 {
-	const char *end = NULL;
+	const char *end = NULL, *nul;
 	cJSON *root = NULL;
 
+	/* A NUL byte is no JSON. cJSON, reading with a length, takes one as
+	 * white space or inside a string, and the text then keeps it: a
+	 * reply stored as it came would hold a NUL that every C reader cuts
+	 * at (found by tests/fuzz/fuzz_openai_response.c). */
+	if (buf != NULL && len > 0 && (nul = memchr(buf, '\0', len)) != NULL) {
+		if (stop)
+			*stop = (size_t)(nul - buf);
+		return NULL;
+	}
 	if (buf != NULL && len > 0)
 		root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root != NULL) {

@@ -10,11 +10,13 @@
 
 /* json_parse_exact: parse exactly buf[0..len): anything but whitespace
  * after the value makes it invalid (a truncated or concatenated body is
- * not a response). New tree (cJSON_Delete) or NULL. */
+ * not a response), and so does a NUL byte anywhere (cJSON would take it).
+ * New tree (cJSON_Delete) or NULL. */
 cJSON *json_parse_exact(const char *buf, size_t len);
 /* json_parse_stop: json_parse_exact, and when it fails, *stop (may be
  * NULL) is the offset where the text stopped being one JSON value: where
- * cJSON gave up, or what follows the value (0 for an empty text). */
+ * cJSON gave up, what follows the value, or the first NUL byte (0 for an
+ * empty text). */
 cJSON *json_parse_stop(const char *buf, size_t len, size_t *stop);
 /* json_str: obj[key] if it is a string (borrowed from the tree), else NULL. */
 const char *json_str(const cJSON *obj, const char *key);

@@ -48,12 +48,15 @@ static int is_type(const struct jsonidx *x, size_t tok, enum jsonidx_type t)
 }
 
 /* dup_tok: string token tok decoded (new), or NULL when tok is none, not
- * a string, or empty (an empty id is no id). */
+ * a string, empty (an empty id is no id) or holding a \u0000 (which C
+ * strings cut at: "\u0000x" would be an empty id, "a\u0000b" another
+ * one's). */
 static char *dup_tok(const struct jsonidx *x, const char *s, size_t tok)
 {
 	char *out;
 
-	if (!is_type(x, tok, JSONIDX_STRING) || x->t[tok].n == 0)
+	if (!is_type(x, tok, JSONIDX_STRING) || x->t[tok].n == 0 ||
+	    jsonidx_holds_nul(x, s, tok))
 		return NULL;
 	out = xmalloc(x->t[tok].n + 1);
 	jsonidx_decode(x, s, tok, out, x->t[tok].n + 1);

@@ -38,11 +38,12 @@ static int is_status_line(const char *p, size_t n)
 
 const char *httphdr_last_block(const char *h, size_t hlen, size_t *blen)
 {
-	const char *p = h, *end = h + hlen, *start = h;
+	const char *p = h, *end, *start = h;
 
 	*blen = 0;
 	if (h == NULL)
 		return NULL;
+	end = h + hlen; /* not before: NULL + 0 is undefined */
 	while (p < end) {
 		size_t n;
 		const char *e = line_end(p, end, &n);
