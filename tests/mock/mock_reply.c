@@ -148,10 +148,9 @@ void mock_reply_request_id(const struct mock_call *c, struct mock_reply *r)
 		   id);
 }
 
-/* uuid_like formats a DashScope-style request_id from the call. */
-static void uuid_like(const struct mock_call *c, char *buf, size_t n)
+void mock_uuid(const struct mock_call *c, uint64_t salt, char *buf, size_t n)
 {
-	uint64_t a = mock_mix64(c->hash ^ (c->seq << 1));
+	uint64_t a = mock_mix64(c->hash ^ (c->seq << 1) ^ salt);
 	uint64_t b = mock_mix64(a ^ c->seq);
 
 	snprintf(buf, n, "%08llx-%04llx-%04llx-%04llx-%012llx",
@@ -183,7 +182,7 @@ static void openai_error(const struct mock_call *c, struct mock_reply *r,
 		cJSON_AddNullToObject(e, "code");
 	cJSON_AddItemToObject(root, "error", e);
 	if (with_rid) {
-		uuid_like(c, rid, sizeof(rid));
+		mock_uuid(c, 0, rid, sizeof(rid));
 		cJSON_AddStringToObject(root, "request_id", rid);
 	}
 	r->status = status;

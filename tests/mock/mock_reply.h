@@ -148,4 +148,8 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 /* mock_reply_clear frees the body of *r and empties it. */
 void mock_reply_clear(struct mock_reply *r);
 
+/* mock_uuid formats a DashScope-style request_id (a UUID) from the call;
+ * salt tells apart ids a reply builder draws for different uses. */
+void mock_uuid(const struct mock_call *c, uint64_t salt, char *buf, size_t n);
+
 #endif

@@ -15,20 +15,6 @@
 #include "tests/mock/mock_reply.h"
 #include "tests/mock/mock_util.h"
 
-/* rid formats a DashScope-style request_id (a UUID) from the call. */
-static void rid(const struct mock_call *c, char *buf, size_t n)
-{
-	uint64_t a = mock_mix64(c->hash ^ (c->seq << 1) ^ 0x5a);
-	uint64_t b = mock_mix64(a ^ c->seq);
-
-	snprintf(buf, n, "%08llx-%04llx-%04llx-%04llx-%012llx",
-		 (unsigned long long)(a >> 32),
-		 (unsigned long long)((a >> 16) & 0xffff),
-		 (unsigned long long)(a & 0xffff),
-		 (unsigned long long)(b >> 48),
-		 (unsigned long long)(b & 0xffffffffffffULL));
-}
-
 /* body sets r's status and its body from a printf format. */
 static void body(struct mock_reply *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,7 +72,7 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 	case MOCK_K_ALLOCQUOTA:
 		/* Compatible mode's per-minute token cap in OpenAI's
 		 * billing words (oh-my-pi#8476); no Retry-After. */
-		rid(c, id, sizeof(id));
+		mock_uuid(c, 0x5a, id, sizeof(id));
 		body(r, 429,
 		     "{\"error\":{\"message\":\"You exceeded your current "
 		     "quota, please check your plan and billing details. For "
@@ -98,7 +84,7 @@ bool mock_shape_build(const struct mock_call *c, enum mock_kind k,
 		     id + 24, id);
 		break;
 	case MOCK_K_ARREARAGE:
-		rid(c, id, sizeof(id));
+		mock_uuid(c, 0x5a, id, sizeof(id));
 		body(r, 400,
 		     "{\"error\":{\"message\":\"Access denied, please make "
 		     "sure your account is in good standing.\",\"type\":"
