@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "runner/json/jsonidx.h"
+#include "runner/json/jsonkeys.h"
 #include "runner/json/jsonutil.h"
 #include "util/quote.h"
 #include "util/utf8.h"
@@ -459,75 +460,6 @@ static int check_id(const struct doc *d, size_t v, char *id, char *err,
 	return 0;
 }
 
-/* A key as text to compare: the raw slice between the quotes when it has
- * no escapes, else its decoded copy (owned). */
-struct key {
-	const char *p;
-	size_t n;
-	char *owned;
-	size_t tok;
-};
-
-static void key_of(const struct doc *d, size_t tok, struct key *k)
-{
-	const struct jsonidx_tok *t = &d->x.t[tok];
-
-	k->tok = tok;
-	k->owned = NULL;
-	if (!t->esc) {
-		k->p = d->s + t->start + 1;
-		k->n = t->end - t->start - 2;
-		return;
-	}
-	k->owned = xmalloc(t->n + 1);
-	jsonidx_decode(&d->x, d->s, tok, k->owned, t->n + 1);
-	k->p = k->owned;
-	k->n = t->n;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-
-	return c ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/* dup_in: the first key of object obj that it holds twice (its token), or
- * 0. Providers' parsers disagree on which of two equal keys counts (most
- * take the last, cJSON and jsonidx the first), so neither may be. */
-static size_t dup_in(const struct doc *d, size_t obj)
-{
-	struct key small[16], *k = small;
-	size_t m = d->x.t[obj].n, i = 0, dup = 0;
-
-	if (m < 2)
-		return 0;
-	if (m > sizeof(small) / sizeof(small[0]))
-		k = xmalloc(m * sizeof(*k));
-	for (size_t t = jsonidx_first(&d->x, obj); t && i < m;
-	     t = d->x.t[t].next)
-		key_of(d, t, &k[i++]);
-	m = i;
-	if (m <= sizeof(small) / sizeof(small[0])) {
-		for (i = 1; i < m && !dup; i++)
-			for (size_t j = 0; j < i && !dup; j++)
-				if (key_cmp(&k[i], &k[j]) == 0)
-					dup = k[i].tok;
-	} else {
-		qsort(k, m, sizeof(*k), key_cmp);
-		for (i = 1; i < m && !dup; i++)
-			if (key_cmp(&k[i], &k[i - 1]) == 0)
-				dup = k[i].tok > k[i - 1].tok ? k[i].tok
-							      : k[i - 1].tok;
-	}
-	for (i = 0; i < m; i++)
-		free(k[i].owned);
-	if (k != small)
-		free(k);
-	return dup;
-}
-
 /* check_dups: no object in the line holds a key twice; the error names the
  * key, and where it is when it is deeper than the body's members. */
 static int check_dups(const struct doc *d, size_t body, size_t at,
@@ -537,7 +469,7 @@ static int check_dups(const struct doc *d, size_t body, size_t at,
 		size_t k;
 		char name[64];
 
-		if (d->x.t[o].type != JSONIDX_OBJECT || !(k = dup_in(d, o)))
+		if (d->x.t[o].type != JSONIDX_OBJECT || !(k = jsonkeys_dup(&d->x, d->s, o)))
 			continue;
 		jsonidx_decode(&d->x, d->s, k, name, sizeof(name));
 		if (o == 0)
@@ -584,30 +516,6 @@ static const char *keep(struct doc *d, char *line, size_t v, size_t *len)
 	return line + t->start;
 }
 
-/* too_deep: whether the text s[0..end) opens more than JSONIDX_MAX_DEPTH
- * arrays and objects: why the parse stopped at end, if so, so that the
- * message can say it instead of only "not valid JSON". */
-static int too_deep(const char *s, size_t end)
-{
-	int depth = 0, in_str = 0;
-
-	for (size_t i = 0; i < end; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-		} else if (s[i] == '"') {
-			in_str = 1;
-		} else if (s[i] == '[' || s[i] == '{') {
-			depth++;
-		} else if (s[i] == ']' || s[i] == '}') {
-			depth--;
-		}
-	}
-	return depth >= JSONIDX_MAX_DEPTH;
-}
-
 int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 			  char *err, size_t errlen)
 {
@@ -632,7 +540,7 @@ int jobline_parse_inplace(char *line, size_t len, struct jobline_view *j,
 		at = 3; /* a BOM, as cJSON allows */
 	d.s = line + at;
 	if (jsonidx_parse(&d.x, line + at, len - at, &end)) {
-		if (too_deep(line + at, end))
+		if (jsonkeys_too_deep(line + at, end))
 			fail(err, errlen,
 			     "not valid JSON (at byte %zu: nested deeper than "
 			     "%d arrays and objects)",
