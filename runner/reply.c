@@ -84,45 +84,6 @@ static void check_schema(struct task *t)
 	cJSON_Delete(root);
 }
 
-/* scrub_key: s[0..*n) with every copy of key replaced by "[redacted]";
- * *s is reallocated when there was one. outcome_scrub covers the error
- * fields only, and a 200 reply that echoes the key (issue 17: a proxy's
- * debug echo, a model repeating its headers) must not reach the store or
- * an export. The key's characters need no JSON escaping ([A-Za-z0-9_-]
- * in practice), so the replacement keeps the body valid JSON. Keys under
- * 8 bytes are left alone, as outcome_scrub does. */
-static void scrub_key(char **s, size_t *n, const char *key)
-{
-	static const char RED[] = "[redacted]";
-	size_t kl = key ? strlen(key) : 0, hits = 0, i, w;
-	char *in = *s, *out;
-
-	if (!in || kl < 8 || *n < kl)
-		return;
-	for (i = 0; i + kl <= *n; i++)
-		if (in[i] == key[0] && memcmp(in + i, key, kl) == 0) {
-			hits++;
-			i += kl - 1;
-		}
-	if (!hits)
-		return;
-	out = xmalloc(*n - hits * kl + hits * (sizeof(RED) - 1) + 1);
-	for (i = 0, w = 0; i < *n;) {
-		if (i + kl <= *n && in[i] == key[0] &&
-		    memcmp(in + i, key, kl) == 0) {
-			memcpy(out + w, RED, sizeof(RED) - 1);
-			w += sizeof(RED) - 1;
-			i += kl;
-		} else {
-			out[w++] = in[i++];
-		}
-	}
-	out[w] = '\0';
-	free(in);
-	*s = out;
-	*n = w;
-}
-
 /* dearest: what this reply's usage would have cost on the job's most
  * expensive candidate: the report's measure of what routing saved. */
 static double dearest(const struct reply_ctx *r, const struct task *t)
@@ -223,12 +184,6 @@ void reply_settle(const struct reply_ctx *r, struct task *t,
 	struct policy_job pj;
 
 	outcome_scrub(&t->out, r->keys[t->prov]);
-	scrub_key(&t->out.body, &t->out.body_len, r->keys[t->prov]);
-	if (t->out.request_id) {
-		size_t n = strlen(t->out.request_id);
-
-		scrub_key(&t->out.request_id, &n, r->keys[t->prov]);
-	}
 	check_schema(t);
 	/* a batch line says nothing of the sync lane's gate */
 	if (t->lane == LANE_SYNC)

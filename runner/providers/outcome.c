@@ -208,54 +208,67 @@ void outcome_set_error(struct outcome *o, enum outcome_class cls,
 	o->error_message = msg ? outcome_message_dup(msg, strlen(msg)) : NULL;
 }
 
-/* Returns a new copy of s with every occurrence of secret replaced, or
- * NULL when it does not occur. */
-static char *replace_all(const char *s, const char *secret)
+/* find: the first copy of secret (sl bytes) in s[0..n), or NULL. */
+static const char *find(const char *s, size_t n, const char *secret,
+			size_t sl)
+{
+	for (const char *p = s, *end = s + n;
+	     (size_t)(end - p) >= sl &&
+	     (p = memchr(p, secret[0], (size_t)(end - p) - sl + 1));
+	     p++)
+		if (memcmp(p, secret, sl) == 0)
+			return p;
+	return NULL;
+}
+
+/* scrub: *s (*n bytes, NUL-terminated) with every copy of secret
+ * replaced by "[redacted]"; *s is reallocated when there was one. A key's
+ * characters need no JSON escaping, so a JSON text stays valid. */
+static void scrub(char **s, size_t *n, const char *secret)
 {
 	static const char red[] = "[redacted]";
-	size_t sl = strlen(secret), count = 0, n;
-	const char *p;
+	size_t sl = strlen(secret), count = 0, len;
+	const char *p, *hit, *end;
 	char *out, *w;
 
-	for (p = strstr(s, secret); p; p = strstr(p + sl, secret))
+	if (*s == NULL)
+		return;
+	end = *s + *n;
+	for (p = *s; (hit = find(p, (size_t)(end - p), secret, sl));
+	     p = hit + sl)
 		count++;
 	if (count == 0)
-		return NULL;
-	n = strlen(s) + count * (sizeof(red) - 1) + 1;
-	out = w = xmalloc(n);
-	for (p = s;;) {
-		const char *hit = strstr(p, secret);
-
-		if (hit == NULL)
-			break;
+		return;
+	len = *n - count * sl + count * (sizeof(red) - 1);
+	out = w = xmalloc(len + 1);
+	for (p = *s; (hit = find(p, (size_t)(end - p), secret, sl));
+	     p = hit + sl) {
 		memcpy(w, p, (size_t)(hit - p));
 		w += hit - p;
 		memcpy(w, red, sizeof(red) - 1);
 		w += sizeof(red) - 1;
-		p = hit + sl;
 	}
-	strcpy(w, p);
-	return out;
+	memcpy(w, p, (size_t)(end - p));
+	out[len] = '\0';
+	free(*s);
+	*s = out;
+	*n = len;
 }
 
 void outcome_scrub(struct outcome *o, const char *secret)
 {
-	char **fields[2];
-	size_t i;
+	char **fields[3] = {&o->error_message, &o->error_code,
+			    &o->request_id};
 
 	if (secret == NULL || strlen(secret) < 8)
 		return;
-	fields[0] = &o->error_message;
-	fields[1] = &o->error_code;
-	for (i = 0; i < 2; i++) {
-		char *r;
+	/* the error text, and what a 200 reply may echo (a proxy's debug
+	 * echo, a model repeating its headers): the body to store, and its
+	 * request id */
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = *fields[i] ? strlen(*fields[i]) : 0;
 
-		if (*fields[i] == NULL)
-			continue;
-		r = replace_all(*fields[i], secret);
-		if (r) {
-			free(*fields[i]);
-			*fields[i] = r;
-		}
+		scrub(fields[i], &n, secret);
 	}
+	scrub(&o->body, &o->body_len, secret);
 }

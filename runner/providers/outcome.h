@@ -111,10 +111,11 @@ char *outcome_message_dup(const char *s, size_t n);
 void outcome_set_error(struct outcome *o, enum outcome_class cls,
 		       const char *code, const char *msg);
 
-/* outcome_scrub: remove every occurrence of `secret` (e.g. the API key the
- * worker sent) from o's error_message and error_code, in place. The
- * dialects never see keys; the worker calls this as a second guard. A
- * NULL or short (< 8 bytes) secret is ignored. */
+/* outcome_scrub: replace every occurrence of `secret` (e.g. the API key
+ * the worker sent) with "[redacted]" in o's error_message, error_code,
+ * request_id and body (a 200 reply may echo it), in place. The dialects
+ * never see keys; the worker calls this as a second guard. A NULL or
+ * short (< 8 bytes) secret is ignored. */
 void outcome_scrub(struct outcome *o, const char *secret);
 
 #endif
